@@ -1,0 +1,82 @@
+# scrapewatch - build, test, demo.
+#
+#   make            build ./scrapewatch
+#   make demo       run the sensor on a bundled capture and show what it saw
+#   make test       build and run every test (ends with "N passed, N failed")
+#   make asan       the whole test suite under AddressSanitizer + UBSan
+#   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make deps       install missing Debian packages (as root) or name them
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libpcap libndpi hiredis libconfig
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -pthread \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -pthread -lm
+LDFLAGS := $(SAN)
+
+LIB_SRC  := $(filter-out sensor/main.c,$(wildcard sensor/*.c)) $(wildcard decoders/*.c)
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+HEADERS  := $(wildcard sensor/*.h decoders/*.h tests/unit/*.h)
+
+.PHONY: all test asan fuzz demo deps clean unit
+
+all: scrapewatch
+
+scrapewatch: $(BUILD)/scrapewatch
+	@if [ "$(BUILD)" = build ]; then cp $(BUILD)/scrapewatch ./scrapewatch; fi
+
+$(BUILD)/scrapewatch: $(BUILD)/sensor/main.o $(BUILD)/libsw.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libsw.a: $(LIB_OBJ)
+	@rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsw.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsw.a $(LDLIBS)
+
+unit: $(UNIT_BIN)
+
+deps:
+	@tests/deps.sh build
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@tests/run.sh $(BUILD)
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all unit
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/run.sh build-asan
+
+FUZZ_SECONDS ?= 30
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+		SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libsw.a
+	clang $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libsw.a $(LDLIBS)
+
+fuzz: deps $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh
+
+clean:
+	rm -rf build build-asan build-fuzz scrapewatch tests/out

@@ -1,0 +1,1247 @@
+/* http.c - HTTP/1.x framing: the pure head parsers and the "http" decoder.
+ *
+ * The parsers (first half) never allocate and never look past `len`. The
+ * decoder (second half) runs one small state machine per direction: it
+ * buffers heads (at most header_max bytes), counts body bytes without
+ * storing them, queues requests (at most pending_max) and pairs them FIFO
+ * with responses. When framing is lost (a gap of unknown length, a malformed
+ * or oversized head) it resynchronises on the next line that looks like the
+ * start of a message. */
+#include "http.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- parsers */
+
+/* tchar of RFC 9110 5.6.2: the characters of methods and header names. */
+static bool is_tchar(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* A request-target is visible ASCII or obs-text: no blanks, no controls. */
+static bool is_target_char(unsigned char c)
+{
+    return c > 0x20 && c != 0x7f;
+}
+
+/* Field values and reason phrases: anything but the line end and NUL. */
+static bool is_value_char(unsigned char c)
+{
+    return c != '\r' && c != '\n' && c != 0;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static int lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static struct http_span span_of(const char *ptr, size_t len)
+{
+    struct http_span s = { ptr, len };
+    return s;
+}
+
+static size_t count_tchars(const char *buf, size_t len)
+{
+    size_t i = 0;
+    while (i < len && is_tchar((unsigned char)buf[i]))
+        i++;
+    return i;
+}
+
+/* A line end at buf: CRLF or LF. Returns its length, 0 if the buffer ends
+ * inside it, -1 if there is none here. */
+static ptrdiff_t parse_line_end(const char *buf, size_t len)
+{
+    if (len == 0)
+        return HTTP_NEED_MORE;
+    if (buf[0] == '\n')
+        return 1;
+    if (buf[0] != '\r')
+        return HTTP_MALFORMED;
+    if (len < 2)
+        return HTTP_NEED_MORE;
+    return buf[1] == '\n' ? 2 : HTTP_MALFORMED;
+}
+
+/* "HTTP/1." DIGIT: 8 bytes. */
+static ptrdiff_t parse_version(const char *buf, size_t len, int *minor)
+{
+    static const char prefix[] = "HTTP/1.";
+    size_t n = len < 7 ? len : 7;
+    if (memcmp(buf, prefix, n) != 0)
+        return HTTP_MALFORMED;
+    if (len < 8)
+        return HTTP_NEED_MORE;
+    if (buf[7] < '0' || buf[7] > '9')
+        return HTTP_MALFORMED;
+    *minor = buf[7] - '0';
+    return 8;
+}
+
+ptrdiff_t http_parse_request_line(const char *buf, size_t len, struct http_head *head)
+{
+    size_t i = count_tchars(buf, len);
+    if (i == len)
+        return HTTP_NEED_MORE;
+    if (i == 0 || buf[i] != ' ')
+        return HTTP_MALFORMED;
+    head->method = span_of(buf, i);
+
+    size_t start = ++i;
+    while (i < len && is_target_char((unsigned char)buf[i]))
+        i++;
+    if (i == len)
+        return HTTP_NEED_MORE;
+    if (i == start || buf[i] != ' ')
+        return HTTP_MALFORMED;
+    head->target = span_of(buf + start, i - start);
+    i++;
+
+    ptrdiff_t n = parse_version(buf + i, len - i, &head->minor_version);
+    if (n <= 0)
+        return n;
+    i += (size_t)n;
+    n = parse_line_end(buf + i, len - i);
+    return n <= 0 ? n : (ptrdiff_t)(i + (size_t)n);
+}
+
+ptrdiff_t http_parse_status_line(const char *buf, size_t len, struct http_head *head)
+{
+    ptrdiff_t n = parse_version(buf, len, &head->minor_version);
+    if (n <= 0)
+        return n;
+    size_t i = (size_t)n;
+    if (i == len)
+        return HTTP_NEED_MORE;
+    if (buf[i++] != ' ')
+        return HTTP_MALFORMED;
+
+    int status = 0;
+    for (int digit = 0; digit < 3; digit++, i++) {
+        if (i == len)
+            return HTTP_NEED_MORE;
+        if (buf[i] < '0' || buf[i] > '9')
+            return HTTP_MALFORMED;
+        status = status * 10 + (buf[i] - '0');
+    }
+    if (status < 100)
+        return HTTP_MALFORMED;
+    head->status = status;
+
+    /* The reason phrase is optional, and so (in practice) is its SP. */
+    size_t start = i;
+    if (i < len && buf[i] == ' ')
+        start = ++i;
+    else if (i < len && buf[i] != '\r' && buf[i] != '\n')
+        return HTTP_MALFORMED;
+    while (i < len && is_value_char((unsigned char)buf[i]))
+        i++;
+    head->reason = span_of(buf + start, i - start);
+    n = parse_line_end(buf + i, len - i);
+    return n <= 0 ? n : (ptrdiff_t)(i + (size_t)n);
+}
+
+/* Digits only, as RFC 9110 8.6 asks; sizes past 2^62 are malformed rather
+ * than a way to overflow a counter. */
+static bool parse_content_length(struct http_span v, int64_t *out)
+{
+    const int64_t cap = INT64_C(1) << 62;
+    int64_t n = 0;
+    if (v.len == 0)
+        return false;
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.ptr[i] < '0' || v.ptr[i] > '9')
+            return false;
+        int digit = v.ptr[i] - '0';
+        if (n > (cap - digit) / 10)
+            return false;
+        n = n * 10 + digit;
+    }
+    *out = n;
+    return true;
+}
+
+/* The last comma-separated element of a list value, blanks trimmed. */
+static struct http_span last_list_element(struct http_span v)
+{
+    size_t end = v.len;
+    while (end > 0 && (is_blank(v.ptr[end - 1]) || v.ptr[end - 1] == ','))
+        end--;
+    size_t start = end;
+    while (start > 0 && v.ptr[start - 1] != ',')
+        start--;
+    while (start < end && is_blank(v.ptr[start]))
+        start++;
+    return span_of(v.ptr + start, end - start);
+}
+
+/* Updates the framing fields from one header line. False if it makes the
+ * message length ambiguous. */
+static bool note_framing(struct http_head *head, const struct http_header *h)
+{
+    if (http_span_ieq(h->name, "content-length")) {
+        int64_t n;
+        if (!parse_content_length(h->value, &n))
+            return false;
+        if (head->content_length >= 0 && head->content_length != n)
+            return false;
+        head->content_length = n;
+    } else if (http_span_ieq(h->name, "transfer-encoding")) {
+        /* Only the last coding decides whether the body is chunked. */
+        head->transfer_encoding = true;
+        head->chunked = http_span_ieq(last_list_element(h->value), "chunked");
+    } else if (http_span_ieq(h->name, "connection")) {
+        if (http_value_has_token(h->value, "close"))
+            head->connection_close = true;
+    }
+    return true;
+}
+
+/* "name: value" line end. */
+static ptrdiff_t parse_header_line(const char *buf, size_t len, struct http_header *h)
+{
+    size_t i = count_tchars(buf, len);
+    if (i == len)
+        return HTTP_NEED_MORE;
+    if (i == 0 || buf[i] != ':')
+        return HTTP_MALFORMED;
+    h->name = span_of(buf, i);
+    i++;
+    while (i < len && is_blank(buf[i]))
+        i++;
+    size_t start = i;
+    while (i < len && is_value_char((unsigned char)buf[i]))
+        i++;
+    size_t end = i;
+    while (end > start && is_blank(buf[end - 1]))
+        end--;
+    h->value = span_of(buf + start, end - start);
+    ptrdiff_t n = parse_line_end(buf + i, len - i);
+    return n <= 0 ? n : (ptrdiff_t)(i + (size_t)n);
+}
+
+ptrdiff_t http_parse_headers(const char *buf, size_t len, struct http_head *head)
+{
+    head->header_count = 0;
+    head->header_dropped = 0;
+    head->content_length = -1;
+    head->transfer_encoding = false;
+    head->chunked = false;
+    head->connection_close = false;
+
+    size_t i = 0;
+    for (;;) {
+        if (i == len)
+            return HTTP_NEED_MORE;
+        if (buf[i] == '\r' || buf[i] == '\n') {
+            ptrdiff_t n = parse_line_end(buf + i, len - i);
+            return n <= 0 ? n : (ptrdiff_t)(i + (size_t)n);
+        }
+        struct http_header h;
+        ptrdiff_t n = parse_header_line(buf + i, len - i, &h);
+        if (n <= 0)
+            return n;
+        if (!note_framing(head, &h))
+            return HTTP_MALFORMED;
+        if (head->header_count < HTTP_HEADERS_MAX)
+            head->headers[head->header_count++] = h;
+        else
+            head->header_dropped++;
+        i += (size_t)n;
+    }
+}
+
+static ptrdiff_t parse_head(const char *buf, size_t len, struct http_head *head,
+                            ptrdiff_t (*first_line)(const char *, size_t,
+                                                    struct http_head *))
+{
+    ptrdiff_t n = first_line(buf, len, head);
+    if (n <= 0)
+        return n;
+    ptrdiff_t m = http_parse_headers(buf + n, len - (size_t)n, head);
+    return m <= 0 ? m : n + m;
+}
+
+ptrdiff_t http_parse_request_head(const char *buf, size_t len, struct http_head *head)
+{
+    head->status = 0;
+    head->reason = span_of(NULL, 0);
+    return parse_head(buf, len, head, http_parse_request_line);
+}
+
+ptrdiff_t http_parse_response_head(const char *buf, size_t len, struct http_head *head)
+{
+    head->method = span_of(NULL, 0);
+    head->target = span_of(NULL, 0);
+    return parse_head(buf, len, head, http_parse_status_line);
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)lower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+ptrdiff_t http_parse_chunk_size(const char *buf, size_t len, uint64_t *size)
+{
+    uint64_t n = 0;
+    size_t i = 0;
+    int digit;
+    while (i < len && (digit = hex_value(buf[i])) >= 0) {
+        if (n > (UINT64_MAX >> 4))
+            return HTTP_MALFORMED;
+        n = (n << 4) | (uint64_t)digit;
+        i++;
+    }
+    if (i == len)
+        return HTTP_NEED_MORE;
+    if (i == 0)
+        return HTTP_MALFORMED;
+    /* Blanks before extensions are tolerated (RFC 9112 7.1.1 BWS). */
+    while (i < len && is_blank(buf[i]))
+        i++;
+    if (i < len && buf[i] == ';') {
+        while (i < len && is_value_char((unsigned char)buf[i]))
+            i++;
+    }
+    ptrdiff_t m = parse_line_end(buf + i, len - i);
+    if (m <= 0)
+        return m;
+    *size = n;
+    return (ptrdiff_t)(i + (size_t)m);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+bool http_span_ieq(struct http_span s, const char *text)
+{
+    size_t n = strlen(text);
+    if (s.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)s.ptr[i]) != lower((unsigned char)text[i]))
+            return false;
+    return true;
+}
+
+const struct http_header *http_head_find(const struct http_head *head, const char *name)
+{
+    for (size_t i = 0; i < head->header_count; i++)
+        if (http_span_ieq(head->headers[i].name, name))
+            return &head->headers[i];
+    return NULL;
+}
+
+bool http_value_has_token(struct http_span value, const char *token)
+{
+    size_t i = 0;
+    while (i < value.len) {
+        size_t start = i;
+        while (i < value.len && value.ptr[i] != ',')
+            i++;
+        size_t end = i;
+        while (start < end && is_blank(value.ptr[start]))
+            start++;
+        while (end > start && is_blank(value.ptr[end - 1]))
+            end--;
+        if (http_span_ieq(span_of(value.ptr + start, end - start), token))
+            return true;
+        i++;
+    }
+    return false;
+}
+
+struct http_span http_auth_scheme(struct http_span authorization)
+{
+    size_t n = count_tchars(authorization.ptr, authorization.len);
+    if (n == 0 || n == authorization.len || !is_blank(authorization.ptr[n]))
+        return span_of(authorization.ptr, 0);
+    return span_of(authorization.ptr, n);
+}
+
+struct http_span http_target_path(struct http_span target)
+{
+    const char *p = target.ptr;
+    size_t len = target.len;
+    if (len > 0 && p[0] != '/') {
+        /* absolute-form: skip "scheme://authority" */
+        const char *sep = memmem(p, len, "://", 3);
+        if (sep != NULL) {
+            size_t i = (size_t)(sep - p) + 3;
+            while (i < len && p[i] != '/' && p[i] != '?' && p[i] != '#')
+                i++;
+            if (i == len || p[i] != '/')
+                return span_of("/", 1);
+            p += i;
+            len -= i;
+        }
+    }
+    size_t end = 0;
+    while (end < len && p[end] != '?' && p[end] != '#')
+        end++;
+    return span_of(p, end);
+}
+
+/* ---------------------------------------------------------------- decoder */
+
+/* What one direction is reading. */
+enum dir_state {
+    ST_HEAD,         /* a request or response head (blank lines before it skipped) */
+    ST_BODY,         /* Content-Length bytes */
+    ST_CHUNK_SIZE,   /* a chunk-size line */
+    ST_CHUNK_DATA,   /* the bytes of one chunk */
+    ST_CHUNK_END,    /* the line end after a chunk */
+    ST_TRAILER,      /* the trailer section after the last chunk */
+    ST_UNTIL_CLOSE,  /* a response body that ends with the connection */
+    ST_RESYNC,       /* framing lost: looking for the start of a message */
+    ST_IGNORE        /* direction ended, or the flow became a tunnel */
+};
+
+/* Heads are buffered up to header_max, but never less than this, so that a
+ * resync candidate always fits and progress is always possible. */
+#define HEAD_LIMIT_MIN 64
+#define BUF_INITIAL 512
+#define QUEUE_INITIAL 4
+/* Resync takes "TOKEN SP" at a line start as a request: 3..20 capitals. */
+#define RESYNC_METHOD_MIN 3
+#define RESYNC_METHOD_MAX 20
+
+/* A request waiting for its response; its op is filled as it is read. */
+struct http_request {
+    struct op_record op;
+    uint64_t seq;          /* position in the flow's request order */
+    bool head_method;      /* HEAD: the response has no body */
+    bool connect_method;   /* CONNECT: a 2xx makes the flow a tunnel */
+};
+
+struct http_direction {
+    enum dir_state state;
+    char *buf;             /* head, chunk-size line, trailer, resync candidate */
+    size_t buf_len, buf_cap;
+    size_t scan_from;      /* where the blank-line search resumes */
+    bool line_checked;     /* first line of the buffered head validated */
+    bool at_line_start;    /* ST_RESYNC: the next byte starts a line */
+    bool cr_seen;          /* ST_CHUNK_END: the CR of CRLF came */
+    bool ended;
+    uint64_t remaining;    /* ST_BODY, ST_CHUNK_DATA */
+    uint64_t ts_first;     /* packet time of the buffered head's first byte */
+};
+
+struct http_flow {
+    struct http_direction dirs[2];
+    struct http_request *queue;   /* ring of requests not yet answered */
+    size_t queue_first, queue_count, queue_cap;
+    uint64_t next_seq;
+    bool client_active;           /* the client is sending a request body... */
+    uint64_t client_seq;          /* ...of this request */
+    bool answering;               /* the server is sending a response body... */
+    struct http_request answer;   /* ...to this request (popped off the queue) */
+};
+
+static size_t head_limit(const struct decoder_ctx *ctx)
+{
+    size_t n = ctx->params->header_max;
+    return n < HEAD_LIMIT_MIN ? HEAD_LIMIT_MIN : n;
+}
+
+static size_t pending_limit(const struct decoder_ctx *ctx)
+{
+    size_t n = ctx->params->pending_max;
+    return n < 1 ? 1 : n;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Grows a direction's buffer to hold `need` bytes (need <= head_limit). */
+static bool buf_reserve(struct http_direction *d, size_t need)
+{
+    if (need <= d->buf_cap)
+        return true;
+    size_t cap = d->buf_cap;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(d->buf, cap);
+    if (p == NULL)
+        return false;
+    d->buf = p;
+    d->buf_cap = cap;
+    return true;
+}
+
+/* ---- the request queue */
+
+static struct http_request *queue_at(struct http_flow *f, size_t i)
+{
+    assert(i < f->queue_count && f->queue_cap > 0);
+    return &f->queue[(f->queue_first + i) % f->queue_cap];
+}
+
+static void queue_drop_front(struct http_flow *f)
+{
+    assert(f->queue_count > 0);
+    f->queue_first = (f->queue_first + 1) % f->queue_cap;
+    f->queue_count--;
+}
+
+/* Doubles the ring up to `limit` entries, unwrapping it. */
+static bool queue_grow(struct http_flow *f, size_t limit)
+{
+    size_t cap = min_size(f->queue_cap * 2, limit);
+    if (cap <= f->queue_cap || cap > SIZE_MAX / sizeof(struct http_request))
+        return false;
+    struct http_request *q = malloc(cap * sizeof(*q));
+    if (q == NULL)
+        return false;
+    for (size_t i = 0; i < f->queue_count; i++)
+        q[i] = *queue_at(f, i);
+    free(f->queue);
+    f->queue = q;
+    f->queue_first = 0;
+    f->queue_cap = cap;
+    return true;
+}
+
+/* A new request at the back. When pending_max requests already wait (or
+ * memory is short), the oldest is given up: emitted without a response. */
+static struct http_request *queue_push(struct http_flow *f, struct decoder_ctx *ctx)
+{
+    size_t limit = pending_limit(ctx);
+    if (f->queue_count == f->queue_cap &&
+        (f->queue_cap >= limit || !queue_grow(f, limit))) {
+        struct http_request *oldest = queue_at(f, 0);
+        stats_inc(ctx->stats, STAT_HTTP_PENDING_OVERFLOW);
+        oldest->op.flags |= OP_FLAG_NO_RESPONSE;
+        decoder_emit(ctx, &oldest->op);
+        queue_drop_front(f);
+    }
+    f->queue_count++;
+    struct http_request *r = queue_at(f, f->queue_count - 1);
+    op_record_init(&r->op, APP_HTTP);
+    r->seq = f->next_seq++;
+    r->head_method = false;
+    r->connect_method = false;
+    return r;
+}
+
+/* ---- the op a direction is currently adding bytes to */
+
+/* The request whose body the client is sending, wherever it now is: still
+ * queued, being answered, or already emitted (NULL). */
+static struct op_record *client_op(struct http_flow *f)
+{
+    if (!f->client_active)
+        return NULL;
+    if (f->answering && f->answer.seq == f->client_seq)
+        return &f->answer.op;
+    if (f->queue_count == 0)
+        return NULL;
+    uint64_t first = queue_at(f, 0)->seq;
+    if (f->client_seq < first || f->client_seq - first >= f->queue_count)
+        return NULL;
+    return &queue_at(f, (size_t)(f->client_seq - first))->op;
+}
+
+static struct op_record *message_op(struct http_flow *f, enum decoder_dir dir)
+{
+    if (dir == DIR_TO_SERVER)
+        return client_op(f);
+    return f->answering ? &f->answer.op : NULL;
+}
+
+/* Counts wire bytes of the message being read toward its op. */
+static void account(struct http_flow *f, enum decoder_dir dir, uint64_t n)
+{
+    struct op_record *op = message_op(f, dir);
+    if (op == NULL)
+        return;
+    if (dir == DIR_TO_SERVER)
+        op->request_bytes += n;
+    else
+        op->response_bytes += n;
+}
+
+static void mark_partial(struct http_flow *f, enum decoder_dir dir)
+{
+    struct op_record *op = message_op(f, dir);
+    if (op != NULL)
+        op->flags |= OP_FLAG_PARTIAL;
+}
+
+/* ---- filling ops */
+
+static enum op_status status_of(int code)
+{
+    if (code == 401 || code == 403)
+        return OP_STATUS_DENIED;
+    if (code >= 400 && code < 600)
+        return OP_STATUS_ERROR;
+    if (code >= 100 && code < 400)
+        return OP_STATUS_OK;
+    return OP_STATUS_UNKNOWN;
+}
+
+static void request_from_line(struct http_request *r, const struct http_head *h)
+{
+    struct op_record *op = &r->op;
+    struct http_span path = http_target_path(h->target);
+    op_set_string(op, op->op, sizeof(op->op), h->method.ptr, h->method.len);
+    op_set_string(op, op->http.method, sizeof(op->http.method), h->method.ptr,
+                  h->method.len);
+    op_set_string(op, op->http.uri, sizeof(op->http.uri), h->target.ptr, h->target.len);
+    op_set_string(op, op->target, sizeof(op->target), path.ptr, path.len);
+    r->head_method = http_span_ieq(h->method, "HEAD");
+    r->connect_method = http_span_ieq(h->method, "CONNECT");
+}
+
+/* Client identity and credentials. Of Authorization only the scheme is
+ * kept, lower-cased: the credential itself never enters an op. */
+static void request_from_headers(struct op_record *op, const struct http_head *h)
+{
+    const struct http_header *ua = http_head_find(h, "user-agent");
+    if (ua != NULL)
+        op_set_string(op, op->client_id, sizeof(op->client_id), ua->value.ptr,
+                      ua->value.len);
+    const struct http_header *auth = http_head_find(h, "authorization");
+    if (auth == NULL)
+        return;
+    struct http_span scheme = http_auth_scheme(auth->value);
+    op->flags |= OP_FLAG_AUTH_HEADER;
+    op->authenticated = OP_AUTH_YES;
+    op_set_string(op, op->auth_scheme, sizeof(op->auth_scheme), scheme.ptr, scheme.len);
+    for (char *c = op->auth_scheme; *c != '\0'; c++)
+        *c = (char)lower((unsigned char)*c);
+}
+
+/* ---- message boundaries */
+
+static void head_reset(struct http_direction *d)
+{
+    d->buf_len = 0;
+    d->scan_from = 0;
+    d->line_checked = false;
+}
+
+/* The server starts answering the oldest request (or none: unpaired). */
+static void answer_start(struct http_flow *f, struct decoder_ctx *ctx, int status,
+                         uint64_t head_bytes)
+{
+    assert(!f->answering);
+    if (f->queue_count > 0) {
+        f->answer = *queue_at(f, 0);
+        queue_drop_front(f);
+    } else {
+        stats_inc(ctx->stats, STAT_HTTP_UNPAIRED_RESPONSE);
+        op_record_init(&f->answer.op, APP_HTTP);
+        f->answer.op.flags |= OP_FLAG_UNPAIRED;
+        f->answer.seq = UINT64_MAX;
+        f->answer.head_method = false;
+        f->answer.connect_method = false;
+    }
+    f->answering = true;
+    f->answer.op.status_code = status;
+    f->answer.op.status = (uint8_t)status_of(status);
+    f->answer.op.response_bytes += head_bytes;
+}
+
+static void response_finish(struct http_flow *f, struct decoder_ctx *ctx)
+{
+    assert(f->answering);
+    f->answer.op.ts_response_us = ctx->now_us;
+    decoder_emit(ctx, &f->answer.op);
+    f->answering = false;
+    f->dirs[DIR_TO_CLIENT].state = ST_HEAD;
+}
+
+static void message_finish(struct http_flow *f, struct decoder_ctx *ctx,
+                           enum decoder_dir dir)
+{
+    if (dir == DIR_TO_CLIENT) {
+        response_finish(f, ctx);
+        return;
+    }
+    f->client_active = false;
+    f->dirs[DIR_TO_SERVER].state = ST_HEAD;
+}
+
+static void enter_resync(struct http_flow *f, struct decoder_ctx *ctx,
+                         enum decoder_dir dir, bool at_line_start)
+{
+    struct http_direction *d = &f->dirs[dir];
+    stats_inc(ctx->stats, STAT_HTTP_RESYNC);
+    head_reset(d);
+    d->state = ST_RESYNC;
+    d->at_line_start = at_line_start;
+}
+
+/* The first line of the buffered head: request line from the client,
+ * status line from the server. True if it is complete and valid. */
+static bool parse_first_line(const struct http_direction *d, enum decoder_dir dir,
+                             struct http_head *h)
+{
+    ptrdiff_t n = dir == DIR_TO_SERVER ? http_parse_request_line(d->buf, d->buf_len, h)
+                                       : http_parse_status_line(d->buf, d->buf_len, h);
+    return n > 0;
+}
+
+/* A head that will not be completed (gap, too large, malformed). Whatever
+ * its first line tells is kept, so that pairing stays right: a request is
+ * queued as partial, a response answers the oldest request as partial. If
+ * bytes were lost, a message was there even when nothing of it is known. */
+static void head_abandon(struct http_flow *f, struct decoder_ctx *ctx,
+                         enum decoder_dir dir, bool bytes_lost)
+{
+    struct http_direction *d = &f->dirs[dir];
+    struct http_head h;
+    bool line = d->buf_len > 0 && parse_first_line(d, dir, &h);
+    if (!line && !bytes_lost)
+        return;
+    if (dir == DIR_TO_SERVER) {
+        struct http_request *r = queue_push(f, ctx);
+        if (line)
+            request_from_line(r, &h);
+        r->op.flags |= OP_FLAG_PARTIAL;
+        r->op.request_bytes = d->buf_len;
+        r->op.ts_request_us = d->buf_len > 0 ? d->ts_first : ctx->now_us;
+        return;
+    }
+    if (line && h.status < 200 && h.status != 101)
+        return;                                 /* a cut interim response */
+    if (!line && f->queue_count == 0)
+        return;                                 /* nothing to pair, nothing known */
+    answer_start(f, ctx, line ? h.status : 0, d->buf_len);
+    f->answer.op.flags |= OP_FLAG_PARTIAL;
+    response_finish(f, ctx);
+}
+
+/* Gives up on the head being buffered; `why` is a counter or STAT_COUNT. */
+static void lose_head(struct http_flow *f, struct decoder_ctx *ctx, enum decoder_dir dir,
+                      enum stat_id why, bool bytes_lost, bool at_line_start)
+{
+    if (why != STAT_COUNT)
+        stats_inc(ctx->stats, why);
+    head_abandon(f, ctx, dir, bytes_lost);
+    enter_resync(f, ctx, dir, at_line_start);
+}
+
+/* Gives up on the body being read: its op is partial and is emitted (a
+ * response) or left to wait for its response (a request). */
+static void lose_body(struct http_flow *f, struct decoder_ctx *ctx, enum decoder_dir dir,
+                      enum stat_id why, bool at_line_start)
+{
+    if (why != STAT_COUNT)
+        stats_inc(ctx->stats, why);
+    mark_partial(f, dir);
+    if (dir == DIR_TO_CLIENT && f->answering)
+        response_finish(f, ctx);
+    if (dir == DIR_TO_SERVER)
+        f->client_active = false;
+    enter_resync(f, ctx, dir, at_line_start);
+}
+
+/* ---- heads */
+
+/* The end of the first blank line at or after `from` (0 if none yet).
+ * Offset 0 counts as a line start. */
+static size_t find_blank_line(const char *buf, size_t len, size_t from)
+{
+    for (size_t i = from; i < len; i++) {
+        if (i > 0 && buf[i - 1] != '\n')
+            continue;
+        if (buf[i] == '\n')
+            return i + 1;
+        if (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n')
+            return i + 2;
+    }
+    return 0;
+}
+
+/* Request framing, RFC 9112 6.3: chunked, else Content-Length, else none.
+ * Another Transfer-Encoding leaves the length unknown: malformed. */
+static bool request_head_done(struct http_flow *f, struct decoder_ctx *ctx,
+                              const char *buf, size_t len)
+{
+    struct http_direction *d = &f->dirs[DIR_TO_SERVER];
+    struct http_head h;
+    if (http_parse_request_head(buf, len, &h) != (ptrdiff_t)len)
+        return false;
+    if (h.transfer_encoding && !h.chunked)
+        return false;
+    struct http_request *r = queue_push(f, ctx);
+    request_from_line(r, &h);
+    request_from_headers(&r->op, &h);
+    r->op.request_bytes = len;
+    r->op.ts_request_us = d->ts_first;
+
+    d->state = ST_HEAD;
+    if (h.chunked)
+        d->state = ST_CHUNK_SIZE;
+    else if (h.content_length > 0)
+        d->state = ST_BODY;
+    d->remaining = h.content_length > 0 ? (uint64_t)h.content_length : 0;
+    f->client_active = d->state != ST_HEAD;
+    f->client_seq = r->seq;
+    return true;
+}
+
+/* After 101 or a 2xx to CONNECT the bytes are no longer HTTP. */
+static void become_tunnel(struct http_flow *f)
+{
+    f->client_active = false;
+    for (int i = 0; i < 2; i++) {
+        head_reset(&f->dirs[i]);
+        f->dirs[i].state = ST_IGNORE;
+    }
+}
+
+/* Response framing, RFC 9112 6.3. */
+static void response_body_start(struct http_flow *f, struct decoder_ctx *ctx,
+                                const struct http_head *h)
+{
+    struct http_direction *d = &f->dirs[DIR_TO_CLIENT];
+    int s = h->status;
+    if (f->answer.head_method || s < 200 || s == 204 || s == 304) {
+        f->answer.op.flags |= OP_FLAG_HEAD_ONLY;
+        response_finish(f, ctx);
+        if (s == 101 || (f->answer.connect_method && s < 300))
+            become_tunnel(f);
+        return;
+    }
+    if (f->answer.connect_method && s < 300) {
+        response_finish(f, ctx);
+        become_tunnel(f);
+    } else if (h->chunked) {
+        d->state = ST_CHUNK_SIZE;
+    } else if (h->transfer_encoding || h->content_length < 0) {
+        d->state = ST_UNTIL_CLOSE;
+    } else if (h->content_length == 0) {
+        response_finish(f, ctx);
+    } else {
+        d->state = ST_BODY;
+        d->remaining = (uint64_t)h->content_length;
+    }
+}
+
+/* Interim responses (1xx but 101) count toward the oldest request's
+ * response and leave it waiting for the final one. */
+static bool response_head_done(struct http_flow *f, struct decoder_ctx *ctx,
+                               const char *buf, size_t len)
+{
+    struct http_head h;
+    if (http_parse_response_head(buf, len, &h) != (ptrdiff_t)len)
+        return false;
+    if (h.status < 200 && h.status != 101) {
+        if (f->queue_count > 0)
+            queue_at(f, 0)->op.response_bytes += len;
+        f->dirs[DIR_TO_CLIENT].state = ST_HEAD;
+        return true;
+    }
+    answer_start(f, ctx, h.status, len);
+    response_body_start(f, ctx, &h);
+    return true;
+}
+
+/* Buffers head bytes; the head is parsed once its blank line is in. The
+ * search for that line resumes where it stopped, so a head delivered byte
+ * by byte costs linear time. */
+static size_t feed_head(struct http_flow *f, struct decoder_ctx *ctx,
+                        enum decoder_dir dir, const char *buf, size_t len)
+{
+    struct http_direction *d = &f->dirs[dir];
+    if (d->buf_len == 0) {
+        size_t skip = 0;                /* RFC 9112 2.2: blank lines between messages */
+        while (skip < len && (buf[skip] == '\r' || buf[skip] == '\n'))
+            skip++;
+        if (skip > 0)
+            return skip;
+        d->ts_first = ctx->now_us;
+    }
+    size_t limit = head_limit(ctx);
+    size_t old = d->buf_len;
+    size_t take = min_size(len, limit - old);
+    assert(take > 0);
+    if (!buf_reserve(d, old + take)) {
+        lose_head(f, ctx, dir, STAT_HTTP_HEADER_TOO_LARGE, false, false);
+        return 0;
+    }
+    memcpy(d->buf + old, buf, take);
+    d->buf_len += take;
+
+    if (!d->line_checked) {
+        const char *nl = memchr(d->buf + old, '\n', take);
+        if (nl != NULL) {
+            /* Checked as soon as it is complete, so that garbage is
+             * rejected after one line rather than after header_max bytes. */
+            struct http_head h;
+            d->line_checked = true;
+            if (!parse_first_line(d, dir, &h)) {
+                lose_head(f, ctx, dir, STAT_HTTP_MALFORMED, false, true);
+                return (size_t)(nl - (d->buf + old)) + 1;
+            }
+        }
+    }
+    size_t end = find_blank_line(d->buf, d->buf_len, d->scan_from);
+    if (end == 0) {
+        d->scan_from = d->buf_len - 1;
+        if (d->buf_len >= limit)
+            lose_head(f, ctx, dir, STAT_HTTP_HEADER_TOO_LARGE, false,
+                      d->buf[d->buf_len - 1] == '\n');
+        return take;
+    }
+    assert(end > old);
+    bool ok = dir == DIR_TO_SERVER ? request_head_done(f, ctx, d->buf, end)
+                                   : response_head_done(f, ctx, d->buf, end);
+    if (ok)
+        head_reset(d);
+    else
+        lose_head(f, ctx, dir, STAT_HTTP_MALFORMED, false, true);
+    return end - old;
+}
+
+/* ---- bodies */
+
+static size_t feed_body(struct http_flow *f, struct decoder_ctx *ctx,
+                        enum decoder_dir dir, size_t len)
+{
+    struct http_direction *d = &f->dirs[dir];
+    size_t n = (size_t)(d->remaining < len ? d->remaining : len);
+    d->remaining -= n;
+    account(f, dir, n);
+    if (d->remaining == 0) {
+        if (d->state == ST_CHUNK_DATA) {
+            d->state = ST_CHUNK_END;
+            d->cr_seen = false;
+        } else {
+            message_finish(f, ctx, dir);
+        }
+    }
+    return n;
+}
+
+static size_t feed_chunk_size(struct http_flow *f, struct decoder_ctx *ctx,
+                              enum decoder_dir dir, const char *buf, size_t len)
+{
+    struct http_direction *d = &f->dirs[dir];
+    const char *nl = memchr(buf, '\n', len);
+    size_t take = nl != NULL ? (size_t)(nl - buf) + 1 : len;
+    if ((d->buf_len == 0 && hex_value(buf[0]) < 0) ||
+        take > head_limit(ctx) - d->buf_len || !buf_reserve(d, d->buf_len + take)) {
+        lose_body(f, ctx, dir, STAT_HTTP_MALFORMED, false);
+        return 0;
+    }
+    memcpy(d->buf + d->buf_len, buf, take);
+    d->buf_len += take;
+    account(f, dir, take);
+    if (nl == NULL)
+        return take;
+
+    uint64_t size = 0;
+    ptrdiff_t n = http_parse_chunk_size(d->buf, d->buf_len, &size);
+    bool ok = n == (ptrdiff_t)d->buf_len;
+    head_reset(d);
+    if (!ok)
+        lose_body(f, ctx, dir, STAT_HTTP_MALFORMED, true);
+    else if (size == 0)
+        d->state = ST_TRAILER;
+    else {
+        d->state = ST_CHUNK_DATA;
+        d->remaining = size;
+    }
+    return take;
+}
+
+/* CRLF (or LF) closing a chunk's data. */
+static size_t feed_chunk_end(struct http_flow *f, struct decoder_ctx *ctx,
+                             enum decoder_dir dir, const char *buf)
+{
+    struct http_direction *d = &f->dirs[dir];
+    if (buf[0] == '\r' && !d->cr_seen) {
+        d->cr_seen = true;
+    } else if (buf[0] == '\n') {
+        d->state = ST_CHUNK_SIZE;
+    } else {
+        lose_body(f, ctx, dir, STAT_HTTP_MALFORMED, false);
+        return 0;
+    }
+    account(f, dir, 1);
+    return 1;
+}
+
+/* The trailer section: header lines up to a blank line, often only that. */
+static size_t feed_trailer(struct http_flow *f, struct decoder_ctx *ctx,
+                           enum decoder_dir dir, const char *buf, size_t len)
+{
+    struct http_direction *d = &f->dirs[dir];
+    size_t limit = head_limit(ctx);
+    size_t old = d->buf_len;
+    size_t take = min_size(len, limit - old);
+    assert(take > 0);
+    if (!buf_reserve(d, old + take)) {
+        lose_body(f, ctx, dir, STAT_HTTP_HEADER_TOO_LARGE, false);
+        return 0;
+    }
+    memcpy(d->buf + old, buf, take);
+    d->buf_len += take;
+    size_t end = find_blank_line(d->buf, d->buf_len, d->scan_from);
+    if (end == 0) {
+        account(f, dir, take);
+        d->scan_from = d->buf_len - 1;
+        if (d->buf_len >= limit)
+            lose_body(f, ctx, dir, STAT_HTTP_HEADER_TOO_LARGE,
+                      d->buf[d->buf_len - 1] == '\n');
+        return take;
+    }
+    assert(end > old);
+    account(f, dir, end - old);
+    struct http_head h;
+    bool ok = http_parse_headers(d->buf, end, &h) == (ptrdiff_t)end;
+    head_reset(d);
+    if (ok)
+        message_finish(f, ctx, dir);
+    else
+        lose_body(f, ctx, dir, STAT_HTTP_MALFORMED, true);
+    return end - old;
+}
+
+/* ---- resynchronisation */
+
+enum candidate { CAND_NO, CAND_MORE, CAND_YES };
+
+/* "TOKEN SP" with a token of capitals: how request lines start. */
+static enum candidate request_start(const char *p, size_t n)
+{
+    char c = p[n - 1];
+    if (c == ' ')
+        return n - 1 >= RESYNC_METHOD_MIN ? CAND_YES : CAND_NO;
+    if ((c >= 'A' && c <= 'Z') || c == '-' || c == '_')
+        return n <= RESYNC_METHOD_MAX ? CAND_MORE : CAND_NO;
+    return CAND_NO;
+}
+
+static enum candidate response_start(const char *p, size_t n)
+{
+    static const char magic[] = "HTTP/1.";
+    if (p[n - 1] != magic[n - 1])
+        return CAND_NO;
+    return n == sizeof(magic) - 1 ? CAND_YES : CAND_MORE;
+}
+
+/* Skips to a line start, then collects bytes while they could begin a
+ * message of this direction. A match becomes the start of a head. The end
+ * of a gap counts as a line start: segments lost whole leave the next
+ * message at the start of the next data. */
+static size_t feed_resync(struct http_flow *f, struct decoder_ctx *ctx,
+                          enum decoder_dir dir, const char *buf, size_t len)
+{
+    struct http_direction *d = &f->dirs[dir];
+    size_t i = 0;
+    while (i < len) {
+        if (!d->at_line_start) {
+            const char *nl = memchr(buf + i, '\n', len - i);
+            if (nl == NULL)
+                return len;
+            i = (size_t)(nl - buf) + 1;
+            d->at_line_start = true;
+            continue;
+        }
+        char c = buf[i++];
+        if (d->buf_len == 0)
+            d->ts_first = ctx->now_us;
+        assert(d->buf_len < d->buf_cap);
+        d->buf[d->buf_len++] = c;
+        enum candidate m = dir == DIR_TO_SERVER ? request_start(d->buf, d->buf_len)
+                                                : response_start(d->buf, d->buf_len);
+        if (m == CAND_YES) {
+            d->state = ST_HEAD;
+            d->line_checked = false;
+            d->scan_from = 0;
+            return i;
+        }
+        if (m == CAND_NO) {
+            d->buf_len = 0;
+            d->at_line_start = c == '\n';
+        }
+    }
+    return i;
+}
+
+/* ---- decoder entry points */
+
+/* Consumes a prefix of buf; 0 only after a state change that will consume. */
+static size_t feed(struct http_flow *f, struct decoder_ctx *ctx, enum decoder_dir dir,
+                   const char *buf, size_t len)
+{
+    struct http_direction *d = &f->dirs[dir];
+    switch (d->state) {
+    case ST_HEAD:        return feed_head(f, ctx, dir, buf, len);
+    case ST_BODY:        return feed_body(f, ctx, dir, len);
+    case ST_CHUNK_SIZE:  return feed_chunk_size(f, ctx, dir, buf, len);
+    case ST_CHUNK_DATA:  return feed_body(f, ctx, dir, len);
+    case ST_CHUNK_END:   return feed_chunk_end(f, ctx, dir, buf);
+    case ST_TRAILER:     return feed_trailer(f, ctx, dir, buf, len);
+    case ST_UNTIL_CLOSE: account(f, dir, len); return len;
+    case ST_RESYNC:      return feed_resync(f, ctx, dir, buf, len);
+    case ST_IGNORE:      return len;
+    }
+    return len;
+}
+
+static void http_data(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
+                      const uint8_t *data, size_t len)
+{
+    struct http_flow *f = state;
+    if (f == NULL || (dir != DIR_TO_SERVER && dir != DIR_TO_CLIENT))
+        return;
+    const char *buf = (const char *)data;
+    while (len > 0) {
+        size_t used = feed(f, ctx, dir, buf, len);
+        assert(used <= len);
+        buf += used;
+        len -= used;
+    }
+}
+
+/* A gap of known length inside a body of known length costs nothing but
+ * the data; anywhere else framing is lost and the direction resyncs. */
+static void http_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
+                     uint64_t len)
+{
+    struct http_flow *f = state;
+    if (f == NULL || (dir != DIR_TO_SERVER && dir != DIR_TO_CLIENT))
+        return;
+    struct http_direction *d = &f->dirs[dir];
+    switch (d->state) {
+    case ST_BODY:
+    case ST_CHUNK_DATA:
+        if (len > 0 && len <= d->remaining) {
+            mark_partial(f, dir);
+            d->remaining -= len;
+            account(f, dir, len);
+            if (d->remaining == 0)
+                (void)feed_body(f, ctx, dir, 0);   /* ends the body or chunk */
+            return;
+        }
+        lose_body(f, ctx, dir, STAT_COUNT, true);
+        return;
+    case ST_UNTIL_CLOSE:
+        mark_partial(f, dir);
+        account(f, dir, len);
+        return;
+    case ST_RESYNC:
+        d->buf_len = 0;
+        d->at_line_start = true;
+        return;
+    case ST_IGNORE:
+        return;
+    case ST_HEAD:
+        lose_head(f, ctx, dir, STAT_COUNT, true, true);
+        return;
+    case ST_CHUNK_SIZE:
+    case ST_CHUNK_END:
+    case ST_TRAILER:
+        lose_body(f, ctx, dir, STAT_COUNT, true);
+        return;
+    }
+}
+
+/* No more bytes in this direction. A response read until close is complete
+ * now; a response cut short is emitted as partial; a head cut short is
+ * kept as partial if its first line came. */
+static void http_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir)
+{
+    struct http_flow *f = state;
+    if (f == NULL || (dir != DIR_TO_SERVER && dir != DIR_TO_CLIENT))
+        return;
+    struct http_direction *d = &f->dirs[dir];
+    if (d->ended)
+        return;
+    if (dir == DIR_TO_CLIENT && f->answering) {
+        if (d->state != ST_UNTIL_CLOSE)
+            mark_partial(f, dir);
+        response_finish(f, ctx);
+    }
+    if (dir == DIR_TO_SERVER && f->client_active) {
+        mark_partial(f, dir);
+        f->client_active = false;
+    }
+    if (d->state == ST_HEAD && d->buf_len > 0)
+        head_abandon(f, ctx, dir, false);
+    d->ended = true;
+    head_reset(d);
+    d->state = ST_IGNORE;
+}
+
+static void http_free(struct http_flow *f)
+{
+    free(f->dirs[0].buf);
+    free(f->dirs[1].buf);
+    free(f->queue);
+    free(f);
+}
+
+/* Ends both directions, then gives up every request still waiting. */
+static void http_close(void *state, struct decoder_ctx *ctx)
+{
+    struct http_flow *f = state;
+    if (f == NULL)
+        return;
+    http_end(f, ctx, DIR_TO_CLIENT);
+    http_end(f, ctx, DIR_TO_SERVER);
+    while (f->queue_count > 0) {
+        struct http_request *r = queue_at(f, 0);
+        r->op.flags |= OP_FLAG_NO_RESPONSE;
+        decoder_emit(ctx, &r->op);
+        queue_drop_front(f);
+    }
+    http_free(f);
+}
+
+/* Starts small: buffers and queue grow on demand up to their limits. */
+static void *http_open(struct decoder_ctx *ctx)
+{
+    struct http_flow *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return NULL;
+    size_t buf_cap = min_size(BUF_INITIAL, head_limit(ctx));
+    size_t queue_cap = min_size(QUEUE_INITIAL, pending_limit(ctx));
+    f->dirs[0].buf = malloc(buf_cap);
+    f->dirs[1].buf = malloc(buf_cap);
+    f->queue = malloc(queue_cap * sizeof(*f->queue));
+    if (f->dirs[0].buf == NULL || f->dirs[1].buf == NULL || f->queue == NULL) {
+        http_free(f);
+        return NULL;
+    }
+    for (int i = 0; i < 2; i++) {
+        f->dirs[i].buf_cap = buf_cap;
+        f->dirs[i].state = ST_HEAD;
+    }
+    f->queue_cap = queue_cap;
+    return f;
+}
+
+const struct decoder http_decoder = {
+    .name = "http",
+    .app = APP_HTTP,
+    .open = http_open,
+    .data = http_data,
+    .gap = http_gap,
+    .end = http_end,
+    .close = http_close,
+};

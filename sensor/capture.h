@@ -1,0 +1,82 @@
+/* capture.h - packets in, from a live interface or from capture files.
+ *
+ * A thin layer over libpcap that gives the rest of the sensor one loop for
+ * both modes: capture_next until it says 2 (end of input). Errors come back
+ * as one line of text that names the file or interface. */
+#ifndef SW_CAPTURE_H
+#define SW_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct capture_packet {
+    const uint8_t *data;  /* valid until the next capture_next or close */
+    uint32_t caplen;      /* bytes in data */
+    uint32_t wire_len;    /* bytes on the wire */
+    uint64_t ts_us;       /* packet time, microseconds since the epoch */
+    int linktype;         /* a LINKTYPE_* value, as packet.h expects */
+};
+
+struct capture;
+
+struct capture_options {
+    unsigned snaplen;     /* live: bytes kept per packet; 0 = 262144 */
+    unsigned buffer_mb;   /* live: kernel ring size; 0 = libpcap's default */
+    bool promisc;         /* live: promiscuous mode */
+    const char *bpf;      /* filter expression, NULL or "" for none */
+    unsigned timeout_ms;  /* live: longest wait for a packet; 0 = 100 */
+};
+
+/* Reads `count` capture files (pcap or pcapng, "-" for standard input) one
+ * after the other. The first is opened now, so that a wrong path is reported
+ * at startup ("cannot open 'x.pcap': No such file or directory"); the others
+ * when their turn comes. The paths are copied. Returns 0, or -1 with err
+ * filled. */
+int capture_open_files(struct capture **out, char *const *paths, size_t count,
+                       const struct capture_options *o, char *err,
+                       size_t errlen);
+
+/* Opens a live interface. Returns 0, or -1 with err filled. On success err
+ * is empty or holds a warning from libpcap worth logging (for example,
+ * promiscuous mode not supported). Call before capture_drop_privileges. */
+int capture_open_live(struct capture **out, const char *iface,
+                      const struct capture_options *o, char *err,
+                      size_t errlen);
+
+/* Next packet. Returns
+ *    1  a packet is in *p;
+ *    0  live only: the timeout passed with no packet;
+ *   -1  error, err holds one line naming the file or interface (truncated
+ *       or corrupt file, unsupported link type, a later file that cannot be
+ *       opened). In file mode the offending file is finished: calling again
+ *       goes on with the next file, so the caller chooses to stop or not;
+ *    2  end of all input, or capture_break was called. */
+int capture_next(struct capture *c, struct capture_packet *p, char *err,
+                 size_t errlen);
+
+/* Asks capture_next to return 2 soon. Async-signal-safe: meant for SIGINT
+ * and SIGTERM handlers. A live capture blocked waiting wakes up. */
+void capture_break(struct capture *c);
+
+/* Live only: the kernel's drop counters (packets dropped for lack of
+ * buffer space, and by the interface), as 64-bit totals since open even
+ * though libpcap's counters are 32-bit and wrap. Call from the thread that
+ * calls capture_next. Returns 0, or -1 (counters set to 0) for files or
+ * when libpcap cannot say. */
+int capture_kernel_stats(struct capture *c, uint64_t *drops,
+                         uint64_t *ifdrops);
+
+int capture_is_live(const struct capture *c);
+
+/* The file being read ("stdin" for "-") or the interface name. */
+const char *capture_current_name(const struct capture *c);
+
+void capture_close(struct capture *c);
+
+/* When running as root and `user` is neither NULL nor empty: become that
+ * user (its groups, gid, uid) and check that root cannot be regained.
+ * Otherwise does nothing. Returns 0, or -1 with err filled. */
+int capture_drop_privileges(const char *user, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,46 @@
+/* classify.h - protocol detection by payload, through nDPI.
+ *
+ * nDPI's API changes between versions, so it is used in classify.c and
+ * nowhere else; the rest of the sensor sees only this header. A worker owns
+ * one classifier; each of its flows owns a classify_flow until nDPI has
+ * decided (or given up), and then frees it. */
+#ifndef SW_CLASSIFY_H
+#define SW_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* nDPI's detection module. One per worker thread; never shared. */
+struct classifier;
+
+/* nDPI's per-flow detection state (a few kilobytes). */
+struct classify_flow;
+
+/* Creates a classifier with every nDPI protocol enabled and nDPI's own
+ * logging silenced. Safe to call from several threads at once (nDPI's
+ * initialisation is not; classify.c serialises it). NULL on failure. */
+struct classifier *classifier_new(void);
+void classifier_free(struct classifier *c);
+
+/* Zeroed per-flow state; NULL when out of memory. */
+struct classify_flow *classify_flow_new(void);
+void classify_flow_free(struct classify_flow *f);
+
+/* Feeds one IP packet of the flow, both directions: `ip` points at the IPv4
+ * or IPv6 header, `len` is the captured length from there, `time_ms` the
+ * packet time in milliseconds. Returns 1 when nDPI has decided: then
+ * *decoder_name is the name of our decoder for the protocol ("http",
+ * "mongodb", "redis", "memcached", "cassandra"), or NULL when nDPI found a
+ * protocol we do not decode. Returns 0 when nDPI wants more packets
+ * (*decoder_name is then NULL). */
+int classify_packet(struct classifier *c, struct classify_flow *f,
+                    const uint8_t *ip, size_t len, uint64_t time_ms,
+                    const char **decoder_name);
+
+/* Asks for nDPI's final word on a flow that used up the packets it was
+ * allowed. Same convention as classify_packet, but always returns 1. No
+ * guessing by port: the port map is the caller's, and lives in one place. */
+int classify_giveup(struct classifier *c, struct classify_flow *f,
+                    const char **decoder_name);
+
+#endif

@@ -1,0 +1,485 @@
+/* config.c - defaults, and loading a libconfig file over them.
+ *
+ * The file is checked against a schema table: every setting in the file must
+ * name a known group and key, have the right type and lie in its range. The
+ * first problem found, in file order, is reported as one line
+ * "file:line: message" so that a typo never silently becomes a default. */
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* What a schema key holds in struct sw_config (or struct config_decoder). */
+enum key_kind {
+    KEY_UNSIGNED,   /* unsigned; file integer stored as is */
+    KEY_SIZE,       /* size_t; file integer times `scale` */
+    KEY_BOOL,       /* bool */
+    KEY_STRING,     /* char[size]; min/max bound the length */
+    KEY_PORTS,      /* struct config_decoder ports + port_count */
+};
+
+struct config_key {
+    const char *name;
+    enum key_kind kind;
+    size_t offset;      /* into the struct the group fills */
+    size_t size;        /* KEY_STRING: array size */
+    long long min, max; /* integer range, or string length range */
+    size_t scale;       /* KEY_SIZE: bytes per unit in the file */
+};
+
+#define CFG_UNSIGNED(name, field, lo, hi) \
+    { name, KEY_UNSIGNED, offsetof(struct sw_config, field), 0, lo, hi, 1 }
+#define CFG_SIZE(name, field, lo, hi, scale) \
+    { name, KEY_SIZE, offsetof(struct sw_config, field), 0, lo, hi, scale }
+#define CFG_BOOL(name, field) \
+    { name, KEY_BOOL, offsetof(struct sw_config, field), 0, 0, 1, 1 }
+#define CFG_STRING(name, field, minlen) \
+    { name, KEY_STRING, offsetof(struct sw_config, field), \
+      sizeof(((struct sw_config *)0)->field), minlen, \
+      (long long)sizeof(((struct sw_config *)0)->field) - 1, 1 }
+
+static const struct config_key sensor_keys[] = {
+    CFG_STRING("id", sensor.id, 1),
+    CFG_UNSIGNED("workers", sensor.workers, 1, 64),
+    CFG_STRING("user", sensor.user, 0),
+};
+
+static const struct config_key capture_keys[] = {
+    CFG_UNSIGNED("snaplen", capture.snaplen, 64, 262144),
+    CFG_UNSIGNED("buffer_mb", capture.buffer_mb, 1, 4096),
+    CFG_BOOL("promisc", capture.promisc),
+    CFG_STRING("bpf", capture.bpf, 0),
+    CFG_UNSIGNED("ring_kb", capture.ring_kb, 64, 1048576),
+    CFG_UNSIGNED("timeout_ms", capture.timeout_ms, 1, 60000),
+};
+
+static const struct config_key flows_keys[] = {
+    CFG_UNSIGNED("max", flows.max, 1, 100000000),
+    CFG_UNSIGNED("idle_timeout", flows.idle_timeout, 1, 86400),
+    CFG_UNSIGNED("closed_timeout", flows.closed_timeout, 0, 3600),
+};
+
+static const struct config_key reassembly_keys[] = {
+    CFG_UNSIGNED("flow_max_kb", reassembly.flow_max_kb, 1, 1048576),
+    CFG_UNSIGNED("total_max_mb", reassembly.total_max_mb, 1, 65536),
+};
+
+static const struct config_key ndpi_keys[] = {
+    CFG_BOOL("enabled", ndpi.enabled),
+    CFG_UNSIGNED("max_packets", ndpi.max_packets, 1, 255),
+};
+
+static const struct config_key http_keys[] = {
+    CFG_SIZE("header_max_kb", decoder_params.header_max, 1, 1024, 1024),
+    CFG_SIZE("pending_max", decoder_params.pending_max, 1, 4096, 1),
+};
+
+static const struct config_key events_keys[] = {
+    CFG_BOOL("op", events.op),
+    CFG_BOOL("flow", events.flow),
+    CFG_UNSIGNED("stats_interval", events.stats_interval, 0, 86400),
+    CFG_UNSIGNED("string_max", events.string_max, 16, 65536),
+    CFG_UNSIGNED("queue", events.queue, 16, 16777216),
+};
+
+static const struct config_key output_keys[] = {
+    CFG_STRING("json", output.json, 0),
+};
+
+/* The keys of one entry under `decoders`, relative to struct config_decoder. */
+static const struct config_key decoder_keys[] = {
+    { "enabled", KEY_BOOL, offsetof(struct config_decoder, enabled), 0, 0, 1, 1 },
+    { "ports", KEY_PORTS, offsetof(struct config_decoder, ports), 0, 1, 65535, 1 },
+};
+
+#define KEYS(table) table, sizeof(table) / sizeof(table[0])
+
+struct config_group {
+    const char *name;
+    const struct config_key *keys;  /* NULL: the `decoders` group */
+    size_t key_count;
+};
+
+static const struct config_group config_groups[] = {
+    { "sensor", KEYS(sensor_keys) },
+    { "capture", KEYS(capture_keys) },
+    { "flows", KEYS(flows_keys) },
+    { "reassembly", KEYS(reassembly_keys) },
+    { "ndpi", KEYS(ndpi_keys) },
+    { "http", KEYS(http_keys) },
+    { "decoders", NULL, 0 },
+    { "events", KEYS(events_keys) },
+    { "output", KEYS(output_keys) },
+};
+
+/* Server ports that select the HTTP decoder by default: plain HTTP plus the
+ * HTTP-based databases (Elasticsearch, Kibana, CouchDB, Solr). */
+static const uint16_t http_default_ports[] = { 80, 8080, 9200, 9201, 5601, 5984, 8983 };
+
+void config_defaults(struct sw_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->sensor.id, sizeof(cfg->sensor.id), "%s", "scrapewatch");
+    cfg->sensor.workers = 2;
+    cfg->capture.snaplen = 65535;
+    cfg->capture.buffer_mb = 64;
+    cfg->capture.promisc = true;
+    cfg->capture.ring_kb = 4096;
+    cfg->capture.timeout_ms = 100;
+    cfg->flows.max = 200000;
+    cfg->flows.idle_timeout = 600;
+    cfg->flows.closed_timeout = 5;
+    cfg->reassembly.flow_max_kb = 1024;
+    cfg->reassembly.total_max_mb = 512;
+    cfg->ndpi.enabled = true;
+    cfg->ndpi.max_packets = 12;
+    cfg->decoder_params.header_max = 16384;
+    cfg->decoder_params.pending_max = 64;
+
+    struct config_decoder *http = &cfg->decoders[0];
+    snprintf(http->name, sizeof(http->name), "%s", "http");
+    http->enabled = true;
+    for (size_t i = 0; i < sizeof(http_default_ports) / sizeof(http_default_ports[0]); i++)
+        http->ports[http->port_count++] = http_default_ports[i];
+    cfg->decoder_count = 1;
+
+    cfg->events.op = true;
+    cfg->events.flow = true;
+    cfg->events.stats_interval = 60;
+    cfg->events.string_max = 256;
+    cfg->events.queue = 65536;
+}
+
+/* State of one load: where errors go, and the file name for settings that
+ * do not know theirs. */
+struct config_loader {
+    const char *path;
+    char *err;
+    size_t errlen;
+    char dir[512];      /* the file's directory, where @include looks */
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static int config_fail(struct config_loader *ld, const char *file, int line,
+                       const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (!ld->err || ld->errlen == 0)
+        return -1;
+    /* libconfig names an included file as written in @include; show the
+     * path it was actually read from. */
+    const char *dir = "", *sep = "";
+    if (file != ld->path && strcmp(file, ld->path) != 0 && file[0] != '/' &&
+        ld->dir[0] != '\0' && strcmp(ld->dir, ".") != 0) {
+        dir = ld->dir;
+        sep = dir[strlen(dir) - 1] == '/' ? "" : "/";
+    }
+    if (line > 0)
+        snprintf(ld->err, ld->errlen, "%s%s%s:%d: %s", dir, sep, file, line, msg);
+    else
+        snprintf(ld->err, ld->errlen, "%s%s%s: %s", dir, sep, file, msg);
+    return -1;
+}
+
+/* Reports a problem with setting `s`, at the file and line it came from. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int setting_fail(struct config_loader *ld, const config_setting_t *s,
+                        const char *fmt, ...)
+{
+    char msg[480];
+    va_list ap;
+    const char *file = config_setting_source_file(s);
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return config_fail(ld, file ? file : ld->path,
+                       (int)config_setting_source_line(s), "%s", msg);
+}
+
+static bool setting_is_integer(const config_setting_t *s)
+{
+    int type = config_setting_type(s);
+    return type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64;
+}
+
+static const struct config_key *key_find(const struct config_key *keys, size_t count,
+                                         const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* Index of the decoders entry called name, or -1. */
+static int decoder_index(const struct sw_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->decoder_count; i++)
+        if (strcmp(cfg->decoders[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Reads a ports list into d. A port may appear once in the whole decoders
+ * table: otherwise which decoder a server port selects would be ambiguous. */
+static int load_ports(struct config_loader *ld, struct sw_config *cfg,
+                      struct config_decoder *d, const config_setting_t *s,
+                      const struct config_key *key, const char *path)
+{
+    int type = config_setting_type(s);
+    if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+        return setting_fail(ld, s, "'%s' must be an array of port numbers", path);
+
+    int n = config_setting_length(s);
+    d->port_count = 0;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        /* Elements carry no line of their own in libconfig 1.5. */
+        const config_setting_t *where = config_setting_source_line(e) ? e : s;
+        if (!setting_is_integer(e))
+            return setting_fail(ld, where, "'%s' must be an array of port numbers", path);
+        long long v = config_setting_get_int64(e);
+        if (v < key->min || v > key->max)
+            return setting_fail(ld, where, "'%s' ports must be between %lld and %lld",
+                                path, key->min, key->max);
+        for (size_t j = 0; j < cfg->decoder_count; j++) {
+            const struct config_decoder *other = &cfg->decoders[j];
+            size_t count = other == d ? d->port_count : other->port_count;
+            for (size_t k = 0; k < count; k++) {
+                if (other->ports[k] != v)
+                    continue;
+                if (other == d)
+                    return setting_fail(ld, where, "duplicate port %lld in '%s'", v, path);
+                return setting_fail(ld, where,
+                                    "port %lld in '%s' is already used by decoder '%s'",
+                                    v, path, other->name);
+            }
+        }
+        if (d->port_count >= CONFIG_PORTS_MAX)
+            return setting_fail(ld, where, "'%s' has more than %d ports", path,
+                                CONFIG_PORTS_MAX);
+        d->ports[d->port_count++] = (uint16_t)v;
+    }
+    return 0;
+}
+
+/* Stores the value of setting s, described by key, into the struct at base. */
+static int load_value(struct config_loader *ld, struct sw_config *cfg, void *base,
+                      const struct config_key *key, const config_setting_t *s,
+                      const char *path)
+{
+    char *field = (char *)base + key->offset;
+
+    switch (key->kind) {
+    case KEY_UNSIGNED:
+    case KEY_SIZE: {
+        if (!setting_is_integer(s))
+            return setting_fail(ld, s, "'%s' must be an integer", path);
+        long long v = config_setting_get_int64(s);
+        if (v < key->min || v > key->max)
+            return setting_fail(ld, s, "'%s' must be between %lld and %lld",
+                                path, key->min, key->max);
+        if (key->kind == KEY_UNSIGNED)
+            *(unsigned *)(void *)field = (unsigned)v;
+        else
+            *(size_t *)(void *)field = (size_t)v * key->scale;
+        return 0;
+    }
+    case KEY_BOOL:
+        if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+            return setting_fail(ld, s, "'%s' must be true or false", path);
+        *(bool *)(void *)field = config_setting_get_bool(s) != 0;
+        return 0;
+    case KEY_STRING: {
+        if (config_setting_type(s) != CONFIG_TYPE_STRING)
+            return setting_fail(ld, s, "'%s' must be a string", path);
+        const char *v = config_setting_get_string(s);
+        size_t len = strlen(v);
+        if ((long long)len < key->min)
+            return setting_fail(ld, s, "'%s' must not be empty", path);
+        if ((long long)len > key->max)
+            return setting_fail(ld, s, "'%s' must be at most %lld bytes long",
+                                path, key->max);
+        memcpy(field, v, len + 1);
+        return 0;
+    }
+    case KEY_PORTS:
+        return load_ports(ld, cfg, base, s, key, path);
+    }
+    return setting_fail(ld, s, "'%s' has no handler", path);
+}
+
+/* Walks every setting of group g against the key table; base is the struct
+ * the keys' offsets point into. */
+static int load_keys(struct config_loader *ld, struct sw_config *cfg, void *base,
+                     const config_setting_t *g, const char *group_path,
+                     const struct config_key *keys, size_t key_count)
+{
+    int n = config_setting_length(g);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        char path[256];
+        snprintf(path, sizeof(path), "%s.%s", group_path, config_setting_name(s));
+        const struct config_key *key = key_find(keys, key_count, config_setting_name(s));
+        if (!key)
+            return setting_fail(ld, s, "unknown key '%s'", path);
+        if (load_value(ld, cfg, base, key, s, path) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The `decoders` group: each entry names a registered decoder and replaces
+ * that decoder's configuration as a whole (an entry without `ports` has no
+ * ports; `enabled` defaults to true). Entries are first reset, all of them,
+ * so that ports move between decoders regardless of the order in the file;
+ * then filled in file order, which reports a port conflict on the later one. */
+static int load_decoders(struct config_loader *ld, struct sw_config *cfg,
+                         const config_setting_t *g)
+{
+    int n = config_setting_length(g);
+
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(s);
+        if (!decoder_find(name))
+            return setting_fail(ld, s, "unknown decoder '%s' in 'decoders'", name);
+        if (!config_setting_is_group(s))
+            return setting_fail(ld, s, "'decoders.%s' must be a group", name);
+        int index = decoder_index(cfg, name);
+        struct config_decoder *d = index >= 0 ? &cfg->decoders[index] : NULL;
+        if (!d) {
+            if (cfg->decoder_count >= CONFIG_DECODERS_MAX)
+                return setting_fail(ld, s, "more than %d decoders configured",
+                                    CONFIG_DECODERS_MAX);
+            if (strlen(name) >= sizeof(d->name))
+                return setting_fail(ld, s, "decoder name '%s' is too long", name);
+            d = &cfg->decoders[cfg->decoder_count++];
+            memcpy(d->name, name, strlen(name) + 1);
+        }
+        d->enabled = true;
+        d->port_count = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        char path[128];
+        snprintf(path, sizeof(path), "decoders.%s", config_setting_name(s));
+        struct config_decoder *d = &cfg->decoders[decoder_index(cfg, config_setting_name(s))];
+        if (load_keys(ld, cfg, d, s, path, KEYS(decoder_keys)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int load_root(struct config_loader *ld, struct sw_config *cfg,
+                     const config_setting_t *root)
+{
+    int n = config_setting_length(root);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        const char *name = config_setting_name(s);
+        const struct config_group *group = NULL;
+        for (size_t j = 0; j < sizeof(config_groups) / sizeof(config_groups[0]); j++)
+            if (strcmp(config_groups[j].name, name) == 0)
+                group = &config_groups[j];
+        if (!group)
+            return setting_fail(ld, s, "unknown %s '%s'",
+                                config_setting_is_group(s) ? "group" : "key", name);
+        if (!config_setting_is_group(s))
+            return setting_fail(ld, s, "'%s' must be a group", name);
+        int rc = group->keys
+                     ? load_keys(ld, cfg, cfg, s, name, group->keys, group->key_count)
+                     : load_decoders(ld, cfg, s);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int config_load(const char *path, struct sw_config *cfg, char *err, size_t errlen)
+{
+    struct config_loader ld = { path, err, errlen, "" };
+    struct sw_config loaded;
+    char *dir = ld.dir;
+    config_t lc;
+    int rc;
+
+    if (err && errlen > 0)
+        err[0] = '\0';
+    if (strlen(path) >= sizeof(loaded.source) || strlen(path) >= sizeof(ld.dir))
+        return config_fail(&ld, path, 0, "path too long");
+
+    /* libconfig says only "file I/O error"; find out why ourselves. */
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return config_fail(&ld, path, 0, "cannot read configuration: %s", strerror(errno));
+    struct stat st;
+    int is_dir = fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
+    fclose(f);
+    if (is_dir)
+        return config_fail(&ld, path, 0, "cannot read configuration: %s", strerror(EISDIR));
+
+    config_defaults(&loaded);
+    memcpy(loaded.source, path, strlen(path) + 1);
+
+    /* libconfig 1.5 resolves @include against the include dir, not the
+     * including file: make it the file's directory. */
+    memcpy(dir, path, strlen(path) + 1);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    else
+        snprintf(dir, sizeof(ld.dir), "%s", ".");
+
+    config_init(&lc);
+    config_set_include_dir(&lc, dir);
+    if (config_read_file(&lc, path) != CONFIG_TRUE) {
+        const char *file = config_error_file(&lc);
+        const char *text = config_error_text(&lc);
+        rc = config_fail(&ld, file ? file : path, config_error_line(&lc), "%s",
+                         text ? text : "cannot read configuration");
+    } else {
+        rc = load_root(&ld, &loaded, config_root_setting(&lc));
+    }
+    config_destroy(&lc);
+
+    if (rc == 0)
+        memcpy(cfg, &loaded, sizeof(*cfg));
+    return rc;
+}
+
+const struct config_decoder *config_decoder_for_port(const struct sw_config *cfg,
+                                                     uint16_t port)
+{
+    /* Only enabled decoders select traffic; a port appears at most once. */
+    for (size_t i = 0; i < cfg->decoder_count; i++) {
+        const struct config_decoder *d = &cfg->decoders[i];
+        if (!d->enabled)
+            continue;
+        for (size_t k = 0; k < d->port_count; k++)
+            if (d->ports[k] == port)
+                return d;
+    }
+    return NULL;
+}
+
+const struct config_decoder *config_decoder_named(const struct sw_config *cfg,
+                                                  const char *name)
+{
+    int index = decoder_index(cfg, name);
+    return index >= 0 ? &cfg->decoders[index] : NULL;
+}

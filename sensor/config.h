@@ -1,0 +1,79 @@
+/* config.h - the sensor's configuration, loaded from a libconfig file.
+ *
+ * Every key has a default; the file overrides. Unknown keys and wrong types
+ * are rejected by name with file:line. */
+#ifndef SW_CONFIG_H
+#define SW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../decoders/decoder.h"
+
+#define CONFIG_PORTS_MAX 64
+#define CONFIG_DECODERS_MAX 16
+
+struct config_decoder {
+    char name[32];                        /* registry name: "http" */
+    bool enabled;
+    uint16_t ports[CONFIG_PORTS_MAX];     /* server ports that select it */
+    size_t port_count;
+};
+
+struct sw_config {
+    char source[512];              /* file it came from ("" for defaults) */
+    struct {
+        char id[64];               /* sensor name in every event */
+        unsigned workers;          /* worker threads, 1..64 */
+        char user[64];             /* drop privileges to this user ("" = stay) */
+    } sensor;
+    struct {
+        unsigned snaplen;
+        unsigned buffer_mb;        /* kernel buffer, live capture */
+        bool promisc;
+        char bpf[1024];            /* capture filter ("" = none) */
+        unsigned ring_kb;          /* capture -> worker ring, per worker */
+        unsigned timeout_ms;       /* live read timeout */
+    } capture;
+    struct {
+        unsigned max;              /* flows tracked, all workers together */
+        unsigned idle_timeout;     /* seconds without a packet */
+        unsigned closed_timeout;   /* seconds after FIN/RST both ways */
+    } flows;
+    struct {
+        unsigned flow_max_kb;      /* out-of-order bytes held per direction */
+        unsigned total_max_mb;     /* out-of-order bytes held, all flows */
+    } reassembly;
+    struct {
+        bool enabled;
+        unsigned max_packets;      /* packets nDPI may look at per flow */
+    } ndpi;
+    struct decoder_params decoder_params;
+    struct config_decoder decoders[CONFIG_DECODERS_MAX];
+    size_t decoder_count;
+    struct {
+        bool op;                   /* emit an `op` event per op record */
+        bool flow;                 /* emit a `flow` event per database flow */
+        unsigned stats_interval;   /* seconds between stats events, 0 = final only */
+        unsigned string_max;       /* bytes of any wire string in an event */
+        unsigned queue;            /* events buffered between threads */
+    } events;
+    struct {
+        char json[512];            /* JSON lines path, "-" stdout, "" none */
+    } output;
+};
+
+/* Fills cfg with the built-in defaults. */
+void config_defaults(struct sw_config *cfg);
+/* Loads path over the defaults. On error returns -1 and writes one line
+ * "file:line: message" (no newline) into err. */
+int config_load(const char *path, struct sw_config *cfg, char *err, size_t errlen);
+/* The decoder configured for a server port, or NULL. */
+const struct config_decoder *config_decoder_for_port(const struct sw_config *cfg,
+                                                     uint16_t port);
+/* The configured entry for a decoder name, or NULL. */
+const struct config_decoder *config_decoder_named(const struct sw_config *cfg,
+                                                  const char *name);
+
+#endif

@@ -1,0 +1,198 @@
+/* detect.c - k-way merge of worker records, records to events (see detect.h).
+ *
+ * Each worker's stream is already ordered by record key. A record may be
+ * passed on when it is the smallest head and every worker with no record
+ * waiting has promised (by watermark) that its next record comes later. */
+#include "detect.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pipeline.h"
+
+#define DETECT_MAX_WORKERS 64
+
+struct merge_head {
+    const void *rec;       /* head record, NULL when none waiting */
+    uint32_t type;
+    uint64_t watermark;
+    bool ended;
+};
+
+static void detect_push(struct detect *d, uint32_t type, const void *data, size_t len)
+{
+    unsigned round = 0;
+    while (ring_push(&d->out, type, data, len) != 0)
+        ring_backoff(&round);
+}
+
+void detect_collect_stats(const struct detect *d, struct stats *sum)
+{
+    stats_clear(sum);
+    stats_accumulate(sum, &d->dispatch->stats);
+    for (unsigned i = 0; i < d->worker_count; i++)
+        stats_accumulate(sum, &d->workers[i].stats);
+    stats_accumulate(sum, &d->stats);
+}
+
+static void detect_emit_stats(struct detect *d, uint64_t ts_us, uint32_t final)
+{
+    struct stats sum;
+    struct event_stats e;
+    memset(&e, 0, sizeof(e));
+    stats_inc(&d->stats, STAT_EVENTS_STATS);
+    detect_collect_stats(d, &sum);
+    e.ts_us = ts_us;
+    e.final = final;
+    for (int i = 0; i < STAT_COUNT; i++)
+        e.v[i] = stats_get(&sum, (enum stat_id)i);
+    detect_push(d, EVENT_STATS, &e, sizeof(e));
+}
+
+/* One record, in capture order. The rule engine will hook in here. */
+static void detect_record(struct detect *d, uint32_t type, const void *rec)
+{
+    if (type == REC_OP) {
+        const struct rec_op *r = rec;
+        d->last_ts_us = r->ts_us > d->last_ts_us ? r->ts_us : d->last_ts_us;
+        if (!d->cfg->events.op)
+            return;
+        stats_inc(&d->stats, STAT_EVENTS_OP);
+        detect_push(d, EVENT_OP, r, sizeof(*r));
+    } else if (type == REC_FLOW) {
+        const struct rec_flow *r = rec;
+        d->last_ts_us = r->ts_us > d->last_ts_us ? r->ts_us : d->last_ts_us;
+        if (!d->cfg->events.flow)
+            return;
+        stats_inc(&d->stats, STAT_EVENTS_FLOW);
+        detect_push(d, EVENT_FLOW, r, sizeof(*r));
+    }
+}
+
+static const struct record_key *head_key(const struct merge_head *h)
+{
+    return (const struct record_key *)h->rec;   /* every record starts with its key */
+}
+
+/* Reads watermarks and end markers until a worker shows a data record. */
+static void detect_fill(struct detect *d, unsigned i, struct merge_head *h)
+{
+    struct ring *r = &d->workers[i].out;
+    while (!h->rec && !h->ended) {
+        uint32_t type;
+        size_t len;
+        const void *m = ring_peek(r, &type, &len);
+        if (!m)
+            return;
+        if (type == REC_WATERMARK) {
+            uint64_t wm = ((const struct rec_watermark *)m)->seq;
+            if (wm > h->watermark)
+                h->watermark = wm;
+        } else if (type == REC_END) {
+            h->ended = true;
+            h->watermark = UINT64_MAX;
+        } else {
+            h->rec = m;
+            h->type = type;
+            return;
+        }
+        ring_release(r);
+    }
+}
+
+/* Index of the head that may go next, -1 if none may yet, -2 when all ended. */
+static int detect_pick(struct detect *d, struct merge_head *heads)
+{
+    int best = -1;
+    bool all_ended = true;
+    for (unsigned i = 0; i < d->worker_count; i++) {
+        detect_fill(d, i, &heads[i]);
+        all_ended = all_ended && heads[i].ended && !heads[i].rec;
+        if (heads[i].rec && (best < 0 || record_key_cmp(head_key(&heads[i]),
+                                                        head_key(&heads[best])) < 0))
+            best = (int)i;
+    }
+    if (best < 0)
+        return all_ended ? -2 : -1;
+    uint64_t seq = head_key(&heads[best])->seq;
+    for (unsigned i = 0; i < d->worker_count; i++)
+        if (!heads[i].rec && heads[i].watermark < seq)
+            return -1;
+    return best;
+}
+
+static uint64_t wall_clock_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void detect_maybe_periodic_stats(struct detect *d, uint64_t *next_us)
+{
+    if (!d->live || d->cfg->events.stats_interval == 0)
+        return;
+    uint64_t now = wall_clock_us();
+    if (now < *next_us)
+        return;
+    *next_us = now + (uint64_t)d->cfg->events.stats_interval * 1000000;
+    detect_emit_stats(d, now, 0);
+}
+
+static void *detect_main(void *arg)
+{
+    struct detect *d = arg;
+    struct merge_head heads[DETECT_MAX_WORKERS];
+    memset(heads, 0, sizeof(heads));
+    uint64_t next_stats_us = wall_clock_us() + (uint64_t)d->cfg->events.stats_interval * 1000000;
+    unsigned round = 0;
+    for (;;) {
+        int i = detect_pick(d, heads);
+        if (i == -2)
+            break;
+        if (i < 0) {
+            detect_maybe_periodic_stats(d, &next_stats_us);
+            ring_backoff(&round);
+            continue;
+        }
+        round = 0;
+        detect_record(d, heads[i].type, heads[i].rec);
+        heads[i].rec = NULL;
+        ring_release(&d->workers[i].out);
+        detect_maybe_periodic_stats(d, &next_stats_us);
+    }
+    uint64_t final_ts = d->live ? wall_clock_us() : d->dispatch->last_ts_us;
+    detect_emit_stats(d, final_ts, 1);
+    detect_push(d, EVENT_END, NULL, 0);
+    return NULL;
+}
+
+int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *workers,
+                unsigned count, const struct dispatch *dispatch, bool live)
+{
+    memset(d, 0, sizeof(*d));
+    if (count > DETECT_MAX_WORKERS)
+        return -1;
+    d->cfg = cfg;
+    d->workers = workers;
+    d->worker_count = count;
+    d->dispatch = dispatch;
+    d->live = live;
+    return ring_init(&d->out, (size_t)cfg->events.queue * 64);
+}
+
+int detect_start(struct detect *d)
+{
+    return pthread_create(&d->thread, NULL, detect_main, d) == 0 ? 0 : -1;
+}
+
+void detect_join(struct detect *d)
+{
+    pthread_join(d->thread, NULL);
+}
+
+void detect_destroy(struct detect *d)
+{
+    ring_destroy(&d->out);
+}

@@ -1,0 +1,122 @@
+/* dispatch.c - packets from capture to workers (see dispatch.h). */
+#include "dispatch.h"
+
+#include <string.h>
+
+#include "flow.h"
+#include "packet.h"
+#include "pipeline.h"
+
+#define MARK_EVERY 512   /* packets between progress marks */
+
+void dispatch_init(struct dispatch *d, struct worker *workers, unsigned count, bool live)
+{
+    memset(d, 0, sizeof(*d));
+    d->workers = workers;
+    d->worker_count = count;
+    d->live = live;
+}
+
+/* Tells every worker (that has room) how far dispatch has got, so the detect
+ * thread can pass records of busy workers while others are idle. */
+static void dispatch_marks(struct dispatch *d, unsigned skip)
+{
+    struct msg_tick m = {d->dispatched_seq, d->last_ts_us};
+    for (unsigned i = 0; i < d->worker_count; i++) {
+        if (i == skip || d->mark_sent[i] >= d->dispatched_seq)
+            continue;
+        if (ring_push(&d->workers[i].in, MSG_MARK, &m, sizeof(m)) == 0)
+            d->mark_sent[i] = d->dispatched_seq;
+    }
+}
+
+/* Room in worker i's ring, waiting (and marking the others) if needed.
+ * Returns NULL only in live mode when the ring is full. */
+static void *dispatch_reserve(struct dispatch *d, unsigned i, uint32_t type, size_t len)
+{
+    unsigned round = 0;
+    void *p;
+    while (!(p = ring_reserve(&d->workers[i].in, type, len))) {
+        if (d->live)
+            return NULL;
+        dispatch_marks(d, i);
+        ring_backoff(&round);
+    }
+    return p;
+}
+
+static void dispatch_broadcast(struct dispatch *d, uint32_t type, uint64_t ts_us)
+{
+    struct msg_tick t = {++d->seq, ts_us};
+    for (unsigned i = 0; i < d->worker_count; i++) {
+        /* Ticks and the end are never dropped, even live: wait for room. */
+        unsigned round = 0;
+        while (ring_push(&d->workers[i].in, type, &t, sizeof(t)) != 0) {
+            dispatch_marks(d, i);
+            ring_backoff(&round);
+        }
+    }
+    d->dispatched_seq = d->seq;
+}
+
+static void dispatch_maybe_tick(struct dispatch *d, uint64_t ts_us)
+{
+    uint64_t sec = ts_us / 1000000;
+    if (sec <= d->last_tick_sec)
+        return;
+    d->last_tick_sec = sec;
+    dispatch_broadcast(d, MSG_TICK, ts_us);
+}
+
+void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
+                     uint32_t wire_len, uint64_t ts_us, int linktype)
+{
+    stats_inc(&d->stats, STAT_PACKETS);
+    stats_add(&d->stats, STAT_BYTES, wire_len);
+    if (ts_us > d->last_ts_us)
+        d->last_ts_us = ts_us;
+    dispatch_maybe_tick(d, ts_us);
+    struct packet_info pi;
+    enum stat_id reason;
+    if (packet_parse(linktype, data, caplen, &pi, &reason) != 0) {
+        stats_inc(&d->stats, reason);
+        return;
+    }
+    if (pi.payload_len < pi.payload_wire_len)
+        stats_inc(&d->stats, STAT_TRUNCATED);
+    stats_inc(&d->stats, pi.proto == IPPROTO_TCP_NUM ? STAT_TCP_PACKETS : STAT_UDP_PACKETS);
+    struct flow_key k;
+    int from_lo;
+    flow_key_make(&k, pi.family, pi.proto, pi.src, pi.sport, pi.dst, pi.dport, &from_lo);
+    unsigned w = (unsigned)(flow_hash(&k) % d->worker_count);
+    struct msg_packet *m = dispatch_reserve(d, w, MSG_PACKET, sizeof(*m) + caplen);
+    if (!m) {
+        stats_inc(&d->stats, STAT_RING_DROPS);
+        return;
+    }
+    m->seq = ++d->seq;
+    m->ts_us = ts_us;
+    m->caplen = caplen;
+    m->wire_len = wire_len;
+    m->linktype = linktype;
+    memcpy(m + 1, data, caplen);
+    ring_commit(&d->workers[w].in);
+    d->dispatched_seq = d->seq;
+    if (++d->since_mark >= MARK_EVERY) {
+        d->since_mark = 0;
+        dispatch_marks(d, d->worker_count);
+    }
+}
+
+void dispatch_idle(struct dispatch *d, uint64_t now_us)
+{
+    if (now_us > d->last_ts_us)
+        d->last_ts_us = now_us;
+    dispatch_maybe_tick(d, d->last_ts_us);
+    dispatch_marks(d, d->worker_count);
+}
+
+void dispatch_end(struct dispatch *d)
+{
+    dispatch_broadcast(d, MSG_END, d->last_ts_us);
+}

@@ -1,0 +1,36 @@
+/* dispatch.h - the capture thread's half of the pipeline: counts and parses
+ * each packet, gives it a sequence number, and hands it to the worker that
+ * owns its flow (flow hash % workers). Also derives timeout ticks from packet
+ * time and progress marks that let the detect thread merge without waiting. */
+#ifndef SW_DISPATCH_H
+#define SW_DISPATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stats.h"
+#include "worker.h"
+
+struct dispatch {
+    struct worker *workers;
+    unsigned worker_count;
+    bool live;                 /* full ring: drop (live) or wait (offline) */
+    struct stats stats;        /* capture and decode counters */
+    uint64_t seq;              /* last sequence number given out */
+    uint64_t dispatched_seq;   /* every message up to this one is in a ring */
+    uint64_t last_tick_sec;
+    uint64_t last_ts_us;       /* packet time of the newest packet */
+    uint64_t since_mark;       /* packets since the last progress marks */
+    uint64_t mark_sent[64];    /* per worker: newest mark it holds */
+};
+
+void dispatch_init(struct dispatch *d, struct worker *workers, unsigned count, bool live);
+/* One captured packet. */
+void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
+                     uint32_t wire_len, uint64_t ts_us, int linktype);
+/* Live capture saw no packet for a while: time still moves. */
+void dispatch_idle(struct dispatch *d, uint64_t now_us);
+/* End of input: every worker flushes its flows and stops. */
+void dispatch_end(struct dispatch *d);
+
+#endif

@@ -1,0 +1,204 @@
+/* event_json.c - serialise op, flow and stats events (see event_json.h). */
+#include "event_json.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "op.h"
+
+void event_time_format(uint64_t ts_us, char *out, size_t cap)
+{
+    time_t sec = (time_t)(ts_us / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    char date[24];
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, cap, "%s.%06u+0000", date, (unsigned)(ts_us % 1000000));
+}
+
+static void json_kv_time(struct json_writer *w, const char *key, uint64_t ts_us)
+{
+    char buf[40];
+    event_time_format(ts_us, buf, sizeof(buf));
+    json_kv_string(w, key, buf);
+}
+
+static void json_kv_ip(struct json_writer *w, const char *key, int family, const uint8_t *a)
+{
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, sizeof(buf));
+    json_kv_string(w, key, buf);
+}
+
+/* A wire string, capped. */
+static void json_kv_wire(struct json_writer *w, const struct event_json_opts *o,
+                         const char *key, const char *s)
+{
+    json_key(w, key);
+    json_string_capped(w, s, strlen(s), o->string_max);
+}
+
+/* The fields every flow-related event starts with. */
+static void event_header(struct json_writer *w, const struct event_json_opts *o,
+                         uint64_t ts_us, const char *type, const struct flow_meta *m)
+{
+    json_object_open(w);
+    json_kv_time(w, "timestamp", ts_us);
+    json_kv_string(w, "sensor", o->sensor);
+    json_kv_string(w, "event_type", type);
+    json_kv_uint(w, "flow_id", m->flow_id);
+    json_kv_string(w, "community_id", m->community_id);
+    json_kv_ip(w, "src_ip", m->family, m->client);
+    json_kv_uint(w, "src_port", m->client_port);
+    json_kv_ip(w, "dest_ip", m->family, m->server);
+    json_kv_uint(w, "dest_port", m->server_port);
+    json_kv_string(w, "proto", m->proto == 6 ? "TCP" : "UDP");
+    json_kv_string(w, "app_proto", app_name((enum app_id)m->app));
+}
+
+static void op_flags(struct json_writer *w, uint32_t flags)
+{
+    static const struct { uint32_t bit; const char *name; } names[] = {
+        {OP_FLAG_PARTIAL, "partial"},       {OP_FLAG_NO_RESPONSE, "no_response"},
+        {OP_FLAG_TRUNCATED, "truncated"},   {OP_FLAG_AUTH_HEADER, "auth_header"},
+        {OP_FLAG_HEAD_ONLY, "no_body"},     {OP_FLAG_UNPAIRED, "unpaired"},
+    };
+    json_key(w, "flags");
+    json_array_open(w);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (flags & names[i].bit)
+            json_string(w, names[i].name);
+    json_array_close(w);
+}
+
+static void op_http(struct json_writer *w, const struct event_json_opts *o,
+                    const struct op_record *op)
+{
+    if (!op->http.method[0])
+        return;
+    json_key(w, "http");
+    json_object_open(w);
+    json_kv_wire(w, o, "method", op->http.method);
+    json_kv_wire(w, o, "uri", op->http.uri);
+    if (op->status_code)
+        json_kv_int(w, "status_code", op->status_code);
+    json_object_close(w);
+}
+
+static void op_body(struct json_writer *w, const struct event_json_opts *o,
+                    const struct op_record *op)
+{
+    json_key(w, "op");
+    json_object_open(w);
+    json_kv_string(w, "app", app_name((enum app_id)op->app));
+    json_kv_wire(w, o, "name", op->op);
+    json_kv_string(w, "class", op_class_name((enum op_class)op->op_class));
+    json_kv_wire(w, o, "target", op->target);
+    json_kv_string(w, "status", op_status_name((enum op_status)op->status));
+    json_kv_int(w, "status_code", op->status_code);
+    json_kv_string(w, "authenticated", op_auth_name((enum op_auth)op->authenticated));
+    if (op->auth_scheme[0])
+        json_kv_wire(w, o, "auth_scheme", op->auth_scheme);
+    if (op->client_id[0])
+        json_kv_wire(w, o, "client", op->client_id);
+    if (op->continuation[0])
+        json_kv_wire(w, o, "continuation", op->continuation);
+    json_kv_uint(w, "request_bytes", op->request_bytes);
+    json_kv_uint(w, "response_bytes", op->response_bytes);
+    if (op->items >= 0)
+        json_kv_int(w, "items", op->items);
+    if (op->page_size >= 0)
+        json_kv_int(w, "page_size", op->page_size);
+    json_kv_time(w, "request_time", op->ts_request_us);
+    if (op->ts_response_us)
+        json_kv_time(w, "response_time", op->ts_response_us);
+    op_flags(w, op->flags);
+    op_http(w, o, op);
+    json_object_close(w);
+}
+
+void event_json_op(struct json_writer *w, const struct event_json_opts *o,
+                   const struct rec_op *r)
+{
+    event_header(w, o, r->ts_us, "op", &r->meta);
+    op_body(w, o, &r->op);
+    json_object_close(w);
+}
+
+static const char *flow_reason_name(uint8_t r)
+{
+    static const char *const names[] = {"fin", "rst", "timeout", "evicted", "shutdown"};
+    return r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
+}
+
+static const char *flow_orientation_name(uint8_t o)
+{
+    static const char *const names[] = {"handshake", "port", "first_packet"};
+    return o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
+}
+
+void event_json_flow(struct json_writer *w, const struct event_json_opts *o,
+                     const struct rec_flow *r)
+{
+    static const char *const by[] = {"none", "port", "ndpi"};
+    event_header(w, o, r->ts_us, "flow", &r->meta);
+    json_key(w, "flow");
+    json_object_open(w);
+    json_kv_uint(w, "pkts_toserver", r->pkts[0]);
+    json_kv_uint(w, "pkts_toclient", r->pkts[1]);
+    json_kv_uint(w, "bytes_toserver", r->bytes[0]);
+    json_kv_uint(w, "bytes_toclient", r->bytes[1]);
+    json_kv_time(w, "start", r->start_us);
+    json_kv_time(w, "end", r->end_us);
+    json_kv_uint(w, "age", (r->end_us - r->start_us) / 1000000);
+    json_kv_string(w, "reason", flow_reason_name(r->reason));
+    json_kv_string(w, "orientation", flow_orientation_name(r->orientation));
+    json_kv_string(w, "classified_by", by[r->classified_by < 3 ? r->classified_by : 0]);
+    json_kv_uint(w, "ops", r->ops);
+    json_kv_uint(w, "gaps", r->gaps);
+    json_kv_uint(w, "gap_bytes", r->gap_bytes);
+    json_object_close(w);
+    json_object_close(w);
+}
+
+/* Writes counters as nested objects from their dotted names; the names of a
+ * group are contiguous in STATS_LIST, so one pass suffices. */
+static void stats_body(struct json_writer *w, const struct event_stats *s)
+{
+    char group[32] = "";
+    json_key(w, "stats");
+    json_object_open(w);
+    for (int i = 0; i < STAT_COUNT; i++) {
+        const char *name = stats_name((enum stat_id)i);
+        const char *dot = strchr(name, '.');
+        size_t glen = dot ? (size_t)(dot - name) : 0;
+        if (glen >= sizeof(group))
+            glen = sizeof(group) - 1;
+        if (strncmp(group, name, glen) != 0 || group[glen] != '\0') {
+            if (group[0])
+                json_object_close(w);
+            memcpy(group, name, glen);
+            group[glen] = '\0';
+            json_key(w, group);
+            json_object_open(w);
+        }
+        json_kv_uint(w, dot ? dot + 1 : name, s->v[i]);
+    }
+    if (group[0])
+        json_object_close(w);
+    json_object_close(w);
+}
+
+void event_json_stats(struct json_writer *w, const struct event_json_opts *o,
+                      const struct event_stats *s)
+{
+    json_object_open(w);
+    json_kv_time(w, "timestamp", s->ts_us);
+    json_kv_string(w, "sensor", o->sensor);
+    json_kv_string(w, "event_type", "stats");
+    json_kv_bool(w, "final", s->final != 0);
+    stats_body(w, s);
+    json_object_close(w);
+}

@@ -1,0 +1,105 @@
+/* flow.h - one worker's flow table.
+ *
+ * A chained hash table keyed by the canonical 5-tuple (endpoints sorted, so
+ * both directions find the same flow), plus two LRU lists ordered by last
+ * packet time: open flows, and flows whose TCP connection has closed (they
+ * time out sooner). The table never holds more than `max` flows: creating one
+ * more first evicts the least recently seen. Owned by one thread; no locks.
+ * Invariants (asserted): count equals the flows in the lists; every flow in
+ * the hash is in exactly one list; lists are ordered by last_us. */
+#ifndef SW_FLOW_H
+#define SW_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../decoders/decoder.h"
+#include "pipeline.h"
+#include "reasm.h"
+
+struct classify_flow;
+
+struct flow_key {
+    uint8_t addr_lo[16], addr_hi[16];  /* endpoints, sorted by (addr, port) */
+    uint16_t port_lo, port_hi;
+    uint8_t family, proto;
+};
+
+enum flow_list { FLOW_LIST_OPEN = 0, FLOW_LIST_CLOSED = 1 };
+
+/* Bytes seen before the decoder was chosen, replayed to it once chosen. */
+struct flow_early {
+    uint8_t *buf;
+    size_t len;
+};
+
+struct flow {
+    struct flow *hash_next;
+    struct flow *lru_prev, *lru_next;
+    struct flow_key key;
+    struct flow_meta meta;         /* oriented client -> server */
+    uint64_t first_seq;            /* seq of the packet that created it */
+    uint64_t first_us, last_us;
+    uint64_t pkts[2], bytes[2];
+    uint64_t gaps, gap_bytes, ops;
+    uint32_t op_sub;               /* records emitted for the current seq */
+    uint64_t op_sub_seq;
+    uint8_t list;                  /* enum flow_list */
+    uint8_t orientation;           /* enum flow_orientation */
+    uint8_t classified_by;         /* 0 none, 1 port, 2 ndpi */
+    uint8_t tcp_state;             /* see rec_flow.tcp_state */
+    uint8_t decided;               /* decoder chosen (or none will be) */
+    uint8_t end_sent[2];           /* decoder told the direction ended */
+    uint8_t end_reason;            /* enum flow_end_reason, when ended */
+    uint16_t ndpi_packets;
+    struct reasm_dir reasm[2];     /* [0] client->server, [1] server->client */
+    const struct decoder *decoder;
+    void *decoder_state;
+    struct classify_flow *ndpi;
+    struct flow_early early;       /* bytes in arrival order, tagged by dir */
+};
+
+struct flow_table {
+    struct flow **buckets;
+    size_t bucket_count;           /* power of two */
+    size_t count, max;
+    struct flow *lru_head[2], *lru_tail[2];   /* head = oldest */
+    uint64_t hash_seed;
+};
+
+int flow_table_init(struct flow_table *t, size_t max);
+void flow_table_destroy(struct flow_table *t);  /* frees flows (no callbacks) */
+
+/* Canonical key for a packet's endpoints; *from_lo is 1 when the packet's
+ * source is the key's low endpoint. */
+void flow_key_make(struct flow_key *k, int family, uint8_t proto,
+                   const uint8_t *src, uint16_t sport,
+                   const uint8_t *dst, uint16_t dport, int *from_lo);
+/* Symmetric hash of the endpoints: both directions give the same value;
+ * used to choose the worker as well as the bucket. */
+uint64_t flow_hash(const struct flow_key *k);
+
+struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k);
+/* Inserts a new zeroed flow with key k; NULL if allocation failed. The caller
+ * must make room first (flow_table_full / flow_table_oldest). */
+struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k);
+int flow_table_full(const struct flow_table *t);
+/* Oldest flow of all (smallest last_us across both lists), or NULL. */
+struct flow *flow_table_oldest(struct flow_table *t);
+/* Marks a packet: moves f to the young end of its list. */
+void flow_table_touch(struct flow_table *t, struct flow *f, uint64_t now_us);
+/* Moves f to the closed list (TCP closed both ways or reset). */
+void flow_table_mark_closed(struct flow_table *t, struct flow *f);
+/* Unlinks f from hash and list; the caller frees it with flow_free. */
+void flow_table_remove(struct flow_table *t, struct flow *f);
+void flow_free(struct flow *f);
+
+/* Collects up to `cap` flows idle past their timeout at `now_us` into out
+ * (oldest first per list); returns how many. */
+size_t flow_table_expired(struct flow_table *t, uint64_t now_us,
+                          uint64_t idle_us, uint64_t closed_us,
+                          struct flow **out, size_t cap);
+/* Calls fn for every flow (order unspecified); fn must not modify the table. */
+void flow_table_each(struct flow_table *t, void (*fn)(struct flow *, void *), void *arg);
+
+#endif

@@ -1,0 +1,303 @@
+/* json.c - a small JSON writer into a growable buffer.
+ *
+ * The writer never fails half-way through a call in a way the caller has to
+ * undo: on allocation failure or too deep a nesting it sets `failed`, and
+ * from then on every call is a no-op until json_reset. The buffer is always
+ * NUL-terminated once something has been written, so it can be printed as is.
+ *
+ * Commas: need_comma[d - 1] says whether the container open at depth d has
+ * had a member yet. json_key writes the comma for its member and clears the
+ * flag, so that the value after it writes none and sets it again. */
+#include "json.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_INITIAL_CAP 256
+
+void json_init(struct json_writer *w)
+{
+    memset(w, 0, sizeof(*w));
+}
+
+void json_reset(struct json_writer *w)
+{
+    w->len = 0;
+    w->depth = 0;
+    w->failed = false;
+    memset(w->need_comma, 0, sizeof(w->need_comma));
+    if (w->buf)
+        w->buf[0] = '\0';
+}
+
+void json_free(struct json_writer *w)
+{
+    free(w->buf);
+    json_init(w);
+}
+
+/* Makes room for n more bytes plus the terminating NUL. */
+static bool json_reserve(struct json_writer *w, size_t n)
+{
+    if (w->failed)
+        return false;
+    if (n > SIZE_MAX - 1 - w->len) {
+        w->failed = true;
+        return false;
+    }
+    size_t need = w->len + n + 1;
+    if (need <= w->cap)
+        return true;
+    size_t cap = w->cap ? w->cap : JSON_INITIAL_CAP;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *buf = realloc(w->buf, cap);
+    if (!buf) {
+        w->failed = true;
+        return false;
+    }
+    w->buf = buf;
+    w->cap = cap;
+    return true;
+}
+
+static void json_put(struct json_writer *w, const char *s, size_t n)
+{
+    if (!json_reserve(w, n))
+        return;
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = '\0';
+}
+
+static void json_putc(struct json_writer *w, char c)
+{
+    json_put(w, &c, 1);
+}
+
+/* Called before every value and key: the comma between members. */
+static void json_separate(struct json_writer *w)
+{
+    if (w->failed || w->depth == 0)
+        return;
+    if (w->need_comma[w->depth - 1])
+        json_putc(w, ',');
+    w->need_comma[w->depth - 1] = true;
+}
+
+static void json_open(struct json_writer *w, char bracket)
+{
+    if (w->failed)
+        return;
+    if (w->depth >= JSON_DEPTH_MAX) {
+        w->failed = true;
+        return;
+    }
+    json_separate(w);
+    json_putc(w, bracket);
+    w->need_comma[w->depth] = false;
+    w->depth++;
+}
+
+static void json_close(struct json_writer *w, char bracket)
+{
+    if (w->failed)
+        return;
+    if (w->depth == 0) {   /* more closes than opens: a caller bug */
+        w->failed = true;
+        return;
+    }
+    w->depth--;
+    json_putc(w, bracket);
+}
+
+void json_object_open(struct json_writer *w) { json_open(w, '{'); }
+void json_object_close(struct json_writer *w) { json_close(w, '}'); }
+void json_array_open(struct json_writer *w) { json_open(w, '['); }
+void json_array_close(struct json_writer *w) { json_close(w, ']'); }
+
+/* Length of the valid UTF-8 sequence (RFC 3629) starting at s, 2 to 4, or 0
+ * if there is none: bad lead byte, bad or missing continuation, overlong
+ * form, UTF-16 surrogate, or a code point above U+10FFFF. */
+static size_t utf8_sequence_len(const uint8_t *s, size_t n)
+{
+    uint8_t c = s[0];
+    size_t len;
+    uint8_t lo = 0x80, hi = 0xbf;   /* range of the second byte */
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0;              /* overlong below U+0800 */
+        else if (c == 0xed)
+            hi = 0x9f;              /* surrogates U+D800..U+DFFF */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90;              /* overlong below U+10000 */
+        else if (c == 0xf4)
+            hi = 0x8f;              /* above U+10FFFF */
+    } else {
+        return 0;                   /* ASCII, continuation, C0/C1, F5..FF */
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+static void json_put_u00(struct json_writer *w, uint8_t c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0x0f] };
+    json_put(w, esc, sizeof(esc));
+}
+
+/* Writes s[0..len) as a quoted JSON string, at most cap input bytes of it.
+ * Printable ASCII and valid UTF-8 pass through; quote, backslash and control
+ * characters are escaped; every byte of invalid UTF-8 becomes \u00XX (the
+ * byte value as a code point), so the output is valid UTF-8 whatever came in. */
+static void json_put_string(struct json_writer *w, const char *str, size_t len, size_t cap)
+{
+    const uint8_t *s = (const uint8_t *)str;
+    size_t limit = len < cap ? len : cap;
+    size_t i = 0, run = 0;   /* s[run..i) passes through unchanged */
+
+    json_putc(w, '"');
+    while (i < limit && !w->failed) {
+        uint8_t c = s[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            /* Validity is judged on the whole input, so that a sequence cut
+             * by the cap is dropped, not turned into escapes. */
+            size_t seq = utf8_sequence_len(s + i, len - i);
+            if (seq > 0) {
+                if (i + seq > limit)
+                    break;
+                i += seq;
+                continue;
+            }
+        }
+        json_put(w, (const char *)s + run, i - run);
+        switch (c) {
+        case '"': json_put(w, "\\\"", 2); break;
+        case '\\': json_put(w, "\\\\", 2); break;
+        case '\b': json_put(w, "\\b", 2); break;
+        case '\f': json_put(w, "\\f", 2); break;
+        case '\n': json_put(w, "\\n", 2); break;
+        case '\r': json_put(w, "\\r", 2); break;
+        case '\t': json_put(w, "\\t", 2); break;
+        default: json_put_u00(w, c); break;
+        }
+        i++;
+        run = i;
+    }
+    json_put(w, (const char *)s + run, i - run);
+    json_putc(w, '"');
+}
+
+void json_key(struct json_writer *w, const char *key)
+{
+    if (w->failed)
+        return;
+    json_separate(w);
+    json_put_string(w, key, strlen(key), SIZE_MAX);
+    json_putc(w, ':');
+    if (w->depth > 0)
+        w->need_comma[w->depth - 1] = false;   /* the value writes no comma */
+}
+
+void json_string(struct json_writer *w, const char *s)
+{
+    json_string_capped(w, s, strlen(s), SIZE_MAX);
+}
+
+void json_string_capped(struct json_writer *w, const char *s, size_t len, size_t cap)
+{
+    if (w->failed)
+        return;
+    json_separate(w);
+    json_put_string(w, s, len, cap);
+}
+
+/* Decimal digits of v, without locale or printf. */
+static void json_put_decimal(struct json_writer *w, bool negative, uint64_t v)
+{
+    char digits[21];
+    size_t i = sizeof(digits);
+
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    if (negative)
+        digits[--i] = '-';
+    json_put(w, digits + i, sizeof(digits) - i);
+}
+
+void json_uint(struct json_writer *w, uint64_t v)
+{
+    if (w->failed)
+        return;
+    json_separate(w);
+    json_put_decimal(w, false, v);
+}
+
+void json_int(struct json_writer *w, int64_t v)
+{
+    if (w->failed)
+        return;
+    json_separate(w);
+    /* Negate in unsigned arithmetic: -INT64_MIN does not fit an int64_t. */
+    json_put_decimal(w, v < 0, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+}
+
+void json_bool(struct json_writer *w, bool v)
+{
+    json_raw(w, v ? "true" : "false");
+}
+
+void json_null(struct json_writer *w)
+{
+    json_raw(w, "null");
+}
+
+void json_raw(struct json_writer *w, const char *text)
+{
+    if (w->failed)
+        return;
+    json_separate(w);
+    json_put(w, text, strlen(text));
+}
+
+void json_kv_string(struct json_writer *w, const char *key, const char *s)
+{
+    json_key(w, key);
+    json_string(w, s);
+}
+
+void json_kv_uint(struct json_writer *w, const char *key, uint64_t v)
+{
+    json_key(w, key);
+    json_uint(w, v);
+}
+
+void json_kv_int(struct json_writer *w, const char *key, int64_t v)
+{
+    json_key(w, key);
+    json_int(w, v);
+}
+
+void json_kv_bool(struct json_writer *w, const char *key, bool v)
+{
+    json_key(w, key);
+    json_bool(w, v);
+}

@@ -1,0 +1,282 @@
+/* main.c - command line, start-up and shut-down of the sensor's threads.
+ *
+ *   capture (this thread) -> worker[N] -> detect -> output
+ *
+ * Exit status: 0 success; 1 input or runtime error (unreadable capture,
+ * output write failure); 2 usage or configuration error. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "config.h"
+#include "detect.h"
+#include "dispatch.h"
+#include "output.h"
+#include "worker.h"
+
+#define SCRAPEWATCH_VERSION "0.1.0"
+
+struct options {
+    const char *config_path;
+    const char *iface;
+    char **files;
+    size_t file_count;
+    const char *json_path;
+    int workers;               /* -1: from config */
+    int test_config;
+};
+
+static struct capture *volatile running_capture;
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (running_capture)
+        capture_break(running_capture);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: scrapewatch [-c FILE] (-r FILE [FILE...] | -i IFACE) [options]\n"
+            "  -c, --config FILE     configuration (libconfig); built-in defaults otherwise\n"
+            "  -r, --read FILE...    read pcap/pcapng files in order; '-' is stdin\n"
+            "  -i, --interface IFACE capture live\n"
+            "  -j, --json[=PATH]     JSON lines to PATH ('-' or no PATH: stdout)\n"
+            "  -w, --workers N       worker threads (overrides sensor.workers)\n"
+            "      --test-config     check the configuration and exit\n"
+            "  -h, --help            this text\n"
+            "  -V, --version         print the version\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"read", no_argument, NULL, 'r'},
+        {"interface", required_argument, NULL, 'i'}, {"json", optional_argument, NULL, 'j'},
+        {"workers", required_argument, NULL, 'w'}, {"test-config", no_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int read_files = 0, c;
+    memset(o, 0, sizeof(*o));
+    o->workers = -1;
+    while ((c = getopt_long(argc, argv, "c:ri:j::w:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config_path = optarg; break;
+        case 'r': read_files = 1; break;
+        case 'i': o->iface = optarg; break;
+        case 'j': o->json_path = optarg ? optarg : "-"; break;
+        case 'w': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 64) {
+                fprintf(stderr, "scrapewatch: --workers must be between 1 and 64\n");
+                return 2;
+            }
+            o->workers = (int)n;
+            break;
+        }
+        case 'T': o->test_config = 1; break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf("scrapewatch %s\n", SCRAPEWATCH_VERSION); exit(0);
+        default: usage(stderr); return 2;
+        }
+    }
+    o->files = argv + optind;
+    o->file_count = (size_t)(argc - optind);
+    if (o->test_config)
+        return 0;
+    if (read_files == (o->iface != NULL) || (read_files && o->file_count == 0)
+        || (o->iface && o->file_count)) {
+        fprintf(stderr, "scrapewatch: give either -r FILE... or -i IFACE (see --help)\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* All threads and their shared state for one run. */
+struct sensor {
+    struct sw_config cfg;
+    struct worker *workers;
+    unsigned worker_count;
+    struct dispatch dispatch;
+    struct detect detect;
+    struct output output;
+    _Atomic size_t reasm_used;
+    struct capture *capture;
+};
+
+static int sensor_start(struct sensor *s, const char *json_path)
+{
+    char err[512];
+    unsigned n = s->worker_count;
+    bool live = capture_is_live(s->capture);
+    size_t per_worker = (s->cfg.flows.max + n - 1) / n;
+    s->workers = calloc(n, sizeof(*s->workers));
+    if (!s->workers)
+        return -1;
+    for (unsigned i = 0; i < n; i++)
+        if (worker_init(&s->workers[i], i, &s->cfg, per_worker, &s->reasm_used) != 0) {
+            fprintf(stderr, "scrapewatch: cannot set up worker %u (out of memory or nDPI)\n", i);
+            return -1;
+        }
+    dispatch_init(&s->dispatch, s->workers, n, live);
+    if (detect_init(&s->detect, &s->cfg, s->workers, n, &s->dispatch, live) != 0
+        || output_init(&s->output, &s->cfg, &s->detect.out, json_path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "scrapewatch: %s\n", err[0] ? err : "cannot set up output");
+        return -1;
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (worker_start(&s->workers[i]) != 0)
+            return -1;
+    if (detect_start(&s->detect) != 0 || output_start(&s->output) != 0)
+        return -1;
+    return 0;
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void sensor_kernel_stats(struct sensor *s)
+{
+    uint64_t drops, ifdrops;
+    if (capture_kernel_stats(s->capture, &drops, &ifdrops) == 0) {
+        stats_set(&s->dispatch.stats, STAT_KERNEL_DROPS, drops);
+        stats_set(&s->dispatch.stats, STAT_IFACE_DROPS, ifdrops);
+    }
+}
+
+/* The capture loop: returns 0 at the end of input or on a signal, 1 when
+ * the input is broken (the error is printed; what came before is kept). */
+static int sensor_capture_loop(struct sensor *s)
+{
+    char err[512];
+    struct capture_packet p;
+    uint64_t next_kstats = 0;
+    for (;;) {
+        if (stop_requested)
+            return 0;
+        int r = capture_next(s->capture, &p, err, sizeof(err));
+        if (r == 1)
+            dispatch_packet(&s->dispatch, p.data, p.caplen, p.wire_len, p.ts_us, p.linktype);
+        else if (r == 0)
+            dispatch_idle(&s->dispatch, now_us());
+        else if (r == 2)
+            return 0;
+        else {
+            fprintf(stderr, "scrapewatch: %s\n", err);
+            return 1;
+        }
+        if (s->dispatch.live && now_us() >= next_kstats) {
+            sensor_kernel_stats(s);
+            next_kstats = now_us() + 1000000;
+        }
+    }
+}
+
+static int sensor_stop(struct sensor *s)
+{
+    if (s->dispatch.live)
+        sensor_kernel_stats(s);
+    dispatch_end(&s->dispatch);
+    for (unsigned i = 0; i < s->worker_count; i++)
+        worker_join(&s->workers[i]);
+    detect_join(&s->detect);
+    output_join(&s->output);
+    output_destroy(&s->output);
+    int failed = s->output.write_failed;
+    if (failed)
+        fprintf(stderr, "scrapewatch: writing events failed\n");
+    for (unsigned i = 0; i < s->worker_count; i++)
+        worker_destroy(&s->workers[i]);
+    detect_destroy(&s->detect);
+    free(s->workers);
+    return failed;
+}
+
+static int sensor_open_capture(struct sensor *s, const struct options *o)
+{
+    char err[512] = "";
+    struct capture_options co = {
+        .snaplen = s->cfg.capture.snaplen, .buffer_mb = s->cfg.capture.buffer_mb,
+        .promisc = s->cfg.capture.promisc, .bpf = s->cfg.capture.bpf,
+        .timeout_ms = s->cfg.capture.timeout_ms,
+    };
+    int r = o->iface ? capture_open_live(&s->capture, o->iface, &co, err, sizeof(err))
+                     : capture_open_files(&s->capture, o->files, o->file_count, &co, err,
+                                          sizeof(err));
+    if (r != 0) {
+        fprintf(stderr, "scrapewatch: %s\n", err);
+        return -1;
+    }
+    if (o->iface && err[0])
+        fprintf(stderr, "scrapewatch: warning: %s\n", err);
+    if (o->iface && capture_drop_privileges(s->cfg.sensor.user, err, sizeof(err)) != 0) {
+        fprintf(stderr, "scrapewatch: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int load_config(const struct options *o, struct sw_config *cfg)
+{
+    char err[1024];
+    config_defaults(cfg);
+    if (o->config_path && config_load(o->config_path, cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "scrapewatch: %s\n", err);
+        return -1;
+    }
+    if (o->workers > 0)
+        cfg->sensor.workers = (unsigned)o->workers;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc;
+    static struct sensor s;
+    if (load_config(&o, &s.cfg) != 0)
+        return 2;
+    if (o.test_config) {
+        printf("configuration OK: %s\n", o.config_path ? o.config_path : "(built-in defaults)");
+        return 0;
+    }
+    const char *json = o.json_path ? o.json_path : s.cfg.output.json[0] ? s.cfg.output.json : "-";
+    if (sensor_open_capture(&s, &o) != 0)
+        return 1;
+    s.worker_count = s.cfg.sensor.workers;
+    install_signals();
+    if (sensor_start(&s, json) != 0)
+        return 1;
+    running_capture = s.capture;
+    rc = sensor_capture_loop(&s);
+    running_capture = NULL;
+    rc |= sensor_stop(&s);
+    capture_close(s.capture);
+    return rc;
+}

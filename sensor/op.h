@@ -1,0 +1,102 @@
+/* op.h - the op record: one database operation, request and response paired.
+ *
+ * This is the one interface between decoders and detection (see docs/DESIGN
+ * notes in README). Decoders fill it from wire data; they never put document
+ * contents in it. Strings are NUL-terminated, already truncated to the field
+ * size; output escapes them. Fixed size so it can travel through the rings. */
+#ifndef SW_OP_H
+#define SW_OP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum app_id {
+    APP_UNKNOWN = 0,
+    APP_HTTP,
+    APP_ELASTICSEARCH,
+    APP_OPENSEARCH,
+    APP_KIBANA,
+    APP_MONGODB,
+    APP_REDIS,
+    APP_MEMCACHED,
+    APP_COUCHDB,
+    APP_SOLR,
+    APP_CASSANDRA,
+    APP_COUNT
+};
+
+enum op_class {
+    OP_CLASS_UNKNOWN = 0,
+    OP_CLASS_HANDSHAKE,
+    OP_CLASS_AUTH,
+    OP_CLASS_ENUMERATE,
+    OP_CLASS_READ,
+    OP_CLASS_WRITE,
+    OP_CLASS_ADMIN,
+    OP_CLASS_DESTROY,
+    OP_CLASS_COUNT
+};
+
+enum op_auth { OP_AUTH_UNKNOWN = 0, OP_AUTH_NO, OP_AUTH_YES };
+
+enum op_status {
+    OP_STATUS_UNKNOWN = 0, /* no response seen */
+    OP_STATUS_OK,
+    OP_STATUS_ERROR,
+    OP_STATUS_DENIED
+};
+
+/* flags */
+#define OP_FLAG_PARTIAL      0x01u /* a gap cut the request or the response */
+#define OP_FLAG_NO_RESPONSE  0x02u /* flow ended before a response came */
+#define OP_FLAG_TRUNCATED    0x04u /* a string field was cut to its cap */
+#define OP_FLAG_AUTH_HEADER  0x08u /* request carried credentials (never their value) */
+#define OP_FLAG_HEAD_ONLY    0x10u /* response had no body by rule (HEAD/1xx/204/304) */
+#define OP_FLAG_UNPAIRED     0x20u /* response with no matching request */
+
+#define OP_NAME_MAX     48
+#define OP_TARGET_MAX   256
+#define OP_CLIENT_MAX   256
+#define OP_METHOD_MAX   16
+#define OP_URI_MAX      512
+#define OP_SCHEME_MAX   16
+#define OP_CONT_MAX     64
+
+struct op_record {
+    uint8_t app;            /* enum app_id */
+    uint8_t op_class;       /* enum op_class */
+    uint8_t authenticated;  /* enum op_auth */
+    uint8_t status;         /* enum op_status */
+    uint32_t flags;         /* OP_FLAG_* */
+    int32_t status_code;    /* HTTP status, protocol error code; 0 if none */
+    char op[OP_NAME_MAX];           /* protocol verb: GET, _search, find */
+    char target[OP_TARGET_MAX];     /* index/db/collection/key pattern */
+    char client_id[OP_CLIENT_MAX];  /* User-Agent, driver, CLIENT SETNAME */
+    char auth_scheme[OP_SCHEME_MAX];/* "basic", "bearer", "scram-sha-256" */
+    char continuation[OP_CONT_MAX]; /* scroll/cursor chain id (never content) */
+    uint64_t request_bytes;   /* wire bytes of the request message */
+    uint64_t response_bytes;  /* wire bytes of the response message */
+    int64_t items;            /* documents/rows/keys returned; -1 unknown */
+    int64_t page_size;        /* page size asked; -1 unknown */
+    uint64_t ts_request_us;   /* packet time of the request's first byte */
+    uint64_t ts_response_us;  /* packet time of the response's last byte */
+    struct {                  /* HTTP-based protocols only */
+        char method[OP_METHOD_MAX];
+        char uri[OP_URI_MAX];
+    } http;
+};
+
+void op_record_init(struct op_record *op, enum app_id app);
+/* Copy src (length len, not NUL-terminated) into dst of size cap, truncating;
+ * sets OP_FLAG_TRUNCATED on op when it had to cut. */
+void op_set_string(struct op_record *op, char *dst, size_t cap,
+                   const char *src, size_t len);
+
+const char *app_name(enum app_id app);
+const char *op_class_name(enum op_class c);
+const char *op_auth_name(enum op_auth a);
+const char *op_status_name(enum op_status s);
+/* Returns APP_UNKNOWN when the name is not known. */
+enum app_id app_from_name(const char *name);
+
+#endif

@@ -1,0 +1,120 @@
+/* pipeline.h - the messages that travel between the sensor's threads, and
+ * the ordering key that makes offline output independent of thread count.
+ *
+ *   capture --(MSG_PACKET, MSG_TICK, MSG_MARK, MSG_END)--> worker[i]
+ *   worker  --(REC_OP, REC_FLOW, REC_WATERMARK, REC_END)--> detect
+ *   detect  --(EVENT_*)--> output
+ *
+ * Every packet and every timeout tick gets a sequence number from the capture
+ * thread. A record is keyed (seq of the packet or tick that caused it, the
+ * flow's first seq, a counter within the flow). Each packet goes to exactly
+ * one worker and a tick's records are per flow, so the key is a total order
+ * that does not depend on how flows were spread over workers. */
+#ifndef SW_PIPELINE_H
+#define SW_PIPELINE_H
+
+#include <stdint.h>
+
+#include "op.h"
+#include "stats.h"
+
+enum msg_type {
+    MSG_PACKET = 1,   /* struct msg_packet + captured bytes */
+    MSG_TICK,         /* struct msg_tick: packet time advanced; run timeouts */
+    MSG_MARK,         /* struct msg_tick: dispatch progress; only a watermark */
+    MSG_END,          /* no more input: flush everything */
+    REC_OP,           /* struct rec_op */
+    REC_FLOW,         /* struct rec_flow */
+    REC_WATERMARK,    /* struct rec_watermark */
+    REC_END,
+    EVENT_OP,         /* struct rec_op */
+    EVENT_FLOW,       /* struct rec_flow */
+    EVENT_STATS,      /* struct event_stats */
+    EVENT_END,
+};
+
+struct msg_packet {
+    uint64_t seq;
+    uint64_t ts_us;
+    uint32_t caplen;
+    uint32_t wire_len;
+    int32_t linktype;
+    uint32_t pad_;
+    /* caplen bytes follow */
+};
+
+struct msg_tick {
+    uint64_t seq;
+    uint64_t ts_us;
+};
+
+struct record_key {
+    uint64_t seq;
+    uint64_t flow_seq;
+    uint32_t sub;
+};
+
+/* The endpoints of a flow, oriented client -> server. */
+struct flow_meta {
+    uint64_t flow_id;
+    uint8_t family;        /* 4 or 6 */
+    uint8_t proto;         /* 6 or 17 */
+    uint8_t app;           /* enum app_id of its decoder, APP_UNKNOWN if none */
+    uint8_t pad_;
+    uint16_t client_port;
+    uint16_t server_port;
+    uint8_t client[16];
+    uint8_t server[16];
+    char community_id[32];
+};
+
+struct rec_op {
+    struct record_key key;
+    uint64_t ts_us;        /* packet time the op was completed */
+    struct flow_meta meta;
+    struct op_record op;
+};
+
+enum flow_end_reason {
+    FLOW_END_FIN = 0, FLOW_END_RST, FLOW_END_TIMEOUT, FLOW_END_EVICTED, FLOW_END_SHUTDOWN
+};
+
+enum flow_orientation { ORIENT_HANDSHAKE = 0, ORIENT_PORT, ORIENT_FIRST_PACKET };
+
+struct rec_flow {
+    struct record_key key;
+    uint64_t ts_us;        /* packet time the flow ended (event time) */
+    struct flow_meta meta;
+    uint64_t start_us, end_us;      /* first and last packet */
+    uint64_t pkts[2], bytes[2];     /* [0] to server, [1] to client */
+    uint64_t gaps, gap_bytes;
+    uint64_t ops;
+    uint8_t reason;        /* enum flow_end_reason */
+    uint8_t orientation;   /* enum flow_orientation */
+    uint8_t classified_by; /* 0 none, 1 port, 2 ndpi */
+    uint8_t tcp_state;     /* bit 0 SYN seen, 1 SYN-ACK, 2 FIN c->s, 3 FIN s->c, 4 RST */
+};
+
+struct rec_watermark {
+    uint64_t seq;          /* every later record of this worker has seq > this */
+};
+
+struct event_stats {
+    uint64_t ts_us;        /* packet time (offline) or wall clock (live) */
+    uint32_t final;        /* 1 for the last stats event of a run */
+    uint32_t pad_;
+    uint64_t v[STAT_COUNT];
+};
+
+static inline int record_key_cmp(const struct record_key *a, const struct record_key *b)
+{
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    if (a->flow_seq != b->flow_seq)
+        return a->flow_seq < b->flow_seq ? -1 : 1;
+    if (a->sub != b->sub)
+        return a->sub < b->sub ? -1 : 1;
+    return 0;
+}
+
+#endif

@@ -1,0 +1,25 @@
+/* stats.c - counter names and summing of per-thread counter sets. */
+#include "stats.h"
+
+static const char *const stat_names[STAT_COUNT] = {
+#define STAT_NAME(id, name) name,
+    STATS_LIST(STAT_NAME)
+#undef STAT_NAME
+};
+
+void stats_clear(struct stats *s)
+{
+    for (int i = 0; i < STAT_COUNT; i++)
+        atomic_store_explicit(&s->v[i], 0, memory_order_relaxed);
+}
+
+void stats_accumulate(struct stats *sum, const struct stats *part)
+{
+    for (int i = 0; i < STAT_COUNT; i++)
+        stats_add(sum, (enum stat_id)i, stats_get(part, (enum stat_id)i));
+}
+
+const char *stats_name(enum stat_id id)
+{
+    return (unsigned)id < STAT_COUNT ? stat_names[id] : "unknown";
+}

@@ -1,0 +1,550 @@
+/* worker.c - per-worker flow handling: packets in, op and flow records out.
+ *
+ * For each packet: find or create its flow (evicting the oldest when the
+ * table is full), orient it client -> server, feed its TCP payload through
+ * reassembly to the flow's decoder, and pass the ops the decoder emits to
+ * the detect thread, keyed so that the detect thread can merge the workers'
+ * streams in capture order (see pipeline.h). Timeouts run on ticks that the
+ * capture thread derives from packet time, so replay is deterministic. */
+#include "worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "community_id.h"
+#include "packet.h"
+#include "pipeline.h"
+
+#define EARLY_MAX (16u * 1024u)   /* bytes kept while nDPI decides */
+#define EARLY_DATA 0u
+#define EARLY_GAP 1u
+
+/* ---- output to the detect thread ---- */
+
+/* Blocks until the detect thread makes room: records are never dropped. */
+static void worker_push(struct worker *w, uint32_t type, const void *data, size_t len)
+{
+    unsigned round = 0;
+    while (ring_push(&w->out, type, data, len) != 0)
+        ring_backoff(&round);
+}
+
+static void worker_watermark(struct worker *w, uint64_t seq)
+{
+    struct rec_watermark m = {seq};
+    worker_push(w, REC_WATERMARK, &m, sizeof(m));
+}
+
+/* The next key for a record of flow f caused by the current message. */
+static struct record_key worker_next_key(struct worker *w, struct flow *f)
+{
+    if (f->op_sub_seq != w->cur_seq) {
+        f->op_sub_seq = w->cur_seq;
+        f->op_sub = 0;
+    }
+    struct record_key k = {w->cur_seq, f->first_seq, f->op_sub++};
+    return k;
+}
+
+/* decoder_ctx.emit: wraps an op with its flow's endpoints and sends it. */
+static void worker_emit_op(struct decoder_ctx *ctx, const struct op_record *op)
+{
+    struct worker *w = ctx->owner;
+    struct flow *f = w->cur_flow;
+    struct rec_op *r = NULL;
+    unsigned round = 0;
+    while (!(r = ring_reserve(&w->out, REC_OP, sizeof(*r))))
+        ring_backoff(&round);
+    r->key = worker_next_key(w, f);
+    r->ts_us = ctx->now_us;
+    r->meta = f->meta;
+    r->op = *op;
+    ring_commit(&w->out);
+    f->ops++;
+    stats_inc(&w->stats, op->app == APP_HTTP ? STAT_OPS_HTTP : STAT_OPS_OTHER);
+}
+
+static void worker_emit_flow(struct worker *w, struct flow *f)
+{
+    struct rec_flow r;
+    memset(&r, 0, sizeof(r));
+    r.key = worker_next_key(w, f);
+    r.ts_us = w->dctx.now_us;
+    r.meta = f->meta;
+    r.start_us = f->first_us;
+    r.end_us = f->last_us;
+    memcpy(r.pkts, f->pkts, sizeof(r.pkts));
+    memcpy(r.bytes, f->bytes, sizeof(r.bytes));
+    r.gaps = f->gaps;
+    r.gap_bytes = f->gap_bytes;
+    r.ops = f->ops;
+    r.reason = f->end_reason;
+    r.orientation = f->orientation;
+    r.classified_by = f->classified_by;
+    r.tcp_state = f->tcp_state;
+    worker_push(w, REC_FLOW, &r, sizeof(r));
+}
+
+/* ---- bytes before the decoder is known ---- */
+
+static void early_append(struct worker *w, struct flow *f, uint8_t kind, int dir,
+                         const uint8_t *buf, uint64_t len)
+{
+    size_t body = kind == EARLY_DATA ? (size_t)len : 0;
+    size_t need = 2 + 8 + body;
+    if (f->early.len + need > EARLY_MAX) {
+        /* Too much to keep while waiting: stop waiting, decode nothing. */
+        const char *name = NULL;
+        classify_giveup(w->classifier, f->ndpi, &name);
+        stats_inc(&w->stats, STAT_NDPI_GIVEUP);
+        f->decided = 1;
+        return;
+    }
+    uint8_t *p = realloc(f->early.buf, f->early.len + need);
+    if (!p)
+        return;
+    f->early.buf = p;
+    p += f->early.len;
+    p[0] = kind;
+    p[1] = (uint8_t)dir;
+    memcpy(p + 2, &len, 8);
+    if (body)
+        memcpy(p + 10, buf, body);
+    f->early.len += need;
+}
+
+static void early_replay(struct worker *w, struct flow *f)
+{
+    size_t off = 0;
+    while (off + 10 <= f->early.len) {
+        const uint8_t *p = f->early.buf + off;
+        uint64_t len;
+        memcpy(&len, p + 2, 8);
+        enum decoder_dir dir = p[1] ? DIR_TO_CLIENT : DIR_TO_SERVER;
+        if (p[0] == EARLY_DATA) {
+            f->decoder->data(f->decoder_state, &w->dctx, dir, p + 10, (size_t)len);
+            off += 10 + (size_t)len;
+        } else {
+            f->decoder->gap(f->decoder_state, &w->dctx, dir, len);
+            off += 10;
+        }
+    }
+    free(f->early.buf);
+    f->early.buf = NULL;
+    f->early.len = 0;
+}
+
+/* ---- reassembly sinks ---- */
+
+static void sink_deliver(struct worker *w, int dir, const uint8_t *buf, size_t len)
+{
+    struct flow *f = w->cur_flow;
+    if (f->decoder_state)
+        f->decoder->data(f->decoder_state, &w->dctx, (enum decoder_dir)dir, buf, len);
+    else if (!f->decided)
+        early_append(w, f, EARLY_DATA, dir, buf, len);
+}
+
+static void sink_gap(struct worker *w, int dir, uint64_t len)
+{
+    struct flow *f = w->cur_flow;
+    f->gaps++;
+    f->gap_bytes += len;
+    if (f->decoder_state)
+        f->decoder->gap(f->decoder_state, &w->dctx, (enum decoder_dir)dir, len);
+    else if (!f->decided)
+        early_append(w, f, EARLY_GAP, dir, NULL, len);
+}
+
+static void sink_data_to_server(void *arg, const uint8_t *buf, size_t len)
+{
+    sink_deliver(arg, 0, buf, len);
+}
+
+static void sink_data_to_client(void *arg, const uint8_t *buf, size_t len)
+{
+    sink_deliver(arg, 1, buf, len);
+}
+
+static void sink_gap_to_server(void *arg, uint64_t len)
+{
+    sink_gap(arg, 0, len);
+}
+
+static void sink_gap_to_client(void *arg, uint64_t len)
+{
+    sink_gap(arg, 1, len);
+}
+
+/* ---- decoder choice ---- */
+
+const struct decoder *worker_decoder_for_port(const struct sw_config *cfg, uint16_t port)
+{
+    const struct config_decoder *cd = config_decoder_for_port(cfg, port);
+    if (!cd || !cd->enabled)
+        return NULL;
+    return decoder_find(cd->name);
+}
+
+static void flow_attach_decoder(struct worker *w, struct flow *f,
+                                const struct decoder *d, uint8_t by)
+{
+    f->decided = 1;
+    f->decoder = d;
+    f->classified_by = by;
+    f->meta.app = (uint8_t)d->app;
+    f->decoder_state = d->open(&w->dctx);
+    stats_inc(&w->stats, by == 1 ? STAT_PORT_CLASSIFIED : STAT_NDPI_CLASSIFIED);
+    if (f->decoder_state && f->early.len)
+        early_replay(w, f);
+}
+
+/* Asks nDPI about one more packet of an undecided flow. */
+static void flow_classify(struct worker *w, struct flow *f, const struct packet_info *pi,
+                          uint64_t now_us)
+{
+    const char *name = NULL;
+    int done = classify_packet(w->classifier, f->ndpi, pi->l3, pi->l3_len,
+                               now_us / 1000, &name);
+    if (!done && ++f->ndpi_packets >= w->cfg->ndpi.max_packets) {
+        done = classify_giveup(w->classifier, f->ndpi, &name);
+        stats_inc(&w->stats, STAT_NDPI_GIVEUP);
+        done = 1;
+    }
+    if (!done)
+        return;
+    classify_flow_free(f->ndpi);
+    f->ndpi = NULL;
+    f->decided = 1;
+    const struct config_decoder *cd = name ? config_decoder_named(w->cfg, name) : NULL;
+    const struct decoder *d = name ? decoder_find(name) : NULL;
+    if (d && (!cd || cd->enabled))
+        flow_attach_decoder(w, f, d, 2);
+    free(f->early.buf);   /* no-op when replayed */
+    f->early.buf = NULL;
+    f->early.len = 0;
+}
+
+/* ---- flow life ---- */
+
+static void flow_orient(struct worker *w, struct flow *f, const struct packet_info *pi)
+{
+    int src_is_client;
+    uint8_t syn = pi->tcp_flags & TCP_SYN, ack = pi->tcp_flags & TCP_ACK;
+    if (pi->proto == IPPROTO_TCP_NUM && syn) {
+        src_is_client = !ack;
+        f->orientation = ORIENT_HANDSHAKE;
+    } else if (config_decoder_for_port(w->cfg, pi->dport)) {
+        src_is_client = 1;
+        f->orientation = ORIENT_PORT;
+    } else if (config_decoder_for_port(w->cfg, pi->sport)) {
+        src_is_client = 0;
+        f->orientation = ORIENT_PORT;
+    } else {
+        src_is_client = 1;
+        f->orientation = ORIENT_FIRST_PACKET;
+    }
+    if (pi->proto == IPPROTO_TCP_NUM && f->orientation != ORIENT_HANDSHAKE)
+        stats_inc(&w->stats, STAT_FLOWS_MIDSTREAM);
+    size_t alen = pi->family == 4 ? 4 : 16;
+    struct flow_meta *m = &f->meta;
+    m->family = pi->family;
+    m->proto = pi->proto;
+    memcpy(m->client, src_is_client ? pi->src : pi->dst, alen);
+    memcpy(m->server, src_is_client ? pi->dst : pi->src, alen);
+    m->client_port = src_is_client ? pi->sport : pi->dport;
+    m->server_port = src_is_client ? pi->dport : pi->sport;
+    community_id_v1(0, m->family, m->proto, m->client, m->server,
+                    m->client_port, m->server_port, m->community_id);
+    /* Same flow, same id, whatever the worker count. */
+    m->flow_id = (flow_hash(&f->key) ^ (f->first_seq * 0x9e3779b97f4a7c15ull))
+                 & 0x7fffffffffffffffull;
+}
+
+static void flow_choose_decoder(struct worker *w, struct flow *f)
+{
+    if (f->meta.proto != IPPROTO_TCP_NUM) {
+        f->decided = 1;
+        return;
+    }
+    const struct decoder *d = worker_decoder_for_port(w->cfg, f->meta.server_port);
+    if (d) {
+        flow_attach_decoder(w, f, d, 1);
+        return;
+    }
+    if (w->classifier)
+        f->ndpi = classify_flow_new();
+    f->decided = f->ndpi == NULL;
+}
+
+static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reason)
+{
+    w->cur_flow = f;
+    f->end_reason = (uint8_t)reason;
+    for (int d = 0; d < 2; d++)
+        reasm_flush(&f->reasm[d], &w->reasm_limits, &w->stats, &w->sink[d]);
+    if (f->decoder_state)
+        f->decoder->close(f->decoder_state, &w->dctx);
+    f->decoder_state = NULL;
+    if (f->ndpi)
+        classify_flow_free(f->ndpi);
+    f->ndpi = NULL;
+    if (f->decoder)
+        worker_emit_flow(w, f);
+    for (int d = 0; d < 2; d++)
+        reasm_free(&f->reasm[d], &w->reasm_limits);
+    static const enum stat_id counter[] = {
+        [FLOW_END_FIN] = STAT_FLOWS_CLOSED, [FLOW_END_RST] = STAT_FLOWS_CLOSED,
+        [FLOW_END_TIMEOUT] = STAT_FLOWS_TIMED_OUT, [FLOW_END_EVICTED] = STAT_FLOWS_EVICTED,
+        [FLOW_END_SHUTDOWN] = STAT_FLOWS_ACTIVE,
+    };
+    if (reason != FLOW_END_SHUTDOWN)
+        stats_inc(&w->stats, counter[reason]);
+    flow_table_remove(&w->flows, f);
+    flow_free(f);
+    w->cur_flow = NULL;
+}
+
+static struct flow *flow_create(struct worker *w, const struct flow_key *k,
+                                const struct packet_info *pi, uint64_t now_us)
+{
+    if (flow_table_full(&w->flows)) {
+        struct flow *victim = flow_table_oldest(&w->flows);
+        if (victim)
+            flow_end(w, victim, FLOW_END_EVICTED);
+    }
+    struct flow *f = flow_table_insert(&w->flows, k);
+    if (!f)
+        return NULL;
+    f->first_seq = w->cur_seq;
+    f->first_us = f->last_us = now_us;
+    reasm_init(&f->reasm[0]);
+    reasm_init(&f->reasm[1]);
+    flow_orient(w, f, pi);
+    stats_inc(&w->stats, STAT_FLOWS_CREATED);
+    w->cur_flow = f;
+    flow_choose_decoder(w, f);
+    return f;
+}
+
+/* ---- TCP ---- */
+
+/* Tells the decoder about directions that reassembly has ended. */
+static void flow_check_ends(struct worker *w, struct flow *f)
+{
+    for (int d = 0; d < 2; d++) {
+        if (!f->reasm[d].ended || f->end_sent[d])
+            continue;
+        f->end_sent[d] = 1;
+        if (f->decoder_state)
+            f->decoder->end(f->decoder_state, &w->dctx, (enum decoder_dir)d);
+    }
+    if (f->end_sent[0] && f->end_sent[1])
+        flow_table_mark_closed(&w->flows, f);
+}
+
+static void flow_reset(struct worker *w, struct flow *f)
+{
+    f->tcp_state |= 0x10;
+    for (int d = 0; d < 2; d++) {
+        reasm_flush(&f->reasm[d], &w->reasm_limits, &w->stats, &w->sink[d]);
+        f->reasm[d].ended = 1;
+    }
+    flow_check_ends(w, f);
+}
+
+static void flow_tcp(struct worker *w, struct flow *f, int dir, const struct packet_info *pi)
+{
+    struct reasm_dir *rd = &f->reasm[dir];
+    const struct reasm_limits *lim = &w->reasm_limits;
+    uint8_t fl = pi->tcp_flags;
+    if (fl & TCP_SYN) {
+        reasm_syn(rd, pi->seq);
+        f->tcp_state |= dir == 0 ? 0x01 : 0x02;
+    }
+    if (fl & TCP_RST) {
+        flow_reset(w, f);
+        return;
+    }
+    if (pi->payload_wire_len > 0)
+        reasm_push(rd, lim, &w->stats, pi->seq + ((fl & TCP_SYN) ? 1u : 0u), pi->payload,
+                   pi->payload_len, pi->payload_wire_len, &w->sink[dir]);
+    if ((fl & TCP_ACK) && f->reasm[!dir].seq_known)
+        reasm_ack(&f->reasm[!dir], lim, &w->stats, pi->ack, &w->sink[!dir]);
+    if (fl & TCP_FIN) {
+        f->tcp_state |= dir == 0 ? 0x04 : 0x08;
+        uint32_t fin_seq = pi->seq + (uint32_t)pi->payload_wire_len
+                           + ((fl & TCP_SYN) ? 1u : 0u);
+        reasm_fin(rd, lim, &w->stats, fin_seq, &w->sink[dir]);
+    }
+    flow_check_ends(w, f);
+}
+
+/* ---- messages from the capture thread ---- */
+
+static void worker_packet(struct worker *w, const struct msg_packet *m)
+{
+    const uint8_t *data = (const uint8_t *)(m + 1);
+    struct packet_info pi;
+    enum stat_id reason;
+    if (packet_parse(m->linktype, data, m->caplen, &pi, &reason) != 0)
+        return;   /* counted by the capture thread, which parsed it first */
+    w->cur_seq = m->seq;
+    w->dctx.now_us = m->ts_us;
+    struct flow_key k;
+    int from_lo;
+    flow_key_make(&k, pi.family, pi.proto, pi.src, pi.sport, pi.dst, pi.dport, &from_lo);
+    struct flow *f = flow_table_lookup(&w->flows, &k);
+    if (!f && !(f = flow_create(w, &k, &pi, m->ts_us)))
+        return;
+    w->cur_flow = f;
+    size_t alen = pi.family == 4 ? 4 : 16;
+    int dir = !(pi.sport == f->meta.client_port && memcmp(pi.src, f->meta.client, alen) == 0);
+    f->pkts[dir]++;
+    f->bytes[dir] += m->wire_len;
+    flow_table_touch(&w->flows, f, m->ts_us);
+    if (f->ndpi)
+        flow_classify(w, f, &pi, m->ts_us);
+    if (pi.proto == IPPROTO_TCP_NUM)
+        flow_tcp(w, f, dir, &pi);
+    stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
+    w->cur_flow = NULL;
+}
+
+static int flow_first_seq_cmp(const void *a, const void *b)
+{
+    const struct flow *fa = *(struct flow *const *)a, *fb = *(struct flow *const *)b;
+    return (fa->first_seq > fb->first_seq) - (fa->first_seq < fb->first_seq);
+}
+
+/* Ends flows idle past their timeout, in creation order. */
+static void worker_tick(struct worker *w, const struct msg_tick *t)
+{
+    w->cur_seq = t->seq;
+    w->dctx.now_us = t->ts_us;
+    size_t n;
+    do {
+        n = flow_table_expired(&w->flows, t->ts_us, w->idle_us, w->closed_us,
+                               w->scratch, w->scratch_cap);
+        qsort(w->scratch, n, sizeof(*w->scratch), flow_first_seq_cmp);
+        for (size_t i = 0; i < n; i++) {
+            struct flow *f = w->scratch[i];
+            enum flow_end_reason r = f->list != FLOW_LIST_CLOSED ? FLOW_END_TIMEOUT
+                                   : (f->tcp_state & 0x10) ? FLOW_END_RST : FLOW_END_FIN;
+            flow_end(w, f, r);
+        }
+    } while (n == w->scratch_cap);
+    stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
+}
+
+static void collect_flow(struct flow *f, void *arg)
+{
+    struct worker *w = arg;
+    w->scratch[w->scratch_cap++] = f;
+}
+
+/* End of input: every flow still open ends now, in creation order. */
+static void worker_shutdown(struct worker *w, const struct msg_tick *t)
+{
+    w->cur_seq = t->seq;
+    w->dctx.now_us = t->ts_us;
+    free(w->scratch);
+    w->scratch = calloc(w->flows.count + 1, sizeof(*w->scratch));
+    w->scratch_cap = 0;
+    if (!w->scratch)
+        return;
+    flow_table_each(&w->flows, collect_flow, w);
+    size_t n = w->scratch_cap;
+    qsort(w->scratch, n, sizeof(*w->scratch), flow_first_seq_cmp);
+    for (size_t i = 0; i < n; i++) {
+        struct flow *f = w->scratch[i];
+        /* A connection that had already closed says so, not "shutdown". */
+        enum flow_end_reason r = f->list != FLOW_LIST_CLOSED ? FLOW_END_SHUTDOWN
+                               : (f->tcp_state & 0x10) ? FLOW_END_RST : FLOW_END_FIN;
+        flow_end(w, f, r);
+    }
+    stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    unsigned round = 0;
+    for (;;) {
+        uint32_t type;
+        size_t len;
+        const void *m = ring_peek(&w->in, &type, &len);
+        if (!m) {
+            ring_backoff(&round);
+            continue;
+        }
+        round = 0;
+        const struct msg_tick *t = m;
+        if (type == MSG_PACKET) {
+            worker_packet(w, m);
+        } else if (type == MSG_TICK) {
+            worker_tick(w, t);
+            worker_watermark(w, t->seq);
+        } else if (type == MSG_MARK) {
+            worker_watermark(w, t->seq);
+        } else if (type == MSG_END) {
+            worker_shutdown(w, t);
+            ring_release(&w->in);
+            worker_watermark(w, UINT64_MAX);
+            worker_push(w, REC_END, NULL, 0);
+            return NULL;
+        }
+        ring_release(&w->in);
+    }
+}
+
+int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
+                size_t max_flows, _Atomic size_t *reasm_global_used)
+{
+    memset(w, 0, sizeof(*w));
+    w->index = index;
+    w->cfg = cfg;
+    if (ring_init(&w->in, (size_t)cfg->capture.ring_kb * 1024) != 0
+        || ring_init(&w->out, (size_t)cfg->events.queue * 64) != 0
+        || flow_table_init(&w->flows, max_flows) != 0)
+        return -1;
+    w->reasm_limits.flow_max = (size_t)cfg->reassembly.flow_max_kb * 1024;
+    w->reasm_limits.global_max = (size_t)cfg->reassembly.total_max_mb * 1024 * 1024;
+    w->reasm_limits.global_used = reasm_global_used;
+    w->idle_us = (uint64_t)cfg->flows.idle_timeout * 1000000;
+    w->closed_us = (uint64_t)cfg->flows.closed_timeout * 1000000;
+    w->scratch_cap = 1024;
+    w->scratch = calloc(w->scratch_cap, sizeof(*w->scratch));
+    if (!w->scratch)
+        return -1;
+    if (cfg->ndpi.enabled && !(w->classifier = classifier_new()))
+        return -1;
+    w->dctx.params = &cfg->decoder_params;
+    w->dctx.stats = &w->stats;
+    w->dctx.emit = worker_emit_op;
+    w->dctx.owner = w;
+    w->sink[0] = (struct reasm_sink){sink_data_to_server, sink_gap_to_server, w};
+    w->sink[1] = (struct reasm_sink){sink_data_to_client, sink_gap_to_client, w};
+    return 0;
+}
+
+int worker_start(struct worker *w)
+{
+    return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : -1;
+}
+
+void worker_join(struct worker *w)
+{
+    pthread_join(w->thread, NULL);
+}
+
+void worker_destroy(struct worker *w)
+{
+    flow_table_destroy(&w->flows);
+    if (w->classifier)
+        classifier_free(w->classifier);
+    free(w->scratch);
+    ring_destroy(&w->in);
+    ring_destroy(&w->out);
+}

@@ -1,0 +1,38 @@
+#!/bin/sh
+# run.sh - runs every test and prints one closing line "N passed, N failed".
+#   tests/run.sh BUILD_DIR
+# Each part prints "ok NAME", "FAIL NAME" or "skip NAME: why" lines; this
+# script counts them. Run from the repository root.
+set -u
+BUILD=${1:-build}
+OUT=tests/out/$BUILD
+mkdir -p "$OUT"
+LOG="$OUT/results.txt"
+: > "$LOG"
+
+run_part() {   # a command whose stdout has ok/FAIL/skip lines
+    name=$1; shift
+    "$@" > "$OUT/$name.log" 2> "$OUT/$name.err"
+    rc=$?
+    cat "$OUT/$name.log" >> "$LOG"
+    grep -E '^(FAIL|skip)' "$OUT/$name.log"
+    if [ $rc -ne 0 ] && ! grep -q '^FAIL' "$OUT/$name.log"; then
+        echo "FAIL $name (exit $rc, see $OUT/$name.err)" | tee -a "$LOG"
+    fi
+    if grep -q '^FAIL' "$OUT/$name.log"; then
+        sed 's/^/    /' "$OUT/$name.err" | head -40
+    fi
+}
+
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    run_part "$(basename "$t")" "$t"
+done
+run_part golden tests/golden/run.sh "$BUILD/scrapewatch"
+run_part pipeline tests/pipeline.sh "$BUILD/scrapewatch"
+
+passed=$(grep -c '^ok ' "$LOG")
+failed=$(grep -c '^FAIL' "$LOG")
+skipped=$(grep -c '^skip' "$LOG")
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

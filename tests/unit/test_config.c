@@ -1,0 +1,322 @@
+/* test_config.c - the shipped configuration, and every way a file can be wrong.
+ *
+ * Run from the repository root: fixture paths are relative to it, and the
+ * expected errors name them that way. */
+#include "../../sensor/config.h"
+#include "check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* A stand-in registry for building this test without decoders/registry.c.
+ * Weak, so that when the real registry is linked in its definitions win. */
+static const struct decoder stub_http = { .name = "http", .app = APP_HTTP };
+static const struct decoder stub_other = { .name = "stubdb", .app = APP_UNKNOWN };
+static const struct decoder *const stub_all[] = { &stub_http, &stub_other, NULL };
+
+__attribute__((weak)) const struct decoder *const *decoder_all(void)
+{
+    return stub_all;
+}
+
+__attribute__((weak)) const struct decoder *decoder_find(const char *name)
+{
+    for (const struct decoder *const *d = decoder_all(); *d; d++)
+        if (strcmp((*d)->name, name) == 0)
+            return *d;
+    return NULL;
+}
+
+static void test_shipped_config_equals_defaults(void)
+{
+    struct sw_config def, file;
+    char err[512] = "";
+
+    config_defaults(&def);
+    CHECK_EQ_INT(config_load("config/scrapewatch.conf", &file, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_STR(file.source, "config/scrapewatch.conf");
+    CHECK_EQ_STR(def.source, "");
+
+    CHECK_EQ_STR(file.sensor.id, "scrapewatch");
+    CHECK_EQ_INT(file.sensor.workers, 2);
+    CHECK_EQ_STR(file.sensor.user, "");
+    CHECK_EQ_INT(file.capture.snaplen, 65535);
+    CHECK_EQ_INT(file.capture.buffer_mb, 64);
+    CHECK(file.capture.promisc);
+    CHECK_EQ_STR(file.capture.bpf, "");
+    CHECK_EQ_INT(file.capture.ring_kb, 4096);
+    CHECK_EQ_INT(file.capture.timeout_ms, 100);
+    CHECK_EQ_INT(file.flows.max, 200000);
+    CHECK_EQ_INT(file.flows.idle_timeout, 600);
+    CHECK_EQ_INT(file.flows.closed_timeout, 5);
+    CHECK_EQ_INT(file.reassembly.flow_max_kb, 1024);
+    CHECK_EQ_INT(file.reassembly.total_max_mb, 512);
+    CHECK(file.ndpi.enabled);
+    CHECK_EQ_INT(file.ndpi.max_packets, 12);
+    CHECK_EQ_INT(file.decoder_params.header_max, 16384);
+    CHECK_EQ_INT(file.decoder_params.pending_max, 64);
+    CHECK(file.events.op);
+    CHECK(file.events.flow);
+    CHECK_EQ_INT(file.events.stats_interval, 60);
+    CHECK_EQ_INT(file.events.string_max, 256);
+    CHECK_EQ_INT(file.events.queue, 65536);
+    CHECK_EQ_STR(file.output.json, "");
+
+    CHECK_EQ_INT(file.decoder_count, 1);
+    CHECK_EQ_STR(file.decoders[0].name, "http");
+    CHECK(file.decoders[0].enabled);
+    CHECK_EQ_INT(file.decoders[0].port_count, 7);
+
+    /* Everything but the source name, byte for byte (both were memset). */
+    memcpy(file.source, def.source, sizeof(file.source));
+    CHECK(memcmp(&file, &def, sizeof(def)) == 0);
+}
+
+static void test_default_ports(void)
+{
+    struct sw_config cfg;
+    static const uint16_t ports[] = { 80, 8080, 9200, 9201, 5601, 5984, 8983 };
+
+    config_defaults(&cfg);
+    for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+        const struct config_decoder *d = config_decoder_for_port(&cfg, ports[i]);
+        CHECK(d != NULL);
+        if (d)
+            CHECK_EQ_STR(d->name, "http");
+    }
+    CHECK(config_decoder_for_port(&cfg, 27017) == NULL);
+    CHECK(config_decoder_for_port(&cfg, 0) == NULL);
+    CHECK(config_decoder_named(&cfg, "http") == &cfg.decoders[0]);
+    CHECK(config_decoder_named(&cfg, "mongodb") == NULL);
+}
+
+/* Each bad fixture and the one line it must produce. */
+static const struct {
+    const char *file;
+    const char *error;
+} bad_configs[] = {
+    { "tests/config/unknown_key.conf",
+      "tests/config/unknown_key.conf:3: unknown key 'flows.maxx'" },
+    { "tests/config/unknown_group.conf",
+      "tests/config/unknown_group.conf:5: unknown group 'flow'" },
+    { "tests/config/wrong_type.conf",
+      "tests/config/wrong_type.conf:4: 'flows.max' must be an integer" },
+    { "tests/config/wrong_type_float.conf",
+      "tests/config/wrong_type_float.conf:3: 'capture.timeout_ms' must be an integer" },
+    { "tests/config/wrong_type_bool.conf",
+      "tests/config/wrong_type_bool.conf:3: 'events.op' must be true or false" },
+    { "tests/config/out_of_range.conf",
+      "tests/config/out_of_range.conf:4: 'sensor.workers' must be between 1 and 64" },
+    { "tests/config/out_of_range_negative.conf",
+      "tests/config/out_of_range_negative.conf:2: 'flows.closed_timeout' must be between 0 and 3600" },
+    { "tests/config/out_of_range_int64.conf",
+      "tests/config/out_of_range_int64.conf:3: 'flows.max' must be between 1 and 100000000" },
+    { "tests/config/string_empty.conf",
+      "tests/config/string_empty.conf:3: 'sensor.id' must not be empty" },
+    { "tests/config/string_too_long.conf",
+      "tests/config/string_too_long.conf:2: 'sensor.id' must be at most 63 bytes long" },
+    { "tests/config/syntax_error.conf",
+      "tests/config/syntax_error.conf:3: syntax error" },
+    { "tests/config/unknown_decoder.conf",
+      "tests/config/unknown_decoder.conf:6: unknown decoder 'nosuchdb' in 'decoders'" },
+    { "tests/config/duplicate_port.conf",
+      "tests/config/duplicate_port.conf:5: duplicate port 80 in 'decoders.http.ports'" },
+    { "tests/config/bad_group_type.conf",
+      "tests/config/bad_group_type.conf:2: 'flows' must be a group" },
+    { "tests/config/bad_decoder_type.conf",
+      "tests/config/bad_decoder_type.conf:2: 'decoders.http' must be a group" },
+    { "tests/config/bad_ports_type.conf",
+      "tests/config/bad_ports_type.conf:3: 'decoders.http.ports' must be an array of port numbers" },
+    { "tests/config/port_out_of_range.conf",
+      "tests/config/port_out_of_range.conf:4: 'decoders.http.ports' ports must be between 1 and 65535" },
+    { "tests/config/decoder_unknown_key.conf",
+      "tests/config/decoder_unknown_key.conf:4: unknown key 'decoders.http.port'" },
+    { "tests/config/include_missing.conf",
+      "tests/config/include_missing.conf:4: cannot open include file" },
+    { "tests/config/include_syntax.conf",
+      "tests/config/include_syntax_part.conf:3: syntax error" },
+    { "tests/config/include_bad.conf",
+      "tests/config/include_bad_part.conf:2: 'events.queue' must be between 16 and 16777216" },
+};
+
+static void test_bad_configs(void)
+{
+    for (size_t i = 0; i < sizeof(bad_configs) / sizeof(bad_configs[0]); i++) {
+        struct sw_config cfg;
+        char err[512] = "";
+
+        config_defaults(&cfg);
+        cfg.sensor.workers = 7; /* a failed load leaves cfg alone */
+        CHECK_EQ_INT(config_load(bad_configs[i].file, &cfg, err, sizeof(err)), -1);
+        CHECK_EQ_STR(err, bad_configs[i].error);
+        CHECK(strchr(err, '\n') == NULL);
+        CHECK_EQ_INT(cfg.sensor.workers, 7);
+    }
+}
+
+static void test_missing_file(void)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+
+    CHECK_EQ_INT(config_load("tests/config/no_such_file.conf", &cfg, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "tests/config/no_such_file.conf: cannot read configuration: "
+                      "No such file or directory");
+    CHECK_EQ_INT(config_load("tests/config", &cfg, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "tests/config: cannot read configuration: Is a directory");
+}
+
+static void test_small_error_buffer(void)
+{
+    struct sw_config cfg;
+    char err[8];
+
+    CHECK_EQ_INT(config_load("tests/config/unknown_key.conf", &cfg, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "tests/c");
+    CHECK_EQ_INT(config_load("tests/config/unknown_key.conf", &cfg, NULL, 0), -1);
+}
+
+static void test_include_relative_to_file(void)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+
+    CHECK_EQ_INT(config_load("tests/config/include_ok.conf", &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_INT(cfg.sensor.workers, 4);
+    CHECK_EQ_INT(cfg.flows.max, 1000);
+    CHECK_EQ_INT(cfg.flows.idle_timeout, 600); /* untouched keys keep defaults */
+}
+
+static void test_decoder_entry_replaces_defaults(void)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+
+    CHECK_EQ_INT(config_load("tests/config/decoder_disabled.conf", &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_INT(cfg.decoder_count, 1);
+    const struct config_decoder *http = config_decoder_named(&cfg, "http");
+    CHECK(http != NULL);
+    if (http) {
+        CHECK(!http->enabled);
+        CHECK_EQ_INT(http->port_count, 1);
+        CHECK_EQ_INT(http->ports[0], 80);
+    }
+    /* A disabled decoder selects nothing; 9200 is no longer configured. */
+    CHECK(config_decoder_for_port(&cfg, 80) == NULL);
+    CHECK(config_decoder_for_port(&cfg, 9200) == NULL);
+    CHECK_EQ_INT(cfg.decoder_params.header_max, 32 * 1024);
+    CHECK_EQ_INT(cfg.decoder_params.pending_max, 64);
+}
+
+/* Writes text to a temporary file; returns its path in path. */
+static int write_temp(char *path, size_t len, const char *text)
+{
+    snprintf(path, len, "/tmp/test_config_XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        return -1;
+    }
+    fputs(text, f);
+    fclose(f);
+    return 0;
+}
+
+/* The second decoder of the registry, whichever it is, to test ports moving
+ * between decoders; NULL if http is the only one. */
+static const char *other_decoder(void)
+{
+    for (const struct decoder *const *d = decoder_all(); *d; d++)
+        if (strcmp((*d)->name, "http") != 0)
+            return (*d)->name;
+    return NULL;
+}
+
+static void test_port_conflict_between_decoders(void)
+{
+    const char *other = other_decoder();
+    char text[512], path[64], expected[256], err[512] = "";
+    struct sw_config cfg;
+
+    if (!other)
+        return;
+    /* 9200 still belongs to http's defaults: a conflict, on the later entry. */
+    snprintf(text, sizeof(text), "decoders = {\n  %s = {\n    ports = [ 27017, 9200 ];\n  };\n};\n",
+             other);
+    CHECK_EQ_INT(write_temp(path, sizeof(path), text), 0);
+    CHECK_EQ_INT(config_load(path, &cfg, err, sizeof(err)), -1);
+    snprintf(expected, sizeof(expected),
+             "%s:3: port 9200 in 'decoders.%s.ports' is already used by decoder 'http'",
+             path, other);
+    CHECK_EQ_STR(err, expected);
+    unlink(path);
+
+    /* Moving a port: the http entry comes later in the file, but replaces
+     * the defaults before any port is checked. */
+    snprintf(text, sizeof(text),
+             "decoders = {\n  %s = { ports = [ 9200 ]; };\n  http = { ports = [ 80 ]; };\n};\n",
+             other);
+    CHECK_EQ_INT(write_temp(path, sizeof(path), text), 0);
+    CHECK_EQ_INT(config_load(path, &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    const struct config_decoder *d = config_decoder_for_port(&cfg, 9200);
+    CHECK(d != NULL);
+    if (d)
+        CHECK_EQ_STR(d->name, other);
+    d = config_decoder_for_port(&cfg, 80);
+    CHECK(d != NULL);
+    if (d)
+        CHECK_EQ_STR(d->name, "http");
+    CHECK(config_decoder_for_port(&cfg, 8080) == NULL);
+    CHECK_EQ_INT(cfg.decoder_count, 2);
+    unlink(path);
+}
+
+static void test_int64_and_all_types(void)
+{
+    char path[64], err[512] = "";
+    struct sw_config cfg;
+
+    CHECK_EQ_INT(write_temp(path, sizeof(path),
+                            "sensor = { id = \"edge-7\"; user = \"nobody\"; };\n"
+                            "capture = { snaplen = 1500L; promisc = false; bpf = \"tcp\"; };\n"
+                            "ndpi = { enabled = false; };\n"
+                            "events = { op = false; stats_interval = 0; };\n"
+                            "output = { json = \"-\"; };\n"),
+                 0);
+    CHECK_EQ_INT(config_load(path, &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_STR(cfg.sensor.id, "edge-7");
+    CHECK_EQ_STR(cfg.sensor.user, "nobody");
+    CHECK_EQ_INT(cfg.capture.snaplen, 1500);
+    CHECK(!cfg.capture.promisc);
+    CHECK_EQ_STR(cfg.capture.bpf, "tcp");
+    CHECK(!cfg.ndpi.enabled);
+    CHECK(!cfg.events.op);
+    CHECK(cfg.events.flow);
+    CHECK_EQ_INT(cfg.events.stats_interval, 0);
+    CHECK_EQ_STR(cfg.output.json, "-");
+    unlink(path);
+}
+
+int main(void)
+{
+    check_binary = "test_config";
+    RUN(test_shipped_config_equals_defaults);
+    RUN(test_default_ports);
+    RUN(test_bad_configs);
+    RUN(test_missing_file);
+    RUN(test_small_error_buffer);
+    RUN(test_include_relative_to_file);
+    RUN(test_decoder_entry_replaces_defaults);
+    RUN(test_port_conflict_between_decoders);
+    RUN(test_int64_and_all_types);
+    CHECK_EXIT();
+}
