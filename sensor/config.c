@@ -75,7 +75,7 @@ static const struct config_key ndpi_keys[] = {
 
 static const struct config_key http_keys[] = {
     CFG_SIZE("header_max_kb", decoder_params.header_max, 1, 1024, 1024),
-    CFG_SIZE("pending_max", decoder_params.pending_max, 1, 4096, 1),
+    CFG_SIZE("pending_max", decoder_params.pending_max, 1, 256, 1),
 };
 
 static const struct config_key events_keys[] = {

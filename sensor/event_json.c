@@ -111,7 +111,8 @@ static void op_body(struct json_writer *w, const struct event_json_opts *o,
         json_kv_int(w, "items", op->items);
     if (op->page_size >= 0)
         json_kv_int(w, "page_size", op->page_size);
-    json_kv_time(w, "request_time", op->ts_request_us);
+    if (op->ts_request_us)
+        json_kv_time(w, "request_time", op->ts_request_us);
     if (op->ts_response_us)
         json_kv_time(w, "response_time", op->ts_response_us);
     op_flags(w, op->flags);

@@ -98,3 +98,24 @@ for p in pcaps/*.pcap; do
     "$BIN" -j -r "$p" > "$TMP/t.json" 2>/dev/null
     tests/tshark_check.sh "$p" "$TMP/t.json"
 done
+
+# Third-party captures (../shared/pcaps, never copied here): every file is
+# read to the end without a crash, with a final stats event. Skipped when
+# the folder is absent.
+third_party() {
+    n=0
+    for p in $(find ../shared/pcaps -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) | sort); do
+        "$BIN" -j -r "$p" > "$TMP/tp" 2> "$TMP/tp.err"; rc=$?
+        # exit 1 is a clear input error (a cut file); anything else is a crash
+        if [ $rc -gt 1 ] || ! tail -n 1 "$TMP/tp" | grep -q '"final":true'; then
+            WHY="$p: exit $rc $(head -c 200 "$TMP/tp.err")"; return 1
+        fi
+        n=$((n + 1))
+    done
+    [ $n -gt 0 ] || { WHY="no captures found"; return 1; }
+}
+if [ -d ../shared/pcaps ]; then
+    check third_party_captures third_party
+else
+    echo "skip pipeline/third_party_captures: ../shared/pcaps absent"
+fi

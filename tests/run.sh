@@ -30,6 +30,7 @@ for t in "$BUILD"/tests/test_*; do
 done
 run_part golden tests/golden/run.sh "$BUILD/scrapewatch"
 run_part pipeline tests/pipeline.sh "$BUILD/scrapewatch"
+run_part crafted tests/crafted_check.py "$BUILD/scrapewatch"
 
 passed=$(grep -c '^ok ' "$LOG")
 failed=$(grep -c '^FAIL' "$LOG")

@@ -576,11 +576,13 @@ def case_tcp_midstream():
              "starts with the request. Flow 2 (client port %d) starts with the server's "
              "packet (a 200 response, body %d bytes, whose request was never captured): "
              "the first packet's sender is still the SERVER, and that orphan response must "
-             "not produce an op with an invented request (at most a response-only record "
-             "flagged partial); its second exchange /tcp_midstream/2 decodes normally"
+             "not produce an op with an invented request: it yields a response-only op "
+             "(no method, no path, status 200) flagged unpaired; its second exchange "
+             "/tcp_midstream/2 decodes normally"
              % (port, port + 1, len(orphan)))
     return ethernet_case(cap, "mid-stream pickup, orientation by port", 2,
-                         [("GET", "/tcp_midstream", 200), ("GET", "/tcp_midstream/2", 200)],
+                         [("GET", "/tcp_midstream", 200), (None, "", 200),
+                          ("GET", "/tcp_midstream/2", 200)],
                          notes)
 
 
@@ -640,13 +642,14 @@ def case_snaplen_cut():
              "segment keeps only its first %d payload bytes (incl_len 96 < orig_len). Request: "
              "%d bytes on the wire, %d captured (the request line 'GET /snaplen_cut HTTP/1.1' "
              "survives, the headers end does not); response: %d bytes, %d captured. 2 "
-             "truncated packets; the missing %d + %d bytes are gaps, never data. No complete "
-             "op is possible: at most a partial one for GET /snaplen_cut, status unknown"
+             "truncated packets; the missing %d + %d bytes are gaps, never data. The response "
+             "head (status line and Content-Length) fits in the captured bytes, so the op "
+             "is GET /snaplen_cut -> 200, flagged partial"
              % (room, len(request), room, len(response), room,
                 len(request) - room, len(response) - room))
     return Case(pcap_bytes(LINKTYPE_ETHERNET, frames, 96), LINKTYPE_ETHERNET,
                 "snaplen shorter than packets (incl_len < orig_len)", 1,
-                [("GET", "/snaplen_cut", None)], notes)
+                [("GET", "/snaplen_cut", 200)], notes)
 
 
 def case_many_flows():
