@@ -83,7 +83,7 @@ static const struct config_key events_keys[] = {
     CFG_BOOL("flow", events.flow),
     CFG_UNSIGNED("stats_interval", events.stats_interval, 0, 86400),
     CFG_UNSIGNED("string_max", events.string_max, 16, 65536),
-    CFG_UNSIGNED("queue", events.queue, 16, 16777216),
+    CFG_UNSIGNED("queue", events.queue, 64, 1048576),
 };
 
 static const struct config_key output_keys[] = {
@@ -151,7 +151,7 @@ void config_defaults(struct sw_config *cfg)
     cfg->events.flow = true;
     cfg->events.stats_interval = 60;
     cfg->events.string_max = 256;
-    cfg->events.queue = 65536;
+    cfg->events.queue = 4096;
 }
 
 /* State of one load: where errors go, and the file name for settings that

@@ -57,7 +57,7 @@ struct sw_config {
         bool flow;                 /* emit a `flow` event per database flow */
         unsigned stats_interval;   /* seconds between stats events, 0 = final only */
         unsigned string_max;       /* bytes of any wire string in an event */
-        unsigned queue;            /* events buffered between threads */
+        unsigned queue;            /* records queued between threads */
     } events;
     struct {
         char json[512];            /* JSON lines path, "-" stdout, "" none */

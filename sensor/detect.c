@@ -179,7 +179,7 @@ int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *wo
     d->worker_count = count;
     d->dispatch = dispatch;
     d->live = live;
-    return ring_init(&d->out, (size_t)cfg->events.queue * 64);
+    return ring_init(&d->out, ring_size(cfg->events.queue * sizeof(struct rec_op)));
 }
 
 int detect_start(struct detect *d)

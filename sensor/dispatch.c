@@ -89,6 +89,10 @@ void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
     int from_lo;
     flow_key_make(&k, pi.family, pi.proto, pi.src, pi.sport, pi.dst, pi.dport, &from_lo);
     unsigned w = (unsigned)(flow_hash(&k) % d->worker_count);
+    if (sizeof(struct msg_packet) + caplen > ring_max_payload(&d->workers[w].in)) {
+        stats_inc(&d->stats, STAT_RING_DROPS);   /* cannot happen with RING_MIN_SIZE */
+        return;
+    }
     struct msg_packet *m = dispatch_reserve(d, w, MSG_PACKET, sizeof(*m) + caplen);
     if (!m) {
         stats_inc(&d->stats, STAT_RING_DROPS);

@@ -28,6 +28,14 @@ struct ring_msg {
     uint32_t type;  /* caller's message type; 0 is padding */
 };
 
+/* Ring sizes never go below this: a message as large as the largest
+ * packet (snaplen 262144) must always fit. */
+#define RING_MIN_SIZE ((size_t)1 << 20)
+static inline size_t ring_size(size_t wanted)
+{
+    return wanted < RING_MIN_SIZE ? RING_MIN_SIZE : wanted;
+}
+
 /* size is rounded up to a power of two (at least 4096). 0 ok, -1 ENOMEM. */
 int ring_init(struct ring *r, size_t size);
 void ring_destroy(struct ring *r);

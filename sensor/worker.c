@@ -278,6 +278,17 @@ static void flow_choose_decoder(struct worker *w, struct flow *f)
     f->decided = f->ndpi == NULL;
 }
 
+static void flow_count_end(struct worker *w, enum flow_end_reason reason)
+{
+    switch (reason) {
+    case FLOW_END_FIN:
+    case FLOW_END_RST: stats_inc(&w->stats, STAT_FLOWS_CLOSED); break;
+    case FLOW_END_TIMEOUT: stats_inc(&w->stats, STAT_FLOWS_TIMED_OUT); break;
+    case FLOW_END_EVICTED: stats_inc(&w->stats, STAT_FLOWS_EVICTED); break;
+    case FLOW_END_SHUTDOWN: break;   /* still open at the end of input */
+    }
+}
+
 static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reason)
 {
     w->cur_flow = f;
@@ -294,13 +305,7 @@ static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reas
         worker_emit_flow(w, f);
     for (int d = 0; d < 2; d++)
         reasm_free(&f->reasm[d], &w->reasm_limits);
-    static const enum stat_id counter[] = {
-        [FLOW_END_FIN] = STAT_FLOWS_CLOSED, [FLOW_END_RST] = STAT_FLOWS_CLOSED,
-        [FLOW_END_TIMEOUT] = STAT_FLOWS_TIMED_OUT, [FLOW_END_EVICTED] = STAT_FLOWS_EVICTED,
-        [FLOW_END_SHUTDOWN] = STAT_FLOWS_ACTIVE,
-    };
-    if (reason != FLOW_END_SHUTDOWN)
-        stats_inc(&w->stats, counter[reason]);
+    flow_count_end(w, reason);
     flow_table_remove(&w->flows, f);
     flow_free(f);
     w->cur_flow = NULL;
@@ -505,8 +510,8 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
     memset(w, 0, sizeof(*w));
     w->index = index;
     w->cfg = cfg;
-    if (ring_init(&w->in, (size_t)cfg->capture.ring_kb * 1024) != 0
-        || ring_init(&w->out, (size_t)cfg->events.queue * 64) != 0
+    if (ring_init(&w->in, ring_size(cfg->capture.ring_kb * (size_t)1024)) != 0
+        || ring_init(&w->out, ring_size(cfg->events.queue * sizeof(struct rec_op))) != 0
         || flow_table_init(&w->flows, max_flows) != 0)
         return -1;
     w->reasm_limits.flow_max = (size_t)cfg->reassembly.flow_max_kb * 1024;

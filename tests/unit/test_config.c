@@ -61,7 +61,7 @@ static void test_shipped_config_equals_defaults(void)
     CHECK(file.events.flow);
     CHECK_EQ_INT(file.events.stats_interval, 60);
     CHECK_EQ_INT(file.events.string_max, 256);
-    CHECK_EQ_INT(file.events.queue, 65536);
+    CHECK_EQ_INT(file.events.queue, 4096);
     CHECK_EQ_STR(file.output.json, "");
 
     CHECK_EQ_INT(file.decoder_count, 1);
@@ -138,7 +138,7 @@ static const struct {
     { "tests/config/include_syntax.conf",
       "tests/config/include_syntax_part.conf:3: syntax error" },
     { "tests/config/include_bad.conf",
-      "tests/config/include_bad_part.conf:2: 'events.queue' must be between 16 and 16777216" },
+      "tests/config/include_bad_part.conf:2: 'events.queue' must be between 64 and 1048576" },
 };
 
 static void test_bad_configs(void)
