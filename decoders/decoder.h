@@ -21,6 +21,7 @@ enum decoder_dir { DIR_TO_SERVER = 0, DIR_TO_CLIENT = 1 };
 struct decoder_params {
     size_t header_max;     /* largest HTTP header block buffered (bytes) */
     size_t pending_max;    /* requests waiting for a response, per flow */
+    size_t body_max;       /* body bytes decoded (inflated) per message */
 };
 
 struct decoder_ctx {

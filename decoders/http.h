@@ -90,4 +90,56 @@ struct http_span http_target_path(struct http_span target);
  * per pair. Registered as "http". */
 extern const struct decoder http_decoder;
 
+/* ---- the framer as a base for HTTP-based protocols ----
+ *
+ * An observer is an application layer on the framer (Elasticsearch today;
+ * CouchDB and Solr later). The framer calls it with each message's head and
+ * body bytes, and hands it the op of the request/response pair before the op
+ * is emitted, so it can name the operation, classify it and count what the
+ * response returned. Body bytes are content-decoded first (Content-Encoding
+ * gzip, x-gzip or deflate inflated by zlib, streaming, at most
+ * ctx->params->body_max bytes per message; beyond, OP_FLAG_BODY_CAPPED and no
+ * more body calls for that message) and de-chunked. Within one direction the
+ * calls come in order: head, body..., end; the next message of that
+ * direction starts only after `end`. The two directions interleave freely
+ * (a response may be read while the next request is already queued), so an
+ * observer keeps request-side and response-side state apart. A gap inside a
+ * body sets OP_FLAG_PARTIAL and ends the body early (`*_end` is still
+ * called); the observer must treat a cut body as incomplete. Every callback
+ * may be NULL. */
+struct http_observer {
+    size_t state_size;   /* per-flow state, zeroed by the framer */
+    void (*request_head)(void *st, struct decoder_ctx *ctx, struct op_record *op,
+                         const struct http_head *head);
+    void (*request_body)(void *st, struct decoder_ctx *ctx, struct op_record *op,
+                         const uint8_t *buf, size_t len);
+    void (*request_end)(void *st, struct decoder_ctx *ctx, struct op_record *op);
+    void (*response_head)(void *st, struct decoder_ctx *ctx, struct op_record *op,
+                          const struct http_head *head);
+    void (*response_body)(void *st, struct decoder_ctx *ctx, struct op_record *op,
+                          const uint8_t *buf, size_t len);
+    /* The pair is complete (or the flow ended first): last chance to fill
+     * the op; the framer emits it right after. */
+    void (*response_end)(void *st, struct decoder_ctx *ctx, struct op_record *op);
+    /* The flow is gone: free what the state points to (not the state). */
+    void (*close)(void *st);
+};
+
+/* Per-flow framer state driving `obs` (NULL: plain framing); ops get `app`
+ * unless the observer changes op->app. The functions below are the decoder
+ * entry points for any decoder built this way, e.g.
+ *   static void *es_open(struct decoder_ctx *c)
+ *   { return http_open_with(c, &es_observer, APP_ELASTICSEARCH); }
+ *   const struct decoder es_decoder = { "elasticsearch", APP_ELASTICSEARCH,
+ *       es_open, http_stream_data, http_stream_gap, http_stream_end,
+ *       http_stream_close }; */
+void *http_open_with(struct decoder_ctx *ctx, const struct http_observer *obs,
+                     enum app_id app);
+void http_stream_data(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
+                      const uint8_t *buf, size_t len);
+void http_stream_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
+                     uint64_t len);
+void http_stream_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir);
+void http_stream_close(void *state, struct decoder_ctx *ctx);
+
 #endif

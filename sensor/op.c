@@ -18,6 +18,8 @@ void op_record_init(struct op_record *op, enum app_id app)
     op->app = (uint8_t)app;
     op->items = -1;
     op->page_size = -1;
+    op->offset = -1;
+    op->total = -1;
 }
 
 void op_set_string(struct op_record *op, char *dst, size_t cap,

@@ -53,6 +53,11 @@ enum op_status {
 #define OP_FLAG_AUTH_HEADER  0x08u /* request carried credentials (never their value) */
 #define OP_FLAG_HEAD_ONLY    0x10u /* response had no body by rule (HEAD/1xx/204/304) */
 #define OP_FLAG_UNPAIRED     0x20u /* response with no matching request */
+#define OP_FLAG_VIA_KIBANA   0x40u /* came through Kibana's console proxy */
+#define OP_FLAG_MATCH_ALL    0x80u /* whole-index query: q=*:*, match_all, no query */
+#define OP_FLAG_CONTINUES    0x100u /* continues a cursor: scroll, search_after, getMore */
+#define OP_FLAG_COMPRESSED   0x200u /* a body was gzip/deflate compressed */
+#define OP_FLAG_BODY_CAPPED  0x400u /* a body was longer than the decode cap */
 
 #define OP_NAME_MAX     48
 #define OP_TARGET_MAX   256
@@ -60,7 +65,8 @@ enum op_status {
 #define OP_METHOD_MAX   16
 #define OP_URI_MAX      512
 #define OP_SCHEME_MAX   16
-#define OP_CONT_MAX     64
+#define OP_CONT_MAX     24  /* continuation ids are hashes, never the wire id */
+#define OP_ERROR_MAX    48
 
 struct op_record {
     uint8_t app;            /* enum app_id */
@@ -73,11 +79,15 @@ struct op_record {
     char target[OP_TARGET_MAX];     /* index/db/collection/key pattern */
     char client_id[OP_CLIENT_MAX];  /* User-Agent, driver, CLIENT SETNAME */
     char auth_scheme[OP_SCHEME_MAX];/* "basic", "bearer", "scram-sha-256" */
-    char continuation[OP_CONT_MAX]; /* scroll/cursor chain id (never content) */
+    char continuation[OP_CONT_MAX]; /* hash of the cursor the request continues */
+    char cursor_out[OP_CONT_MAX];   /* hash of the cursor the response returned */
+    char error_type[OP_ERROR_MAX];  /* server's error type/name, if any */
     uint64_t request_bytes;   /* wire bytes of the request message */
     uint64_t response_bytes;  /* wire bytes of the response message */
     int64_t items;            /* documents/rows/keys returned; -1 unknown */
     int64_t page_size;        /* page size asked; -1 unknown */
+    int64_t offset;           /* offset asked (from, skip); -1 unknown */
+    int64_t total;            /* total matches / summed doc counts; -1 unknown */
     uint64_t ts_request_us;   /* packet time of the request's first byte */
     uint64_t ts_response_us;  /* packet time of the response's last byte */
     struct {                  /* HTTP-based protocols only */
