@@ -76,6 +76,7 @@ static const struct config_key ndpi_keys[] = {
 static const struct config_key http_keys[] = {
     CFG_SIZE("header_max_kb", decoder_params.header_max, 1, 1024, 1024),
     CFG_SIZE("pending_max", decoder_params.pending_max, 1, 256, 1),
+    CFG_SIZE("body_max_mb", decoder_params.body_max, 1, 4096, 1024 * 1024),
 };
 
 static const struct config_key events_keys[] = {
@@ -139,6 +140,7 @@ void config_defaults(struct sw_config *cfg)
     cfg->ndpi.max_packets = 12;
     cfg->decoder_params.header_max = 16384;
     cfg->decoder_params.pending_max = 64;
+    cfg->decoder_params.body_max = (size_t)256 * 1024 * 1024;
 
     struct config_decoder *http = &cfg->decoders[0];
     snprintf(http->name, sizeof(http->name), "%s", "http");

@@ -12,6 +12,7 @@
 #include "pipeline.h"
 
 #define DETECT_MAX_WORKERS 64
+#define DETECT_CHAINS_MAX 65536   /* cursors remembered (chain.h) */
 
 struct merge_head {
     const void *rec;       /* head record, NULL when none waiting */
@@ -25,6 +26,15 @@ static void detect_push(struct detect *d, uint32_t type, const void *data, size_
     unsigned round = 0;
     while (ring_push(&d->out, type, data, len) != 0)
         ring_backoff(&round);
+}
+
+static void *detect_reserve(struct detect *d, uint32_t type, size_t len)
+{
+    unsigned round = 0;
+    void *p;
+    while (!(p = ring_reserve(&d->out, type, len)))
+        ring_backoff(&round);
+    return p;
 }
 
 void detect_collect_stats(const struct detect *d, struct stats *sum)
@@ -56,10 +66,15 @@ static void detect_record(struct detect *d, uint32_t type, const void *rec)
     if (type == REC_OP) {
         const struct rec_op *r = rec;
         d->last_ts_us = r->ts_us > d->last_ts_us ? r->ts_us : d->last_ts_us;
+        struct chain_info chain;
+        chain_table_update(d->chains, &d->stats, &r->meta, &r->op, &chain);
         if (!d->cfg->events.op)
             return;
         stats_inc(&d->stats, STAT_EVENTS_OP);
-        detect_push(d, EVENT_OP, r, sizeof(*r));
+        struct rec_op *e = detect_reserve(d, EVENT_OP, sizeof(*e));
+        memcpy(e, r, sizeof(*e));
+        e->chain = chain;
+        ring_commit(&d->out);
     } else if (type == REC_FLOW) {
         const struct rec_flow *r = rec;
         d->last_ts_us = r->ts_us > d->last_ts_us ? r->ts_us : d->last_ts_us;
@@ -179,6 +194,8 @@ int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *wo
     d->worker_count = count;
     d->dispatch = dispatch;
     d->live = live;
+    if (!(d->chains = chain_table_new(DETECT_CHAINS_MAX)))
+        return -1;
     return ring_init(&d->out, ring_size(cfg->events.queue * sizeof(struct rec_op)));
 }
 
@@ -195,4 +212,5 @@ void detect_join(struct detect *d)
 void detect_destroy(struct detect *d)
 {
     ring_destroy(&d->out);
+    chain_table_free(d->chains);
 }

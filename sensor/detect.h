@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "chain.h"
 #include "config.h"
 #include "dispatch.h"
 #include "ring.h"
@@ -23,6 +24,7 @@ struct detect {
     bool live;                        /* periodic stats by wall clock */
     struct ring out;                  /* to the output thread */
     struct stats stats;
+    struct chain_table *chains;       /* cursor chains across flows */
     uint64_t last_ts_us;              /* packet time of the newest record */
 };
 

@@ -64,6 +64,9 @@ static void op_flags(struct json_writer *w, uint32_t flags)
         {OP_FLAG_PARTIAL, "partial"},       {OP_FLAG_NO_RESPONSE, "no_response"},
         {OP_FLAG_TRUNCATED, "truncated"},   {OP_FLAG_AUTH_HEADER, "auth_header"},
         {OP_FLAG_HEAD_ONLY, "no_body"},     {OP_FLAG_UNPAIRED, "unpaired"},
+        {OP_FLAG_VIA_KIBANA, "via_kibana"}, {OP_FLAG_MATCH_ALL, "match_all"},
+        {OP_FLAG_CONTINUES, "continues"},   {OP_FLAG_COMPRESSED, "compressed"},
+        {OP_FLAG_BODY_CAPPED, "body_capped"},
     };
     json_key(w, "flags");
     json_array_open(w);
@@ -104,13 +107,21 @@ static void op_body(struct json_writer *w, const struct event_json_opts *o,
     if (op->client_id[0])
         json_kv_wire(w, o, "client", op->client_id);
     if (op->continuation[0])
-        json_kv_wire(w, o, "continuation", op->continuation);
+        json_kv_string(w, "continuation", op->continuation);
+    if (op->cursor_out[0])
+        json_kv_string(w, "cursor", op->cursor_out);
+    if (op->error_type[0])
+        json_kv_wire(w, o, "error_type", op->error_type);
     json_kv_uint(w, "request_bytes", op->request_bytes);
     json_kv_uint(w, "response_bytes", op->response_bytes);
     if (op->items >= 0)
         json_kv_int(w, "items", op->items);
+    if (op->total >= 0)
+        json_kv_int(w, "total", op->total);
     if (op->page_size >= 0)
         json_kv_int(w, "page_size", op->page_size);
+    if (op->offset >= 0)
+        json_kv_int(w, "offset", op->offset);
     if (op->ts_request_us)
         json_kv_time(w, "request_time", op->ts_request_us);
     if (op->ts_response_us)
@@ -120,11 +131,24 @@ static void op_body(struct json_writer *w, const struct event_json_opts *o,
     json_object_close(w);
 }
 
+static void op_chain(struct json_writer *w, const struct chain_info *c)
+{
+    if (!c->id[0])
+        return;
+    json_key(w, "chain");
+    json_object_open(w);
+    json_kv_string(w, "id", c->id);
+    json_kv_uint(w, "ops", c->ops);
+    json_kv_int(w, "items", c->items);
+    json_object_close(w);
+}
+
 void event_json_op(struct json_writer *w, const struct event_json_opts *o,
                    const struct rec_op *r)
 {
     event_header(w, o, r->ts_us, "op", &r->meta);
     op_body(w, o, &r->op);
+    op_chain(w, &r->chain);
     json_object_close(w);
 }
 

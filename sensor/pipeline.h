@@ -68,11 +68,19 @@ struct flow_meta {
     char community_id[32];
 };
 
+/* Filled by the detect thread (chain.c): the cursor chain an op belongs to. */
+struct chain_info {
+    char id[OP_CONT_MAX];  /* hash of the chain's first cursor; "" = none */
+    uint64_t ops;          /* ops of the chain so far, this one included */
+    int64_t items;         /* documents returned by the chain so far */
+};
+
 struct rec_op {
     struct record_key key;
     uint64_t ts_us;        /* packet time the op was completed */
     struct flow_meta meta;
     struct op_record op;
+    struct chain_info chain;
 };
 
 enum flow_end_reason {

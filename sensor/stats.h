@@ -55,6 +55,9 @@
     X(HTTP_RESYNC, "http.resync")                                       \
     X(OPS_HTTP, "ops.http")                                             \
     X(OPS_OTHER, "ops.other")                                           \
+    X(CHAINS_STARTED, "chains.started")                                 \
+    X(CHAINS_CONTINUED, "chains.continued")                             \
+    X(CHAINS_FORGOTTEN, "chains.forgotten")                             \
     X(EVENTS_OP, "events.op")                                           \
     X(EVENTS_FLOW, "events.flow")                                       \
     X(EVENTS_STATS, "events.stats")                                     \

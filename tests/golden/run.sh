@@ -30,7 +30,7 @@ for dir in tests/golden/*/; do
     [ "$rc" -eq "$want_rc" ] || why="exit $rc, expected $want_rc"
     if [ -z "$why" ] && ! cmp -s "$TMP/out" "$dir/expected.jsonl"; then
         why="events differ"
-        diff "$dir/expected.jsonl" "$TMP/out" | head -20 >&2
+        diff "$dir/expected.jsonl" "$TMP/out" | cut -c1-300 | head -8 >&2
     fi
     if [ -z "$why" ] && [ -f "$dir/expected.stderr" ] && ! cmp -s "$TMP/err" "$dir/expected.stderr"; then
         why="stderr differs"

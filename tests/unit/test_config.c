@@ -57,6 +57,7 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(file.ndpi.max_packets, 12);
     CHECK_EQ_INT(file.decoder_params.header_max, 16384);
     CHECK_EQ_INT(file.decoder_params.pending_max, 64);
+    CHECK_EQ_INT(file.decoder_params.body_max, 256 * 1024 * 1024);
     CHECK(file.events.op);
     CHECK(file.events.flow);
     CHECK_EQ_INT(file.events.stats_interval, 60);

@@ -1,0 +1,180 @@
+/* chain.c - cursor chains (see chain.h): a hash table of cursor hashes with
+ * an LRU list, each entry pointing at its chain's running totals. */
+#include "chain.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct chain {
+    char id[OP_CONT_MAX];
+    uint64_t ops;
+    int64_t items;
+    unsigned refs;           /* cursors pointing here */
+};
+
+struct cursor {
+    struct cursor *hash_next;
+    struct cursor *lru_prev, *lru_next;   /* head = least recently used */
+    char key[OP_CONT_MAX];
+    struct chain *chain;
+};
+
+struct chain_table {
+    struct cursor **buckets;
+    size_t bucket_count, count, max;
+    struct cursor *lru_head, *lru_tail;
+};
+
+struct chain_table *chain_table_new(size_t max)
+{
+    struct chain_table *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->bucket_count = 1024;
+    while (t->bucket_count < max)
+        t->bucket_count <<= 1;
+    t->buckets = calloc(t->bucket_count, sizeof(*t->buckets));
+    t->max = max ? max : 1;
+    if (!t->buckets) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void chain_release(struct chain *c)
+{
+    if (--c->refs == 0)
+        free(c);
+}
+
+void chain_table_free(struct chain_table *t)
+{
+    if (!t)
+        return;
+    struct cursor *c = t->lru_head;
+    while (c) {
+        struct cursor *next = c->lru_next;
+        chain_release(c->chain);
+        free(c);
+        c = next;
+    }
+    free(t->buckets);
+    free(t);
+}
+
+static size_t bucket_of(const struct chain_table *t, const char *key)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return (size_t)h & (t->bucket_count - 1);
+}
+
+static void lru_unlink(struct chain_table *t, struct cursor *c)
+{
+    if (c->lru_prev)
+        c->lru_prev->lru_next = c->lru_next;
+    else
+        t->lru_head = c->lru_next;
+    if (c->lru_next)
+        c->lru_next->lru_prev = c->lru_prev;
+    else
+        t->lru_tail = c->lru_prev;
+    c->lru_prev = c->lru_next = NULL;
+}
+
+static void lru_append(struct chain_table *t, struct cursor *c)
+{
+    c->lru_prev = t->lru_tail;
+    c->lru_next = NULL;
+    if (t->lru_tail)
+        t->lru_tail->lru_next = c;
+    else
+        t->lru_head = c;
+    t->lru_tail = c;
+}
+
+static struct cursor *cursor_find(struct chain_table *t, const char *key)
+{
+    for (struct cursor *c = t->buckets[bucket_of(t, key)]; c; c = c->hash_next)
+        if (strcmp(c->key, key) == 0)
+            return c;
+    return NULL;
+}
+
+static void cursor_remove(struct chain_table *t, struct cursor *c)
+{
+    struct cursor **pp = &t->buckets[bucket_of(t, c->key)];
+    while (*pp != c)
+        pp = &(*pp)->hash_next;
+    *pp = c->hash_next;
+    lru_unlink(t, c);
+    chain_release(c->chain);
+    free(c);
+    t->count--;
+}
+
+/* Points `key` at chain (replacing what it pointed at), most recently used. */
+static void cursor_set(struct chain_table *t, struct stats *st, const char *key,
+                       struct chain *chain)
+{
+    struct cursor *c = cursor_find(t, key);
+    if (c) {
+        chain->refs++;
+        chain_release(c->chain);
+        c->chain = chain;
+        lru_unlink(t, c);
+        lru_append(t, c);
+        return;
+    }
+    if (t->count >= t->max) {
+        cursor_remove(t, t->lru_head);
+        stats_inc(st, STAT_CHAINS_FORGOTTEN);
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return;
+    memcpy(c->key, key, sizeof(c->key));
+    c->chain = chain;
+    chain->refs++;
+    size_t b = bucket_of(t, key);
+    c->hash_next = t->buckets[b];
+    t->buckets[b] = c;
+    lru_append(t, c);
+    t->count++;
+}
+
+void chain_table_update(struct chain_table *t, struct stats *st,
+                        const struct flow_meta *meta, const struct op_record *op,
+                        struct chain_info *out)
+{
+    (void)meta;
+    memset(out, 0, sizeof(*out));
+    if (!t || (!op->continuation[0] && !op->cursor_out[0]))
+        return;
+    struct cursor *prev = op->continuation[0] ? cursor_find(t, op->continuation) : NULL;
+    struct chain *chain;
+    if (prev) {
+        chain = prev->chain;
+        stats_inc(st, STAT_CHAINS_CONTINUED);
+    } else {
+        if (!(chain = calloc(1, sizeof(*chain))))
+            return;
+        memcpy(chain->id, op->continuation[0] ? op->continuation : op->cursor_out,
+               sizeof(chain->id));
+        stats_inc(st, STAT_CHAINS_STARTED);
+    }
+    chain->refs++;   /* held while we work on it */
+    chain->ops++;
+    if (op->items > 0)
+        chain->items += op->items;
+    if (op->continuation[0])
+        cursor_set(t, st, op->continuation, chain);
+    if (op->cursor_out[0])
+        cursor_set(t, st, op->cursor_out, chain);
+    memcpy(out->id, chain->id, sizeof(out->id));
+    out->ops = chain->ops;
+    out->items = chain->items;
+    chain_release(chain);
+}
