@@ -1,0 +1,94 @@
+/* test_chain.c - cursor chains: pages of one dump share a chain id and
+ * running totals; the table forgets the least recently used cursor. */
+#include "../../sensor/chain.h"
+#include "check.h"
+
+static struct op_record page(const char *cont, const char *out, int64_t items)
+{
+    struct op_record op;
+    op_record_init(&op, APP_ELASTICSEARCH);
+    snprintf(op.continuation, sizeof(op.continuation), "%s", cont);
+    snprintf(op.cursor_out, sizeof(op.cursor_out), "%s", out);
+    op.items = items;
+    return op;
+}
+
+static void test_scroll_pages_share_a_chain(void)
+{
+    struct stats st;
+    stats_clear(&st);
+    struct flow_meta meta = {0};
+    struct chain_table *t = chain_table_new(16);
+    struct chain_info c;
+    struct op_record op = page("", "aaaa", 1000);   /* _search?scroll=1m */
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_STR(c.id, "aaaa");
+    CHECK_EQ_INT(c.ops, 1);
+    CHECK_EQ_INT(c.items, 1000);
+    op = page("aaaa", "aaaa", 1000);                 /* same scroll id back */
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_STR(c.id, "aaaa");
+    CHECK_EQ_INT(c.ops, 2);
+    CHECK_EQ_INT(c.items, 2000);
+    op = page("aaaa", "bbbb", 500);                  /* server rotates the id */
+    chain_table_update(t, &st, &meta, &op, &c);
+    op = page("bbbb", "", 0);                        /* last page, clear */
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_STR(c.id, "aaaa");
+    CHECK_EQ_INT(c.ops, 4);
+    CHECK_EQ_INT(c.items, 2500);
+    CHECK_EQ_INT(stats_get(&st, STAT_CHAINS_STARTED), 1);
+    CHECK_EQ_INT(stats_get(&st, STAT_CHAINS_CONTINUED), 3);
+    op = page("", "", 7);                            /* not a cursor op */
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_STR(c.id, "");
+    chain_table_free(t);
+}
+
+static void test_unknown_continuation_starts_a_chain(void)
+{
+    struct stats st;
+    stats_clear(&st);
+    struct flow_meta meta = {0};
+    struct chain_table *t = chain_table_new(16);
+    struct chain_info c;
+    struct op_record op = page("cccc", "cccc", 10);  /* capture began mid-dump */
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_STR(c.id, "cccc");
+    CHECK_EQ_INT(c.ops, 1);
+    chain_table_free(t);
+}
+
+static void test_lru_forgets_oldest_cursor(void)
+{
+    struct stats st;
+    stats_clear(&st);
+    struct flow_meta meta = {0};
+    struct chain_table *t = chain_table_new(2);
+    struct chain_info c;
+    struct op_record a = page("", "a1", 1), b = page("", "b1", 1), d = page("", "d1", 1);
+    chain_table_update(t, &st, &meta, &a, &c);
+    chain_table_update(t, &st, &meta, &b, &c);
+    struct op_record a2 = page("a1", "a1", 1);       /* a1 becomes most recent */
+    chain_table_update(t, &st, &meta, &a2, &c);
+    chain_table_update(t, &st, &meta, &d, &c);       /* evicts b1 */
+    CHECK_EQ_INT(stats_get(&st, STAT_CHAINS_FORGOTTEN), 1);
+    struct op_record a3 = page("a1", "", 1);
+    chain_table_update(t, &st, &meta, &a3, &c);      /* a1 still known */
+    CHECK_EQ_STR(c.id, "a1");
+    CHECK_EQ_INT(c.ops, 3);
+    struct op_record b2 = page("b1", "", 1);
+    chain_table_update(t, &st, &meta, &b2, &c);      /* b1 forgotten: new chain */
+    CHECK_EQ_STR(c.id, "b1");
+    CHECK_EQ_INT(c.ops, 1);
+    chain_table_free(t);
+}
+
+int main(void)
+{
+    check_binary = "chain";
+    RUN(test_scroll_pages_share_a_chain);
+    RUN(test_unknown_continuation_starts_a_chain);
+    RUN(test_lru_forgets_oldest_cursor);
+    CHECK_EXIT();
+}
