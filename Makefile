@@ -5,6 +5,7 @@
 #   make test       build and run every test (ends with "N passed, N failed")
 #   make asan       the whole test suite under AddressSanitizer + UBSan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make bench      decode throughput as ratios against reference runs
 #   make deps       install missing Debian packages (as root) or name them
 
 CC      ?= cc
@@ -24,7 +25,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HEADERS  := $(wildcard sensor/*.h decoders/*.h tests/unit/*.h)
 
-.PHONY: all test asan fuzz demo deps clean unit
+.PHONY: all test asan fuzz demo deps clean unit bench
 
 all: scrapewatch
 
@@ -73,6 +74,10 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c
 
 fuzz: deps $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh $(BENCH_CAPTURE)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -388,6 +388,14 @@ static void flow_tcp(struct worker *w, struct flow *f, int dir, const struct pac
 
 /* ---- messages from the capture thread ---- */
 
+/* A SYN (without ACK) on a flow whose connection has closed opens a new
+ * connection on the same ports (port reuse, common with scanners). */
+static int flow_is_reused(const struct flow *f, const struct packet_info *pi)
+{
+    return pi->proto == IPPROTO_TCP_NUM && (pi->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN
+        && f->list == FLOW_LIST_CLOSED;
+}
+
 static void worker_packet(struct worker *w, const struct msg_packet *m)
 {
     const uint8_t *data = (const uint8_t *)(m + 1);
@@ -401,6 +409,11 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
     int from_lo;
     flow_key_make(&k, pi.family, pi.proto, pi.src, pi.sport, pi.dst, pi.dport, &from_lo);
     struct flow *f = flow_table_lookup(&w->flows, &k);
+    if (f && flow_is_reused(f, &pi)) {
+        /* A new connection on the same ports: the old one is over. */
+        flow_end(w, f, (f->tcp_state & 0x10) ? FLOW_END_RST : FLOW_END_FIN);
+        f = NULL;
+    }
     if (!f && !(f = flow_create(w, &k, &pi, m->ts_us)))
         return;
     w->cur_flow = f;

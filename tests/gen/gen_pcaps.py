@@ -624,6 +624,26 @@ def case_tcp_rst():
     return ethernet_case(cap, "connection reset by the server", 1, [("GET", "/tcp_rst", 200)], notes)
 
 
+def case_tcp_port_reuse():
+    cap = Capture()
+    port = 40000 + CASE_PORT["tcp_port_reuse"]
+    for path in ("/tcp_port_reuse", "/tcp_port_reuse/2"):
+        conn = Conn(cap, port)   # the same client port both times
+        body = case_body(path[1:])
+        conn.handshake()
+        conn.c_send(http_request(path))
+        conn.s_send(http_response_head(len(body)) + body)
+        conn.c_send()
+        conn.close()
+    notes = ("two connections one after the other on the same client port %d (port reuse, "
+             "as scanners do), well within the closed-flow timeout. The second SYN starts a "
+             "new flow: 2 flows, each ended by FIN, each with its own op; nothing of the "
+             "second is taken for a retransmission of the first" % port)
+    return ethernet_case(cap, "TCP port reuse after close", 2,
+                         [("GET", "/tcp_port_reuse", 200), ("GET", "/tcp_port_reuse/2", 200)],
+                         notes)
+
+
 def case_snaplen_cut():
     cap = Capture()
     request = http_request("/snaplen_cut")
@@ -803,6 +823,7 @@ CASES = [
     "tcp_midstream", "tcp_keepalive_pipeline", "tcp_rst", "snaplen_cut", "many_flows",
     "idle_timeout", "udp_and_icmp",
     "corrupt_record", "truncated_file", "bad_magic", "empty_file", "unknown_linktype",
+    "tcp_port_reuse",
 ]
 # Each case gets its own client port 40000 + 10 * index (+1 for a second flow).
 CASE_PORT = {name: 10 * i for i, name in enumerate(CASES)}
