@@ -6,12 +6,21 @@
  * storing them, queues requests (at most pending_max) and pairs them FIFO
  * with responses. When framing is lost (a gap of unknown length, a malformed
  * or oversized head) it resynchronises on the next line that looks like the
- * start of a message. */
+ * start of a message.
+ *
+ * An observer (http.h) rides on the decoder: it is told of each message's
+ * head, its body bytes and its end, and fills the op before it is emitted.
+ * Body bytes reach it de-chunked and, for gzip/deflate, inflated through a
+ * per-direction zlib stream that exists only while such a body is read. */
 #include "http.h"
 
 #include <assert.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define ZLIB_CONST
+#include <zlib.h>
 
 /* ---------------------------------------------------------------- parsers */
 
@@ -420,6 +429,11 @@ enum dir_state {
 /* Resync takes "TOKEN SP" at a line start as a request: 3..20 capitals. */
 #define RESYNC_METHOD_MIN 3
 #define RESYNC_METHOD_MAX 20
+/* Inflated bytes go to the body hook in pieces of at most this size (the
+ * buffer is on the stack, so a flow holds none of it between calls). */
+#define INFLATE_CHUNK 16384
+/* zlib counts input in uInt: larger pieces are given in slices. */
+#define INFLATE_SLICE ((size_t)1 << 30)
 
 /* A request waiting for its response; its op is filled as it is read. */
 struct http_request {
@@ -427,6 +441,28 @@ struct http_request {
     uint64_t seq;          /* position in the flow's request order */
     bool head_method;      /* HEAD: the response has no body */
     bool connect_method;   /* CONNECT: a 2xx makes the flow a tunnel */
+};
+
+/* The codings of a message body as far as the framer undoes them. */
+enum body_coding {
+    CODING_NONE,      /* identity: bytes go to the hook as they come */
+    CODING_GZIP,      /* gzip or x-gzip (zlib also takes a zlib wrapper) */
+    CODING_DEFLATE,   /* deflate: zlib-wrapped as RFC 9110 says, or raw */
+    CODING_UNKNOWN    /* br, zstd, codings stacked...: no body calls */
+};
+
+/* Where one direction's body goes: de-chunked wire bytes in, the
+ * observer's body hook out. The inflater is allocated at the first
+ * compressed byte and freed when the body ends, is capped or fails. */
+struct body_sink {
+    bool on;               /* this message's body goes to the hook */
+    bool input_seen;       /* some body bytes came */
+    bool stream_done;      /* the compressed stream ended: the rest is ignored */
+    enum body_coding coding;
+    z_stream *zs;
+    uint8_t probe[2];      /* deflate: first bytes, to tell zlib from raw */
+    size_t probe_len;
+    uint64_t delivered;    /* bytes given to the hook for this message */
 };
 
 struct http_direction {
@@ -440,6 +476,7 @@ struct http_direction {
     bool ended;
     uint64_t remaining;    /* ST_BODY, ST_CHUNK_DATA */
     uint64_t ts_first;     /* packet time of the buffered head's first byte */
+    struct body_sink sink;
 };
 
 struct http_flow {
@@ -451,6 +488,12 @@ struct http_flow {
     uint64_t client_seq;          /* ...of this request */
     bool answering;               /* the server is sending a response body... */
     struct http_request answer;   /* ...to this request (popped off the queue) */
+    /* The observer saw request_head of request client_seq and not yet its
+     * request_end. Implies client_active. */
+    bool request_open;
+    const struct http_observer *obs;  /* NULL: plain framing */
+    void *obs_state;                  /* obs->state_size bytes after this struct */
+    enum app_id app;                  /* app of new ops */
 };
 
 static size_t head_limit(const struct decoder_ctx *ctx)
@@ -485,6 +528,9 @@ static bool buf_reserve(struct http_direction *d, size_t need)
     d->buf_cap = cap;
     return true;
 }
+
+static void pair_emit(struct http_flow *f, struct decoder_ctx *ctx,
+                      struct http_request *r);
 
 /* ---- the request queue */
 
@@ -529,12 +575,12 @@ static struct http_request *queue_push(struct http_flow *f, struct decoder_ctx *
         struct http_request *oldest = queue_at(f, 0);
         stats_inc(ctx->stats, STAT_HTTP_PENDING_OVERFLOW);
         oldest->op.flags |= OP_FLAG_NO_RESPONSE;
-        decoder_emit(ctx, &oldest->op);
+        pair_emit(f, ctx, oldest);
         queue_drop_front(f);
     }
     f->queue_count++;
     struct http_request *r = queue_at(f, f->queue_count - 1);
-    op_record_init(&r->op, APP_HTTP);
+    op_record_init(&r->op, (enum app_id)f->app);
     r->seq = f->next_seq++;
     r->head_method = false;
     r->connect_method = false;
@@ -583,6 +629,286 @@ static void mark_partial(struct http_flow *f, enum decoder_dir dir)
     struct op_record *op = message_op(f, dir);
     if (op != NULL)
         op->flags |= OP_FLAG_PARTIAL;
+}
+
+/* ---- body bytes for the observer */
+
+/* The next element of a comma-separated list from *pos, blanks trimmed;
+ * false when the list is exhausted. Empty elements are skipped. */
+static bool next_list_element(struct http_span list, size_t *pos, struct http_span *out)
+{
+    while (*pos < list.len) {
+        size_t start = *pos;
+        while (*pos < list.len && list.ptr[*pos] != ',')
+            (*pos)++;
+        size_t end = *pos;
+        if (*pos < list.len)
+            (*pos)++;
+        while (start < end && is_blank(list.ptr[start]))
+            start++;
+        while (end > start && is_blank(list.ptr[end - 1]))
+            end--;
+        if (end > start) {
+            *out = span_of(list.ptr + start, end - start);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The coding to undo before the body means anything: every coding named by
+ * Content-Encoding lines, and by Transfer-Encoding lines other than
+ * "chunked" (which framing already removes). One gzip or deflate is undone;
+ * none is identity; anything else, including two codings, is unknown. */
+static enum body_coding body_coding_of(const struct http_head *h)
+{
+    enum body_coding coding = CODING_NONE;
+    for (size_t i = 0; i < h->header_count; i++) {
+        const struct http_header *line = &h->headers[i];
+        bool transfer = http_span_ieq(line->name, "transfer-encoding");
+        if (!transfer && !http_span_ieq(line->name, "content-encoding"))
+            continue;
+        size_t pos = 0;
+        struct http_span e;
+        while (next_list_element(line->value, &pos, &e)) {
+            enum body_coding c;
+            if (http_span_ieq(e, "identity") || (transfer && http_span_ieq(e, "chunked")))
+                continue;
+            if (http_span_ieq(e, "gzip") || http_span_ieq(e, "x-gzip"))
+                c = CODING_GZIP;
+            else if (http_span_ieq(e, "deflate"))
+                c = CODING_DEFLATE;
+            else
+                return CODING_UNKNOWN;
+            if (coding != CODING_NONE)
+                return CODING_UNKNOWN;
+            coding = c;
+        }
+    }
+    return coding;
+}
+
+/* RFC 1950: CM 8, a window of at most 32 KiB, and a check sum of 31. */
+static bool is_zlib_header(const uint8_t p[2])
+{
+    return (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 && ((p[0] << 8) | p[1]) % 31 == 0;
+}
+
+/* Stops the body going to the hook and frees the inflater. */
+static void sink_stop(struct body_sink *s)
+{
+    if (s->zs != NULL) {
+        inflateEnd(s->zs);
+        free(s->zs);
+        s->zs = NULL;
+    }
+    s->on = false;
+}
+
+/* A message with a body starts: its bytes go to the hook if the observer
+ * has one for this side and the coding is one the framer can undo. */
+static void sink_start(struct http_flow *f, enum decoder_dir dir,
+                       const struct http_head *h, struct op_record *op)
+{
+    struct body_sink *s = &f->dirs[dir].sink;
+    sink_stop(s);
+    s->input_seen = false;
+    s->stream_done = false;
+    s->probe_len = 0;
+    s->delivered = 0;
+    s->coding = CODING_NONE;
+    if (f->obs == NULL ||
+        (dir == DIR_TO_SERVER ? f->obs->request_body : f->obs->response_body) == NULL)
+        return;
+    s->coding = body_coding_of(h);
+    if (s->coding == CODING_UNKNOWN)
+        return;
+    if (s->coding != CODING_NONE)
+        op->flags |= OP_FLAG_COMPRESSED;
+    s->on = true;
+}
+
+/* Gives decoded bytes to the hook, up to body_max per message. False when
+ * the cap was hit: the hook has had exactly body_max bytes and the sink is
+ * off for the rest of the message. */
+static bool sink_deliver(struct http_flow *f, struct decoder_ctx *ctx,
+                         enum decoder_dir dir, struct op_record *op,
+                         const uint8_t *buf, size_t len)
+{
+    struct body_sink *s = &f->dirs[dir].sink;
+    uint64_t cap = ctx->params->body_max;
+    uint64_t room = s->delivered < cap ? cap - s->delivered : 0;
+    bool capped = len > room;
+    size_t n = capped ? (size_t)room : len;
+    if (n > 0) {
+        s->delivered += n;
+        if (dir == DIR_TO_SERVER)
+            f->obs->request_body(f->obs_state, ctx, op, buf, n);
+        else
+            f->obs->response_body(f->obs_state, ctx, op, buf, n);
+    }
+    if (capped) {
+        op->flags |= OP_FLAG_BODY_CAPPED;
+        sink_stop(s);
+    }
+    return !capped;
+}
+
+/* Allocates the inflater: gzip with zlib's header auto-detection (15+32),
+ * deflate zlib-wrapped (15) or raw (-15) as its first two bytes say. */
+static bool sink_inflate_start(struct body_sink *s)
+{
+    s->zs = calloc(1, sizeof(*s->zs));
+    if (s->zs == NULL)
+        return false;
+    s->zs->zalloc = Z_NULL;
+    s->zs->zfree = Z_NULL;
+    s->zs->opaque = Z_NULL;
+    int bits = 15 + 32;
+    if (s->coding == CODING_DEFLATE)
+        bits = is_zlib_header(s->probe) ? 15 : -15;
+    if (inflateInit2(s->zs, bits) != Z_OK) {
+        free(s->zs);
+        s->zs = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* Compressed bytes in, decoded bytes to the hook. A stream that ends
+ * frees the inflater and ignores what follows; a corrupt one stops the
+ * body and marks the op partial. */
+static void sink_inflate(struct http_flow *f, struct decoder_ctx *ctx,
+                         enum decoder_dir dir, struct op_record *op,
+                         const uint8_t *buf, size_t len)
+{
+    struct body_sink *s = &f->dirs[dir].sink;
+    uint8_t out[INFLATE_CHUNK];
+    while (len > 0) {
+        size_t slice = min_size(len, INFLATE_SLICE);
+        s->zs->next_in = buf;
+        s->zs->avail_in = (uInt)slice;
+        buf += slice;
+        len -= slice;
+        for (;;) {
+            s->zs->next_out = out;
+            s->zs->avail_out = sizeof(out);
+            int rc = inflate(s->zs, Z_NO_FLUSH);
+            size_t produced = sizeof(out) - s->zs->avail_out;
+            bool out_full = s->zs->avail_out == 0;
+            bool in_left = s->zs->avail_in > 0;
+            if (produced > 0 && !sink_deliver(f, ctx, dir, op, out, produced))
+                return;                     /* capped: the inflater is gone */
+            if (rc == Z_STREAM_END) {
+                s->stream_done = true;
+                inflateEnd(s->zs);
+                free(s->zs);
+                s->zs = NULL;
+                return;
+            }
+            if (rc == Z_BUF_ERROR)
+                break;                      /* needs more input */
+            if (rc != Z_OK) {
+                op->flags |= OP_FLAG_PARTIAL;
+                sink_stop(s);
+                return;
+            }
+            if (!in_left && !out_full)
+                break;
+        }
+    }
+}
+
+/* De-chunked body bytes of the message `dir` is reading. */
+static void sink_feed(struct http_flow *f, struct decoder_ctx *ctx,
+                      enum decoder_dir dir, const char *data, size_t len)
+{
+    struct body_sink *s = &f->dirs[dir].sink;
+    if (!s->on || s->stream_done || len == 0)
+        return;
+    struct op_record *op = message_op(f, dir);
+    if (op == NULL) {
+        sink_stop(s);
+        return;
+    }
+    s->input_seen = true;
+    const uint8_t *buf = (const uint8_t *)data;
+    if (s->coding == CODING_NONE) {
+        (void)sink_deliver(f, ctx, dir, op, buf, len);
+        return;
+    }
+    if (s->zs == NULL) {
+        if (s->coding == CODING_DEFLATE) {
+            while (s->probe_len < sizeof(s->probe) && len > 0) {
+                s->probe[s->probe_len++] = *buf++;
+                len--;
+            }
+            if (s->probe_len < sizeof(s->probe))
+                return;
+        }
+        if (!sink_inflate_start(s)) {
+            op->flags |= OP_FLAG_PARTIAL;
+            sink_stop(s);
+            return;
+        }
+        if (s->coding == CODING_DEFLATE) {
+            sink_inflate(f, ctx, dir, op, s->probe, sizeof(s->probe));
+            if (s->zs == NULL)
+                return;                     /* ended, capped or failed */
+        }
+    }
+    sink_inflate(f, ctx, dir, op, buf, len);
+}
+
+/* The message's body ended by its framing: a compressed stream that had
+ * not ended with it was cut, so what the hook saw is incomplete. */
+static void sink_finish(struct body_sink *s, struct op_record *op)
+{
+    if (s->on && s->coding != CODING_NONE && s->input_seen && !s->stream_done &&
+        op != NULL)
+        op->flags |= OP_FLAG_PARTIAL;
+    sink_stop(s);
+}
+
+/* ---- observer calls that end a message */
+
+/* The request side of the observer is done with request client_seq: its
+ * body is complete, cut, or no longer wanted because its op is about to
+ * be emitted. `op` is that request's op wherever it now is. */
+static void request_end_hook(struct http_flow *f, struct decoder_ctx *ctx,
+                             struct op_record *op)
+{
+    if (!f->request_open)
+        return;
+    f->request_open = false;
+    sink_finish(&f->dirs[DIR_TO_SERVER].sink, op);
+    if (op != NULL && f->obs != NULL && f->obs->request_end != NULL)
+        f->obs->request_end(f->obs_state, ctx, op);
+}
+
+/* The request the client is sending a body for ends (before client_active
+ * is cleared, so that its op can be found). */
+static void request_close(struct http_flow *f, struct decoder_ctx *ctx)
+{
+    if (f->request_open)
+        request_end_hook(f, ctx, client_op(f));
+}
+
+/* Every op leaves here. If the request's body was still coming (the server
+ * answered early, the queue overflowed, the flow ended), the request side
+ * ends first, so an observer always sees request_end before response_end. */
+static void pair_emit(struct http_flow *f, struct decoder_ctx *ctx,
+                      struct http_request *r)
+{
+    if (f->request_open && f->client_seq == r->seq) {
+        /* Nothing was lost on the wire: the rest of the body is simply
+         * not decoded, so the op is not marked partial for it. */
+        sink_stop(&f->dirs[DIR_TO_SERVER].sink);
+        request_end_hook(f, ctx, &r->op);
+    }
+    if (f->obs != NULL && f->obs->response_end != NULL)
+        f->obs->response_end(f->obs_state, ctx, &r->op);
+    decoder_emit(ctx, &r->op);
 }
 
 /* ---- filling ops */
@@ -649,7 +975,7 @@ static void answer_start(struct http_flow *f, struct decoder_ctx *ctx, int statu
         queue_drop_front(f);
     } else {
         stats_inc(ctx->stats, STAT_HTTP_UNPAIRED_RESPONSE);
-        op_record_init(&f->answer.op, APP_HTTP);
+        op_record_init(&f->answer.op, (enum app_id)f->app);
         f->answer.op.flags |= OP_FLAG_UNPAIRED;
         f->answer.seq = UINT64_MAX;
         f->answer.head_method = false;
@@ -664,8 +990,9 @@ static void answer_start(struct http_flow *f, struct decoder_ctx *ctx, int statu
 static void response_finish(struct http_flow *f, struct decoder_ctx *ctx)
 {
     assert(f->answering);
+    sink_finish(&f->dirs[DIR_TO_CLIENT].sink, &f->answer.op);
     f->answer.op.ts_response_us = ctx->now_us;
-    decoder_emit(ctx, &f->answer.op);
+    pair_emit(f, ctx, &f->answer);
     f->answering = false;
     f->dirs[DIR_TO_CLIENT].state = ST_HEAD;
 }
@@ -677,6 +1004,7 @@ static void message_finish(struct http_flow *f, struct decoder_ctx *ctx,
         response_finish(f, ctx);
         return;
     }
+    request_close(f, ctx);
     f->client_active = false;
     f->dirs[DIR_TO_SERVER].state = ST_HEAD;
 }
@@ -751,8 +1079,11 @@ static void lose_body(struct http_flow *f, struct decoder_ctx *ctx, enum decoder
     mark_partial(f, dir);
     if (dir == DIR_TO_CLIENT && f->answering)
         response_finish(f, ctx);
-    if (dir == DIR_TO_SERVER)
+    if (dir == DIR_TO_SERVER) {
+        request_close(f, ctx);
         f->client_active = false;
+    }
+    sink_stop(&f->dirs[dir].sink);
     enter_resync(f, ctx, dir, at_line_start);
 }
 
@@ -798,13 +1129,26 @@ static bool request_head_done(struct http_flow *f, struct decoder_ctx *ctx,
     d->remaining = h.content_length > 0 ? (uint64_t)h.content_length : 0;
     f->client_active = d->state != ST_HEAD;
     f->client_seq = r->seq;
+
+    assert(!f->request_open);
+    if (f->obs != NULL && f->obs->request_head != NULL)
+        f->obs->request_head(f->obs_state, ctx, &r->op, &h);
+    if (f->client_active) {
+        f->request_open = true;
+        sink_start(f, DIR_TO_SERVER, &h, &r->op);
+    } else if (f->obs != NULL && f->obs->request_end != NULL) {
+        f->obs->request_end(f->obs_state, ctx, &r->op);
+    }
     return true;
 }
 
 /* After 101 or a 2xx to CONNECT the bytes are no longer HTTP. */
-static void become_tunnel(struct http_flow *f)
+static void become_tunnel(struct http_flow *f, struct decoder_ctx *ctx)
 {
+    request_close(f, ctx);
     f->client_active = false;
+    sink_stop(&f->dirs[DIR_TO_SERVER].sink);
+    sink_stop(&f->dirs[DIR_TO_CLIENT].sink);
     for (int i = 0; i < 2; i++) {
         head_reset(&f->dirs[i]);
         f->dirs[i].state = ST_IGNORE;
@@ -821,12 +1165,12 @@ static void response_body_start(struct http_flow *f, struct decoder_ctx *ctx,
         f->answer.op.flags |= OP_FLAG_HEAD_ONLY;
         response_finish(f, ctx);
         if (s == 101 || (f->answer.connect_method && s < 300))
-            become_tunnel(f);
+            become_tunnel(f, ctx);
         return;
     }
     if (f->answer.connect_method && s < 300) {
         response_finish(f, ctx);
-        become_tunnel(f);
+        become_tunnel(f, ctx);
     } else if (h->chunked) {
         d->state = ST_CHUNK_SIZE;
     } else if (h->transfer_encoding || h->content_length < 0) {
@@ -837,6 +1181,8 @@ static void response_body_start(struct http_flow *f, struct decoder_ctx *ctx,
         d->state = ST_BODY;
         d->remaining = (uint64_t)h->content_length;
     }
+    if (f->answering)
+        sink_start(f, DIR_TO_CLIENT, h, &f->answer.op);
 }
 
 /* Interim responses (1xx but 101) count toward the oldest request's
@@ -854,6 +1200,8 @@ static bool response_head_done(struct http_flow *f, struct decoder_ctx *ctx,
         return true;
     }
     answer_start(f, ctx, h.status, len);
+    if (f->obs != NULL && f->obs->response_head != NULL)
+        f->obs->response_head(f->obs_state, ctx, &f->answer.op, &h);
     response_body_start(f, ctx, &h);
     return true;
 }
@@ -917,13 +1265,16 @@ static size_t feed_head(struct http_flow *f, struct decoder_ctx *ctx,
 
 /* ---- bodies */
 
+/* Bytes of a Content-Length body or of one chunk (buf may be NULL when
+ * len is 0: a gap took the last bytes). */
 static size_t feed_body(struct http_flow *f, struct decoder_ctx *ctx,
-                        enum decoder_dir dir, size_t len)
+                        enum decoder_dir dir, const char *buf, size_t len)
 {
     struct http_direction *d = &f->dirs[dir];
     size_t n = (size_t)(d->remaining < len ? d->remaining : len);
     d->remaining -= n;
     account(f, dir, n);
+    sink_feed(f, ctx, dir, buf, n);
     if (d->remaining == 0) {
         if (d->state == ST_CHUNK_DATA) {
             d->state = ST_CHUNK_END;
@@ -1091,19 +1442,22 @@ static size_t feed(struct http_flow *f, struct decoder_ctx *ctx, enum decoder_di
     struct http_direction *d = &f->dirs[dir];
     switch (d->state) {
     case ST_HEAD:        return feed_head(f, ctx, dir, buf, len);
-    case ST_BODY:        return feed_body(f, ctx, dir, len);
+    case ST_BODY:        return feed_body(f, ctx, dir, buf, len);
     case ST_CHUNK_SIZE:  return feed_chunk_size(f, ctx, dir, buf, len);
-    case ST_CHUNK_DATA:  return feed_body(f, ctx, dir, len);
+    case ST_CHUNK_DATA:  return feed_body(f, ctx, dir, buf, len);
     case ST_CHUNK_END:   return feed_chunk_end(f, ctx, dir, buf);
     case ST_TRAILER:     return feed_trailer(f, ctx, dir, buf, len);
-    case ST_UNTIL_CLOSE: account(f, dir, len); return len;
+    case ST_UNTIL_CLOSE:
+        account(f, dir, len);
+        sink_feed(f, ctx, dir, buf, len);
+        return len;
     case ST_RESYNC:      return feed_resync(f, ctx, dir, buf, len);
     case ST_IGNORE:      return len;
     }
     return len;
 }
 
-static void http_data(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
+void http_stream_data(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
                       const uint8_t *data, size_t len)
 {
     struct http_flow *f = state;
@@ -1119,8 +1473,10 @@ static void http_data(void *state, struct decoder_ctx *ctx, enum decoder_dir dir
 }
 
 /* A gap of known length inside a body of known length costs nothing but
- * the data; anywhere else framing is lost and the direction resyncs. */
-static void http_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
+ * the data (and the rest of the body for the observer: a body with a hole
+ * cannot be decoded); anywhere else framing is lost and the direction
+ * resyncs. */
+void http_stream_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
                      uint64_t len)
 {
     struct http_flow *f = state;
@@ -1132,16 +1488,18 @@ static void http_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
     case ST_CHUNK_DATA:
         if (len > 0 && len <= d->remaining) {
             mark_partial(f, dir);
+            sink_stop(&d->sink);
             d->remaining -= len;
             account(f, dir, len);
             if (d->remaining == 0)
-                (void)feed_body(f, ctx, dir, 0);   /* ends the body or chunk */
+                (void)feed_body(f, ctx, dir, NULL, 0);   /* ends the body or chunk */
             return;
         }
         lose_body(f, ctx, dir, STAT_COUNT, true);
         return;
     case ST_UNTIL_CLOSE:
         mark_partial(f, dir);
+        sink_stop(&d->sink);
         account(f, dir, len);
         return;
     case ST_RESYNC:
@@ -1164,7 +1522,7 @@ static void http_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
 /* No more bytes in this direction. A response read until close is complete
  * now; a response cut short is emitted as partial; a head cut short is
  * kept as partial if its first line came. */
-static void http_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir)
+void http_stream_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir)
 {
     struct http_flow *f = state;
     if (f == NULL || (dir != DIR_TO_SERVER && dir != DIR_TO_CLIENT))
@@ -1179,6 +1537,7 @@ static void http_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir)
     }
     if (dir == DIR_TO_SERVER && f->client_active) {
         mark_partial(f, dir);
+        request_close(f, ctx);
         f->client_active = false;
     }
     if (d->state == ST_HEAD && d->buf_len > 0)
@@ -1190,35 +1549,50 @@ static void http_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir)
 
 static void http_free(struct http_flow *f)
 {
+    sink_stop(&f->dirs[0].sink);
+    sink_stop(&f->dirs[1].sink);
     free(f->dirs[0].buf);
     free(f->dirs[1].buf);
     free(f->queue);
     free(f);
 }
 
-/* Ends both directions, then gives up every request still waiting. */
-static void http_close(void *state, struct decoder_ctx *ctx)
+/* Ends both directions, then gives up every request still waiting; the
+ * observer closes last, after it has seen every op. */
+void http_stream_close(void *state, struct decoder_ctx *ctx)
 {
     struct http_flow *f = state;
     if (f == NULL)
         return;
-    http_end(f, ctx, DIR_TO_CLIENT);
-    http_end(f, ctx, DIR_TO_SERVER);
+    http_stream_end(f, ctx, DIR_TO_CLIENT);
+    http_stream_end(f, ctx, DIR_TO_SERVER);
     while (f->queue_count > 0) {
         struct http_request *r = queue_at(f, 0);
         r->op.flags |= OP_FLAG_NO_RESPONSE;
-        decoder_emit(ctx, &r->op);
+        pair_emit(f, ctx, r);
         queue_drop_front(f);
     }
+    if (f->obs != NULL && f->obs->close != NULL)
+        f->obs->close(f->obs_state);
     http_free(f);
 }
 
-/* Starts small: buffers and queue grow on demand up to their limits. */
-static void *http_open(struct decoder_ctx *ctx)
+/* Starts small: buffers and queue grow on demand up to their limits. The
+ * observer's state shares the flow's allocation, aligned after it. */
+void *http_open_with(struct decoder_ctx *ctx, const struct http_observer *obs,
+                     enum app_id app)
 {
-    struct http_flow *f = calloc(1, sizeof(*f));
+    const size_t align = alignof(max_align_t);
+    const size_t base = (sizeof(struct http_flow) + align - 1) / align * align;
+    size_t extra = obs != NULL ? obs->state_size : 0;
+    if (extra > SIZE_MAX - base)
+        return NULL;
+    struct http_flow *f = calloc(1, base + extra);
     if (f == NULL)
         return NULL;
+    f->obs = obs;
+    f->obs_state = extra > 0 ? (char *)f + base : NULL;
+    f->app = app;
     size_t buf_cap = min_size(BUF_INITIAL, head_limit(ctx));
     size_t queue_cap = min_size(QUEUE_INITIAL, pending_limit(ctx));
     f->dirs[0].buf = malloc(buf_cap);
@@ -1236,12 +1610,17 @@ static void *http_open(struct decoder_ctx *ctx)
     return f;
 }
 
+static void *http_open(struct decoder_ctx *ctx)
+{
+    return http_open_with(ctx, NULL, APP_HTTP);
+}
+
 const struct decoder http_decoder = {
     .name = "http",
     .app = APP_HTTP,
     .open = http_open,
-    .data = http_data,
-    .gap = http_gap,
-    .end = http_end,
-    .close = http_close,
+    .data = http_stream_data,
+    .gap = http_stream_gap,
+    .end = http_stream_end,
+    .close = http_stream_close,
 };

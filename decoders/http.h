@@ -142,4 +142,36 @@ void http_stream_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
 void http_stream_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir);
 void http_stream_close(void *state, struct decoder_ctx *ctx);
 
+/* The contract in detail, for observer writers:
+ * - `op` is valid only during the call. Never keep it: a queued request's
+ *   op moves (the queue grows, the request is popped to be answered), so
+ *   the request hooks and the response hooks of one pair get different
+ *   addresses for the same op; what one hook writes, the next sees. Keep
+ *   what must last in the state block. Heads, and body buffers, likewise
+ *   live only during the call.
+ * - request_head comes for each request whose head parsed, with method,
+ *   uri, target, client_id and auth already filled; request_end follows
+ *   once for it (at once if there is no body). A request head cut by a gap
+ *   or too large is queued as a partial op without request hooks.
+ * - response_head comes for the final response head (1xx interim heads
+ *   are skipped, 101 counts as final), with the paired request's op and
+ *   status_code/status filled; an UNPAIRED response gets a fresh op.
+ * - response_end comes right before EVERY op is emitted, also for ops with
+ *   OP_FLAG_NO_RESPONSE (flow closed, or pending_max overflow) and for
+ *   partial responses whose head never parsed, i.e. without response_head.
+ * - If the server answers before the request body is complete, request_end
+ *   comes just before response_end; the rest of that body is not decoded
+ *   and the op is not marked partial for it (nothing was lost).
+ * - Bodies of HEAD responses and of 1xx/204/304 are empty: no body calls.
+ *   Chunk framing and trailers are never body bytes.
+ * - Body calls happen only if the observer has the hook for that side; so
+ *   do inflating and OP_FLAG_COMPRESSED. A coding other than one gzip,
+ *   x-gzip or deflate (br, zstd, two codings, also in Transfer-Encoding)
+ *   gives no body calls: the head says why. Deflate may be zlib-wrapped or
+ *   raw. A corrupt or truncated compressed stream stops the body calls and
+ *   sets OP_FLAG_PARTIAL. A body_max of 0 delivers no bytes at all.
+ * - The state block is NULL when state_size is 0. `close` is called once,
+ *   after the last op of the flow was emitted; not if http_open_with
+ *   failed (it returns NULL). */
+
 #endif

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #define DECODERS(X) \
-    X(http)
+    X(http) \
+    X(elasticsearch)
 
 #define DECLARE_DECODER(name) extern const struct decoder name##_decoder;
 DECODERS(DECLARE_DECODER)

@@ -3,6 +3,7 @@
  * Decoder tests drive the decoder through a test ctx whose emit appends
  * ops to an array, then check the ops and the counters. */
 #include <stdlib.h>
+#include <zlib.h>
 
 #include "../../decoders/http.h"
 #include "check.h"
@@ -21,9 +22,14 @@ struct test_ctx {
     void *state;
 };
 
+/* Observer tests see emissions in their transcript. */
+static void (*emit_spy)(const struct op_record *op);
+
 static void test_emit(struct decoder_ctx *ctx, const struct op_record *op)
 {
     struct test_ctx *t = ctx->owner;
+    if (emit_spy != NULL)
+        emit_spy(op);
     if (t->op_count < TEST_OPS_MAX)
         t->ops[t->op_count++] = *op;
     else
@@ -1035,6 +1041,803 @@ static void test_small_header_max(void)
     test_free(t);
 }
 
+/* ------------------------------------------------------------ observer
+ *
+ * A recording observer writes a transcript of its calls, one token each,
+ * consecutive body calls of a side summed into one token:
+ *   QH:<method>  QB:<bytes>  QE  RH:<status>  RB:<bytes>  RE  OP
+ * An end token gets "!" when the op is partial, "-" when it has no
+ * response, "z" when compressed, "c" when its body was capped. OP is the
+ * emission. Body bytes are kept per side to compare with what was sent. */
+
+#define REC_TEXT_MAX 4096
+#define REC_BODY_MAX (256 * 1024)
+
+struct recorder {
+    char text[REC_TEXT_MAX];
+    size_t text_len;
+    char last_kind;                /* 'q' or 'r' after a body call, else 0 */
+    size_t last_token_at;          /* where that body token starts */
+    size_t last_bytes;
+    uint8_t body[2][REC_BODY_MAX];
+    size_t body_len[2];
+    size_t body_calls[2];
+    int closes;
+    void *state;                   /* the state block every call must get */
+    bool state_mismatch;
+    bool state_was_zero;
+    bool write_ops;                /* the hooks write into ops */
+    int64_t request_index;         /* request_head calls so far */
+};
+
+static struct recorder rec;
+
+struct rec_state {
+    uint64_t calls;
+    unsigned char scratch[120];
+};
+
+static void rec_token(const char *fmt, const char *arg, long long n)
+{
+    if (rec.text_len + 64 >= REC_TEXT_MAX)
+        return;
+    rec.last_kind = 0;
+    int w = snprintf(rec.text + rec.text_len, REC_TEXT_MAX - rec.text_len, "%s", " ");
+    rec.text_len += (size_t)w;
+    w = arg != NULL ? snprintf(rec.text + rec.text_len, 64, fmt, arg)
+                    : snprintf(rec.text + rec.text_len, 64, fmt, n);
+    rec.text_len += (size_t)w;
+}
+
+static void rec_flags(const struct op_record *op)
+{
+    char marks[8];
+    size_t n = 0;
+    if (op->flags & OP_FLAG_PARTIAL)
+        marks[n++] = '!';
+    if (op->flags & OP_FLAG_NO_RESPONSE)
+        marks[n++] = '-';
+    if (op->flags & OP_FLAG_COMPRESSED)
+        marks[n++] = 'z';
+    if (op->flags & OP_FLAG_BODY_CAPPED)
+        marks[n++] = 'c';
+    marks[n] = '\0';
+    if (n > 0 && rec.text_len + n + 1 < REC_TEXT_MAX) {
+        memcpy(rec.text + rec.text_len, marks, n + 1);
+        rec.text_len += n;
+    }
+}
+
+static void rec_touch(void *st)
+{
+    struct rec_state *s = st;
+    if (rec.state == NULL) {
+        rec.state = st;
+        rec.state_was_zero = s->calls == 0;
+        for (size_t i = 0; i < sizeof(s->scratch); i++)
+            if (s->scratch[i] != 0)
+                rec.state_was_zero = false;
+    } else if (rec.state != st) {
+        rec.state_mismatch = true;
+    }
+    s->calls++;
+    memset(s->scratch, 0xa5, sizeof(s->scratch));
+}
+
+static void rec_body(void *st, int side, const uint8_t *buf, size_t len)
+{
+    rec_touch(st);
+    char kind = side == 0 ? 'q' : 'r';
+    CHECK(len > 0);
+    if (rec.last_kind == kind) {
+        rec.last_bytes += len;
+        rec.text_len = rec.last_token_at;
+    } else {
+        rec.last_bytes = len;
+    }
+    size_t at = rec.text_len;
+    rec_token(side == 0 ? "QB:%lld" : "RB:%lld", NULL, (long long)rec.last_bytes);
+    rec.last_kind = kind;
+    rec.last_token_at = at;
+    rec.body_calls[side]++;
+    size_t room = REC_BODY_MAX - rec.body_len[side];
+    size_t n = len < room ? len : room;
+    memcpy(rec.body[side] + rec.body_len[side], buf, n);
+    rec.body_len[side] += n;
+}
+
+static void rec_request_head(void *st, struct decoder_ctx *ctx, struct op_record *op,
+                             const struct http_head *head)
+{
+    (void)ctx;
+    rec_touch(st);
+    CHECK(http_span_ieq(head->method, op->http.method));
+    rec_token("QH:%s", op->http.method, 0);
+    if (rec.write_ops)
+        op->page_size = rec.request_index;
+    rec.request_index++;
+}
+
+static void rec_request_body(void *st, struct decoder_ctx *ctx, struct op_record *op,
+                             const uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    (void)op;
+    rec_body(st, 0, buf, len);
+}
+
+static void rec_request_end(void *st, struct decoder_ctx *ctx, struct op_record *op)
+{
+    (void)ctx;
+    rec_touch(st);
+    rec_token("%s", "QE", 0);
+    rec_flags(op);
+    if (rec.write_ops)
+        op->offset = op->page_size + 100;
+}
+
+static void rec_response_head(void *st, struct decoder_ctx *ctx, struct op_record *op,
+                              const struct http_head *head)
+{
+    (void)ctx;
+    rec_touch(st);
+    CHECK_EQ_INT(op->status_code, head->status);
+    rec_token("RH:%lld", NULL, head->status);
+}
+
+static void rec_response_body(void *st, struct decoder_ctx *ctx, struct op_record *op,
+                              const uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    (void)op;
+    rec_body(st, 1, buf, len);
+}
+
+static void rec_response_end(void *st, struct decoder_ctx *ctx, struct op_record *op)
+{
+    (void)ctx;
+    rec_touch(st);
+    rec_token("%s", "RE", 0);
+    rec_flags(op);
+    if (rec.write_ops) {
+        op->items = 7;
+        op->app = APP_ELASTICSEARCH;
+    }
+}
+
+static void rec_close(void *st)
+{
+    rec_touch(st);
+    rec.closes++;
+}
+
+static void rec_emit(const struct op_record *op)
+{
+    (void)op;
+    rec_token("%s", "OP", 0);
+}
+
+static const struct http_observer rec_observer = {
+    .state_size = sizeof(struct rec_state),
+    .request_head = rec_request_head,
+    .request_body = rec_request_body,
+    .request_end = rec_request_end,
+    .response_head = rec_response_head,
+    .response_body = rec_response_body,
+    .response_end = rec_response_end,
+    .close = rec_close,
+};
+
+/* The same without body hooks: the framer must neither inflate nor flag. */
+static const struct http_observer rec_observer_heads = {
+    .state_size = sizeof(struct rec_state),
+    .request_head = rec_request_head,
+    .request_end = rec_request_end,
+    .response_head = rec_response_head,
+    .response_end = rec_response_end,
+    .close = rec_close,
+};
+
+static struct test_ctx *obs_open_with(const struct http_observer *obs, size_t body_max,
+                                      size_t pending_max)
+{
+    memset(&rec, 0, sizeof(rec));
+    emit_spy = rec_emit;
+    struct test_ctx *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        abort();
+    t->params.header_max = 16384;
+    t->params.pending_max = pending_max;
+    t->params.body_max = body_max;
+    t->ctx.params = &t->params;
+    t->ctx.stats = &t->stats;
+    t->ctx.emit = test_emit;
+    t->ctx.owner = t;
+    t->ctx.now_us = 1000;
+    t->state = http_open_with(&t->ctx, obs, APP_HTTP);
+    if (t->state == NULL)
+        abort();
+    return t;
+}
+
+static struct test_ctx *obs_open(size_t body_max)
+{
+    return obs_open_with(&rec_observer, body_max, 64);
+}
+
+static void obs_free(struct test_ctx *t)
+{
+    test_free(t);
+    emit_spy = NULL;
+}
+
+/* The transcript without its leading blank. */
+static const char *transcript(void)
+{
+    return rec.text_len > 0 ? rec.text + 1 : rec.text;
+}
+
+static bool body_is(int side, const void *want, size_t len)
+{
+    return rec.body_len[side] == len && memcmp(rec.body[side], want, len) == 0;
+}
+
+/* Sends a head then `len` body bytes, in pieces of `piece` (0: whole). */
+static void send_message(struct test_ctx *t, enum decoder_dir dir, const char *head,
+                         const uint8_t *body, size_t len, size_t piece)
+{
+    send_bytes(t, dir, head, strlen(head));
+    if (piece == 0)
+        piece = len > 0 ? len : 1;
+    for (size_t i = 0; i < len; i += piece)
+        send_bytes(t, dir, (const char *)body + i, len - i < piece ? len - i : piece);
+}
+
+/* A JSON-like text of `len` bytes that compresses well but not trivially. */
+static uint8_t *make_text(size_t len)
+{
+    uint8_t *p = malloc(len);
+    if (p == NULL)
+        abort();
+    size_t i = 0;
+    for (unsigned n = 0; i < len; n++) {
+        char line[128];
+        int w = snprintf(line, sizeof(line),
+                         "{\"_index\":\"support\",\"_id\":\"%u\",\"_source\":{\"case\":%u}}\n",
+                         n * 7919u % 100003u, n);
+        for (int k = 0; k < w && i < len; k++)
+            p[i++] = (uint8_t)line[k];
+    }
+    return p;
+}
+
+/* Compresses with deflate(): window_bits 31 gzip, 15 zlib, -15 raw. */
+static size_t deflate_with(const uint8_t *in, size_t len, int window_bits,
+                           uint8_t *out, size_t cap)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    if (deflateInit2(&zs, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        abort();
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
+        abort();
+    size_t n = zs.total_out;
+    deflateEnd(&zs);
+    return n;
+}
+
+#define TEXT_LEN 60000        /* several inflate output chunks */
+#define ZBUF_MAX (TEXT_LEN + 1024)
+
+static void test_observer_keep_alive(void)
+{
+    struct test_ctx *t = obs_open(1 << 20);
+    to_server(t, "GET /a HTTP/1.1\r\n\r\n");
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+    to_server(t, "POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+    to_client(t, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
+    CHECK_EQ_STR(transcript(), "QH:GET QE RH:200 RB:5 RE OP QH:POST QB:3 QE RH:201 RB:2 RE OP");
+    CHECK(body_is(0, "abc", 3));
+    CHECK(body_is(1, "hellook", 7));
+    CHECK_EQ_INT(t->op_count, 2);
+    CHECK_EQ_INT(t->ops[0].flags, 0);
+    CHECK_EQ_INT(t->ops[1].flags, 0);
+    CHECK_EQ_INT(rec.closes, 0);
+    test_close(t);
+    CHECK_EQ_INT(rec.closes, 1);
+    CHECK(rec.state_was_zero);
+    CHECK(!rec.state_mismatch);
+    CHECK_EQ_STR(transcript(), "QH:GET QE RH:200 RB:5 RE OP QH:POST QB:3 QE RH:201 RB:2 RE OP");
+    obs_free(t);
+}
+
+/* Ten pipelined requests grow the queue (4 at first) while the observer
+ * writes into the queued ops: every write must reach the emitted op. */
+static void test_observer_pipelined(void)
+{
+    struct test_ctx *t = obs_open(1 << 20);
+    rec.write_ops = true;
+    char req[64];
+    for (int i = 0; i < 10; i++) {
+        if (i % 3 == 1)
+            snprintf(req, sizeof(req), "POST /%d HTTP/1.1\r\nContent-Length: 2\r\n\r\n%02d", i, i);
+        else
+            snprintf(req, sizeof(req), "GET /%d HTTP/1.1\r\n\r\n", i);
+        to_server(t, req);
+    }
+    CHECK_EQ_INT(t->op_count, 0);
+    CHECK_EQ_STR(transcript(), "QH:GET QE QH:POST QB:2 QE QH:GET QE QH:GET QE QH:POST QB:2 QE "
+                               "QH:GET QE QH:GET QE QH:POST QB:2 QE QH:GET QE QH:GET QE");
+    rec.text_len = 0;
+    for (int i = 0; i < 10; i++)
+        to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
+    CHECK_EQ_STR(transcript(), "RH:200 RB:1 RE OP RH:200 RB:1 RE OP RH:200 RB:1 RE OP "
+                               "RH:200 RB:1 RE OP RH:200 RB:1 RE OP RH:200 RB:1 RE OP "
+                               "RH:200 RB:1 RE OP RH:200 RB:1 RE OP RH:200 RB:1 RE OP "
+                               "RH:200 RB:1 RE OP");
+    CHECK(body_is(0, "010407", 6));
+    CHECK_EQ_INT(t->op_count, 10);
+    for (size_t i = 0; i < t->op_count; i++) {
+        char target[32];
+        snprintf(target, sizeof(target), "/%zu", i);
+        CHECK_EQ_STR(t->ops[i].target, target);
+        CHECK_EQ_INT(t->ops[i].page_size, i);
+        CHECK_EQ_INT(t->ops[i].offset, i + 100);
+        CHECK_EQ_INT(t->ops[i].items, 7);
+        CHECK_EQ_INT(t->ops[i].app, APP_ELASTICSEARCH);
+    }
+    obs_free(t);
+}
+
+/* A response read while the next request's body is still coming: the two
+ * sides interleave, each in order. */
+static void test_observer_interleaved(void)
+{
+    struct test_ctx *t = obs_open(1 << 20);
+    to_server(t, "GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 6\r\n\r\nabc");
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    to_server(t, "def");
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    CHECK_EQ_STR(transcript(), "QH:GET QE QH:POST QB:3 RH:200 RB:2 RE OP QB:3 QE RH:200 RE OP");
+    CHECK(body_is(0, "abcdef", 6));
+    obs_free(t);
+}
+
+static void test_observer_request_bodies(void)
+{
+    struct test_ctx *t = obs_open(1 << 20);
+    to_server(t, "PUT /i/_doc/1 HTTP/1.1\r\nContent-Length: 13\r\n\r\n{\"a\":\"hello\"}");
+    to_client(t, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+    CHECK(body_is(0, "{\"a\":\"hello\"}", 13));
+    rec.body_len[0] = 0;
+    /* chunked, a chunk extension and a trailer: neither is body */
+    to_server(t, "POST /_bulk HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "4;ext=1\r\n{\"in\r\n"
+                 "9\r\ndex\":{}}\n\r\n"
+                 "0\r\nX-Trailer: not-body\r\n\r\n");
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    CHECK(body_is(0, "{\"index\":{}}\n", 13));
+    CHECK_EQ_STR(transcript(), "QH:PUT QB:13 QE RH:201 RE OP QH:POST QB:13 QE RH:200 RE OP");
+    CHECK_EQ_INT(t->ops[1].flags, 0);
+    obs_free(t);
+}
+
+/* Expect: 100-continue: the body comes after the interim response, which
+ * the observer never sees. */
+static void test_observer_100_continue(void)
+{
+    struct test_ctx *t = obs_open(1 << 20);
+    to_server(t, "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    to_client(t, "HTTP/1.1 100 Continue\r\n\r\n");
+    to_server(t, "hello");
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    CHECK_EQ_STR(transcript(), "QH:POST QB:5 QE RH:200 RB:2 RE OP");
+    CHECK(body_is(0, "hello", 5));
+    CHECK_EQ_INT(t->op_count, 1);
+    CHECK_EQ_INT(t->ops[0].status_code, 200);
+    CHECK_EQ_INT(t->ops[0].flags, 0);
+    obs_free(t);
+}
+
+static void test_observer_no_body_responses(void)
+{
+    struct test_ctx *t = obs_open(1 << 20);
+    to_server(t, "HEAD /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n");
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 50\r\nContent-Encoding: gzip\r\n\r\n"
+                 "HTTP/1.1 204 No Content\r\n\r\n"
+                 "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n");
+    CHECK_EQ_STR(transcript(), "QH:HEAD QE QH:GET QE QH:GET QE RH:200 RE OP RH:204 RE OP "
+                               "RH:304 RE OP");
+    CHECK_EQ_INT(rec.body_calls[1], 0);
+    CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_HEAD_ONLY);
+    obs_free(t);
+}
+
+static void check_gzip_response(size_t piece, bool chunked)
+{
+    uint8_t *text = make_text(TEXT_LEN);
+    uint8_t *z = malloc(ZBUF_MAX);
+    if (z == NULL)
+        abort();
+    size_t zlen = deflate_with(text, TEXT_LEN, 31, z, ZBUF_MAX);
+    CHECK(zlen > 0 && zlen < TEXT_LEN / 4);
+    struct test_ctx *t = obs_open(1 << 20);
+    to_server(t, get_req);
+    if (chunked) {
+        /* the compressed stream split across chunks of 1000 bytes */
+        to_client(t, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n");
+        for (size_t i = 0; i < zlen; i += 1000) {
+            size_t n = zlen - i < 1000 ? zlen - i : 1000;
+            char size_line[32];
+            snprintf(size_line, sizeof(size_line), "%zx\r\n", n);
+            to_client(t, size_line);
+            send_message(t, DIR_TO_CLIENT, "", z + i, n, piece);
+            to_client(t, "\r\n");
+        }
+        to_client(t, "0\r\n\r\n");
+    } else {
+        char head[128];
+        snprintf(head, sizeof(head),
+                 "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
+                 zlen);
+        send_message(t, DIR_TO_CLIENT, head, z, zlen, piece);
+    }
+    CHECK(body_is(1, text, TEXT_LEN));
+    CHECK_EQ_INT(t->op_count, 1);
+    CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_COMPRESSED);
+    char want[64];
+    snprintf(want, sizeof(want), "QH:GET QE RH:200 RB:%d REz OP", TEXT_LEN);
+    CHECK_EQ_STR(transcript(), want);
+    obs_free(t);
+    free(z);
+    free(text);
+}
+
+static void test_observer_gzip_whole(void)
+{
+    check_gzip_response(0, false);
+    check_gzip_response(0, true);
+}
+
+static void test_observer_gzip_byte_by_byte(void)
+{
+    check_gzip_response(1, false);
+    check_gzip_response(1, true);
+}
+
+/* deflate zlib-wrapped (compress2), deflate raw, and x-gzip, each whole
+ * and byte by byte (the zlib/raw decision waits for two bytes). */
+static void test_observer_deflate(void)
+{
+    uint8_t *text = make_text(TEXT_LEN);
+    uint8_t *z = malloc(ZBUF_MAX);
+    if (z == NULL)
+        abort();
+    for (int kind = 0; kind < 3; kind++) {
+        size_t zlen;
+        const char *coding = "deflate";
+        if (kind == 0) {
+            uLongf n = ZBUF_MAX;
+            CHECK_EQ_INT(compress2(z, &n, text, TEXT_LEN, 9), Z_OK);
+            zlen = n;
+        } else if (kind == 1) {
+            zlen = deflate_with(text, TEXT_LEN, -15, z, ZBUF_MAX);
+        } else {
+            zlen = deflate_with(text, TEXT_LEN, 31, z, ZBUF_MAX);
+            coding = "x-gzip";
+        }
+        for (size_t piece = 0; piece < 2; piece++) {
+            struct test_ctx *t = obs_open(1 << 20);
+            char head[128];
+            snprintf(head, sizeof(head),
+                     "POST /_bulk HTTP/1.1\r\nContent-Encoding: %s\r\nContent-Length: %zu\r\n\r\n",
+                     coding, zlen);
+            send_message(t, DIR_TO_SERVER, head, z, zlen, piece);
+            to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            if (!body_is(0, text, TEXT_LEN))
+                fprintf(stderr, "coding %d piece %zu: %zu bytes\n", kind, piece, rec.body_len[0]);
+            CHECK(body_is(0, text, TEXT_LEN));
+            CHECK_EQ_INT(t->op_count, 1);
+            CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_COMPRESSED);
+            obs_free(t);
+        }
+    }
+    free(z);
+    free(text);
+}
+
+/* Stacked or unknown codings are not decoded; Transfer-Encoding gzip is. */
+static void test_observer_codings(void)
+{
+    static const uint8_t text[] = "{\"took\":1,\"hits\":{\"total\":3}}";
+    uint8_t z[256];
+    size_t zlen = deflate_with(text, sizeof(text) - 1, 31, z, sizeof(z));
+    struct test_ctx *t = obs_open(1 << 20);
+    to_server(t, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n");
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 3\r\n\r\nxyz");
+    char head[160];
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Encoding: deflate\r\n"
+             "Content-Length: %zu\r\n\r\n", zlen);
+    send_message(t, DIR_TO_CLIENT, head, z, zlen, 0);
+    snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+             "%zx\r\n", zlen);
+    send_message(t, DIR_TO_CLIENT, head, z, zlen, 0);
+    to_client(t, "\r\n0\r\n\r\n");
+    CHECK_EQ_INT(t->op_count, 3);
+    CHECK_EQ_INT(t->ops[0].flags, 0);
+    CHECK_EQ_INT(t->ops[1].flags, 0);
+    CHECK_EQ_INT(t->ops[2].flags, OP_FLAG_COMPRESSED);
+    CHECK(body_is(1, text, sizeof(text) - 1));
+    obs_free(t);
+}
+
+/* Without body hooks nothing is inflated and no flag changes. */
+static void test_observer_without_body_hooks(void)
+{
+    static const uint8_t text[] = "hello hello hello hello";
+    uint8_t z[256];
+    size_t zlen = deflate_with(text, sizeof(text) - 1, 31, z, sizeof(z));
+    struct test_ctx *t = obs_open_with(&rec_observer_heads, 1 << 20, 64);
+    to_server(t, get_req);
+    char head[128];
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zlen);
+    send_message(t, DIR_TO_CLIENT, head, z, zlen, 0);
+    CHECK_EQ_STR(transcript(), "QH:GET QE RH:200 RE OP");
+    CHECK_EQ_INT(t->op_count, 1);
+    CHECK_EQ_INT(t->ops[0].flags, 0);
+    test_close(t);
+    CHECK_EQ_INT(rec.closes, 1);
+    obs_free(t);
+}
+
+static void test_observer_body_cap(void)
+{
+    /* identity: 100 bytes with a cap of 40, then exactly 40 */
+    struct test_ctx *t = obs_open(40);
+    uint8_t *text = make_text(TEXT_LEN);
+    to_server(t, get_req);
+    send_message(t, DIR_TO_CLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", text,
+                 100, 7);
+    CHECK(body_is(1, text, 40));
+    CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_BODY_CAPPED);
+    CHECK_EQ_INT(t->ops[0].response_bytes,
+                 strlen("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n") + 100);
+    rec.body_len[1] = 0;
+    to_server(t, get_req);
+    send_message(t, DIR_TO_CLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n", text, 40, 0);
+    CHECK(body_is(1, text, 40));
+    CHECK_EQ_INT(t->op_count, 2);
+    CHECK_EQ_INT(t->ops[1].flags, 0);
+    CHECK_EQ_STR(transcript(), "QH:GET QE RH:200 RB:40 REc OP QH:GET QE RH:200 RB:40 RE OP");
+    obs_free(t);
+
+    /* gzip: the cap counts inflated bytes; the next message starts over */
+    uint8_t *z = malloc(ZBUF_MAX);
+    if (z == NULL)
+        abort();
+    size_t zlen = deflate_with(text, TEXT_LEN, 31, z, ZBUF_MAX);
+    for (size_t piece = 0; piece < 2; piece++) {
+        t = obs_open(20000);
+        char head[128];
+        snprintf(head, sizeof(head),
+                 "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zlen);
+        to_server(t, get_req);
+        send_message(t, DIR_TO_CLIENT, head, z, zlen, piece);
+        CHECK(body_is(1, text, 20000));
+        CHECK_EQ_INT(t->op_count, 1);
+        CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_COMPRESSED | OP_FLAG_BODY_CAPPED);
+        CHECK_EQ_INT(t->ops[0].response_bytes, strlen(head) + zlen);
+        rec.body_len[1] = 0;
+        to_server(t, get_req);
+        send_message(t, DIR_TO_CLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+                     text, 5, 0);
+        CHECK(body_is(1, text, 5));
+        CHECK_EQ_INT(t->op_count, 2);
+        CHECK_EQ_INT(t->ops[1].flags, 0);
+        CHECK_EQ_STR(transcript(), "QH:GET QE RH:200 RB:20000 REzc OP QH:GET QE RH:200 RB:5 RE OP");
+        obs_free(t);
+    }
+    /* a cap of 0 delivers nothing */
+    t = obs_open(0);
+    to_server(t, "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+    CHECK_EQ_STR(transcript(), "QH:POST QEc");
+    obs_free(t);
+    free(z);
+    free(text);
+}
+
+static void test_observer_corrupt_gzip(void)
+{
+    uint8_t *text = make_text(TEXT_LEN);
+    uint8_t *z = malloc(ZBUF_MAX);
+    if (z == NULL)
+        abort();
+    size_t zlen = deflate_with(text, TEXT_LEN, 31, z, ZBUF_MAX);
+    for (size_t i = zlen / 2; i < zlen / 2 + 16; i++)
+        z[i] ^= 0x5a;
+    for (size_t piece = 0; piece < 2; piece++) {
+        struct test_ctx *t = obs_open(1 << 20);
+        char head[128];
+        snprintf(head, sizeof(head),
+                 "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zlen);
+        to_server(t, get_req);
+        send_message(t, DIR_TO_CLIENT, head, z, zlen, piece);
+        CHECK(rec.body_len[1] <= TEXT_LEN);   /* garbage may come out before the error */
+        CHECK_EQ_INT(t->op_count, 1);
+        CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_COMPRESSED | OP_FLAG_PARTIAL);
+        CHECK_EQ_INT(t->ops[0].response_bytes, strlen(head) + zlen);
+        to_server(t, get_req);
+        to_client(t, ok_resp);
+        CHECK_EQ_INT(t->op_count, 2);
+        CHECK_EQ_INT(t->ops[1].flags, 0);
+        CHECK_EQ_INT(t->ops[1].status_code, 200);
+        CHECK(rec.body_len[1] >= 5 &&
+              memcmp(rec.body[1] + rec.body_len[1] - 5, "hello", 5) == 0);
+        obs_free(t);
+    }
+    /* not gzip at all, and a stream cut short by the framing */
+    struct test_ctx *t = obs_open(1 << 20);
+    to_server(t, get_req);
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello");
+    to_server(t, get_req);
+    char head[128];
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
+             zlen / 4);
+    send_message(t, DIR_TO_CLIENT, head, z, zlen / 4, 0);
+    CHECK_EQ_INT(t->op_count, 2);
+    CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_COMPRESSED | OP_FLAG_PARTIAL);
+    CHECK_EQ_INT(t->ops[1].flags, OP_FLAG_COMPRESSED | OP_FLAG_PARTIAL);
+    CHECK(memcmp(rec.body[1], text, rec.body_len[1]) == 0);
+    obs_free(t);
+    free(z);
+    free(text);
+}
+
+static void test_observer_gap_in_body(void)
+{
+    struct test_ctx *t = obs_open(1 << 20);
+    to_server(t, "POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+    http_stream_gap(t->state, &t->ctx, DIR_TO_SERVER, 4);
+    to_server(t, "hij");
+    CHECK_EQ_STR(transcript(), "QH:POST QB:3 QE!");
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
+    http_stream_gap(t->state, &t->ctx, DIR_TO_CLIENT, 5);
+    CHECK_EQ_STR(transcript(), "QH:POST QB:3 QE! RH:200 RB:5 RE! OP");
+    CHECK(body_is(0, "abc", 3));
+    CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_PARTIAL);
+    rec.text_len = 0;
+    /* a gap of unknown length loses the framing: the ends still come */
+    to_server(t, "POST /b HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+    http_stream_gap(t->state, &t->ctx, DIR_TO_SERVER, 0);
+    to_server(t, "GET /c HTTP/1.1\r\n\r\n");
+    to_client(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
+    http_stream_gap(t->state, &t->ctx, DIR_TO_CLIENT, 0);
+    to_client(t, ok_resp);
+    CHECK_EQ_STR(transcript(), "QH:POST QB:3 QE! QH:GET QE RH:200 RB:2 RE! OP RH:200 RB:5 RE OP");
+    /* a gzip body with a hole is not decoded past it */
+    rec.text_len = 0;
+    uint8_t *text = make_text(TEXT_LEN);
+    uint8_t *z = malloc(ZBUF_MAX);
+    if (z == NULL)
+        abort();
+    size_t zlen = deflate_with(text, TEXT_LEN, 31, z, ZBUF_MAX);
+    char head[128];
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zlen);
+    to_server(t, get_req);
+    send_message(t, DIR_TO_CLIENT, head, z, 100, 0);
+    http_stream_gap(t->state, &t->ctx, DIR_TO_CLIENT, 100);
+    size_t seen = rec.body_len[1];
+    send_bytes(t, DIR_TO_CLIENT, (const char *)z + 200, zlen - 200);
+    CHECK_EQ_INT(rec.body_len[1], seen);
+    CHECK_EQ_INT(t->op_count, 4);
+    CHECK_EQ_INT(t->ops[3].flags, OP_FLAG_COMPRESSED | OP_FLAG_PARTIAL);
+    obs_free(t);
+    free(z);
+    free(text);
+}
+
+/* Requests still waiting at close, or pushed out by pending_max, end with
+ * response_end too; a request body cut by the end of the flow is partial. */
+static void test_observer_no_response(void)
+{
+    struct test_ctx *t = obs_open_with(&rec_observer, 1 << 20, 2);
+    rec.write_ops = true;
+    to_server(t, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n"
+                 "POST /4 HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc");
+    CHECK_EQ_STR(transcript(), "QH:GET QE QH:GET QE RE- OP QH:GET QE RE- OP QH:POST QB:3");
+    test_close(t);
+    CHECK_EQ_STR(transcript(), "QH:GET QE QH:GET QE RE- OP QH:GET QE RE- OP QH:POST QB:3 QE! "
+                               "RE- OP RE!- OP");
+    CHECK_EQ_INT(rec.closes, 1);
+    CHECK_EQ_INT(t->op_count, 4);
+    for (size_t i = 0; i < t->op_count; i++) {
+        CHECK_EQ_INT(t->ops[i].page_size, i);
+        CHECK_EQ_INT(t->ops[i].items, 7);
+        CHECK(t->ops[i].flags & OP_FLAG_NO_RESPONSE);
+    }
+    obs_free(t);
+}
+
+/* An answer before the request body is complete ends the request side
+ * first; the rest of that body is framed but not decoded. */
+static void test_observer_early_response(void)
+{
+    struct test_ctx *t = obs_open(1 << 20);
+    to_server(t, "PUT /big HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+    to_client(t, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
+    to_server(t, "defghij");
+    to_server(t, "GET /next HTTP/1.1\r\n\r\n");
+    to_client(t, ok_resp);
+    CHECK_EQ_STR(transcript(), "QH:PUT QB:3 RH:413 QE RE OP QH:GET QE RH:200 RB:5 RE OP");
+    CHECK(body_is(0, "abc", 3));
+    CHECK_EQ_INT(t->ops[0].flags, 0);
+    CHECK_EQ_STR(t->ops[1].target, "/next");
+    obs_free(t);
+}
+
+/* Unpaired responses get a fresh op of the flow's app; a response read
+ * until the connection closes ends there. */
+static void test_observer_unpaired_and_until_close(void)
+{
+    struct test_ctx *t = obs_open(1 << 20);
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+    CHECK_EQ_STR(transcript(), "RH:200 RB:2 RE OP");
+    CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_UNPAIRED);
+    CHECK_EQ_INT(t->ops[0].app, APP_HTTP);
+    rec.text_len = 0;
+    static const uint8_t text[] = "until the very end";
+    uint8_t z[128];
+    size_t zlen = deflate_with(text, sizeof(text) - 1, 31, z, sizeof(z));
+    to_server(t, "GET / HTTP/1.0\r\n\r\n");
+    send_message(t, DIR_TO_CLIENT, "HTTP/1.0 200 OK\r\nContent-Encoding: gzip\r\n\r\n", z,
+                 zlen, 3);
+    http_stream_end(t->state, &t->ctx, DIR_TO_CLIENT);
+    CHECK_EQ_STR(transcript(), "QH:GET QE RH:200 RB:18 REz OP");
+    CHECK(body_is(1, "hi" "until the very end", 20));
+    test_close(t);
+    CHECK_EQ_INT(rec.closes, 1);
+    obs_free(t);
+}
+
+/* The decoders built on the framer take the app they are given. */
+static void test_observer_app(void)
+{
+    struct test_ctx *t = obs_open_with(&rec_observer, 1 << 20, 64);
+    test_close(t);
+    CHECK_EQ_INT(rec.closes, 1);
+    CHECK(rec.state != NULL && !rec.state_mismatch);
+    obs_free(t);
+
+    memset(&rec, 0, sizeof(rec));
+    struct test_ctx *u = test_open();
+    void *state = http_open_with(&u->ctx, &rec_observer, APP_ELASTICSEARCH);
+    CHECK(state != NULL);
+    http_stream_data(state, &u->ctx, DIR_TO_SERVER, (const uint8_t *)get_req, strlen(get_req));
+    http_stream_close(state, &u->ctx);
+    CHECK_EQ_INT(u->op_count, 1);
+    CHECK_EQ_INT(u->ops[0].app, APP_ELASTICSEARCH);
+    CHECK_EQ_INT(rec.closes, 1);
+    CHECK(rec.state_was_zero);
+    /* a plain framer with no state block and no hooks */
+    static const struct http_observer nothing = { 0 };
+    state = http_open_with(&u->ctx, &nothing, APP_SOLR);
+    CHECK(state != NULL);
+    http_stream_data(state, &u->ctx, DIR_TO_SERVER, (const uint8_t *)get_req, strlen(get_req));
+    http_stream_close(state, &u->ctx);
+    CHECK_EQ_INT(u->op_count, 2);
+    CHECK_EQ_INT(u->ops[1].app, APP_SOLR);
+    test_free(u);
+}
+
 int main(void)
 {
     check_binary = "test_http";
@@ -1078,5 +1881,23 @@ int main(void)
     RUN(test_status_classes);
     RUN(test_absolute_form_target);
     RUN(test_small_header_max);
+    RUN(test_observer_keep_alive);
+    RUN(test_observer_pipelined);
+    RUN(test_observer_interleaved);
+    RUN(test_observer_request_bodies);
+    RUN(test_observer_100_continue);
+    RUN(test_observer_no_body_responses);
+    RUN(test_observer_gzip_whole);
+    RUN(test_observer_gzip_byte_by_byte);
+    RUN(test_observer_deflate);
+    RUN(test_observer_codings);
+    RUN(test_observer_without_body_hooks);
+    RUN(test_observer_body_cap);
+    RUN(test_observer_corrupt_gzip);
+    RUN(test_observer_gap_in_body);
+    RUN(test_observer_no_response);
+    RUN(test_observer_early_response);
+    RUN(test_observer_unpaired_and_until_close);
+    RUN(test_observer_app);
     CHECK_EXIT();
 }
