@@ -1,0 +1,153 @@
+/* fuzz_elasticsearch.c - libFuzzer target for the Elasticsearch observer.
+ *
+ * Input: 2 bytes (little-endian) = length of the client part, then the
+ * client part, then the server part. The input bytes, read again from the
+ * start, also drive the schedule: limits, the mode (the "elasticsearch"
+ * decoder, or the observer on the plain http framer), which direction goes
+ * next, piece sizes, gaps (whose lost bytes are skipped), direction ends.
+ * The flow is always closed at the end, and every emitted op is checked for
+ * sanity. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../decoders/elasticsearch.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct schedule {
+    const uint8_t *data;
+    size_t size;
+    size_t next;
+};
+
+static uint8_t choose(struct schedule *s)
+{
+    if (s->size == 0)
+        return 0;
+    uint8_t c = s->data[s->next % s->size];
+    s->next++;
+    return c;
+}
+
+static void check_string(const char *field, size_t cap)
+{
+    if (memchr(field, '\0', cap) == NULL)
+        abort();
+}
+
+/* Empty, or 16 lowercase hex digits: never the wire id. */
+static void check_hash(const char *h)
+{
+    size_t n = strlen(h);
+    if (n != 0 && n != 16)
+        abort();
+    if (strspn(h, "0123456789abcdef") != n)
+        abort();
+}
+
+static void fuzz_emit(struct decoder_ctx *ctx, const struct op_record *op)
+{
+    (void)ctx;
+    check_string(op->op, sizeof(op->op));
+    check_string(op->target, sizeof(op->target));
+    check_string(op->client_id, sizeof(op->client_id));
+    check_string(op->auth_scheme, sizeof(op->auth_scheme));
+    check_string(op->continuation, sizeof(op->continuation));
+    check_string(op->cursor_out, sizeof(op->cursor_out));
+    check_string(op->error_type, sizeof(op->error_type));
+    check_string(op->http.method, sizeof(op->http.method));
+    check_string(op->http.uri, sizeof(op->http.uri));
+    check_hash(op->continuation);
+    check_hash(op->cursor_out);
+    bool es = op->app == APP_ELASTICSEARCH || op->app == APP_OPENSEARCH;
+    if (!es && op->app != APP_HTTP)
+        abort();
+    if (!es && (op->items != -1 || op->total != -1 || op->op_class != OP_CLASS_UNKNOWN))
+        abort();
+    if (es && op->authenticated == OP_AUTH_UNKNOWN)
+        abort();
+    if (op->status > OP_STATUS_DENIED || op->op_class >= OP_CLASS_COUNT ||
+        op->authenticated > OP_AUTH_YES)
+        abort();
+    if (op->items < -1 || op->total < -1 || op->page_size < -1 || op->offset < -1)
+        abort();
+    if (op->status_code != 0 && (op->status_code < 100 || op->status_code > 999))
+        abort();
+}
+
+struct part {
+    const uint8_t *p;
+    size_t left;
+};
+
+/* One step on one direction: a piece of data, a gap, or its end. */
+static void step(void *state, struct decoder_ctx *ctx, struct schedule *s,
+                 enum decoder_dir dir, struct part *part)
+{
+    uint8_t c = choose(s);
+    if ((c & 0xf0) == 0xf0) {
+        /* A gap: the next bytes are lost; sometimes of unknown length. */
+        size_t n = 1 + choose(s) % 64;      /* at least 1: progress */
+        if (n > part->left)
+            n = part->left;
+        http_stream_gap(state, ctx, dir, (c & 1) ? n : 0);
+        part->p += n;
+        part->left -= n;
+        return;
+    }
+    size_t n = (c & 0x0f) == 0x0f ? part->left : (size_t)(c & 0x0f) + 1;
+    if (n > part->left)
+        n = part->left;
+    ctx->now_us += c;
+    http_stream_data(state, ctx, dir, part->p, n);
+    part->p += n;
+    part->left -= n;
+    if (part->left == 0 && (c & 0x10) != 0)
+        http_stream_end(state, ctx, dir);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    size_t client_len = (size_t)data[0] | ((size_t)data[1] << 8);
+    if (client_len > size - 2)
+        client_len = size - 2;
+
+    static const size_t header_max[] = { 1, 64, 300, 16384 };
+    static const size_t body_max[] = { 0, 16, 300, 1 << 20 };
+    struct schedule sched = { data, size, 0 };
+    uint8_t limits = choose(&sched);
+    struct decoder_params params = {
+        .header_max = header_max[limits & 3],
+        .pending_max = 1 + ((limits >> 2) & 7),
+        .body_max = body_max[(limits >> 5) & 3],
+    };
+    struct stats stats;
+    stats_clear(&stats);
+    struct decoder_ctx ctx = {
+        .now_us = 1,
+        .params = &params,
+        .stats = &stats,
+        .emit = fuzz_emit,
+        .owner = NULL,
+    };
+    void *state = (limits & 0x80) != 0
+                      ? http_open_with(&ctx, &es_observer, APP_HTTP)
+                      : elasticsearch_decoder.open(&ctx);
+    if (state == NULL)
+        return 0;
+
+    struct part parts[2] = {
+        { data + 2, client_len },
+        { data + 2 + client_len, size - 2 - client_len },
+    };
+    while (parts[0].left > 0 || parts[1].left > 0) {
+        enum decoder_dir dir = (choose(&sched) & 1) ? DIR_TO_CLIENT : DIR_TO_SERVER;
+        if (parts[dir].left == 0)
+            dir = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
+        step(state, &ctx, &sched, dir, &parts[dir]);
+    }
+    elasticsearch_decoder.close(state, &ctx);
+    return 0;
+}
