@@ -5,7 +5,8 @@
 #   make test       build and run every test (ends with "N passed, N failed")
 #   make asan       the whole test suite under AddressSanitizer + UBSan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
-#   make bench      decode throughput as ratios against reference runs
+#   make bench      decode throughput, and events/s into Redis, as ratios
+#                   against reference runs
 #   make deps       install missing Debian packages (as root) or name them
 
 CC      ?= cc
@@ -78,6 +79,7 @@ fuzz: deps $(FUZZ_BIN)
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh $(BENCH_CAPTURE)
+	@tests/redis/bench.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -1307,6 +1307,8 @@ static void es_response_end(void *st, struct decoder_ctx *ctx, struct op_record 
     op->authenticated = op->authenticated == OP_AUTH_YES ? OP_AUTH_YES : OP_AUTH_NO;
     if (f->opensearch && !(op->flags & OP_FLAG_VIA_KIBANA))
         op->app = APP_OPENSEARCH;
+    if (f->security_off)
+        op->flags |= OP_FLAG_SECURITY_OFF;
 }
 
 const struct http_observer es_observer = {
@@ -1329,3 +1331,17 @@ const struct decoder elasticsearch_decoder = {
     "elasticsearch", APP_ELASTICSEARCH, es_open, http_stream_data, http_stream_gap,
     http_stream_end, http_stream_close,
 };
+
+/* "http": any HTTP server. Its ops stay plain HTTP until the server or the
+ * request path shows Elasticsearch/OpenSearch (or a Kibana console proxy),
+ * so an exposed cluster on port 80 or 8080 is still recognised. */
+static void *http_es_open(struct decoder_ctx *ctx)
+{
+    return http_open_with(ctx, &es_observer, APP_HTTP);
+}
+
+const struct decoder http_decoder = {
+    "http", APP_HTTP, http_es_open, http_stream_data, http_stream_gap,
+    http_stream_end, http_stream_close,
+};
+

@@ -1615,8 +1615,11 @@ static void *http_open(struct decoder_ctx *ctx)
     return http_open_with(ctx, NULL, APP_HTTP);
 }
 
-const struct decoder http_decoder = {
-    .name = "http",
+/* The framer alone, with no application layer: not registered (the "http"
+ * decoder in the registry also recognises Elasticsearch, see
+ * elasticsearch.c); used by tests and as the plainest HTTP decoder. */
+const struct decoder http_plain_decoder = {
+    .name = "http-plain",
     .app = APP_HTTP,
     .open = http_open,
     .data = http_stream_data,

@@ -88,7 +88,7 @@ struct http_span http_target_path(struct http_span target);
 /* The decoder: frames requests and responses (Content-Length, chunked,
  * until close, HEAD/1xx/204/304), pairs them FIFO and emits one APP_HTTP op
  * per pair. Registered as "http". */
-extern const struct decoder http_decoder;
+extern const struct decoder http_plain_decoder;
 
 /* ---- the framer as a base for HTTP-based protocols ----
  *

@@ -20,6 +20,8 @@ enum key_kind {
     KEY_BOOL,       /* bool */
     KEY_STRING,     /* char[size]; min/max bound the length */
     KEY_PORTS,      /* struct config_decoder ports + port_count */
+    KEY_CHOICE,     /* char[size]; one of `choices` */
+    KEY_GROUP,      /* a nested group: its keys are `sub` */
 };
 
 struct config_key {
@@ -29,18 +31,27 @@ struct config_key {
     size_t size;        /* KEY_STRING: array size */
     long long min, max; /* integer range, or string length range */
     size_t scale;       /* KEY_SIZE: bytes per unit in the file */
+    const char *const *choices;     /* KEY_CHOICE: NULL-terminated */
+    const struct config_key *sub;   /* KEY_GROUP: its keys */
+    size_t sub_count;
 };
 
 #define CFG_UNSIGNED(name, field, lo, hi) \
-    { name, KEY_UNSIGNED, offsetof(struct sw_config, field), 0, lo, hi, 1 }
+    { name, KEY_UNSIGNED, offsetof(struct sw_config, field), 0, lo, hi, 1, NULL, NULL, 0 }
 #define CFG_SIZE(name, field, lo, hi, scale) \
-    { name, KEY_SIZE, offsetof(struct sw_config, field), 0, lo, hi, scale }
+    { name, KEY_SIZE, offsetof(struct sw_config, field), 0, lo, hi, scale, NULL, NULL, 0 }
 #define CFG_BOOL(name, field) \
-    { name, KEY_BOOL, offsetof(struct sw_config, field), 0, 0, 1, 1 }
+    { name, KEY_BOOL, offsetof(struct sw_config, field), 0, 0, 1, 1, NULL, NULL, 0 }
 #define CFG_STRING(name, field, minlen) \
     { name, KEY_STRING, offsetof(struct sw_config, field), \
       sizeof(((struct sw_config *)0)->field), minlen, \
-      (long long)sizeof(((struct sw_config *)0)->field) - 1, 1 }
+      (long long)sizeof(((struct sw_config *)0)->field) - 1, 1, NULL, NULL, 0 }
+
+#define CFG_CHOICE(name, field, list) \
+    { name, KEY_CHOICE, offsetof(struct sw_config, field), \
+      sizeof(((struct sw_config *)0)->field), 0, 0, 1, list, NULL, 0 }
+#define CFG_GROUP(name, table) \
+    { name, KEY_GROUP, 0, 0, 0, 0, 1, NULL, table, sizeof(table) / sizeof(table[0]) }
 
 static const struct config_key sensor_keys[] = {
     CFG_STRING("id", sensor.id, 1),
@@ -87,14 +98,45 @@ static const struct config_key events_keys[] = {
     CFG_UNSIGNED("queue", events.queue, 64, 1048576),
 };
 
+static const char *const redis_publish_choices[] = { "alert", "all", NULL };
+static const char *const redis_fsync_choices[] = { "always", "batch", "never", NULL };
+
+static const struct config_key redis_keys[] = {
+    CFG_BOOL("enabled", output.redis.enabled),
+    CFG_STRING("host", output.redis.host, 1),
+    CFG_UNSIGNED("port", output.redis.port, 1, 65535),
+    CFG_STRING("unix_socket", output.redis.unix_socket, 0),
+    CFG_UNSIGNED("db", output.redis.db, 0, 1000000),
+    CFG_STRING("password", output.redis.password, 0),
+    CFG_STRING("stream", output.redis.stream, 1),
+    CFG_UNSIGNED("maxlen", output.redis.maxlen, 0, 1000000000),
+    CFG_STRING("channel", output.redis.channel, 1),
+    CFG_CHOICE("publish", output.redis.publish, redis_publish_choices),
+    CFG_STRING("health_key", output.redis.health_key, 0),
+    CFG_STRING("counters_prefix", output.redis.counters_prefix, 0),
+    CFG_UNSIGNED("counters_ttl", output.redis.counters_ttl, 0, 31536000),
+    CFG_UNSIGNED("connect_timeout_ms", output.redis.connect_timeout_ms, 1, 600000),
+    CFG_UNSIGNED("command_timeout_ms", output.redis.command_timeout_ms, 1, 600000),
+    CFG_UNSIGNED("batch_max", output.redis.batch_max, 1, 100000),
+    CFG_UNSIGNED("flush_ms", output.redis.flush_ms, 1, 60000),
+    CFG_SIZE("queue_mb", output.redis.queue_bytes, 1, 65536, 1024 * 1024),
+    CFG_STRING("spool_path", output.redis.spool_path, 0),
+    CFG_SIZE("spool_max_mb", output.redis.spool_max_bytes, 1, 1048576, 1024 * 1024),
+    CFG_CHOICE("spool_fsync", output.redis.spool_fsync, redis_fsync_choices),
+    CFG_UNSIGNED("reconnect_min_ms", output.redis.reconnect_min_ms, 1, 3600000),
+    CFG_UNSIGNED("reconnect_max_ms", output.redis.reconnect_max_ms, 1, 3600000),
+    CFG_UNSIGNED("shutdown_timeout_ms", output.redis.shutdown_timeout_ms, 0, 600000),
+};
+
 static const struct config_key output_keys[] = {
     CFG_STRING("json", output.json, 0),
+    CFG_GROUP("redis", redis_keys),
 };
 
 /* The keys of one entry under `decoders`, relative to struct config_decoder. */
 static const struct config_key decoder_keys[] = {
-    { "enabled", KEY_BOOL, offsetof(struct config_decoder, enabled), 0, 0, 1, 1 },
-    { "ports", KEY_PORTS, offsetof(struct config_decoder, ports), 0, 1, 65535, 1 },
+    { "enabled", KEY_BOOL, offsetof(struct config_decoder, enabled), 0, 0, 1, 1, NULL, NULL, 0 },
+    { "ports", KEY_PORTS, offsetof(struct config_decoder, ports), 0, 1, 65535, 1, NULL, NULL, 0 },
 };
 
 #define KEYS(table) table, sizeof(table) / sizeof(table[0])
@@ -117,9 +159,21 @@ static const struct config_group config_groups[] = {
     { "output", KEYS(output_keys) },
 };
 
-/* Server ports that select the HTTP decoder by default: plain HTTP plus the
- * HTTP-based databases (Elasticsearch, Kibana, CouchDB, Solr). */
-static const uint16_t http_default_ports[] = { 80, 8080, 9200, 9201, 5601, 5984, 8983 };
+/* Server ports that select a decoder by default: Elasticsearch's own ports,
+ * then plain HTTP and the other HTTP-based servers (Kibana, CouchDB, Solr),
+ * where the http decoder still recognises Elasticsearch by its answers. */
+static const uint16_t es_default_ports[] = { 9200, 9201 };
+static const uint16_t http_default_ports[] = { 80, 8080, 5601, 5984, 8983 };
+
+static void config_default_decoder(struct sw_config *cfg, const char *name,
+                                   const uint16_t *ports, size_t count)
+{
+    struct config_decoder *d = &cfg->decoders[cfg->decoder_count++];
+    snprintf(d->name, sizeof(d->name), "%s", name);
+    d->enabled = true;
+    for (size_t i = 0; i < count; i++)
+        d->ports[d->port_count++] = ports[i];
+}
 
 void config_defaults(struct sw_config *cfg)
 {
@@ -142,18 +196,37 @@ void config_defaults(struct sw_config *cfg)
     cfg->decoder_params.pending_max = 64;
     cfg->decoder_params.body_max = (size_t)256 * 1024 * 1024;
 
-    struct config_decoder *http = &cfg->decoders[0];
-    snprintf(http->name, sizeof(http->name), "%s", "http");
-    http->enabled = true;
-    for (size_t i = 0; i < sizeof(http_default_ports) / sizeof(http_default_ports[0]); i++)
-        http->ports[http->port_count++] = http_default_ports[i];
-    cfg->decoder_count = 1;
+    config_default_decoder(cfg, "http", http_default_ports,
+                           sizeof(http_default_ports) / sizeof(http_default_ports[0]));
+    config_default_decoder(cfg, "elasticsearch", es_default_ports,
+                           sizeof(es_default_ports) / sizeof(es_default_ports[0]));
 
     cfg->events.op = true;
     cfg->events.flow = true;
     cfg->events.stats_interval = 60;
     cfg->events.string_max = 256;
     cfg->events.queue = 4096;
+
+    struct config_redis *r = &cfg->output.redis;
+    r->enabled = false;
+    snprintf(r->host, sizeof(r->host), "%s", "127.0.0.1");
+    r->port = 6379;
+    snprintf(r->stream, sizeof(r->stream), "%s", "scrapewatch:events");
+    r->maxlen = 100000;
+    snprintf(r->channel, sizeof(r->channel), "%s", "scrapewatch:alerts");
+    snprintf(r->publish, sizeof(r->publish), "%s", "alert");
+    snprintf(r->counters_prefix, sizeof(r->counters_prefix), "%s", "scrapewatch:counts:");
+    r->counters_ttl = 7 * 86400;
+    r->connect_timeout_ms = 1000;
+    r->command_timeout_ms = 2000;
+    r->batch_max = 256;
+    r->flush_ms = 50;
+    r->queue_bytes = (size_t)64 * 1024 * 1024;
+    r->spool_max_bytes = (size_t)1024 * 1024 * 1024;
+    snprintf(r->spool_fsync, sizeof(r->spool_fsync), "%s", "batch");
+    r->reconnect_min_ms = 100;
+    r->reconnect_max_ms = 5000;
+    r->shutdown_timeout_ms = 5000;
 }
 
 /* State of one load: where errors go, and the file name for settings that
@@ -280,6 +353,10 @@ static int load_ports(struct config_loader *ld, struct sw_config *cfg,
 }
 
 /* Stores the value of setting s, described by key, into the struct at base. */
+static int load_keys(struct config_loader *ld, struct sw_config *cfg, void *base,
+                     const config_setting_t *g, const char *group_path,
+                     const struct config_key *keys, size_t key_count);
+
 static int load_value(struct config_loader *ld, struct sw_config *cfg, void *base,
                       const struct config_key *key, const config_setting_t *s,
                       const char *path)
@@ -321,6 +398,24 @@ static int load_value(struct config_loader *ld, struct sw_config *cfg, void *bas
     }
     case KEY_PORTS:
         return load_ports(ld, cfg, base, s, key, path);
+    case KEY_CHOICE: {
+        char list[128] = "";
+        const char *v = config_setting_type(s) == CONFIG_TYPE_STRING
+                            ? config_setting_get_string(s) : NULL;
+        for (const char *const *c = key->choices; *c; c++) {
+            if (v && strcmp(v, *c) == 0 && strlen(v) < key->size) {
+                memcpy(field, v, strlen(v) + 1);
+                return 0;
+            }
+            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
+                     c == key->choices ? "" : c[1] ? ", " : " or ", *c);
+        }
+        return setting_fail(ld, s, "'%s' must be %s", path, list);
+    }
+    case KEY_GROUP:
+        if (!config_setting_is_group(s))
+            return setting_fail(ld, s, "'%s' must be a group", path);
+        return load_keys(ld, cfg, base, s, path, key->sub, key->sub_count);
     }
     return setting_fail(ld, s, "'%s' has no handler", path);
 }
@@ -412,6 +507,21 @@ static int load_root(struct config_loader *ld, struct sw_config *cfg,
     return 0;
 }
 
+/* Rules between output.redis keys, reported at the later key's line. */
+static int check_redis(struct config_loader *ld, const struct sw_config *cfg, config_t *lc)
+{
+    const struct config_redis *r = &cfg->output.redis;
+    if (r->reconnect_min_ms > r->reconnect_max_ms) {
+        const config_setting_t *s = config_lookup(lc, "output.redis.reconnect_max_ms");
+        if (!s)
+            s = config_lookup(lc, "output.redis.reconnect_min_ms");
+        return setting_fail(ld, s, "'output.redis.reconnect_min_ms' (%u) must not exceed "
+                            "'output.redis.reconnect_max_ms' (%u)",
+                            r->reconnect_min_ms, r->reconnect_max_ms);
+    }
+    return 0;
+}
+
 int config_load(const char *path, struct sw_config *cfg, char *err, size_t errlen)
 {
     struct config_loader ld = { path, err, errlen, "" };
@@ -456,6 +566,8 @@ int config_load(const char *path, struct sw_config *cfg, char *err, size_t errle
                          text ? text : "cannot read configuration");
     } else {
         rc = load_root(&ld, &loaded, config_root_setting(&lc));
+        if (rc == 0)
+            rc = check_redis(&ld, &loaded, &lc);
     }
     config_destroy(&lc);
 

@@ -21,6 +21,34 @@ struct config_decoder {
     size_t port_count;
 };
 
+/* output.redis: the Redis sink (sensor/redis_out.h; README "Redis"). */
+struct config_redis {
+    bool enabled;
+    char host[256];                /* TCP server (ignored with unix_socket) */
+    unsigned port;
+    char unix_socket[108];         /* "" = TCP */
+    unsigned db;                   /* SELECT after connecting */
+    char password[256];            /* AUTH after connecting, "" = none */
+    char stream[128];              /* XADD target */
+    unsigned maxlen;               /* XADD MAXLEN ~ n, 0 = no trimming */
+    char channel[128];             /* PUBLISH target */
+    char publish[8];               /* "alert": alerts are published; "all": every event */
+    char health_key[128];          /* "" = "scrapewatch:health:<sensor.id>" */
+    char counters_prefix[128];     /* per-minute counters, "" = none */
+    unsigned counters_ttl;         /* seconds, 0 = no EXPIRE */
+    unsigned connect_timeout_ms;
+    unsigned command_timeout_ms;
+    unsigned batch_max;            /* events per pipelined batch */
+    unsigned flush_ms;             /* longest an event waits for its batch */
+    size_t queue_bytes;            /* memory queue cap (queue_mb) */
+    char spool_path[512];          /* "" = no spool */
+    size_t spool_max_bytes;        /* spool file cap (spool_max_mb) */
+    char spool_fsync[8];           /* "always" | "batch" | "never" */
+    unsigned reconnect_min_ms;     /* back-off doubles from min to max */
+    unsigned reconnect_max_ms;
+    unsigned shutdown_timeout_ms;  /* flushing at shutdown, then spool */
+};
+
 struct sw_config {
     char source[512];              /* file it came from ("" for defaults) */
     struct {
@@ -61,6 +89,7 @@ struct sw_config {
     } events;
     struct {
         char json[512];            /* JSON lines path, "-" stdout, "" none */
+        struct config_redis redis;
     } output;
 };
 

@@ -17,6 +17,32 @@ void dispatch_init(struct dispatch *d, struct worker *workers, unsigned count, b
     d->live = live;
 }
 
+int dispatch_exclude(struct dispatch *d, uint8_t family, const uint8_t *addr, uint16_t port)
+{
+    if (d->exclude_count >= DISPATCH_EXCLUDE_MAX)
+        return -1;
+    struct dispatch_exclude *e = &d->exclude[d->exclude_count++];
+    memset(e, 0, sizeof(*e));
+    e->family = family;
+    memcpy(e->addr, addr, family == 4 ? 4 : 16);
+    e->port = port;
+    return 0;
+}
+
+static bool dispatch_is_excluded(const struct dispatch *d, const struct packet_info *pi)
+{
+    size_t alen = pi->family == 4 ? 4 : 16;
+    for (unsigned i = 0; i < d->exclude_count; i++) {
+        const struct dispatch_exclude *e = &d->exclude[i];
+        if (e->family != pi->family || pi->proto != IPPROTO_TCP_NUM)
+            continue;
+        if ((pi->dport == e->port && memcmp(pi->dst, e->addr, alen) == 0)
+            || (pi->sport == e->port && memcmp(pi->src, e->addr, alen) == 0))
+            return true;
+    }
+    return false;
+}
+
 /* Tells every worker (that has room) how far dispatch has got, so the detect
  * thread can pass records of busy workers while others are idle. */
 static void dispatch_marks(struct dispatch *d, unsigned skip)
@@ -80,6 +106,10 @@ void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
     enum stat_id reason;
     if (packet_parse(linktype, data, caplen, &pi, &reason) != 0) {
         stats_inc(&d->stats, reason);
+        return;
+    }
+    if (d->exclude_count && dispatch_is_excluded(d, &pi)) {
+        stats_inc(&d->stats, STAT_CAPTURE_EXCLUDED);
         return;
     }
     if (pi.payload_len < pi.payload_wire_len)

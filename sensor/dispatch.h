@@ -11,6 +11,15 @@
 #include "stats.h"
 #include "worker.h"
 
+/* A TCP endpoint whose packets are not monitored traffic (our own Redis). */
+struct dispatch_exclude {
+    uint8_t family;            /* 4 or 6 */
+    uint8_t addr[16];
+    uint16_t port;
+};
+
+#define DISPATCH_EXCLUDE_MAX 8
+
 struct dispatch {
     struct worker *workers;
     unsigned worker_count;
@@ -22,9 +31,14 @@ struct dispatch {
     uint64_t last_ts_us;       /* packet time of the newest packet */
     uint64_t since_mark;       /* packets since the last progress marks */
     uint64_t mark_sent[64];    /* per worker: newest mark it holds */
+    struct dispatch_exclude exclude[DISPATCH_EXCLUDE_MAX];
+    unsigned exclude_count;
 };
 
 void dispatch_init(struct dispatch *d, struct worker *workers, unsigned count, bool live);
+/* Packets to or from this TCP endpoint are counted (capture.excluded) and
+ * dropped before any flow sees them. Set at start; -1 when the list is full. */
+int dispatch_exclude(struct dispatch *d, uint8_t family, const uint8_t *addr, uint16_t port);
 /* One captured packet. */
 void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
                      uint32_t wire_len, uint64_t ts_us, int linktype);

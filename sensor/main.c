@@ -4,7 +4,9 @@
  *
  * Exit status: 0 success; 1 input or runtime error (unreadable capture,
  * output write failure); 2 usage or configuration error. */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +115,38 @@ struct sensor {
     struct capture *capture;
 };
 
+/* Our own Redis traffic is not monitored traffic: when the sink talks TCP,
+ * packets to and from its server's addresses and port are left out. */
+static void sensor_exclude_redis(struct sensor *s)
+{
+    const struct config_redis *r = &s->cfg.output.redis;
+    if (!r->enabled || r->unix_socket[0])
+        return;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(r->host, NULL, &hints, &res);
+    if (rc != 0) {
+        fprintf(stderr, "scrapewatch: warning: cannot resolve output.redis.host '%s' (%s): "
+                        "its traffic is not excluded from monitoring\n", r->host,
+                gai_strerror(rc));
+        return;
+    }
+    for (const struct addrinfo *a = res; a; a = a->ai_next) {
+        if (a->ai_family == AF_INET)
+            dispatch_exclude(&s->dispatch, 4,
+                             (const uint8_t *)&((const struct sockaddr_in *)(const void *)
+                                                    a->ai_addr)->sin_addr,
+                             (uint16_t)r->port);
+        else if (a->ai_family == AF_INET6)
+            dispatch_exclude(&s->dispatch, 6,
+                             (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)
+                                                    a->ai_addr)->sin6_addr,
+                             (uint16_t)r->port);
+    }
+    freeaddrinfo(res);
+}
+
 static int sensor_start(struct sensor *s, const char *json_path)
 {
     char err[512];
@@ -128,6 +162,7 @@ static int sensor_start(struct sensor *s, const char *json_path)
             return -1;
         }
     dispatch_init(&s->dispatch, s->workers, n, live);
+    sensor_exclude_redis(s);
     if (detect_init(&s->detect, &s->cfg, s->workers, n, &s->dispatch, live) != 0
         || output_init(&s->output, &s->cfg, &s->detect.out, json_path, err, sizeof(err)) != 0) {
         fprintf(stderr, "scrapewatch: %s\n", err[0] ? err : "cannot set up output");
@@ -266,7 +301,11 @@ int main(int argc, char **argv)
         printf("configuration OK: %s\n", o.config_path ? o.config_path : "(built-in defaults)");
         return 0;
     }
-    const char *json = o.json_path ? o.json_path : s.cfg.output.json[0] ? s.cfg.output.json : "-";
+    /* JSON lines: --json, else output.json, else stdout unless Redis is on. */
+    const char *json = o.json_path               ? o.json_path
+                       : s.cfg.output.json[0]    ? s.cfg.output.json
+                       : s.cfg.output.redis.enabled ? ""
+                                                    : "-";
     if (sensor_open_capture(&s, &o) != 0)
         return 1;
     s.worker_count = s.cfg.sensor.workers;

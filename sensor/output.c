@@ -1,7 +1,9 @@
 /* output.c - events to JSON lines (see output.h). */
 #include "output.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "event_json.h"
@@ -14,6 +16,18 @@ int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
     memset(o, 0, sizeof(*o));
     o->cfg = cfg;
     o->in = in;
+    if (cfg->output.redis.enabled) {
+        o->health_cap = (size_t)STAT_COUNT * 96 + 128;
+        o->health = malloc(o->health_cap);
+        o->redis = o->health ? redis_out_new(cfg, err, errlen) : NULL;
+        if (!o->redis) {
+            if (!o->health)
+                snprintf(err, errlen, "out of memory");
+            free(o->health);
+            o->health = NULL;
+            return -1;
+        }
+    }
     if (!path || !path[0])
         return 0;
     if (strcmp(path, "-") == 0) {
@@ -40,10 +54,79 @@ static void output_write(struct output *o, struct json_writer *w)
     }
 }
 
+/* The stats event as detect made it, plus this thread's and the Redis
+ * sink's counters (nobody else writes those). */
+static void output_complete_stats(struct output *o, const struct event_stats *in,
+                                  struct event_stats *out)
+{
+    struct stats extra;
+    stats_clear(&extra);
+    stats_accumulate(&extra, &o->stats);
+    if (o->redis)
+        redis_out_collect_stats(o->redis, &extra);
+    *out = *in;
+    for (int i = 0; i < STAT_COUNT; i++)
+        out->v[i] += stats_get(&extra, (enum stat_id)i);
+}
+
+/* Stats counters as "name value" lines, for the Redis health hash. */
+static const char *output_health(struct output *o, const struct event_stats *s)
+{
+    char when[40];
+    size_t len = 0;
+    event_time_format(s->ts_us, when, sizeof(when));
+    len += (size_t)snprintf(o->health + len, o->health_cap - len,
+                            "last_update %s\nfinal %u\n", when, s->final ? 1u : 0u);
+    for (int i = 0; i < STAT_COUNT && len < o->health_cap; i++)
+        len += (size_t)snprintf(o->health + len, o->health_cap - len, "%s %llu\n",
+                                stats_name((enum stat_id)i), (unsigned long long)s->v[i]);
+    return o->health;
+}
+
+/* Hands the serialised event and its flat fields to the Redis sink. */
+static void output_to_redis(struct output *o, const struct json_writer *w, uint32_t type,
+                            const void *ev)
+{
+    char src[INET6_ADDRSTRLEN] = "", dest[INET6_ADDRSTRLEN] = "";
+    struct redis_event e = {
+        .type = "", .app = "", .src = src, .dest = dest, .rule = "", .severity = "",
+        .json = w->buf, .json_len = w->len, .health = NULL,
+    };
+    const struct flow_meta *m = NULL;
+    if (type == EVENT_OP) {
+        const struct rec_op *r = ev;
+        e.type = "op";
+        e.ts_us = r->ts_us;
+        m = &r->meta;
+    } else if (type == EVENT_FLOW) {
+        const struct rec_flow *r = ev;
+        e.type = "flow";
+        e.ts_us = r->ts_us;
+        m = &r->meta;
+    } else {
+        const struct event_stats *s = ev;
+        e.type = "stats";
+        e.ts_us = s->ts_us;
+        e.health = output_health(o, s);
+    }
+    if (m) {
+        e.app = app_name((enum app_id)m->app);
+        int af = m->family == 4 ? AF_INET : AF_INET6;
+        inet_ntop(af, m->client, src, sizeof(src));
+        inet_ntop(af, m->server, dest, sizeof(dest));
+    }
+    redis_out_submit(o->redis, &e);
+}
+
 static void output_event(struct output *o, struct json_writer *w, uint32_t type,
                          const void *ev)
 {
     struct event_json_opts opts = {o->cfg->sensor.id, o->cfg->events.string_max};
+    struct event_stats stats;
+    if (type == EVENT_STATS) {
+        output_complete_stats(o, ev, &stats);
+        ev = &stats;
+    }
     json_reset(w);
     if (type == EVENT_OP)
         event_json_op(w, &opts, ev);
@@ -54,6 +137,8 @@ static void output_event(struct output *o, struct json_writer *w, uint32_t type,
     else
         return;
     output_write(o, w);
+    if (o->redis && !w->failed)
+        output_to_redis(o, w, type, ev);
     /* Stats lines are for people watching: let them out at once. */
     if (type == EVENT_STATS && o->json)
         fflush(o->json);
@@ -70,6 +155,8 @@ static void *output_main(void *arg)
         size_t len;
         const void *ev = ring_peek(o->in, &type, &len);
         if (!ev) {
+            if (round == 0 && o->redis)
+                redis_out_idle(o->redis);   /* ends a spool write batch */
             if (round == 200 && o->json)
                 fflush(o->json);   /* quiet for a while: flush */
             ring_backoff(&round);
@@ -91,12 +178,18 @@ static void *output_main(void *arg)
 
 int output_start(struct output *o)
 {
+    if (o->redis && redis_out_start(o->redis) != 0)
+        return -1;
     return pthread_create(&o->thread, NULL, output_main, o) == 0 ? 0 : -1;
 }
 
 void output_join(struct output *o)
 {
     pthread_join(o->thread, NULL);
+    if (o->redis) {
+        redis_out_finish(o->redis);
+        redis_out_summary(o->redis, stderr);
+    }
 }
 
 void output_destroy(struct output *o)
@@ -104,4 +197,8 @@ void output_destroy(struct output *o)
     if (o->close_json && o->json && fclose(o->json) != 0)
         o->write_failed = 1;
     o->json = NULL;
+    redis_out_free(o->redis);
+    o->redis = NULL;
+    free(o->health);
+    o->health = NULL;
 }

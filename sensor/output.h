@@ -1,6 +1,13 @@
 /* output.h - the output thread: serialises each event to JSON once and
- * writes it to the sinks (today: JSON lines to a file or stdout; the Redis
- * sink comes in a later issue). */
+ * writes it to the sinks: JSON lines to a file or stdout, and the Redis sink
+ * (redis_out.h, a thread of its own) when output.redis.enabled.
+ *
+ * Stats events are completed here: the detect thread fills in the counters
+ * of capture, workers and detect; this thread adds its own (events.dropped)
+ * and the Redis sink's (group "redis") as they are at that moment. The final
+ * stats event is therefore written while the sink may still be sending: its
+ * "redis" counters can be slightly behind; the sink's final counters are
+ * printed on standard error at exit (redis_out_summary). */
 #ifndef SW_OUTPUT_H
 #define SW_OUTPUT_H
 
@@ -8,6 +15,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "redis_out.h"
 #include "ring.h"
 #include "stats.h"
 
@@ -19,13 +27,19 @@ struct output {
     int close_json;           /* we opened it */
     struct stats stats;
     int write_failed;
+    struct redis_out *redis;  /* Redis sink, or NULL */
+    char *health;             /* scratch: stats counters as "name value" lines */
+    size_t health_cap;
 };
 
-/* path: "-" for stdout, a file path, or NULL/"" for no JSON lines.
- * Returns -1 with err set when the file cannot be opened. */
+/* path: "-" for stdout, a file path, or NULL/"" for no JSON lines. Sets up
+ * the Redis sink when configured. Returns -1 with err set when the file or
+ * the spool cannot be opened. */
 int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
                 const char *path, char *err, size_t errlen);
 int output_start(struct output *o);
+/* Waits for the end of events, then lets the Redis sink flush (bounded by
+ * output.redis.shutdown_timeout_ms), and prints its one-line summary. */
 void output_join(struct output *o);
 void output_destroy(struct output *o);
 

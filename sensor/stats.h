@@ -17,6 +17,7 @@
     X(KERNEL_DROPS, "capture.kernel_drops")                             \
     X(IFACE_DROPS, "capture.interface_drops")                           \
     X(RING_DROPS, "capture.ring_drops")                                 \
+    X(CAPTURE_EXCLUDED, "capture.excluded")                             \
     X(TRUNCATED, "decode.truncated")                                    \
     X(LINK_UNKNOWN, "decode.unknown_linktype")                          \
     X(L3_UNKNOWN, "decode.unknown_ethertype")                           \
@@ -54,10 +55,23 @@
     X(HTTP_UNPAIRED_RESPONSE, "http.unpaired_response")                 \
     X(HTTP_RESYNC, "http.resync")                                       \
     X(OPS_HTTP, "ops.http")                                             \
+    X(OPS_ELASTICSEARCH, "ops.elasticsearch")                           \
+    X(OPS_OPENSEARCH, "ops.opensearch")                                 \
     X(OPS_OTHER, "ops.other")                                           \
     X(CHAINS_STARTED, "chains.started")                                 \
     X(CHAINS_CONTINUED, "chains.continued")                             \
     X(CHAINS_FORGOTTEN, "chains.forgotten")                             \
+    X(REDIS_SENT, "redis.sent")                                         \
+    X(REDIS_QUEUED, "redis.queued")                                     \
+    X(REDIS_SPOOLED, "redis.spooled")                                   \
+    X(REDIS_REPLAYED, "redis.replayed")                                 \
+    X(REDIS_DROPPED_QUEUE_FULL, "redis.dropped_queue_full")             \
+    X(REDIS_DROPPED_SPOOL_FULL, "redis.dropped_spool_full")             \
+    X(REDIS_DROPPED_SPOOL_ERROR, "redis.dropped_spool_error")           \
+    X(REDIS_DROPPED_SHUTDOWN, "redis.dropped_shutdown")                 \
+    X(REDIS_RECONNECTS, "redis.reconnects")                             \
+    X(REDIS_ERRORS, "redis.errors")                                     \
+    X(REDIS_TIMEOUTS, "redis.timeouts")                                 \
     X(EVENTS_OP, "events.op")                                           \
     X(EVENTS_FLOW, "events.flow")                                       \
     X(EVENTS_STATS, "events.stats")                                     \

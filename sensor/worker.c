@@ -47,12 +47,25 @@ static struct record_key worker_next_key(struct worker *w, struct flow *f)
     return k;
 }
 
+static enum stat_id op_stat(uint8_t app)
+{
+    switch (app) {
+    case APP_HTTP: return STAT_OPS_HTTP;
+    case APP_ELASTICSEARCH: return STAT_OPS_ELASTICSEARCH;
+    case APP_OPENSEARCH: return STAT_OPS_OPENSEARCH;
+    default: return STAT_OPS_OTHER;
+    }
+}
+
 /* decoder_ctx.emit: wraps an op with its flow's endpoints and sends it. */
 static void worker_emit_op(struct decoder_ctx *ctx, const struct op_record *op)
 {
     struct worker *w = ctx->owner;
     struct flow *f = w->cur_flow;
     struct rec_op *r = NULL;
+    /* An HTTP flow that turned out to be a database says so from now on. */
+    if (f->meta.app == APP_HTTP && op->app != APP_HTTP && op->app != APP_UNKNOWN)
+        f->meta.app = op->app;
     unsigned round = 0;
     while (!(r = ring_reserve(&w->out, REC_OP, sizeof(*r))))
         ring_backoff(&round);
@@ -62,7 +75,7 @@ static void worker_emit_op(struct decoder_ctx *ctx, const struct op_record *op)
     r->op = *op;
     ring_commit(&w->out);
     f->ops++;
-    stats_inc(&w->stats, op->app == APP_HTTP ? STAT_OPS_HTTP : STAT_OPS_OTHER);
+    stats_inc(&w->stats, op_stat(op->app));
 }
 
 static void worker_emit_flow(struct worker *w, struct flow *f)

@@ -16,7 +16,8 @@ for name, want in sorted(facts.items()):
                          capture_output=True, text=True)
     events = [json.loads(line) for line in run.stdout.splitlines() if line]
     ops = [e["op"] for e in events if e["event_type"] == "op"]
-    got_ops = [(o.get("http", {}).get("method"), o["target"],
+    got_ops = [(o.get("http", {}).get("method"),
+                o.get("http", {}).get("uri", "").split("?")[0],
                 o["status_code"] or None) for o in ops]
     want_ops = [(o["method"], o["path"], o["status"]) for o in want["ops"]]
     flows = sum(1 for e in events if e["event_type"] == "flow")

@@ -32,3 +32,53 @@ print(f"\nstats: {c['packets']} packets, {c['bytes']} bytes, {stats['flows']['cr
       f"{r['gaps']} reassembly gaps, {stats['ops']['http']} HTTP ops")
 print(f"\nfull events: {sys.argv[1]} (one JSON object per line)")
 PY
+
+# --- Redis: the same capture into a redis-server of our own, read back ---
+if ! command -v redis-server > /dev/null; then
+    echo "(redis-server not installed: the Redis part of the demo is skipped)"
+    exit 0
+fi
+RTMP=$(mktemp -d)
+RPID=""
+redis_cleanup() {
+    [ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
+    rm -rf "$RTMP"
+}
+trap redis_cleanup EXIT INT TERM
+RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --bind 127.0.0.1 --port "$RPORT" --save '' --appendonly no --dir "$RTMP" \
+    --logfile "$RTMP/redis.log" > /dev/null 2>&1 &
+RPID=$!
+i=0
+until redis-cli -p "$RPORT" ping > /dev/null 2>&1; do
+    i=$((i + 1)); [ $i -lt 100 ] || { echo "redis-server did not start"; exit 1; }
+    sleep 0.05
+done
+# the shipped configuration with the output group changed
+sed '/^output = {/,$d' config/scrapewatch.conf > "$RTMP/demo.conf"
+echo "output = { redis = { enabled = true; port = $RPORT; }; };" >> "$RTMP/demo.conf"
+R="redis-cli -p $RPORT"
+echo
+echo "== redis-server started on 127.0.0.1:$RPORT; an analyst's consumer group first:"
+echo "\$ XGROUP CREATE scrapewatch:events soc \$ MKSTREAM"
+$R XGROUP CREATE scrapewatch:events soc '$' MKSTREAM
+echo "== ./scrapewatch -c <config with output.redis.enabled, port $RPORT> -r $PCAP"
+./scrapewatch -c "$RTMP/demo.conf" -r "$PCAP"
+echo "\$ XLEN scrapewatch:events"
+$R XLEN scrapewatch:events
+echo "\$ XREADGROUP GROUP soc analyst1 COUNT 3 STREAMS scrapewatch:events >   (json field cut here)"
+$R --raw XREADGROUP GROUP soc analyst1 COUNT 3 STREAMS scrapewatch:events '>' \
+    | awk 'prev == "json" { print "  json " substr($0, 1, 90) "..."; prev = ""; next }
+           { prev = $0 } $0 != "json" { print "  " $0 }'
+echo "\$ XACK scrapewatch:events soc <those ids>"
+IDS=$($R --raw XRANGE scrapewatch:events - + COUNT 3 | grep -E '^[0-9]+-[0-9]+$' | tr '\n' ' ')
+# shellcheck disable=SC2086
+$R XACK scrapewatch:events soc $IDS
+echo "\$ KEYS scrapewatch:counts:*   then HGETALL of the first (per-minute counters, event time)"
+KEY=$($R --raw KEYS 'scrapewatch:counts:*' | sort | head -1)
+echo "  $KEY"
+$R --raw HGETALL "$KEY" | paste - - | sed 's/^/  /'
+echo "\$ HMGET scrapewatch:health:scrapewatch last_update capture.packets flows.created last_event_id"
+$R --raw HMGET scrapewatch:health:scrapewatch last_update capture.packets flows.created last_event_id \
+    | sed 's/^/  /'
+echo "(alerts, once rules exist, are also PUBLISHed on scrapewatch:alerts: SUBSCRIBE scrapewatch:alerts)"

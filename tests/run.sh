@@ -31,9 +31,11 @@ done
 run_part golden tests/golden/run.sh "$BUILD/scrapewatch"
 run_part pipeline tests/pipeline.sh "$BUILD/scrapewatch"
 run_part crafted tests/crafted_check.py "$BUILD/scrapewatch"
+run_part es tests/es_check.py "$BUILD/scrapewatch"
+run_part redis tests/redis/run.sh "$BUILD/scrapewatch"
 
-passed=$(grep -c '^ok ' "$LOG")
-failed=$(grep -c '^FAIL' "$LOG")
-skipped=$(grep -c '^skip' "$LOG")
+passed=$(grep -ac '^ok ' "$LOG")
+failed=$(grep -ac '^FAIL' "$LOG")
+skipped=$(grep -ac '^skip' "$LOG")
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

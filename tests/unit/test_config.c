@@ -9,24 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* A stand-in registry for building this test without decoders/registry.c.
- * Weak, so that when the real registry is linked in its definitions win. */
-static const struct decoder stub_http = { .name = "http", .app = APP_HTTP };
-static const struct decoder stub_other = { .name = "stubdb", .app = APP_UNKNOWN };
-static const struct decoder *const stub_all[] = { &stub_http, &stub_other, NULL };
-
-__attribute__((weak)) const struct decoder *const *decoder_all(void)
-{
-    return stub_all;
-}
-
-__attribute__((weak)) const struct decoder *decoder_find(const char *name)
-{
-    for (const struct decoder *const *d = decoder_all(); *d; d++)
-        if (strcmp((*d)->name, name) == 0)
-            return *d;
-    return NULL;
-}
+/* The real registry is linked: decoder names are checked against it. */
 
 static void test_shipped_config_equals_defaults(void)
 {
@@ -64,11 +47,38 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(file.events.string_max, 256);
     CHECK_EQ_INT(file.events.queue, 4096);
     CHECK_EQ_STR(file.output.json, "");
+    const struct config_redis *r = &file.output.redis;
+    CHECK(!r->enabled);
+    CHECK_EQ_STR(r->host, "127.0.0.1");
+    CHECK_EQ_INT(r->port, 6379);
+    CHECK_EQ_STR(r->unix_socket, "");
+    CHECK_EQ_INT(r->db, 0);
+    CHECK_EQ_STR(r->password, "");
+    CHECK_EQ_STR(r->stream, "scrapewatch:events");
+    CHECK_EQ_INT(r->maxlen, 100000);
+    CHECK_EQ_STR(r->channel, "scrapewatch:alerts");
+    CHECK_EQ_STR(r->publish, "alert");
+    CHECK_EQ_STR(r->health_key, "");
+    CHECK_EQ_STR(r->counters_prefix, "scrapewatch:counts:");
+    CHECK_EQ_INT(r->counters_ttl, 604800);
+    CHECK_EQ_INT(r->connect_timeout_ms, 1000);
+    CHECK_EQ_INT(r->command_timeout_ms, 2000);
+    CHECK_EQ_INT(r->batch_max, 256);
+    CHECK_EQ_INT(r->flush_ms, 50);
+    CHECK_EQ_INT(r->queue_bytes, 64 * 1024 * 1024);
+    CHECK_EQ_STR(r->spool_path, "");
+    CHECK_EQ_INT(r->spool_max_bytes, 1024LL * 1024 * 1024);
+    CHECK_EQ_STR(r->spool_fsync, "batch");
+    CHECK_EQ_INT(r->reconnect_min_ms, 100);
+    CHECK_EQ_INT(r->reconnect_max_ms, 5000);
+    CHECK_EQ_INT(r->shutdown_timeout_ms, 5000);
 
-    CHECK_EQ_INT(file.decoder_count, 1);
+    CHECK_EQ_INT(file.decoder_count, 2);
     CHECK_EQ_STR(file.decoders[0].name, "http");
     CHECK(file.decoders[0].enabled);
-    CHECK_EQ_INT(file.decoders[0].port_count, 7);
+    CHECK_EQ_INT(file.decoders[0].port_count, 5);
+    CHECK_EQ_STR(file.decoders[1].name, "elasticsearch");
+    CHECK_EQ_INT(file.decoders[1].port_count, 2);
 
     /* Everything but the source name, byte for byte (both were memset). */
     memcpy(file.source, def.source, sizeof(file.source));
@@ -78,7 +88,7 @@ static void test_shipped_config_equals_defaults(void)
 static void test_default_ports(void)
 {
     struct sw_config cfg;
-    static const uint16_t ports[] = { 80, 8080, 9200, 9201, 5601, 5984, 8983 };
+    static const uint16_t ports[] = { 80, 8080, 5601, 5984, 8983 };
 
     config_defaults(&cfg);
     for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
@@ -86,6 +96,12 @@ static void test_default_ports(void)
         CHECK(d != NULL);
         if (d)
             CHECK_EQ_STR(d->name, "http");
+    }
+    for (uint16_t p = 9200; p <= 9201; p++) {
+        const struct config_decoder *d = config_decoder_for_port(&cfg, p);
+        CHECK(d != NULL);
+        if (d)
+            CHECK_EQ_STR(d->name, "elasticsearch");
     }
     CHECK(config_decoder_for_port(&cfg, 27017) == NULL);
     CHECK(config_decoder_for_port(&cfg, 0) == NULL);
@@ -140,6 +156,21 @@ static const struct {
       "tests/config/include_syntax_part.conf:3: syntax error" },
     { "tests/config/include_bad.conf",
       "tests/config/include_bad_part.conf:2: 'events.queue' must be between 64 and 1048576" },
+    { "tests/config/redis_unknown_key.conf",
+      "tests/config/redis_unknown_key.conf:4: unknown key 'output.redis.prot'" },
+    { "tests/config/redis_bad_choice.conf",
+      "tests/config/redis_bad_choice.conf:3: 'output.redis.spool_fsync' must be "
+      "\"always\", \"batch\" or \"never\"" },
+    { "tests/config/redis_publish_type.conf",
+      "tests/config/redis_publish_type.conf:3: 'output.redis.publish' must be "
+      "\"alert\" or \"all\"" },
+    { "tests/config/redis_backoff_order.conf",
+      "tests/config/redis_backoff_order.conf:4: 'output.redis.reconnect_min_ms' (500) must "
+      "not exceed 'output.redis.reconnect_max_ms' (100)" },
+    { "tests/config/redis_not_group.conf",
+      "tests/config/redis_not_group.conf:3: 'output.redis' must be a group" },
+    { "tests/config/redis_port_range.conf",
+      "tests/config/redis_port_range.conf:3: 'output.redis.port' must be between 1 and 65535" },
 };
 
 static void test_bad_configs(void)
@@ -198,7 +229,7 @@ static void test_decoder_entry_replaces_defaults(void)
 
     CHECK_EQ_INT(config_load("tests/config/decoder_disabled.conf", &cfg, err, sizeof(err)), 0);
     CHECK_EQ_STR(err, "");
-    CHECK_EQ_INT(cfg.decoder_count, 1);
+    CHECK_EQ_INT(cfg.decoder_count, 2);
     const struct config_decoder *http = config_decoder_named(&cfg, "http");
     CHECK(http != NULL);
     if (http) {
@@ -206,9 +237,11 @@ static void test_decoder_entry_replaces_defaults(void)
         CHECK_EQ_INT(http->port_count, 1);
         CHECK_EQ_INT(http->ports[0], 80);
     }
-    /* A disabled decoder selects nothing; 9200 is no longer configured. */
+    /* A disabled decoder selects nothing; 8080 is no longer configured;
+     * the other decoders keep their defaults. */
     CHECK(config_decoder_for_port(&cfg, 80) == NULL);
-    CHECK(config_decoder_for_port(&cfg, 9200) == NULL);
+    CHECK(config_decoder_for_port(&cfg, 8080) == NULL);
+    CHECK(config_decoder_for_port(&cfg, 9200) != NULL);
     CHECK_EQ_INT(cfg.decoder_params.header_max, 32 * 1024);
     CHECK_EQ_INT(cfg.decoder_params.pending_max, 64);
 }
@@ -248,13 +281,13 @@ static void test_port_conflict_between_decoders(void)
 
     if (!other)
         return;
-    /* 9200 still belongs to http's defaults: a conflict, on the later entry. */
-    snprintf(text, sizeof(text), "decoders = {\n  %s = {\n    ports = [ 27017, 9200 ];\n  };\n};\n",
+    /* 80 still belongs to http's defaults: a conflict, on the later entry. */
+    snprintf(text, sizeof(text), "decoders = {\n  %s = {\n    ports = [ 27017, 80 ];\n  };\n};\n",
              other);
     CHECK_EQ_INT(write_temp(path, sizeof(path), text), 0);
     CHECK_EQ_INT(config_load(path, &cfg, err, sizeof(err)), -1);
     snprintf(expected, sizeof(expected),
-             "%s:3: port 9200 in 'decoders.%s.ports' is already used by decoder 'http'",
+             "%s:3: port 80 in 'decoders.%s.ports' is already used by decoder 'http'",
              path, other);
     CHECK_EQ_STR(err, expected);
     unlink(path);
@@ -262,20 +295,20 @@ static void test_port_conflict_between_decoders(void)
     /* Moving a port: the http entry comes later in the file, but replaces
      * the defaults before any port is checked. */
     snprintf(text, sizeof(text),
-             "decoders = {\n  %s = { ports = [ 9200 ]; };\n  http = { ports = [ 80 ]; };\n};\n",
+             "decoders = {\n  %s = { ports = [ 80 ]; };\n  http = { ports = [ 8080 ]; };\n};\n",
              other);
     CHECK_EQ_INT(write_temp(path, sizeof(path), text), 0);
     CHECK_EQ_INT(config_load(path, &cfg, err, sizeof(err)), 0);
     CHECK_EQ_STR(err, "");
-    const struct config_decoder *d = config_decoder_for_port(&cfg, 9200);
+    const struct config_decoder *d = config_decoder_for_port(&cfg, 80);
     CHECK(d != NULL);
     if (d)
         CHECK_EQ_STR(d->name, other);
-    d = config_decoder_for_port(&cfg, 80);
+    d = config_decoder_for_port(&cfg, 8080);
     CHECK(d != NULL);
     if (d)
         CHECK_EQ_STR(d->name, "http");
-    CHECK(config_decoder_for_port(&cfg, 8080) == NULL);
+    CHECK(config_decoder_for_port(&cfg, 5601) == NULL);
     CHECK_EQ_INT(cfg.decoder_count, 2);
     unlink(path);
 }
@@ -290,7 +323,9 @@ static void test_int64_and_all_types(void)
                             "capture = { snaplen = 1500L; promisc = false; bpf = \"tcp\"; };\n"
                             "ndpi = { enabled = false; };\n"
                             "events = { op = false; stats_interval = 0; };\n"
-                            "output = { json = \"-\"; };\n"),
+                            "output = { json = \"-\"; redis = { enabled = true;\n"
+                            "  unix_socket = \"/run/r.sock\"; queue_mb = 2; spool_max_mb = 3;\n"
+                            "  spool_fsync = \"never\"; publish = \"all\"; maxlen = 0; }; };\n"),
                  0);
     CHECK_EQ_INT(config_load(path, &cfg, err, sizeof(err)), 0);
     CHECK_EQ_STR(err, "");
@@ -304,6 +339,14 @@ static void test_int64_and_all_types(void)
     CHECK(cfg.events.flow);
     CHECK_EQ_INT(cfg.events.stats_interval, 0);
     CHECK_EQ_STR(cfg.output.json, "-");
+    CHECK(cfg.output.redis.enabled);
+    CHECK_EQ_STR(cfg.output.redis.unix_socket, "/run/r.sock");
+    CHECK_EQ_INT(cfg.output.redis.queue_bytes, 2 * 1024 * 1024);
+    CHECK_EQ_INT(cfg.output.redis.spool_max_bytes, 3 * 1024 * 1024);
+    CHECK_EQ_STR(cfg.output.redis.spool_fsync, "never");
+    CHECK_EQ_STR(cfg.output.redis.publish, "all");
+    CHECK_EQ_INT(cfg.output.redis.maxlen, 0);
+    CHECK_EQ_STR(cfg.output.redis.host, "127.0.0.1"); /* untouched */
     unlink(path);
 }
 

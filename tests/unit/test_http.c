@@ -48,7 +48,7 @@ static struct test_ctx *test_open_limits(size_t header_max, size_t pending_max)
     t->ctx.emit = test_emit;
     t->ctx.owner = t;
     t->ctx.now_us = 1000;
-    t->state = http_decoder.open(&t->ctx);
+    t->state = http_plain_decoder.open(&t->ctx);
     if (t->state == NULL)
         abort();
     return t;
@@ -61,7 +61,7 @@ static struct test_ctx *test_open(void)
 
 static void send_bytes(struct test_ctx *t, enum decoder_dir dir, const char *buf, size_t len)
 {
-    http_decoder.data(t->state, &t->ctx, dir, (const uint8_t *)buf, len);
+    http_plain_decoder.data(t->state, &t->ctx, dir, (const uint8_t *)buf, len);
 }
 
 static void to_server(struct test_ctx *t, const char *text)
@@ -83,7 +83,7 @@ static uint64_t stat(struct test_ctx *t, enum stat_id id)
 static void test_close(struct test_ctx *t)
 {
     if (t->state != NULL)
-        http_decoder.close(t->state, &t->ctx);
+        http_plain_decoder.close(t->state, &t->ctx);
     t->state = NULL;
 }
 
@@ -299,14 +299,15 @@ static void test_helpers(void)
 
 static void test_registry(void)
 {
-    CHECK(decoder_find("http") == &http_decoder);
+    CHECK(decoder_find("http") != NULL);
+    CHECK(decoder_find("http-plain") == NULL);   /* not registered */
     CHECK(decoder_find("nope") == NULL);
     const struct decoder *const *all = decoder_all();
     size_t n = 0;
     while (all[n] != NULL)
         n++;
     CHECK(n >= 1);
-    CHECK(all[0] == &http_decoder);
+    CHECK(strcmp(all[0]->name, "http") == 0);
 }
 
 /* ------------------------------------------------------------ decoder */
@@ -498,7 +499,7 @@ static void test_until_close(void)
     to_client(t, " and more");
     CHECK_EQ_INT(t->op_count, 0);
     t->ctx.now_us = 5000;
-    http_decoder.end(t->state, &t->ctx, DIR_TO_CLIENT);
+    http_plain_decoder.end(t->state, &t->ctx, DIR_TO_CLIENT);
     CHECK_EQ_INT(t->op_count, 1);
     CHECK_EQ_INT(t->ops[0].flags, 0);
     CHECK_EQ_INT(t->ops[0].response_bytes, strlen(resp) + strlen(" and more"));
@@ -702,10 +703,10 @@ static void test_gap_in_body(void)
 {
     struct test_ctx *t = test_open();
     to_server(t, "POST /a HTTP/1.1\r\nContent-Length: 100\r\n\r\n0123456789");
-    http_decoder.gap(t->state, &t->ctx, DIR_TO_SERVER, 80);
+    http_plain_decoder.gap(t->state, &t->ctx, DIR_TO_SERVER, 80);
     to_server(t, "0123456789GET /b HTTP/1.1\r\n\r\n");
     to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
-    http_decoder.gap(t->state, &t->ctx, DIR_TO_CLIENT, 990);
+    http_plain_decoder.gap(t->state, &t->ctx, DIR_TO_CLIENT, 990);
     to_client(t, ok_resp);
     CHECK_EQ_INT(t->op_count, 2);
     CHECK_EQ_STR(t->ops[0].target, "/a");
@@ -721,7 +722,7 @@ static void test_gap_in_body(void)
     /* a gap inside a chunk of known size is counted the same way */
     to_server(t, get_req);
     to_client(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n01");
-    http_decoder.gap(t->state, &t->ctx, DIR_TO_CLIENT, 14);
+    http_plain_decoder.gap(t->state, &t->ctx, DIR_TO_CLIENT, 14);
     to_client(t, "\r\n0\r\n\r\n");
     CHECK_EQ_INT(t->op_count, 3);
     CHECK_EQ_INT(t->ops[2].flags, OP_FLAG_PARTIAL);
@@ -733,7 +734,7 @@ static void test_gap_in_head(void)
 {
     struct test_ctx *t = test_open();
     to_server(t, "GET /a HTTP/1.1\r\nHost: x");
-    http_decoder.gap(t->state, &t->ctx, DIR_TO_SERVER, 30);
+    http_plain_decoder.gap(t->state, &t->ctx, DIR_TO_SERVER, 30);
     to_server(t, "GET /b HTTP/1.1\r\n\r\n");
     CHECK_EQ_INT(stat(t, STAT_HTTP_RESYNC), 1);
     to_client(t, ok_resp);
@@ -751,7 +752,7 @@ static void test_gap_in_head(void)
      * only after a line end. */
     to_server(t, "GET /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\n");
     to_client(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
-    http_decoder.gap(t->state, &t->ctx, DIR_TO_CLIENT, 0);
+    http_plain_decoder.gap(t->state, &t->ctx, DIR_TO_CLIENT, 0);
     to_client(t, "xx\r\n0\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
     CHECK_EQ_INT(t->op_count, 4);
     CHECK_EQ_STR(t->ops[2].target, "/c");
@@ -767,11 +768,11 @@ static void test_gap_lost_whole_messages(void)
     struct test_ctx *t = test_open();
     /* a request lost whole still takes its place in the queue */
     to_server(t, "GET /a HTTP/1.1\r\n\r\n");
-    http_decoder.gap(t->state, &t->ctx, DIR_TO_SERVER, 40);
+    http_plain_decoder.gap(t->state, &t->ctx, DIR_TO_SERVER, 40);
     to_server(t, "GET /c HTTP/1.1\r\n\r\n");
     to_client(t, ok_resp);
     /* and a response lost whole answers the oldest request */
-    http_decoder.gap(t->state, &t->ctx, DIR_TO_CLIENT, 40);
+    http_plain_decoder.gap(t->state, &t->ctx, DIR_TO_CLIENT, 40);
     to_client(t, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
     CHECK_EQ_INT(t->op_count, 3);
     CHECK_EQ_STR(t->ops[0].target, "/a");
@@ -895,7 +896,7 @@ static void test_end_cuts_response(void)
     struct test_ctx *t = test_open();
     to_server(t, get_req);
     to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
-    http_decoder.end(t->state, &t->ctx, DIR_TO_CLIENT);
+    http_plain_decoder.end(t->state, &t->ctx, DIR_TO_CLIENT);
     CHECK_EQ_INT(t->op_count, 1);
     CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_PARTIAL);
     to_client(t, "456789");      /* after end: ignored */
@@ -908,9 +909,9 @@ static void test_end_cuts_head(void)
 {
     struct test_ctx *t = test_open();
     to_server(t, "GET /cut HTTP/1.1\r\nHost: x\r\n");
-    http_decoder.end(t->state, &t->ctx, DIR_TO_SERVER);
+    http_plain_decoder.end(t->state, &t->ctx, DIR_TO_SERVER);
     to_client(t, "HTTP/1.1 400 Bad Request\r\nContent-Len");
-    http_decoder.end(t->state, &t->ctx, DIR_TO_CLIENT);
+    http_plain_decoder.end(t->state, &t->ctx, DIR_TO_CLIENT);
     CHECK_EQ_INT(t->op_count, 1);
     CHECK_EQ_STR(t->ops[0].target, "/cut");
     CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_PARTIAL);

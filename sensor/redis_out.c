@@ -1,0 +1,1133 @@
+/* redis_out.c - the Redis sink thread (see redis_out.h for the order and
+ * delivery invariants, README "Redis" for the layout in Redis). */
+#include "redis_out.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "spool.h"
+
+/* ---- the record: one event, as queued in memory and written to the spool */
+
+#define RECORD_MAGIC 'W'
+#define RECORD_VERSION 1
+#define RECORD_FIXED 32   /* magic, version, pad, run id, n, ts */
+
+enum record_field {
+    F_SENSOR, F_TYPE, F_APP, F_SRC, F_DEST, F_RULE, F_SEVERITY, F_JSON, F_HEALTH, F_COUNT
+};
+
+struct record_view {
+    uint64_t run_id, n, ts_us;
+    const char *s[F_COUNT];
+    size_t len[F_COUNT];
+};
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void record_fields(const char *sensor, const struct redis_event *e,
+                          const char **s, size_t *len)
+{
+    s[F_SENSOR] = sensor;
+    s[F_TYPE] = e->type;
+    s[F_APP] = e->app;
+    s[F_SRC] = e->src;
+    s[F_DEST] = e->dest;
+    s[F_RULE] = e->rule;
+    s[F_SEVERITY] = e->severity;
+    s[F_JSON] = e->json;
+    s[F_HEALTH] = e->health;
+    for (int i = 0; i < F_COUNT; i++) {
+        if (!s[i])
+            s[i] = "";
+        len[i] = i == F_JSON ? e->json_len : strlen(s[i]);
+    }
+}
+
+static size_t record_size(const size_t *len)
+{
+    size_t n = RECORD_FIXED;
+    for (int i = 0; i < F_COUNT; i++)
+        n += 4 + len[i];
+    return n;
+}
+
+size_t redis_record_encode(uint8_t *out, size_t cap, uint64_t run_id, uint64_t n,
+                           const char *sensor, const struct redis_event *e)
+{
+    const char *s[F_COUNT];
+    size_t len[F_COUNT];
+    record_fields(sensor, e, s, len);
+    size_t need = record_size(len);
+    if (need > cap)
+        return 0;
+    memset(out, 0, RECORD_FIXED);
+    out[0] = RECORD_MAGIC;
+    out[1] = RECORD_VERSION;
+    put64(out + 8, run_id);
+    put64(out + 16, n);
+    put64(out + 24, e->ts_us);
+    uint8_t *p = out + RECORD_FIXED;
+    for (int i = 0; i < F_COUNT; i++) {
+        put32(p, (uint32_t)len[i]);
+        memcpy(p + 4, s[i], len[i]);
+        p += 4 + len[i];
+    }
+    return need;
+}
+
+/* Bounds-checked view of a record; -1 when it is not one we wrote. The
+ * strings are not NUL-terminated (lengths in v->len). */
+static int record_decode(const uint8_t *p, size_t n, struct record_view *v)
+{
+    if (n < RECORD_FIXED || p[0] != RECORD_MAGIC || p[1] != RECORD_VERSION)
+        return -1;
+    v->run_id = get64(p + 8);
+    v->n = get64(p + 16);
+    v->ts_us = get64(p + 24);
+    size_t off = RECORD_FIXED;
+    for (int i = 0; i < F_COUNT; i++) {
+        if (n - off < 4)
+            return -1;
+        size_t len = get32(p + off);
+        off += 4;
+        if (n - off < len)
+            return -1;
+        v->s[i] = (const char *)p + off;
+        v->len[i] = len;
+        off += len;
+    }
+    return off == n ? 0 : -1;
+}
+
+/* ---- the sink's state */
+
+struct sink_item {
+    struct sink_item *next;
+    uint64_t order;        /* submit order in this run; 0 from the spool */
+    uint64_t enq_ms;       /* when it was queued (monotonic) */
+    uint64_t spool_end;    /* from the spool: offset after it */
+    size_t len;
+    uint8_t data[];
+};
+
+#define ITEM_COST(len) (sizeof(struct sink_item) + (len))
+
+enum send_result { SEND_OK, SEND_REFUSED, SEND_BROKEN };
+
+struct redis_out {
+    const struct sw_config *cfg;
+    const struct config_redis *rc;
+    char health_key[192];
+    char target[300];               /* "host:port" or the socket, for messages */
+    uint64_t run_id;                /* wall-clock microseconds at start */
+    uint64_t next_n;                /* event number (output thread) */
+    bool publish_all;
+
+    pthread_mutex_t lock;           /* everything up to `stats` */
+    pthread_cond_t wake;
+    struct sink_item *q_head, *q_tail;   /* memory queue, oldest first */
+    size_t q_count;
+    size_t mem_bytes;               /* queue + batch in flight from memory */
+    size_t mem_events;              /* the same, in events */
+    bool spool_on;                  /* configured, and not failed */
+    struct spool spool;
+    uint64_t spool_newest_order;    /* order of this run's newest spooled event */
+    uint64_t appended_since_sync;
+    uint64_t next_order;
+    bool stopping;
+    uint64_t stop_deadline_ms;
+
+    /* sink thread only */
+    redisContext *ctx;
+    struct sink_item **batch;
+    size_t batch_count;
+    bool batch_from_spool;
+    size_t batch_bad;               /* records of the batch that did not decode */
+    uint64_t retry_at_ms;
+    unsigned backoff_ms;
+    bool ever_connected, outage_logged, give_up;
+    uint64_t skip_run, skip_n;      /* reached Redis already: see sink_connect */
+    char skip_sensor[64];
+    bool skip_valid;
+    char last_error[256];
+
+    /* Counters. sent, replayed, reconnects, errors, timeouts: the sink
+     * thread's. spooled and dropped_*: written only with `lock` held. */
+    struct stats stats;
+    pthread_t thread;
+    bool started;
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static void sink_log(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "scrapewatch: redis: %s\n", msg);
+}
+
+/* Waits on the condition until deadline (monotonic ms); lock held. */
+static void sink_wait_until(struct redis_out *r, uint64_t deadline_ms)
+{
+    struct timespec ts = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000};
+    pthread_cond_timedwait(&r->wake, &r->lock, &ts);
+}
+
+static bool spool_usable(const struct redis_out *r)
+{
+    return r->spool_on && r->spool.fd >= 0;
+}
+
+struct redis_out *redis_out_new(const struct sw_config *cfg, char *err, size_t errlen)
+{
+    struct redis_out *r = calloc(1, sizeof(*r));
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->cfg = cfg;
+    r->rc = &cfg->output.redis;
+    r->spool.fd = -1;
+    if (r->rc->health_key[0])
+        snprintf(r->health_key, sizeof(r->health_key), "%s", r->rc->health_key);
+    else
+        snprintf(r->health_key, sizeof(r->health_key), "scrapewatch:health:%s", cfg->sensor.id);
+    if (r->rc->unix_socket[0])
+        snprintf(r->target, sizeof(r->target), "%s", r->rc->unix_socket);
+    else
+        snprintf(r->target, sizeof(r->target), "%s:%u", r->rc->host, r->rc->port);
+    r->publish_all = strcmp(r->rc->publish, "all") == 0;
+    r->run_id = wall_us();
+    r->backoff_ms = r->rc->reconnect_min_ms;
+    r->batch = calloc(r->rc->batch_max, sizeof(*r->batch));
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&r->lock, NULL);
+    if (!r->batch) {
+        snprintf(err, errlen, "out of memory");
+        redis_out_free(r);
+        return NULL;
+    }
+    if (r->rc->spool_path[0]) {
+        enum spool_fsync policy = SPOOL_FSYNC_BATCH;
+        spool_fsync_parse(r->rc->spool_fsync, &policy);
+        struct spool_open_report rep;
+        if (spool_open(&r->spool, r->rc->spool_path, r->rc->spool_max_bytes, policy, &rep, err,
+                       errlen) != 0) {
+            redis_out_free(r);
+            return NULL;
+        }
+        r->spool_on = true;
+        if (rep.truncated_bytes)
+            sink_log("spool %s: cut %llu bytes off its end (%s)", r->rc->spool_path,
+                     (unsigned long long)rep.truncated_bytes,
+                     rep.crc_mismatch ? "a record failed its CRC check" : "a torn last write");
+        if (rep.header_reset)
+            sink_log("spool %s: header damaged; every record will be replayed",
+                     r->rc->spool_path);
+        if (rep.records)
+            sink_log("spool %s holds %llu events from an earlier run: replaying them first",
+                     r->rc->spool_path, (unsigned long long)rep.records);
+    }
+    return r;
+}
+
+/* ---- the producer side (output thread) */
+
+/* Moves the oldest queued event to the back of the spool. Lock held. */
+static enum spool_status sink_evict_oldest(struct redis_out *r)
+{
+    struct sink_item *it = r->q_head;
+    enum spool_status st = spool_append(&r->spool, it->data, it->len);
+    if (st != SPOOL_OK)
+        return st;
+    assert(it->order > r->spool_newest_order);
+    r->spool_newest_order = it->order;
+    r->q_head = it->next;
+    if (!r->q_head)
+        r->q_tail = NULL;
+    r->q_count--;
+    r->mem_bytes -= ITEM_COST(it->len);
+    r->mem_events--;
+    stats_inc(&r->stats, STAT_REDIS_SPOOLED);
+    r->appended_since_sync++;
+    free(it);
+    return SPOOL_OK;
+}
+
+static void sink_count_drop(struct redis_out *r, enum spool_status st)
+{
+    stats_inc(&r->stats, !spool_usable(r)      ? STAT_REDIS_DROPPED_QUEUE_FULL
+                         : st == SPOOL_FULL ? STAT_REDIS_DROPPED_SPOOL_FULL
+                                            : STAT_REDIS_DROPPED_SPOOL_ERROR);
+}
+
+void redis_out_submit(struct redis_out *r, const struct redis_event *e)
+{
+    const char *s[F_COUNT];
+    size_t len[F_COUNT];
+    record_fields(r->cfg->sensor.id, e, s, len);
+    size_t size = record_size(len);
+    uint64_t n = ++r->next_n;   /* a dropped event leaves a gap in the ids */
+    struct sink_item *it = malloc(ITEM_COST(size));
+    pthread_mutex_lock(&r->lock);
+    if (!it || size > SPOOL_RECORD_MAX) {
+        stats_inc(&r->stats, STAT_REDIS_DROPPED_QUEUE_FULL);
+        pthread_mutex_unlock(&r->lock);
+        free(it);
+        return;
+    }
+    redis_record_encode(it->data, size, r->run_id, n, r->cfg->sensor.id, e);
+    it->next = NULL;
+    it->len = size;
+    it->order = ++r->next_order;
+    it->enq_ms = mono_ms();
+    it->spool_end = 0;
+
+    enum spool_status st = SPOOL_OK;
+    size_t cost = ITEM_COST(size), cap = r->rc->queue_bytes;
+    if (r->mem_bytes + cost > cap && spool_usable(r)) {
+        /* Memory is full: the front of the memory queue moves to the back
+         * of the spool (the FIFO stays in order), and when the queue is
+         * empty (all of memory is in flight) the new event itself goes. */
+        while (r->mem_bytes + cost > cap && r->q_head && st == SPOOL_OK)
+            st = sink_evict_oldest(r);
+        if (st == SPOOL_OK && r->mem_bytes + cost > cap) {
+            st = spool_append(&r->spool, it->data, it->len);
+            if (st == SPOOL_OK) {
+                r->spool_newest_order = it->order;
+                stats_inc(&r->stats, STAT_REDIS_SPOOLED);
+                r->appended_since_sync++;
+                free(it);
+                it = NULL;
+            }
+        }
+        if (r->appended_since_sync >= r->rc->batch_max) {
+            spool_sync(&r->spool);
+            r->appended_since_sync = 0;
+        }
+    }
+    if (it && r->mem_bytes + cost > cap) {
+        sink_count_drop(r, st);
+        free(it);
+        it = NULL;
+    } else if (it) {
+        if (r->q_tail)
+            r->q_tail->next = it;
+        else
+            r->q_head = it;
+        r->q_tail = it;
+        r->q_count++;
+        r->mem_bytes += cost;
+        r->mem_events++;
+    }
+    /* The FIFO invariant: this run's spooled events are all older than
+     * the memory queue's. */
+    assert(!r->q_head || r->q_head->order > r->spool_newest_order);
+    if (r->q_count == 1 || r->q_count == r->rc->batch_max || !it)
+        pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void redis_out_idle(struct redis_out *r)
+{
+    if (!r->spool_on)
+        return;
+    pthread_mutex_lock(&r->lock);
+    if (r->appended_since_sync && spool_usable(r)) {
+        spool_sync(&r->spool);
+        r->appended_since_sync = 0;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+void redis_out_collect_stats(struct redis_out *r, struct stats *sum)
+{
+    pthread_mutex_lock(&r->lock);
+    stats_set(&r->stats, STAT_REDIS_QUEUED, r->mem_events);
+    stats_accumulate(sum, &r->stats);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- the sink thread */
+
+/* Takes the next batch from the spool. Lock held. */
+static void sink_take_spool(struct redis_out *r)
+{
+    r->batch_from_spool = true;
+    while (r->batch_count < r->rc->batch_max && r->spool.unread) {
+        void *data;
+        size_t len;
+        uint64_t end;
+        int got = spool_read(&r->spool, &data, &len, &end);
+        struct sink_item *it = got == 1 ? malloc(ITEM_COST(len)) : NULL;
+        if (!it) {
+            if (got == 1)
+                free(data);
+            /* The spool cannot be read: what it holds is lost. Say so,
+             * count it, and carry on without a spool. */
+            sink_log("spool %s: cannot read (%s): %llu events lost; spool disabled",
+                     r->spool.path, got < 0 ? strerror(errno) : "out of memory",
+                     (unsigned long long)r->spool.records);
+            stats_add(&r->stats, STAT_REDIS_DROPPED_SPOOL_ERROR, r->spool.records);
+            r->spool_on = false;
+            for (size_t i = 0; i < r->batch_count; i++)
+                free(r->batch[i]);
+            r->batch_count = 0;
+            return;
+        }
+        memcpy(it->data, data, len);
+        free(data);
+        it->next = NULL;
+        it->len = len;
+        it->order = 0;
+        it->enq_ms = 0;
+        it->spool_end = end;
+        r->batch[r->batch_count++] = it;
+    }
+}
+
+/* Takes the next batch from memory. Lock held. */
+static void sink_take_memory(struct redis_out *r)
+{
+    /* The spool is older than memory: it must be empty. */
+    assert(!spool_usable(r) || r->spool.records == 0);
+    r->batch_from_spool = false;
+    while (r->batch_count < r->rc->batch_max && r->q_head) {
+        struct sink_item *it = r->q_head;
+        r->q_head = it->next;
+        r->q_count--;
+        it->next = NULL;
+        r->batch[r->batch_count++] = it;
+    }
+    if (!r->q_head)
+        r->q_tail = NULL;
+}
+
+/* The batch reached Redis: it leaves the spool or memory. */
+static void sink_ack(struct redis_out *r)
+{
+    size_t n = r->batch_count;
+    if (n == 0)
+        return;
+    pthread_mutex_lock(&r->lock);
+    if (r->batch_from_spool) {
+        if (spool_usable(r)
+            && spool_ack(&r->spool, r->batch[n - 1]->spool_end, n) != SPOOL_OK)
+            sink_log("spool %s: cannot record progress (%s): events may be replayed twice",
+                     r->spool.path, strerror(errno));
+    } else {
+        for (size_t i = 0; i < n; i++)
+            r->mem_bytes -= ITEM_COST(r->batch[i]->len);
+        r->mem_events -= n;
+    }
+    pthread_mutex_unlock(&r->lock);
+    stats_add(&r->stats, STAT_REDIS_SENT, n - r->batch_bad);
+    if (r->batch_from_spool)
+        stats_add(&r->stats, STAT_REDIS_REPLAYED, n - r->batch_bad);
+    r->batch_bad = 0;
+    for (size_t i = 0; i < n; i++)
+        free(r->batch[i]);
+    r->batch_count = 0;
+}
+
+static struct timeval ms_timeval(unsigned ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    return tv;
+}
+
+/* Was the last I/O failure of the context a timeout? */
+static bool sink_timed_out(const redisContext *c, int saved_errno)
+{
+    return c && c->err == REDIS_ERR_IO
+           && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT
+               || strcmp(c->errstr, strerror(EAGAIN)) == 0
+               || strcmp(c->errstr, strerror(ETIMEDOUT)) == 0);
+}
+
+static void sink_drop_connection(struct redis_out *r, const char *why, int saved_errno)
+{
+    if (sink_timed_out(r->ctx, saved_errno))
+        stats_inc(&r->stats, STAT_REDIS_TIMEOUTS);
+    if (!r->outage_logged) {
+        sink_log("%s %s: %s; queueing and retrying with back-off", why, r->target,
+                 r->ctx && r->ctx->errstr[0] ? r->ctx->errstr : "no reply");
+        r->outage_logged = true;
+    }
+    if (r->ctx)
+        redisFree(r->ctx);
+    r->ctx = NULL;
+}
+
+/* A simple command on the fresh connection; its reply, NULL on I/O error
+ * (the connection is then dropped, with a timeout counted if it was one). */
+static redisReply *sink_command(struct redis_out *r, int argc, const char **argv)
+{
+    redisReply *reply = redisCommandArgv(r->ctx, argc, argv, NULL);
+    if (!reply)
+        sink_drop_connection(r, "lost connection to", errno);
+    return reply;
+}
+
+/* Reads "<sensor>:<run>:<n>" into the skip state. */
+static void sink_parse_last_id(struct redis_out *r, const char *id, size_t len)
+{
+    char buf[160];
+    r->skip_valid = false;
+    if (len >= sizeof(buf))
+        return;
+    memcpy(buf, id, len);
+    buf[len] = '\0';
+    char *c2 = strrchr(buf, ':');
+    if (!c2)
+        return;
+    *c2 = '\0';
+    char *c1 = strrchr(buf, ':');
+    if (!c1 || (size_t)(c1 - buf) >= sizeof(r->skip_sensor))
+        return;
+    *c1 = '\0';
+    char *end1, *end2;
+    unsigned long long run = strtoull(c1 + 1, &end1, 10), n = strtoull(c2 + 1, &end2, 10);
+    if (*end1 || *end2)
+        return;
+    memcpy(r->skip_sensor, buf, (size_t)(c1 - buf) + 1);
+    r->skip_run = run;
+    r->skip_n = n;
+    r->skip_valid = true;
+}
+
+/* Connects, authenticates, selects the database, and reads which event of
+ * ours Redis saw last: a batch whose reply was lost (Redis died, or the
+ * connection did, after EXEC) is then not sent twice. 0 ok, -1 failed. */
+static int sink_connect(struct redis_out *r)
+{
+    const struct config_redis *rc = r->rc;
+    struct timeval ct = ms_timeval(rc->connect_timeout_ms);
+    r->ctx = rc->unix_socket[0] ? redisConnectUnixWithTimeout(rc->unix_socket, ct)
+                                : redisConnectWithTimeout(rc->host, (int)rc->port, ct);
+    if (!r->ctx || r->ctx->err) {
+        sink_drop_connection(r, "cannot connect to", errno);
+        return -1;
+    }
+    redisSetTimeout(r->ctx, ms_timeval(rc->command_timeout_ms));
+    redisReply *reply;
+    if (rc->password[0]) {
+        const char *argv[] = {"AUTH", rc->password};
+        if (!(reply = sink_command(r, 2, argv)))
+            return -1;
+        int bad = reply->type == REDIS_REPLY_ERROR;
+        if (bad && !r->outage_logged)
+            sink_log("AUTH refused by %s: %s", r->target, reply->str);
+        freeReplyObject(reply);
+        if (bad) {
+            r->outage_logged = true;
+            stats_inc(&r->stats, STAT_REDIS_ERRORS);
+            redisFree(r->ctx);
+            r->ctx = NULL;
+            return -1;
+        }
+    }
+    if (rc->db) {
+        char db[16];
+        snprintf(db, sizeof(db), "%u", rc->db);
+        const char *argv[] = {"SELECT", db};
+        if (!(reply = sink_command(r, 2, argv)))
+            return -1;
+        int bad = reply->type == REDIS_REPLY_ERROR;
+        if (bad && !r->outage_logged)
+            sink_log("SELECT %u refused by %s: %s", rc->db, r->target, reply->str);
+        freeReplyObject(reply);
+        if (bad) {
+            r->outage_logged = true;
+            stats_inc(&r->stats, STAT_REDIS_ERRORS);
+            redisFree(r->ctx);
+            r->ctx = NULL;
+            return -1;
+        }
+    }
+    const char *argv[] = {"HGET", r->health_key, "last_event_id"};
+    if (!(reply = sink_command(r, 3, argv)))
+        return -1;
+    r->skip_valid = false;
+    if (reply->type == REDIS_REPLY_STRING)
+        sink_parse_last_id(r, reply->str, reply->len);
+    freeReplyObject(reply);
+    if (r->ever_connected)
+        stats_inc(&r->stats, STAT_REDIS_RECONNECTS);
+    if (r->outage_logged)
+        sink_log("connected to %s", r->target);
+    r->ever_connected = true;
+    r->outage_logged = false;
+    return 0;
+}
+
+/* Is this event one Redis already has (see sink_connect)? */
+static bool sink_already_sent(struct redis_out *r, const struct record_view *v)
+{
+    if (!r->skip_valid)
+        return false;
+    if (v->run_id == r->skip_run && v->n <= r->skip_n
+        && v->len[F_SENSOR] == strlen(r->skip_sensor)
+        && memcmp(v->s[F_SENSOR], r->skip_sensor, v->len[F_SENSOR]) == 0)
+        return true;
+    r->skip_valid = false;   /* order: nothing after this one was sent */
+    return false;
+}
+
+/* ---- building a batch */
+
+#define ARGV_MAX 256
+
+struct command {
+    int argc;
+    const char *argv[ARGV_MAX];
+    size_t len[ARGV_MAX];
+};
+
+static void cmd_start(struct command *c, const char *name)
+{
+    c->argc = 0;
+    c->argv[c->argc] = name;
+    c->len[c->argc++] = strlen(name);
+}
+
+static void cmd_arg(struct command *c, const char *s, size_t len)
+{
+    if (c->argc < ARGV_MAX) {
+        c->argv[c->argc] = s;
+        c->len[c->argc++] = len;
+    }
+}
+
+static void cmd_str(struct command *c, const char *s)
+{
+    cmd_arg(c, s, strlen(s));
+}
+
+/* What each queued command was, to read EXEC's reply. */
+enum cmd_kind { CMD_XADD, CMD_OTHER };
+
+struct batch_build {
+    enum cmd_kind *kinds;
+    size_t count, cap;
+    /* per-minute counters of the batch: key, field, increment */
+    struct minute_count { char key[160]; char field[64]; long long n; } *counts;
+    size_t count_n, count_cap;
+};
+
+static int build_push_kind(struct batch_build *b, enum cmd_kind k)
+{
+    if (b->count == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        enum cmd_kind *p = realloc(b->kinds, cap * sizeof(*p));
+        if (!p)
+            return -1;
+        b->kinds = p;
+        b->cap = cap;
+    }
+    b->kinds[b->count++] = k;
+    return 0;
+}
+
+static int sink_append(struct redis_out *r, struct batch_build *b, struct command *c,
+                       enum cmd_kind k)
+{
+    if (build_push_kind(b, k) != 0)
+        return -1;
+    return redisAppendCommandArgv(r->ctx, c->argc, c->argv, c->len) == REDIS_OK ? 0 : -1;
+}
+
+static void count_minute(struct redis_out *r, struct batch_build *b, const struct record_view *v)
+{
+    if (!r->rc->counters_prefix[0])
+        return;
+    struct minute_count mc;
+    time_t sec = (time_t)(v->ts_us / 1000000);
+    struct tm tm;
+    char minute[16];
+    gmtime_r(&sec, &tm);
+    strftime(minute, sizeof(minute), "%Y%m%d%H%M", &tm);
+    snprintf(mc.key, sizeof(mc.key), "%s%s", r->rc->counters_prefix, minute);
+    int tl = (int)(v->len[F_TYPE] < 30 ? v->len[F_TYPE] : 30);
+    int al = (int)(v->len[F_APP] < 30 ? v->len[F_APP] : 30);
+    if (al && !(v->len[F_TYPE] == 5 && memcmp(v->s[F_TYPE], "stats", 5) == 0))
+        snprintf(mc.field, sizeof(mc.field), "%.*s:%.*s", tl, v->s[F_TYPE], al, v->s[F_APP]);
+    else
+        snprintf(mc.field, sizeof(mc.field), "%.*s", tl, v->s[F_TYPE]);
+    for (size_t i = 0; i < b->count_n; i++)
+        if (strcmp(b->counts[i].key, mc.key) == 0 && strcmp(b->counts[i].field, mc.field) == 0) {
+            b->counts[i].n++;
+            return;
+        }
+    if (b->count_n == b->count_cap) {
+        size_t cap = b->count_cap ? b->count_cap * 2 : 8;
+        struct minute_count *p = realloc(b->counts, cap * sizeof(*p));
+        if (!p)
+            return;
+        b->counts = p;
+        b->count_cap = cap;
+    }
+    mc.n = 1;
+    b->counts[b->count_n++] = mc;
+}
+
+static bool field_is(const struct record_view *v, int f, const char *s)
+{
+    return v->len[f] == strlen(s) && memcmp(v->s[f], s, v->len[f]) == 0;
+}
+
+/* Appends one event's commands (XADD, PUBLISH, health HSET). */
+static int sink_append_event(struct redis_out *r, struct batch_build *b,
+                             const struct record_view *v, char *id, size_t idcap)
+{
+    const struct config_redis *rc = r->rc;
+    struct command c;
+    char maxlen[24];
+    snprintf(id, idcap, "%.*s:%llu:%llu", (int)v->len[F_SENSOR], v->s[F_SENSOR],
+             (unsigned long long)v->run_id, (unsigned long long)v->n);
+    cmd_start(&c, "XADD");
+    cmd_str(&c, rc->stream);
+    if (rc->maxlen) {
+        snprintf(maxlen, sizeof(maxlen), "%u", rc->maxlen);
+        cmd_str(&c, "MAXLEN");
+        cmd_str(&c, "~");
+        cmd_str(&c, maxlen);
+    }
+    cmd_str(&c, "*");
+    cmd_str(&c, "id");
+    cmd_str(&c, id);
+    static const struct { int f; const char *name; } flat[] = {
+        {F_TYPE, "type"}, {F_APP, "app"}, {F_SRC, "src"}, {F_DEST, "dest"},
+        {F_SENSOR, "sensor"}, {F_RULE, "rule"}, {F_SEVERITY, "severity"},
+    };
+    for (size_t i = 0; i < sizeof(flat) / sizeof(flat[0]); i++)
+        if (v->len[flat[i].f]) {
+            cmd_str(&c, flat[i].name);
+            cmd_arg(&c, v->s[flat[i].f], v->len[flat[i].f]);
+        }
+    cmd_str(&c, "json");
+    cmd_arg(&c, v->s[F_JSON], v->len[F_JSON]);
+    if (sink_append(r, b, &c, CMD_XADD) != 0)
+        return -1;
+
+    if (r->publish_all || field_is(v, F_TYPE, "alert")) {
+        cmd_start(&c, "PUBLISH");
+        cmd_str(&c, rc->channel);
+        cmd_arg(&c, v->s[F_JSON], v->len[F_JSON]);
+        if (sink_append(r, b, &c, CMD_OTHER) != 0)
+            return -1;
+    }
+
+    if (v->len[F_HEALTH]) {
+        /* "name value\n" lines, several HSETs if there are many */
+        const char *p = v->s[F_HEALTH], *end = p + v->len[F_HEALTH];
+        while (p < end) {
+            cmd_start(&c, "HSET");
+            cmd_str(&c, r->health_key);
+            while (p < end && c.argc + 2 <= ARGV_MAX) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                const char *line_end = nl ? nl : end;
+                const char *sp = memchr(p, ' ', (size_t)(line_end - p));
+                if (sp) {
+                    cmd_arg(&c, p, (size_t)(sp - p));
+                    cmd_arg(&c, sp + 1, (size_t)(line_end - sp - 1));
+                }
+                p = nl ? nl + 1 : end;
+            }
+            if (c.argc > 2 && sink_append(r, b, &c, CMD_OTHER) != 0)
+                return -1;
+        }
+    }
+    count_minute(r, b, v);
+    return 0;
+}
+
+/* Reads n replies; the last is EXEC's. SEND_BROKEN on an I/O error. */
+static enum send_result sink_read_replies(struct redis_out *r, struct batch_build *b, size_t n)
+{
+    enum send_result res = SEND_OK;
+    r->last_error[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        redisReply *reply = NULL;
+        if (redisGetReply(r->ctx, (void **)&reply) != REDIS_OK || !reply) {
+            sink_drop_connection(r, "lost connection to", errno);
+            return SEND_BROKEN;
+        }
+        if (reply->type == REDIS_REPLY_ERROR) {
+            if (!r->last_error[0])
+                snprintf(r->last_error, sizeof(r->last_error), "%s", reply->str);
+            res = SEND_REFUSED;   /* MULTI's queue refused a command, or EXEC */
+        } else if (i == n - 1 && reply->type == REDIS_REPLY_ARRAY) {
+            /* EXEC ran: an XADD that failed at run time fails the batch (it
+             * is retried); other commands' errors are counted only. */
+            for (size_t k = 0; k < reply->elements && k < b->count; k++) {
+                const redisReply *e = reply->element[k];
+                if (e->type != REDIS_REPLY_ERROR)
+                    continue;
+                if (!r->last_error[0])
+                    snprintf(r->last_error, sizeof(r->last_error), "%s", e->str);
+                if (b->kinds[k] == CMD_XADD)
+                    res = SEND_REFUSED;
+                else
+                    stats_inc(&r->stats, STAT_REDIS_ERRORS);
+            }
+        } else if (i == n - 1) {
+            res = SEND_REFUSED;   /* EXEC answered nil: should not happen */
+            snprintf(r->last_error, sizeof(r->last_error), "EXEC did not run");
+        }
+        freeReplyObject(reply);
+    }
+    return res;
+}
+
+/* Sends the batch in flight as one MULTI/EXEC and reads the replies. */
+static enum send_result sink_send_batch(struct redis_out *r)
+{
+    struct batch_build b;
+    memset(&b, 0, sizeof(b));
+    struct command c;
+    char id[160], last_id[160] = "";
+    size_t to_send = 0;
+    enum send_result res = SEND_OK;
+    r->batch_bad = 0;
+
+    cmd_start(&c, "MULTI");
+    if (redisAppendCommandArgv(r->ctx, c.argc, c.argv, c.len) != REDIS_OK)
+        goto broken;
+    for (size_t i = 0; i < r->batch_count; i++) {
+        struct record_view v;
+        if (record_decode(r->batch[i]->data, r->batch[i]->len, &v) != 0) {
+            /* Only a spool written by another version can hold this. */
+            pthread_mutex_lock(&r->lock);
+            stats_inc(&r->stats, STAT_REDIS_DROPPED_SPOOL_ERROR);
+            pthread_mutex_unlock(&r->lock);
+            r->batch_bad++;
+            continue;
+        }
+        if (sink_already_sent(r, &v))
+            continue;
+        if (sink_append_event(r, &b, &v, id, sizeof(id)) != 0)
+            goto broken;
+        memcpy(last_id, id, sizeof(id));
+        to_send++;
+    }
+    if (to_send) {
+        char ttl[16];
+        for (size_t i = 0; i < b.count_n; i++) {
+            char incr[24];
+            snprintf(incr, sizeof(incr), "%lld", b.counts[i].n);
+            cmd_start(&c, "HINCRBY");
+            cmd_str(&c, b.counts[i].key);
+            cmd_str(&c, b.counts[i].field);
+            cmd_str(&c, incr);
+            if (sink_append(r, &b, &c, CMD_OTHER) != 0)
+                goto broken;
+            bool first = true;   /* one EXPIRE per key */
+            for (size_t k = 0; k < i; k++)
+                first = first && strcmp(b.counts[k].key, b.counts[i].key) != 0;
+            if (first && r->rc->counters_ttl) {
+                snprintf(ttl, sizeof(ttl), "%u", r->rc->counters_ttl);
+                cmd_start(&c, "EXPIRE");
+                cmd_str(&c, b.counts[i].key);
+                cmd_str(&c, ttl);
+                if (sink_append(r, &b, &c, CMD_OTHER) != 0)
+                    goto broken;
+            }
+        }
+        cmd_start(&c, "HSET");
+        cmd_str(&c, r->health_key);
+        cmd_str(&c, "last_event_id");
+        cmd_str(&c, last_id);
+        if (sink_append(r, &b, &c, CMD_OTHER) != 0)
+            goto broken;
+    }
+    cmd_start(&c, "EXEC");
+    if (redisAppendCommandArgv(r->ctx, c.argc, c.argv, c.len) != REDIS_OK)
+        goto broken;
+    res = sink_read_replies(r, &b, b.count + 2);
+    if (res == SEND_OK)
+        r->skip_valid = false;   /* what follows is new to Redis */
+    free(b.kinds);
+    free(b.counts);
+    return res;
+broken:
+    free(b.kinds);
+    free(b.counts);
+    sink_drop_connection(r, "cannot write to", errno);
+    return SEND_BROKEN;
+}
+
+/* After a failure: wait before the next attempt, twice as long each time.
+ * At shutdown, a Redis that cannot be reached at all is not waited for (what
+ * is left goes to the spool at once); a lost connection or a refused batch
+ * is retried until the shutdown deadline. */
+static void sink_back_off(struct redis_out *r, bool unreachable)
+{
+    r->retry_at_ms = mono_ms() + r->backoff_ms;
+    unsigned next = r->backoff_ms * 2;
+    r->backoff_ms = next > r->rc->reconnect_max_ms || next < r->backoff_ms
+                        ? r->rc->reconnect_max_ms : next;
+    pthread_mutex_lock(&r->lock);
+    if (r->stopping && unreachable)
+        r->give_up = true;
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* At shutdown, within the time left: a shorter command timeout. */
+static void sink_shutdown_timeout(struct redis_out *r)
+{
+    pthread_mutex_lock(&r->lock);
+    bool stopping = r->stopping;
+    uint64_t deadline = r->stop_deadline_ms;
+    pthread_mutex_unlock(&r->lock);
+    if (!stopping || !r->ctx)
+        return;
+    uint64_t now = mono_ms();
+    unsigned left = deadline > now ? (unsigned)(deadline - now) : 1;
+    if (left < r->rc->command_timeout_ms)
+        redisSetTimeout(r->ctx, ms_timeval(left));
+}
+
+/* Whatever did not reach Redis: into the spool, in order, or counted. */
+static void sink_leftovers(struct redis_out *r)
+{
+    pthread_mutex_lock(&r->lock);
+    if (r->batch_count && !r->batch_from_spool) {
+        /* in flight from memory: older than everything in the spool */
+        size_t n = r->batch_count;
+        const void **data = malloc(n * sizeof(*data));
+        size_t *len = malloc(n * sizeof(*len));
+        enum spool_status st = SPOOL_ERROR;
+        if (spool_usable(r) && data && len) {
+            for (size_t i = 0; i < n; i++) {
+                data[i] = r->batch[i]->data;
+                len[i] = r->batch[i]->len;
+            }
+            st = spool_prepend(&r->spool, data, len, n);
+        }
+        if (st == SPOOL_OK)
+            stats_add(&r->stats, STAT_REDIS_SPOOLED, n);
+        else
+            stats_add(&r->stats, !spool_usable(r) ? STAT_REDIS_DROPPED_SHUTDOWN
+                                 : st == SPOOL_FULL ? STAT_REDIS_DROPPED_SPOOL_FULL
+                                                    : STAT_REDIS_DROPPED_SPOOL_ERROR, n);
+        free(data);
+        free(len);
+        for (size_t i = 0; i < n; i++) {
+            r->mem_bytes -= ITEM_COST(r->batch[i]->len);
+            free(r->batch[i]);
+        }
+        r->mem_events -= n;
+    } else {
+        /* in flight from the spool: still there, unacknowledged */
+        for (size_t i = 0; i < r->batch_count; i++)
+            free(r->batch[i]);
+    }
+    r->batch_count = 0;
+    while (r->q_head) {
+        enum spool_status st = SPOOL_ERROR;
+        if (spool_usable(r))
+            st = sink_evict_oldest(r);
+        if (st == SPOOL_OK)
+            continue;
+        struct sink_item *it = r->q_head;
+        stats_inc(&r->stats, !spool_usable(r) ? STAT_REDIS_DROPPED_SHUTDOWN
+                             : st == SPOOL_FULL ? STAT_REDIS_DROPPED_SPOOL_FULL
+                                                : STAT_REDIS_DROPPED_SPOOL_ERROR);
+        r->q_head = it->next;
+        r->q_count--;
+        r->mem_bytes -= ITEM_COST(it->len);
+        r->mem_events--;
+        free(it);
+    }
+    r->q_tail = NULL;
+    if (spool_usable(r))
+        spool_sync(&r->spool);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Picks the next batch, waiting for one as needed. Returns false when the
+ * thread should stop. Lock held. */
+static bool sink_next_batch(struct redis_out *r)
+{
+    for (;;) {
+        uint64_t now = mono_ms();
+        if (r->stopping && (now >= r->stop_deadline_ms || r->give_up))
+            return false;
+        if (r->retry_at_ms > now) {
+            uint64_t until = r->retry_at_ms;
+            if (r->stopping && r->stop_deadline_ms < until)
+                until = r->stop_deadline_ms;
+            sink_wait_until(r, until);
+            continue;
+        }
+        if (r->batch_count)
+            return true;
+        if (spool_usable(r) && r->spool.unread) {
+            sink_take_spool(r);
+            if (r->batch_count)
+                return true;
+            continue;
+        }
+        if (r->q_head) {
+            uint64_t due = r->q_head->enq_ms + r->rc->flush_ms;
+            if (r->q_count >= r->rc->batch_max || r->stopping || now >= due) {
+                sink_take_memory(r);
+                return true;
+            }
+            sink_wait_until(r, due);
+            continue;
+        }
+        if (r->stopping)
+            return false;
+        sink_wait_until(r, now + 1000);
+    }
+}
+
+static void *sink_main(void *arg)
+{
+    struct redis_out *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        bool more = sink_next_batch(r);
+        pthread_mutex_unlock(&r->lock);
+        if (!more)
+            break;
+        if (!r->ctx && sink_connect(r) != 0) {
+            sink_back_off(r, true);
+            continue;
+        }
+        sink_shutdown_timeout(r);
+        enum send_result res = sink_send_batch(r);
+        if (res == SEND_OK) {
+            sink_ack(r);
+            r->backoff_ms = r->rc->reconnect_min_ms;
+            continue;
+        }
+        if (res == SEND_REFUSED) {
+            stats_inc(&r->stats, STAT_REDIS_ERRORS);
+            if (!r->outage_logged)
+                sink_log("%s refused a batch: %s; keeping it and retrying with back-off",
+                         r->target, r->last_error);
+            r->outage_logged = true;
+        }
+        sink_back_off(r, false);
+    }
+    sink_leftovers(r);
+    if (r->ctx)
+        redisFree(r->ctx);
+    r->ctx = NULL;
+    return NULL;
+}
+
+int redis_out_start(struct redis_out *r)
+{
+    if (pthread_create(&r->thread, NULL, sink_main, r) != 0)
+        return -1;
+    r->started = true;
+    return 0;
+}
+
+void redis_out_finish(struct redis_out *r)
+{
+    if (!r || !r->started)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stopping = true;
+    r->stop_deadline_ms = mono_ms() + r->rc->shutdown_timeout_ms;
+    r->retry_at_ms = 0;   /* one more attempt at once, even while backing off */
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    r->started = false;
+}
+
+void redis_out_summary(struct redis_out *r, FILE *f)
+{
+    struct stats s;
+    stats_clear(&s);
+    redis_out_collect_stats(r, &s);
+    fprintf(f, "scrapewatch: redis: final:");
+    for (int i = 0; i < STAT_COUNT; i++) {
+        const char *name = stats_name((enum stat_id)i);
+        if (strncmp(name, "redis.", 6) == 0)
+            fprintf(f, " %s=%llu", name + 6,
+                    (unsigned long long)stats_get(&s, (enum stat_id)i));
+    }
+    fprintf(f, " spool_pending=%llu\n",
+            (unsigned long long)(r->spool.fd >= 0 ? r->spool.records : 0));
+}
+
+void redis_out_free(struct redis_out *r)
+{
+    if (!r)
+        return;
+    redis_out_finish(r);
+    while (r->q_head) {
+        struct sink_item *it = r->q_head;
+        r->q_head = it->next;
+        free(it);
+    }
+    for (size_t i = 0; i < r->batch_count; i++)
+        free(r->batch[i]);
+    free(r->batch);
+    spool_close(&r->spool);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->wake);
+    free(r);
+}

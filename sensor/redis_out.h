@@ -1,0 +1,85 @@
+/* redis_out.h - the Redis sink: a thread of its own that writes events to
+ * Redis (hiredis), so that a slow, absent or refusing Redis never blocks the
+ * output thread, let alone detection or capture.
+ *
+ * The output thread hands over each event (its JSON, serialised once, and a
+ * few flat fields) with redis_out_submit, which never waits for Redis: the
+ * event goes to a memory queue capped in bytes; when the queue is full, its
+ * oldest events move to the spool file (spool.h); when that is full too (or
+ * failing, or not configured), the new event is dropped and counted.
+ *
+ * Order. The events not yet acknowledged by Redis form one FIFO:
+ *
+ *     in flight  ++  spool (oldest first)  ++  memory queue (oldest first)
+ *
+ * The sink sends from the front: the batch in flight until Redis took it,
+ * then the spool, and the memory queue only when the spool is empty. The
+ * producer adds at the back (the memory queue) and, when memory is full,
+ * moves the *front* of the memory queue to the *back* of the spool, which
+ * keeps the FIFO. At start the spool holds what an earlier run left: older
+ * than anything new, replayed first. At shutdown, what is left in memory is
+ * appended to the spool, and a batch that was in flight from memory is put
+ * in front of it. Asserted: every spooled event of this run is older than
+ * every event in the memory queue; a batch comes from memory only when the
+ * spool is empty.
+ *
+ * Delivery. A batch is one MULTI ... EXEC (pipelined): XADD per event, PUBLISH
+ * for published types, HSET of the health hash for stats events, per-minute
+ * HINCRBY/EXPIRE, and HSET <health> last_event_id <id of the batch's last
+ * event>. An event leaves the queue or the spool only after EXEC's reply
+ * arrived (at-least-once). A batch refused (an error reply, e.g. OOM under
+ * maxmemory) is kept and retried after a back-off; a lost connection or a
+ * command timeout drops the connection and the batch is retried after
+ * reconnecting. After each (re)connect the sink reads last_event_id: events
+ * of the same run up to that id already reached Redis (the reply was lost),
+ * and are not sent again. A duplicate is still possible (documented in the
+ * README) when that hash was lost or changed; consumers de-duplicate by the
+ * `id` field, "<sensor>:<run-id>:<n>". */
+#ifndef SW_REDIS_OUT_H
+#define SW_REDIS_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "stats.h"
+
+struct redis_out;
+
+/* One event as the output thread hands it over; strings are copied. */
+struct redis_event {
+    const char *type;        /* event_type: "op", "flow", "stats", "alert" */
+    const char *app;         /* app_proto, "" when none */
+    const char *src, *dest;  /* client and server addresses, "" when none */
+    const char *rule;        /* alerts: rule id, "" otherwise */
+    const char *severity;    /* alerts: severity, "" otherwise */
+    uint64_t ts_us;          /* event time: selects the per-minute counter */
+    const char *json;        /* the event as written to JSON lines */
+    size_t json_len;
+    const char *health;      /* stats: "name value\n" lines for the health hash */
+};
+
+/* Sets up the sink (and opens the spool, replaying nothing yet). NULL with
+ * err set on failure (e.g. the spool cannot be opened). */
+struct redis_out *redis_out_new(const struct sw_config *cfg, char *err, size_t errlen);
+int redis_out_start(struct redis_out *r);
+/* Output thread: queue one event. Never waits for Redis. */
+void redis_out_submit(struct redis_out *r, const struct redis_event *e);
+/* Output thread: nothing else to do for now (ends a spool write batch). */
+void redis_out_idle(struct redis_out *r);
+/* Adds the sink's counters (and the `redis.queued` gauge) into sum. */
+void redis_out_collect_stats(struct redis_out *r, struct stats *sum);
+/* No more events: flush to Redis for at most shutdown_timeout_ms, put what
+ * is left in the spool (or count it dropped), stop the thread. */
+void redis_out_finish(struct redis_out *r);
+/* One line: the sink's final counters. */
+void redis_out_summary(struct redis_out *r, FILE *f);
+void redis_out_free(struct redis_out *r);
+
+/* The record format shared by the memory queue and the spool (exposed for
+ * tests). Returns the encoded length, 0 if it does not fit in cap. */
+size_t redis_record_encode(uint8_t *out, size_t cap, uint64_t run_id, uint64_t n,
+                           const char *sensor, const struct redis_event *e);
+
+#endif

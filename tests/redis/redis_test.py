@@ -1,0 +1,848 @@
+#!/usr/bin/env python3
+"""redis_test.py BIN [NAME...] - the Redis sink against real redis-servers.
+
+Every test starts its own redis-server (or a listener of its own) on a free
+127.0.0.1 port or a unix socket under a private temporary directory, and
+stops it at the end, even when the test fails. Every wait is bounded. Prints
+"ok redis/<name>", "FAIL redis/<name>: why" or "skip redis/<name>: why".
+
+Standard library only: a small RESP client is below."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/scrapewatch")
+ONLY = set(sys.argv[2:])
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KEEPALIVE = os.path.join(ROOT, "pcaps/http_keepalive.pcap")
+SENSOR_TIMEOUT = 60
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, why):
+    if not cond:
+        raise Fail(why)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- RESP, the Redis protocol: enough for tests
+
+class Resp:
+    def __init__(self, port=None, unix=None, timeout=5.0):
+        if unix:
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.settimeout(timeout)
+            self.sock.connect(unix)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            return RespError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n).decode()
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.reply() for _ in range(n)]
+        raise ValueError(f"bad reply {line!r}")
+
+    def cmd(self, *args):
+        self.send(*args)
+        return self.reply()
+
+
+class RespError(str):
+    pass
+
+
+# ---- processes of ours
+
+class Tmp:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="sw_redis_")
+        self.procs = []
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def cleanup(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RedisServer:
+    """A redis-server of this test, in the foreground (we own its pid)."""
+
+    def __init__(self, tmp, name, args=(), unix=False, port=None):
+        self.tmp = tmp
+        self.name = name
+        self.dir = tmp.path(name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = port if port is not None else (0 if unix else free_port())
+        self.unix = os.path.join(self.dir, "redis.sock") if unix else None
+        self.args = list(args)
+        self.proc = None
+        self.password = None
+        for i, a in enumerate(self.args):
+            if a == "--requirepass":
+                self.password = self.args[i + 1]
+
+    def start(self):
+        argv = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+                "--dir", self.dir, "--save", "", "--daemonize", "no",
+                "--logfile", os.path.join(self.dir, "redis.log")]
+        if self.unix:
+            argv += ["--unixsocket", self.unix, "--unixsocketperm", "700"]
+        argv += self.args
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.tmp.procs.append(self.proc)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                c = self.client()
+                r = c.cmd("PING")
+                c.close()
+                if r == "PONG":
+                    return self
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise Fail(f"redis-server {self.name} did not start (see {self.dir}/redis.log)")
+
+    def client(self):
+        c = Resp(port=self.port, unix=self.unix)
+        if self.password:
+            c.cmd("AUTH", self.password)
+        return c
+
+    def cmd(self, *args):
+        c = self.client()
+        try:
+            return c.cmd(*args)
+        finally:
+            c.close()
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def redis_conf(tmp, name, **keys):
+    """A config file: output.redis from keys, stats only at the end."""
+    lines = []
+    for k, v in keys.items():
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        elif isinstance(v, str):
+            v = json.dumps(v)
+        lines.append(f"        {k} = {v};")
+    text = ("events = { stats_interval = 0; };\n"
+            "output = {\n    redis = {\n        enabled = true;\n"
+            + "\n".join(lines) + "\n    };\n};\n")
+    path = tmp.path(name + ".conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+SUMMARY = re.compile(r"^scrapewatch: redis: final: (.*)$", re.M)
+
+
+def summary(stderr):
+    m = SUMMARY.findall(stderr)
+    if not m:
+        raise Fail(f"no final summary on stderr: {stderr[-400:]!r}")
+    return {k: int(v) for k, v in (kv.split("=") for kv in m[-1].split())}
+
+
+def run_sensor(conf, pcap, json_path, extra=(), timeout=SENSOR_TIMEOUT):
+    argv = [BIN, "-c", conf, "-r", pcap, f"--json={json_path}", *extra]
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Fail(f"sensor did not finish in {timeout} s")
+    return p.returncode, p.stderr
+
+
+def start_sensor_stdin(tmp, conf, json_path, extra=()):
+    """The sensor reading a capture from its stdin (a pipe we write)."""
+    err = open(tmp.path(f"sensor{len(tmp.procs)}.err"), "w+")
+    p = subprocess.Popen([BIN, "-c", conf, "-r", "-", f"--json={json_path}", *extra],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+    p.err_file = err
+    tmp.procs.append(p)
+    return p
+
+
+def start_sensor_paced(tmp, conf, pcap, json_path, seconds):
+    """The sensor reading pcap from stdin, fed over about `seconds`."""
+    p = start_sensor_stdin(tmp, conf, json_path)
+    data = open(pcap, "rb").read()
+    chunk = 64 * 1024
+    steps = max(1, len(data) // chunk)
+    pause = seconds / steps
+
+    def feed():
+        try:
+            for off in range(0, len(data), chunk):
+                p.stdin.write(data[off:off + chunk])
+                p.stdin.flush()
+                time.sleep(pause)
+            p.stdin.close()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    return p, t
+
+
+def finish(p, timeout=SENSOR_TIMEOUT, feeder=None):
+    """Waits for a sensor of start_sensor_stdin; its exit status and stderr."""
+    if feeder:
+        feeder.join(timeout)
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        raise Fail(f"sensor did not finish in {timeout} s")
+    p.err_file.seek(0)
+    return p.returncode, p.err_file.read()
+
+
+def json_lines(path):
+    with open(path) as f:
+        return [line.rstrip("\n") for line in f]
+
+
+def stream_entries(server, stream="scrapewatch:events"):
+    """All entries as dicts, oldest first (XRANGE in pages)."""
+    out, start = [], "-"
+    c = server.client()
+    try:
+        while True:
+            page = c.cmd("XRANGE", stream, start, "+", "COUNT", 1000)
+            if isinstance(page, RespError):
+                raise Fail(f"XRANGE: {page}")
+            for entry_id, fields in page:
+                d = dict(zip(fields[::2], fields[1::2]))
+                d["_entry"] = entry_id
+                out.append(d)
+            if len(page) < 1000:
+                return out
+            ms, seq = page[-1][0].split("-")
+            start = f"{ms}-{int(seq) + 1}"
+    finally:
+        c.close()
+
+
+def id_parts(event_id):
+    sensor, run, n = event_id.rsplit(":", 2)
+    return sensor, int(run), int(n)
+
+
+def check_exactly_once_in_order(entries, lines, what):
+    ids = [e["id"] for e in entries]
+    check(len(set(ids)) == len(ids), f"{what}: {len(ids) - len(set(ids))} duplicate ids")
+    check(len(entries) == len(lines),
+          f"{what}: {len(entries)} entries in the stream, {len(lines)} events written")
+    for i, (e, line) in enumerate(zip(entries, lines)):
+        if e["json"] != line:
+            raise Fail(f"{what}: entry {i} ({e['id']}) is not event {i} of the JSON lines")
+
+
+def make_big(tmp, megabytes):
+    out = tmp.path(f"big{megabytes}.pcap")
+    if not os.path.exists(out):
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests/bench/make_big.py"),
+                        KEEPALIVE, out, str(megabytes)], check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def wait_for(cond, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise Fail(f"timed out after {seconds} s waiting for {what}")
+
+
+# ---- the tests
+
+def test_fields_and_order(tmp):
+    r = RedisServer(tmp, "r").start()
+    conf = redis_conf(tmp, "c", port=r.port)
+    out = tmp.path("out.jsonl")
+    rc, err = run_sensor(conf, KEEPALIVE, out)
+    check(rc == 0, f"exit {rc}: {err}")
+    lines = json_lines(out)
+    entries = stream_entries(r)
+    check(len(lines) > 5, "too few events to say anything")
+    check_exactly_once_in_order(entries, lines, "stream")
+    run_ids = set()
+    for i, (e, line) in enumerate(zip(entries, lines)):
+        ev = json.loads(line)
+        sensor, run, n = id_parts(e["id"])
+        run_ids.add(run)
+        check(sensor == "scrapewatch" and n == i + 1, f"entry {i}: id {e['id']}")
+        check(e["type"] == ev["event_type"], f"entry {i}: type {e['type']}")
+        check(e["sensor"] == ev["sensor"], f"entry {i}: sensor")
+        if ev["event_type"] in ("op", "flow"):
+            check(e.get("app") == ev["app_proto"], f"entry {i}: app {e.get('app')}")
+            check(e.get("src") == ev["src_ip"] and e.get("dest") == ev["dest_ip"],
+                  f"entry {i}: src/dest")
+        else:
+            check("app" not in e and "src" not in e, f"entry {i}: stats with flow fields")
+        check("rule" not in e and "severity" not in e, f"entry {i}: rule/severity on a non-alert")
+    check(len(run_ids) == 1, "several run ids in one run")
+    s = summary(err)
+    check(s["sent"] == len(lines) and s["queued"] == 0 and s["spooled"] == 0,
+          f"summary {s}")
+    # health hash: the final stats, flattened, and the last event id
+    final = json.loads(lines[-1])
+    check(final["event_type"] == "stats" and final["final"], "last event is not the final stats")
+    h = r.cmd("HGETALL", "scrapewatch:health:scrapewatch")
+    h = dict(zip(h[::2], h[1::2]))
+    check(h.get("capture.packets") == str(final["stats"]["capture"]["packets"]),
+          f"health capture.packets {h.get('capture.packets')}")
+    check(h.get("final") == "1" and h.get("last_update") == final["timestamp"],
+          "health final/last_update")
+    check(h.get("last_event_id") == entries[-1]["id"], "health last_event_id")
+    # per-minute counters: event time, type[:app]
+    ops = [json.loads(x) for x in lines if '"event_type":"op"' in x]
+    minute = ops[0]["timestamp"][:16].replace("-", "").replace("T", "").replace(":", "")
+    key = f"scrapewatch:counts:{minute}"
+    app = ops[0]["app_proto"]
+    want = sum(1 for o in ops
+               if o["timestamp"].startswith(ops[0]["timestamp"][:16]) and o["app_proto"] == app)
+    got = r.cmd("HGET", key, f"op:{app}")
+    check(got == str(want), f"{key} op:{app} = {got}, expected {want}")
+    ttl = r.cmd("TTL", key)
+    check(0 < ttl <= 604800, f"TTL {ttl}")
+
+
+def test_maxlen_trimming(tmp):
+    # small stream nodes so that "~" can trim a few entries
+    r = RedisServer(tmp, "r", ["--stream-node-max-entries", "4"]).start()
+    conf = redis_conf(tmp, "c", port=r.port, maxlen=5, batch_max=1)
+    out = tmp.path("out.jsonl")
+    rc, err = run_sensor(conf, KEEPALIVE, out)
+    check(rc == 0, f"exit {rc}: {err}")
+    lines = json_lines(out)
+    n = r.cmd("XLEN", "scrapewatch:events")
+    check(5 <= n < 5 + 4 and n < len(lines), f"XLEN {n} with maxlen 5 (events: {len(lines)})")
+    last = stream_entries(r)[-1]
+    check(last["json"] == lines[-1], "the newest entry was trimmed")
+    check(summary(err)["sent"] == len(lines), "not all sent")
+
+
+def test_publish_subscriber(tmp):
+    # Until alerts exist, publish = "all" exercises PUBLISH with every event.
+    r = RedisServer(tmp, "r").start()
+    sub = r.client()
+    sub.sock.settimeout(10)
+    check(sub.cmd("SUBSCRIBE", "sw:test") == ["subscribe", "sw:test", 1], "SUBSCRIBE")
+    conf = redis_conf(tmp, "c", port=r.port, channel="sw:test", publish="all")
+    out = tmp.path("out.jsonl")
+    rc, err = run_sensor(conf, KEEPALIVE, out)
+    check(rc == 0, f"exit {rc}: {err}")
+    lines = json_lines(out)
+    got = []
+    try:
+        while len(got) < len(lines):
+            m = sub.reply()
+            check(m[0] == "message" and m[1] == "sw:test", f"unexpected {m!r}")
+            got.append(m[2])
+    except socket.timeout:
+        raise Fail(f"subscriber got {len(got)} of {len(lines)} messages")
+    finally:
+        sub.close()
+    check(got == lines, "published messages differ from the JSON lines")
+    # the default publishes alerts only: nothing here is an alert
+    sub = r.client()
+    sub.sock.settimeout(1)
+    sub.cmd("SUBSCRIBE", "scrapewatch:alerts")
+    conf = redis_conf(tmp, "d", port=r.port)
+    rc, err = run_sensor(conf, KEEPALIVE, tmp.path("out2.jsonl"))
+    check(rc == 0, f"exit {rc}: {err}")
+    try:
+        m = sub.reply()
+        raise Fail(f"default publish sent a non-alert: {str(m)[:80]}")
+    except socket.timeout:
+        pass
+    finally:
+        sub.close()
+
+
+def test_consumer_group(tmp):
+    r = RedisServer(tmp, "r").start()
+    # as in the README: the group first, then the sensor writes
+    check(r.cmd("XGROUP", "CREATE", "scrapewatch:events", "soc", "$", "MKSTREAM") == "OK",
+          "XGROUP CREATE")
+    conf = redis_conf(tmp, "c", port=r.port)
+    out = tmp.path("out.jsonl")
+    rc, err = run_sensor(conf, KEEPALIVE, out)
+    check(rc == 0, f"exit {rc}: {err}")
+    lines = json_lines(out)
+    c = r.client()
+    try:
+        got = []
+        for _ in range(100):
+            rep = c.cmd("XREADGROUP", "GROUP", "soc", "analyst1", "COUNT", 7, "BLOCK", 1000,
+                        "STREAMS", "scrapewatch:events", ">")
+            if rep is None:
+                break
+            entries = rep[0][1]
+            ids = [e[0] for e in entries]
+            got += [dict(zip(e[1][::2], e[1][1::2]))["json"] for e in entries]
+            check(c.cmd("XACK", "scrapewatch:events", "soc", *ids) == len(ids), "XACK")
+        check(got == lines, f"group read {len(got)} events, {len(lines)} written")
+        pending = c.cmd("XPENDING", "scrapewatch:events", "soc")
+        check(pending[0] == 0, f"{pending[0]} entries still pending")
+    finally:
+        c.close()
+
+
+def test_unix_socket(tmp):
+    r = RedisServer(tmp, "r", unix=True).start()
+    conf = redis_conf(tmp, "c", unix_socket=r.unix, port=1)
+    out = tmp.path("out.jsonl")
+    rc, err = run_sensor(conf, KEEPALIVE, out)
+    check(rc == 0, f"exit {rc}: {err}")
+    check_exactly_once_in_order(stream_entries(r), json_lines(out), "unix socket")
+
+
+def test_auth_and_db(tmp):
+    r = RedisServer(tmp, "r", ["--requirepass", "s3cret"]).start()
+    conf = redis_conf(tmp, "c", port=r.port, password="s3cret", db=3)
+    out = tmp.path("out.jsonl")
+    rc, err = run_sensor(conf, KEEPALIVE, out)
+    check(rc == 0, f"exit {rc}: {err}")
+    lines = json_lines(out)
+    check(r.cmd("XLEN", "scrapewatch:events") == 0, "events in db 0, not db 3")
+    c = r.client()
+    c.cmd("SELECT", 3)
+    n = c.cmd("XLEN", "scrapewatch:events")
+    c.close()
+    check(n == len(lines), f"db 3 holds {n} of {len(lines)} events")
+    # a wrong password: refused, counted, nothing silently lost
+    conf = redis_conf(tmp, "d", port=r.port, password="wrong", reconnect_min_ms=20,
+                      reconnect_max_ms=40, shutdown_timeout_ms=200)
+    rc, err = run_sensor(conf, KEEPALIVE, tmp.path("out2.jsonl"))
+    check(rc == 0, f"exit {rc}: {err}")
+    s = summary(err)
+    n2 = len(json_lines(tmp.path("out2.jsonl")))
+    check(s["errors"] >= 1 and s["sent"] == 0 and s["dropped_shutdown"] == n2,
+          f"wrong password: {s}")
+    check("AUTH refused" in err, "no AUTH message on stderr")
+
+
+def test_kill9_restart(tmp):
+    """kill -9 in the middle of a replay, restart later: exactly once, in order."""
+    big = make_big(tmp, 20)
+    port = free_port()
+    aof = ["--appendonly", "yes", "--appendfsync", "no"]
+    r = RedisServer(tmp, "r", aof, port=port).start()
+    conf = redis_conf(tmp, "c", port=port, queue_mb=1, spool_path=tmp.path("spool"),
+                      reconnect_min_ms=50, reconnect_max_ms=400, shutdown_timeout_ms=10000)
+    out = tmp.path("out.jsonl")
+    p, feeder = start_sensor_paced(tmp, conf, big, out, seconds=4)
+    wait_for(lambda: (r.cmd("XLEN", "scrapewatch:events") or 0) > 300, 20, "first events")
+    r.kill9()
+    killed_at = time.monotonic()
+    time.sleep(1.5)
+    r2 = RedisServer(tmp, "r", aof, port=port).start()
+    rc, err = finish(p, feeder=feeder)
+    check(rc == 0, f"exit {rc}: {err[-500:]}")
+    lines = json_lines(out)
+    check(len(lines) > 3000, f"only {len(lines)} events: not thousands")
+    entries = stream_entries(r2)
+    check_exactly_once_in_order(entries, lines, "after kill -9")
+    s = summary(err)
+    check(s["sent"] == len(lines), f"sent {s['sent']} != {len(lines)}")
+    check(s["reconnects"] >= 1 and s["spooled"] > 0 and s["replayed"] == s["spooled"],
+          f"summary {s}")
+    check(all(s[k] == 0 for k in s if k.startswith("dropped")) and s["spool_pending"] == 0,
+          f"summary {s}")
+    check(time.monotonic() - killed_at < SENSOR_TIMEOUT, "took too long")
+
+
+def test_sigterm_while_down_then_replay(tmp):
+    """Sensor stopped while Redis is down; the next start replays the spool first."""
+    big = make_big(tmp, 20)
+    port = free_port()   # nothing listens there yet
+    spool = tmp.path("spool")
+    conf = redis_conf(tmp, "c", port=port, queue_mb=1, spool_path=spool,
+                      reconnect_min_ms=50, reconnect_max_ms=200)
+    out1 = tmp.path("out1.jsonl")
+    p, feeder = start_sensor_paced(tmp, conf, big, out1, seconds=4)
+    time.sleep(1.5)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    rc, err1 = finish(p, timeout=30)
+    check(time.monotonic() - t0 < 15, "shutdown took longer than 15 s")
+    check(rc == 0, f"run 1 exit {rc}: {err1[-500:]}")
+    lines1 = json_lines(out1)
+    s1 = summary(err1)
+    check(len(lines1) > 500, f"run 1 wrote only {len(lines1)} events")
+    check(s1["sent"] == 0 and s1["spooled"] == len(lines1) and s1["spool_pending"] == len(lines1),
+          f"run 1: {len(lines1)} events, summary {s1}")
+    check(s1["dropped_shutdown"] == 0 and s1["dropped_spool_full"] == 0, f"run 1: {s1}")
+
+    r = RedisServer(tmp, "r", port=port).start()
+    out2 = tmp.path("out2.jsonl")
+    rc, err2 = run_sensor(conf, KEEPALIVE, out2)
+    check(rc == 0, f"run 2 exit {rc}: {err2[-500:]}")
+    lines2 = json_lines(out2)
+    check("replaying them first" in err2, "run 2 did not say it replays the spool")
+    entries = stream_entries(r)
+    check_exactly_once_in_order(entries, lines1 + lines2, "spool replay then new events")
+    runs = [id_parts(e["id"])[1] for e in entries]
+    check(len(set(runs)) == 2 and runs[0] < runs[-1], "run ids")
+    s2 = summary(err2)
+    check(s2["replayed"] == len(lines1) and s2["sent"] == len(lines1) + len(lines2)
+          and s2["spool_pending"] == 0, f"run 2: {s2}")
+    check(os.path.getsize(spool) == 32, "spool not emptied")
+
+
+def test_oom_then_memory_raised(tmp):
+    r = RedisServer(tmp, "r", ["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"]).start()
+    # fill Redis past 1 MB first, so that every write is refused
+    c = r.client()
+    r.cmd("CONFIG", "SET", "maxmemory", "0")
+    c.cmd("SET", "ballast", "x" * 2_000_000)
+    r.cmd("CONFIG", "SET", "maxmemory", "1mb")
+    c.close()
+    conf = redis_conf(tmp, "c", port=r.port, reconnect_min_ms=50, reconnect_max_ms=200)
+    out = tmp.path("out.jsonl")
+    p = start_sensor_stdin(tmp, conf, out)
+    p.stdin.write(open(KEEPALIVE, "rb").read())
+    p.stdin.flush()
+    # wait until Redis has refused three batches (one EXECABORT each, after
+    # OOM errors for their commands): the sink kept them and retried
+    def oom_seen():
+        info = r.cmd("INFO", "errorstats") or ""
+        m = re.search(r"errorstat_EXECABORT:count=(\d+)", info)
+        return m and int(m.group(1)) >= 3 and "errorstat_OOM" in info
+    try:
+        wait_for(oom_seen, 20, "OOM error replies")
+        check(r.cmd("XLEN", "scrapewatch:events") == 0, "a write got through while OOM")
+        r.cmd("CONFIG", "SET", "maxmemory", "0")
+        # while stdin is still open the flows are live; closing it ends the run
+        p.stdin.close()
+    except Fail:
+        p.kill()
+        raise
+    rc, err = finish(p)
+    check(rc == 0, f"exit {rc}: {err[-500:]}")
+    lines = json_lines(out)
+    check_exactly_once_in_order(stream_entries(r), lines, "after OOM")
+    s = summary(err)
+    check(s["errors"] >= 3 and s["sent"] == len(lines), f"summary {s}")
+    aborts = re.search(r"errorstat_EXECABORT:count=(\d+)", r.cmd("INFO", "errorstats"))
+    check(int(aborts.group(1)) == s["errors"],
+          f"Redis refused {aborts.group(1)} batches, the sensor counted {s['errors']} errors")
+    check("OOM" in err, "OOM not reported on stderr")
+
+
+def test_listener_never_answers(tmp):
+    """A listener that accepts and never answers: the command timeout is honoured,
+    capture goes on, and the summary says what happened."""
+    big = make_big(tmp, 20)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    port = srv.getsockname()[1]
+    accepted = []
+    stop = threading.Event()
+
+    def accept_loop():
+        srv.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+                accepted.append(conn)   # kept open, never read, never answered
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    t = threading.Thread(target=accept_loop, daemon=True)
+    t.start()
+    try:
+        conf = redis_conf(tmp, "c", port=port, command_timeout_ms=300, connect_timeout_ms=300,
+                          reconnect_min_ms=50, reconnect_max_ms=200, queue_mb=1,
+                          shutdown_timeout_ms=1000)
+        out = tmp.path("out.jsonl")
+        t0 = time.monotonic()
+        rc, err = run_sensor(conf, big, out, timeout=30)
+        elapsed = time.monotonic() - t0
+    finally:
+        stop.set()
+        t.join(5)
+        for conn in accepted:
+            conn.close()
+        srv.close()
+    check(rc == 0, f"exit {rc}: {err[-500:]}")
+    ref = tmp.path("ref.jsonl")
+    subprocess.run([BIN, "-r", big, f"--json={ref}"], check=True, timeout=60,
+                   stderr=subprocess.DEVNULL)
+    lines = json_lines(out)
+    check(len(lines) == len(json_lines(ref)), "capture stalled: fewer events than without Redis")
+    check(elapsed < 15, f"replay took {elapsed:.1f} s")
+    s = summary(err)
+    check(s["timeouts"] >= 1 and s["timeouts"] == len(accepted),
+          f"timeouts {s['timeouts']}, connections accepted {len(accepted)}")
+    check(s["sent"] == 0 and s["reconnects"] == 0 and s["errors"] == 0, f"summary {s}")
+    check(s["dropped_queue_full"] > 0
+          and s["dropped_queue_full"] + s["dropped_shutdown"] == len(lines),
+          f"{len(lines)} events, summary {s}")
+
+
+class ReplyEatingProxy:
+    """Forwards to Redis, but once: lets an EXEC through, waits for Redis to
+    run it, and closes the connection before the reply gets back (Redis
+    applied the batch, the sensor never heard)."""
+
+    EXEC = b"*1\r\n$4\r\nEXEC\r\n"
+
+    def __init__(self, target_port, eat_exec_number):
+        self.target = target_port
+        self.eat_at = eat_exec_number
+        self.execs = 0
+        self.eaten = False
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(16)
+        self.srv.settimeout(0.1)
+        self.port = self.srv.getsockname()[1]
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.accept_loop, daemon=True)]
+        self.threads[0].start()
+
+    def accept_loop(self):
+        while not self.stop.is_set():
+            try:
+                c, _ = self.srv.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+            conn = {"cut": False}
+            for src, dst, up in ((c, u, True), (u, c, False)):
+                t = threading.Thread(target=self.pump, args=(src, dst, up, c, u, conn),
+                                     daemon=True)
+                t.start()
+                self.threads.append(t)
+
+    def pump(self, src, dst, upstream, c, u, conn):
+        src.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                data = src.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            if upstream and not self.eaten:
+                self.execs += data.count(self.EXEC)
+                if self.execs >= self.eat_at:
+                    self.eaten = conn["cut"] = True   # nothing goes back any more
+            if not upstream and conn["cut"]:
+                break
+            try:
+                dst.sendall(data)
+            except OSError:
+                break
+            if upstream and conn["cut"]:
+                time.sleep(0.3)   # Redis runs the transaction meanwhile
+                break
+        for s in (c, u):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self.stop.set()
+        self.srv.close()
+        for t in self.threads:
+            t.join(2)
+
+
+def test_reply_lost_not_sent_twice(tmp):
+    """Redis applied a batch but its reply was lost: after reconnecting, the
+    sink sees last_event_id in the health hash and does not send it again."""
+    r = RedisServer(tmp, "r").start()
+    proxy = ReplyEatingProxy(r.port, 3)
+    try:
+        conf = redis_conf(tmp, "c", port=proxy.port, batch_max=4, reconnect_min_ms=20,
+                          reconnect_max_ms=40)
+        out = tmp.path("out.jsonl")
+        p = start_sensor_stdin(tmp, conf, out)
+        p.stdin.write(open(KEEPALIVE, "rb").read())
+        p.stdin.close()
+        rc, err = finish(p)
+    finally:
+        proxy.close()
+    check(proxy.eaten, "the proxy never cut a reply")
+    check(rc == 0, f"exit {rc}: {err[-500:]}")
+    lines = json_lines(out)
+    check_exactly_once_in_order(stream_entries(r), lines, "reply lost: " + err[-600:])
+    s = summary(err)
+    check(s["sent"] == len(lines) and s["reconnects"] >= 1, f"summary {s}")
+
+
+def test_own_traffic_excluded(tmp):
+    """Live on lo, Redis on lo, its port mapped to a decoder: never decoded."""
+    if os.geteuid() != 0:
+        return "skip", "needs root for a live capture"
+    r = RedisServer(tmp, "r").start()
+    conf = tmp.path("live.conf")
+    with open(conf, "w") as f:
+        f.write("events = { stats_interval = 1; };\n"
+                f"decoders = {{ http = {{ ports = [ {r.port} ]; }}; }};\n"
+                f"output = {{ redis = {{ enabled = true; port = {r.port}; flush_ms = 10; }}; }};\n")
+    out = tmp.path("out.jsonl")
+    err = open(tmp.path("live.err"), "w+")
+    p = subprocess.Popen([BIN, "-c", conf, "-i", "lo", f"--json={out}"],
+                         stdout=subprocess.DEVNULL, stderr=err)
+    p.err_file = err
+    tmp.procs.append(p)
+    try:
+        wait_for(lambda: (r.cmd("XLEN", "scrapewatch:events") or 0) >= 3, 20,
+                 "periodic stats in Redis")
+    finally:
+        p.send_signal(signal.SIGTERM)
+    rc, err = finish(p, timeout=30)
+    check(rc == 0, f"exit {rc}: {err[-300:]}")
+    events = [json.loads(x) for x in json_lines(out)]
+    final = events[-1]
+    check(final["event_type"] == "stats" and final["final"], "no final stats")
+    check(final["stats"]["capture"]["excluded"] > 0, "no packet counted as excluded")
+    check(not [e for e in events if e.get("dest_port") == r.port or e.get("src_port") == r.port],
+          "our own Redis traffic became events")
+
+
+TESTS = [
+    ("fields_and_order", test_fields_and_order),
+    ("maxlen_trimming", test_maxlen_trimming),
+    ("publish_subscriber", test_publish_subscriber),
+    ("consumer_group", test_consumer_group),
+    ("unix_socket", test_unix_socket),
+    ("auth_and_db", test_auth_and_db),
+    ("kill9_restart_exactly_once", test_kill9_restart),
+    ("sigterm_while_down_spool_replay", test_sigterm_while_down_then_replay),
+    ("oom_then_memory_raised", test_oom_then_memory_raised),
+    ("reply_lost_not_sent_twice", test_reply_lost_not_sent_twice),
+    ("listener_never_answers", test_listener_never_answers),
+    ("own_traffic_excluded", test_own_traffic_excluded),
+]
+
+
+def main():
+    if not shutil.which("redis-server"):
+        print("skip redis/all: redis-server not installed (apt-get install redis-server)")
+        return 0
+    failed = 0
+    for name, fn in TESTS:
+        if ONLY and name not in ONLY:
+            continue
+        tmp = Tmp()
+        t0 = time.monotonic()
+        try:
+            res = fn(tmp)
+            if isinstance(res, tuple) and res[0] == "skip":
+                print(f"skip redis/{name}: {res[1]}")
+            else:
+                print(f"ok redis/{name}")
+        except Fail as e:
+            failed += 1
+            print(f"FAIL redis/{name}: {e}")
+            print(f"redis/{name}: {e}", file=sys.stderr)
+        except Exception as e:   # a bug in the test or a crash: still a failure
+            failed += 1
+            print(f"FAIL redis/{name}: {type(e).__name__}: {e}")
+            print(f"redis/{name}: {type(e).__name__}: {e}", file=sys.stderr)
+        finally:
+            tmp.cleanup()
+        print(f"redis/{name}: {time.monotonic() - t0:.1f} s", file=sys.stderr)
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
