@@ -1,36 +1,38 @@
 #!/bin/sh
 # demo.sh - run the sensor on a bundled real capture and show what it saw.
 set -eu
-PCAP=${1:-pcaps/http_curl.pcap}
+PCAPS=${*:-pcaps/es_curl.pcap pcaps/es_elasticdump_scroll.pcap}
 OUT=tests/out/demo.jsonl
 mkdir -p tests/out
-echo "== ./scrapewatch -c config/scrapewatch.conf -r $PCAP --json=$OUT"
-./scrapewatch -c config/scrapewatch.conf -r "$PCAP" --json="$OUT"
+echo "== ./scrapewatch -c config/scrapewatch.conf -r $PCAPS --json=$OUT"
+# shellcheck disable=SC2086
+./scrapewatch -c config/scrapewatch.conf -r $PCAPS --json="$OUT"
 python3 - "$OUT" <<'PY'
 import json, sys
 events = [json.loads(line) for line in open(sys.argv[1])]
 ops = [e for e in events if e["event_type"] == "op"]
 flows = [e for e in events if e["event_type"] == "flow"]
 stats = [e for e in events if e["event_type"] == "stats"][-1]["stats"]
-print(f"\n{len(ops)} operations in {len(flows)} database flows:\n")
-print(f"{'time (UTC)':<16} {'client':<22} {'server':<22} {'request':<34} {'status':>6} {'resp bytes':>10}  client id")
+print(f"\n{len(ops)} database operations in {len(flows)} flows:\n")
+print(f"{'time (UTC)':<15} {'client -> server':<30} {'app':<13} {'operation':<22} {'class':<9} "
+      f"{'target':<12} {'st':>3} {'docs':>6} {'total':>6}  chain / flags")
 for e in ops:
     op = e["op"]
-    http = op.get("http", {})
-    req = f"{http.get('method', op['name'])} {http.get('uri', op['target'])}"
-    print(f"{e['timestamp'][11:26]:<16} {e['src_ip']+':'+str(e['src_port']):<22} "
-          f"{e['dest_ip']+':'+str(e['dest_port']):<22} {req[:34]:<34} {op['status_code']:>6} "
-          f"{op['response_bytes']:>10}  {op.get('client', '-')}"
-          + ("  [" + ",".join(op["flags"]) + "]" if op["flags"] else ""))
-print("\nflows:")
-for e in flows:
-    f = e["flow"]
-    print(f"  {e['community_id']}  {e['src_ip']}:{e['src_port']} -> {e['dest_ip']}:{e['dest_port']}"
-          f"  {f['pkts_toserver']}/{f['pkts_toclient']} pkts  {f['ops']} ops  ended by {f['reason']}")
+    ch = op.get("chain") or e.get("chain")
+    chain = f"chain {ch['id'][:8]} page {ch['ops']}, {ch['items']} docs" if ch else ""
+    flags = ",".join(f for f in op["flags"] if f != "security_off")
+    peer = f"{e['src_ip']}:{e['src_port']} -> :{e['dest_port']}"
+    print(f"{e['timestamp'][11:26]:<15} {peer:<30} {op['app']:<13} {op['name'][:22]:<22} "
+          f"{op['class']:<9} {op['target'][:12]:<12} {op['status_code']:>3} "
+          f"{op.get('items', ''):>6} {op.get('total', ''):>6}  {chain} {flags}")
+open_ops = sum(1 for e in ops if e["op"]["authenticated"] == "no" and e["op"]["status"] == "ok")
+sec_off = sum(1 for e in ops if "security_off" in e["op"]["flags"])
+print(f"\n{open_ops} operations answered without credentials; {sec_off} from servers that say "
+      f"their security features are off")
 c = stats["capture"]; r = stats["reassembly"]
-print(f"\nstats: {c['packets']} packets, {c['bytes']} bytes, {stats['flows']['created']} flows, "
-      f"{r['gaps']} reassembly gaps, {stats['ops']['http']} HTTP ops")
-print(f"\nfull events: {sys.argv[1]} (one JSON object per line)")
+print(f"stats: {c['packets']} packets, {c['bytes']} bytes, {stats['flows']['created']} flows, "
+      f"{r['gaps']} reassembly gaps, ops by app {stats['ops']}")
+print(f"full events: {sys.argv[1]} (one JSON object per line)")
 PY
 
 # --- Redis: the same capture into a redis-server of our own, read back ---
@@ -62,8 +64,9 @@ echo
 echo "== redis-server started on 127.0.0.1:$RPORT; an analyst's consumer group first:"
 echo "\$ XGROUP CREATE scrapewatch:events soc \$ MKSTREAM"
 $R XGROUP CREATE scrapewatch:events soc '$' MKSTREAM
-echo "== ./scrapewatch -c <config with output.redis.enabled, port $RPORT> -r $PCAP"
-./scrapewatch -c "$RTMP/demo.conf" -r "$PCAP"
+echo "== ./scrapewatch -c <config with output.redis.enabled, port $RPORT> -r $PCAPS"
+# shellcheck disable=SC2086
+./scrapewatch -c "$RTMP/demo.conf" -r $PCAPS
 echo "\$ XLEN scrapewatch:events"
 $R XLEN scrapewatch:events
 echo "\$ XREADGROUP GROUP soc analyst1 COUNT 3 STREAMS scrapewatch:events >   (json field cut here)"
