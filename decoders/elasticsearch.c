@@ -22,6 +22,7 @@
  * their first bytes (they encode the per-shard search contexts). */
 #include "elasticsearch.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "json_scan.h"
@@ -30,7 +31,6 @@
 #define ES_SEGMENT_TEXT 48       /* decoded segment kept for matching */
 #define ES_INNER_TARGET_MAX 2048 /* Kibana's inner path?query, decoded */
 #define ES_LINE_MAX 512          /* _cat text: longer lines are counted, not parsed */
-#define ES_RULE_DEPTH_MAX 5      /* components of the longest rule path */
 #define ES_METHOD_MAX 16
 
 /* ------------------------------------------------------------ helpers */
@@ -831,11 +831,47 @@ static const struct es_rule *const es_response_rules[ES_KIND_MAX] = {
     [ES_KIND_SQL] = resp_sql,
 };
 
+/* Components of a rule path ("" has none, "hits.total" two). A value at
+ * depth d can only match a path of at least d components (more when a key
+ * holds a literal dot, as _cat's "docs.count" does). */
+static int path_components(const char *path)
+{
+    int n = *path != '\0';
+    for (; *path; path++)
+        n += *path == '.';
+    return n;
+}
+
+static int table_depth(const struct es_rule *rules)
+{
+    int max = 0;
+    for (; rules != NULL && rules->path != NULL; rules++) {
+        int c = path_components(rules->path);
+        max = c > max ? c : max;
+    }
+    return max;
+}
+
+/* The deepest value each rule table can match, computed once: document
+ * fields sit deeper than any rule, and are dismissed on depth alone. */
+static int request_depth[ES_KIND_MAX], response_depth[ES_KIND_MAX], any_depth;
+static pthread_once_t depth_once = PTHREAD_ONCE_INIT;
+
+static void depth_init(void)
+{
+    for (int k = 0; k < ES_KIND_MAX; k++) {
+        request_depth[k] = table_depth(es_request_rules[k]);
+        response_depth[k] = table_depth(es_response_rules[k]);
+    }
+    any_depth = table_depth(resp_any);
+}
+
 /* The first rule of `rules` the reported value matches, or NULL. */
-static const struct es_rule *rule_find(const struct es_rule *rules, const struct json_scan *s,
+static const struct es_rule *rule_find(const struct es_rule *rules, int max_depth,
+                                       const struct json_scan *s,
                                        const struct json_scan_value *v)
 {
-    if (rules == NULL || json_scan_value_depth(s) > ES_RULE_DEPTH_MAX)
+    if (rules == NULL || json_scan_value_depth(s) > max_depth)
         return NULL;
     for (; rules->path != NULL; rules++)
         if ((rules->types & T(v->type)) && json_scan_at(s, rules->path))
@@ -961,7 +997,7 @@ static void request_action(struct es_request_side *r, struct op_record *op,
 static void request_value(void *arg, const struct json_scan *s, const struct json_scan_value *v)
 {
     struct es_request_side *r = arg;
-    const struct es_rule *rule = rule_find(es_request_rules[r->kind], s, v);
+    const struct es_rule *rule = rule_find(es_request_rules[r->kind], request_depth[r->kind], s, v);
     if (rule != NULL && r->op != NULL)
         request_action(r, r->op, rule, v);
 }
@@ -969,6 +1005,7 @@ static void request_value(void *arg, const struct json_scan *s, const struct jso
 static void es_request_head(void *st, struct decoder_ctx *ctx, struct op_record *op,
                             const struct http_head *head)
 {
+    pthread_once(&depth_once, depth_init);
     struct es_flow *f = st;
     struct es_request_side *r = &f->req;
     struct es_call call;
@@ -1181,9 +1218,9 @@ static void response_value(void *arg, const struct json_scan *s, const struct js
     struct es_flow *f = arg;
     if (f->resp.op == NULL)
         return;
-    const struct es_rule *rule = rule_find(es_response_rules[f->resp.kind], s, v);
+    const struct es_rule *rule = rule_find(es_response_rules[f->resp.kind], response_depth[f->resp.kind], s, v);
     if (rule == NULL)
-        rule = rule_find(resp_any, s, v);
+        rule = rule_find(resp_any, any_depth, s, v);
     if (rule != NULL)
         response_action(f, f->resp.op, rule, v);
 }
@@ -1228,6 +1265,7 @@ static enum es_body_mode response_mode(const struct es_call *call, const struct 
 static void es_response_head(void *st, struct decoder_ctx *ctx, struct op_record *op,
                              const struct http_head *head)
 {
+    pthread_once(&depth_once, depth_init);
     struct es_flow *f = st;
     struct es_response_side *r = &f->resp;
     struct es_call call;
