@@ -20,11 +20,12 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -pthread \
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -pthread -lm
 LDFLAGS := $(SAN)
 
-LIB_SRC  := $(filter-out sensor/main.c,$(wildcard sensor/*.c)) $(wildcard decoders/*.c)
+LIB_SRC  := $(filter-out sensor/main.c,$(wildcard sensor/*.c)) $(wildcard decoders/*.c) \
+            $(wildcard rules/*.c)
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-HEADERS  := $(wildcard sensor/*.h decoders/*.h tests/unit/*.h)
+HEADERS  := $(wildcard sensor/*.h decoders/*.h rules/*.h tests/unit/*.h)
 
 .PHONY: all test asan fuzz demo deps clean unit bench
 

@@ -67,6 +67,7 @@ static void op_flags(struct json_writer *w, uint32_t flags)
         {OP_FLAG_VIA_KIBANA, "via_kibana"}, {OP_FLAG_MATCH_ALL, "match_all"},
         {OP_FLAG_CONTINUES, "continues"},   {OP_FLAG_COMPRESSED, "compressed"},
         {OP_FLAG_BODY_CAPPED, "body_capped"}, {OP_FLAG_SECURITY_OFF, "security_off"},
+        {OP_FLAG_LEGACY_OPCODE, "legacy_opcode"},
     };
     json_key(w, "flags");
     json_array_open(w);

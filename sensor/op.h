@@ -59,6 +59,7 @@ enum op_status {
 #define OP_FLAG_COMPRESSED   0x200u /* a body was gzip/deflate compressed */
 #define OP_FLAG_BODY_CAPPED  0x400u /* a body was longer than the decode cap */
 #define OP_FLAG_SECURITY_OFF 0x800u /* the server said its security is disabled */
+#define OP_FLAG_LEGACY_OPCODE 0x1000u /* a legacy wire opcode no modern driver sends */
 
 #define OP_NAME_MAX     48
 #define OP_TARGET_MAX   256
