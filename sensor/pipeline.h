@@ -30,6 +30,7 @@ enum msg_type {
     EVENT_OP,         /* struct rec_op */
     EVENT_FLOW,       /* struct rec_flow */
     EVENT_STATS,      /* struct event_stats */
+    EVENT_ALERT,      /* struct alert */
     EVENT_END,
 };
 
@@ -105,6 +106,41 @@ struct rec_flow {
 
 struct rec_watermark {
     uint64_t seq;          /* every later record of this worker has seq > this */
+};
+
+/* An alert from the rule engine (rules/engine.h), as it travels to output. */
+#define ALERT_TARGETS_MAX 8
+#define ALERT_NAME_MAX 96
+#define ALERT_LABEL_MAX 64
+#define ALERT_MITRE_MAX 4
+
+enum alert_severity {
+    SEVERITY_INFO = 0, SEVERITY_LOW, SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_CRITICAL
+};
+
+enum alert_key { ALERT_KEY_SRC = 0, ALERT_KEY_DEST, ALERT_KEY_PAIR };
+
+struct alert {
+    uint64_t ts_us;                 /* packet time of the op that fired it */
+    struct flow_meta meta;          /* that op's flow (client = actor) */
+    uint8_t op_app;                 /* that op's app (enum app_id) */
+    uint8_t severity;               /* enum alert_severity */
+    uint8_t key;                    /* enum alert_key */
+    uint8_t target_count;
+    uint32_t rule_id;
+    uint32_t update;                /* 0 first alert, then 1, 2, ... */
+    char name[ALERT_NAME_MAX];
+    char category[32];
+    char mitre[ALERT_MITRE_MAX][16];
+    char organisation[ALERT_LABEL_MAX];  /* actor's organisation (network list) */
+    char tool[ALERT_LABEL_MAX];          /* actor's tool fingerprint (pattern list) */
+    char stage[32];                      /* sequence stage reached, or "" */
+    uint64_t ops, documents, bytes;      /* evidence over the window/period */
+    uint64_t distinct;                   /* distinct targets (or servers) */
+    uint64_t servers;                    /* distinct servers touched */
+    uint64_t first_us, last_us;          /* first and last op of the evidence */
+    uint64_t window_s;                   /* aggregation window, 0 if none */
+    char targets[ALERT_TARGETS_MAX][64]; /* names touched, capped */
 };
 
 struct event_stats {

@@ -1,0 +1,35 @@
+/* engine.h - the rule engine: op records in (capture order), alerts out.
+ *
+ * Runs in the detect thread only. Rules and lists are data (see
+ * rules/FORMAT.md); the engine owns all per-key state (windows, sequences,
+ * suppression), bounded by detect.max_keys with LRU eviction, and uses
+ * packet time only, so a replay always gives the same alerts. */
+#ifndef SW_ENGINE_H
+#define SW_ENGINE_H
+
+#include <stddef.h>
+
+#include "../sensor/config.h"
+#include "../sensor/pipeline.h"
+#include "../sensor/stats.h"
+
+struct rule_engine;
+
+typedef void (*alert_fn)(void *arg, const struct alert *a);
+
+/* Loads cfg->detect.rules and the lists under cfg->detect.lists. NULL with
+ * err = "FILE:LINE: message" (one line) on any error. A configuration with
+ * no rule file gives an engine with no rules. */
+struct rule_engine *rule_engine_load(const struct sw_config *cfg, char *err, size_t errlen);
+void rule_engine_free(struct rule_engine *e);
+/* Number of rules loaded. */
+size_t rule_engine_rule_count(const struct rule_engine *e);
+/* One op; calls emit for each alert it causes (in a deterministic order).
+ * Counters (rules.*) go to st. */
+void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op *r,
+                    alert_fn emit, void *arg);
+/* Moves the per-key state of `from` into `to` where rules match by id
+ * (SIGHUP reload keeps windows and suppression), then frees `from`. */
+void rule_engine_adopt_state(struct rule_engine *to, struct rule_engine *from);
+
+#endif
