@@ -17,7 +17,10 @@ OPT     ?= -O2 -g
 SAN     ?=
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -pthread \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -pthread -lm
+# MongoDB compressors: libzstd has a pkg-config file, Debian's snappy does not
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz \
+           $(shell pkg-config --libs libzstd 2>/dev/null || echo -lzstd) \
+           $(shell pkg-config --libs snappy 2>/dev/null || echo -lsnappy) -pthread -lm
 LDFLAGS := $(SAN)
 
 LIB_SRC  := $(filter-out sensor/main.c,$(wildcard sensor/*.c)) $(wildcard decoders/*.c) \

@@ -22,6 +22,9 @@ struct decoder_params {
     size_t header_max;     /* largest HTTP header block buffered (bytes) */
     size_t pending_max;    /* requests waiting for a response, per flow */
     size_t body_max;       /* body bytes decoded (inflated) per message */
+    size_t mongodb_message_max;      /* largest MongoDB message accepted (bytes) */
+    size_t mongodb_compressed_max;   /* OP_COMPRESSED payload held to decompress */
+    size_t mongodb_decompressed_max; /* its decompressed size */
 };
 
 struct decoder_ctx {

@@ -8,7 +8,8 @@
 
 #define DECODERS(X) \
     X(http) \
-    X(elasticsearch)
+    X(elasticsearch) \
+    X(mongodb)
 
 #define DECLARE_DECODER(name) extern const struct decoder name##_decoder;
 DECODERS(DECLARE_DECODER)

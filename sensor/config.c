@@ -6,6 +6,8 @@
  * "file:line: message" so that a typo never silently becomes a default. */
 #include "config.h"
 
+#include "../rules/netlist.h"
+
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -22,6 +24,8 @@ enum key_kind {
     KEY_PORTS,      /* struct config_decoder ports + port_count */
     KEY_CHOICE,     /* char[size]; one of `choices` */
     KEY_GROUP,      /* a nested group: its keys are `sub` */
+    KEY_NETS,       /* array of CIDR strings: char[CONFIG_NETS_MAX][CONFIG_NET_LEN]
+                       at offset, its count (size_t) at `size` */
 };
 
 struct config_key {
@@ -90,6 +94,13 @@ static const struct config_key http_keys[] = {
     CFG_SIZE("body_max_mb", decoder_params.body_max, 1, 4096, 1024 * 1024),
 };
 
+static const struct config_key mongodb_keys[] = {
+    CFG_SIZE("message_max_mb", decoder_params.mongodb_message_max, 1, 2047, 1024 * 1024),
+    CFG_SIZE("compressed_max_mb", decoder_params.mongodb_compressed_max, 1, 2047, 1024 * 1024),
+    CFG_SIZE("decompressed_max_mb", decoder_params.mongodb_decompressed_max, 1, 2047,
+             1024 * 1024),
+};
+
 static const struct config_key events_keys[] = {
     CFG_BOOL("op", events.op),
     CFG_BOOL("flow", events.flow),
@@ -128,6 +139,19 @@ static const struct config_key redis_keys[] = {
     CFG_UNSIGNED("shutdown_timeout_ms", output.redis.shutdown_timeout_ms, 0, 600000),
 };
 
+#define CFG_NETS(name, field, count) \
+    { name, KEY_NETS, offsetof(struct sw_config, field), \
+      offsetof(struct sw_config, count), 0, 0, 1, NULL, NULL, 0 }
+
+static const struct config_key detect_keys[] = {
+    CFG_STRING("rules", detect.rules, 0),
+    CFG_STRING("lists", detect.lists, 1),
+    CFG_NETS("home_nets", detect.home_nets, detect.home_net_count),
+    CFG_NETS("trusted_clients", detect.trusted_clients, detect.trusted_client_count),
+    CFG_UNSIGNED("max_keys", detect.max_keys, 1, 100000000),
+    CFG_UNSIGNED("distinct_exact", detect.distinct_exact, 1, 4096),
+};
+
 static const struct config_key output_keys[] = {
     CFG_STRING("json", output.json, 0),
     CFG_GROUP("redis", redis_keys),
@@ -154,9 +178,11 @@ static const struct config_group config_groups[] = {
     { "reassembly", KEYS(reassembly_keys) },
     { "ndpi", KEYS(ndpi_keys) },
     { "http", KEYS(http_keys) },
+    { "mongodb", KEYS(mongodb_keys) },
     { "decoders", NULL, 0 },
     { "events", KEYS(events_keys) },
     { "output", KEYS(output_keys) },
+    { "detect", KEYS(detect_keys) },
 };
 
 /* Server ports that select a decoder by default: Elasticsearch's own ports,
@@ -164,6 +190,7 @@ static const struct config_group config_groups[] = {
  * where the http decoder still recognises Elasticsearch by its answers. */
 static const uint16_t es_default_ports[] = { 9200, 9201 };
 static const uint16_t http_default_ports[] = { 80, 8080, 5601, 5984, 8983 };
+static const uint16_t mongodb_default_ports[] = { 27017 };
 
 static void config_default_decoder(struct sw_config *cfg, const char *name,
                                    const uint16_t *ports, size_t count)
@@ -195,11 +222,16 @@ void config_defaults(struct sw_config *cfg)
     cfg->decoder_params.header_max = 16384;
     cfg->decoder_params.pending_max = 64;
     cfg->decoder_params.body_max = (size_t)256 * 1024 * 1024;
+    cfg->decoder_params.mongodb_message_max = (size_t)48 * 1024 * 1024;
+    cfg->decoder_params.mongodb_compressed_max = (size_t)16 * 1024 * 1024;
+    cfg->decoder_params.mongodb_decompressed_max = (size_t)48 * 1024 * 1024;
 
     config_default_decoder(cfg, "http", http_default_ports,
                            sizeof(http_default_ports) / sizeof(http_default_ports[0]));
     config_default_decoder(cfg, "elasticsearch", es_default_ports,
                            sizeof(es_default_ports) / sizeof(es_default_ports[0]));
+    config_default_decoder(cfg, "mongodb", mongodb_default_ports,
+                           sizeof(mongodb_default_ports) / sizeof(mongodb_default_ports[0]));
 
     cfg->events.op = true;
     cfg->events.flow = true;
@@ -227,6 +259,19 @@ void config_defaults(struct sw_config *cfg)
     r->reconnect_min_ms = 100;
     r->reconnect_max_ms = 5000;
     r->shutdown_timeout_ms = 5000;
+
+    snprintf(cfg->detect.rules, sizeof(cfg->detect.rules), "%s", "rules/scrapewatch.rules");
+    snprintf(cfg->detect.lists, sizeof(cfg->detect.lists), "%s", "rules/lists");
+    cfg->detect.max_keys = 100000;
+    cfg->detect.distinct_exact = 64;
+    /* Like Suricata's HOME_NET: the private ranges are ours, the internet
+     * is outside. */
+    static const char *const private_nets[] = {
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+    };
+    for (size_t i = 0; i < sizeof(private_nets) / sizeof(private_nets[0]); i++)
+        snprintf(cfg->detect.home_nets[cfg->detect.home_net_count++], CONFIG_NET_LEN, "%s",
+                 private_nets[i]);
 }
 
 /* State of one load: where errors go, and the file name for settings that
@@ -352,6 +397,37 @@ static int load_ports(struct config_loader *ld, struct sw_config *cfg,
     return 0;
 }
 
+/* Reads an array of CIDR strings (detect.home_nets, detect.trusted_clients);
+ * each must parse, so a typo is an error here rather than a network that
+ * silently never matches. */
+static int load_nets(struct config_loader *ld, void *base, const config_setting_t *s,
+                     const struct config_key *key, const char *path)
+{
+    int type = config_setting_type(s);
+    if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+        return setting_fail(ld, s, "'%s' must be an array of networks (\"10.0.0.0/8\")", path);
+    char (*nets)[CONFIG_NET_LEN] = (void *)((char *)base + key->offset);
+    size_t *count = (size_t *)(void *)((char *)base + key->size);
+    int n = config_setting_length(s);
+    *count = 0;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const config_setting_t *where = config_setting_source_line(e) ? e : s;
+        const char *v = config_setting_type(e) == CONFIG_TYPE_STRING
+                            ? config_setting_get_string(e) : NULL;
+        uint8_t family, addr[16];
+        unsigned prefix;
+        if (!v || strlen(v) >= CONFIG_NET_LEN || cidr_parse(v, &family, addr, &prefix) != 0)
+            return setting_fail(ld, where, "'%s' element %d is not a network (\"10.0.0.0/8\", "
+                                "\"fd00::/8\")", path, i + 1);
+        if (*count >= CONFIG_NETS_MAX)
+            return setting_fail(ld, where, "'%s' has more than %d networks", path,
+                                CONFIG_NETS_MAX);
+        memcpy(nets[(*count)++], v, strlen(v) + 1);
+    }
+    return 0;
+}
+
 /* Stores the value of setting s, described by key, into the struct at base. */
 static int load_keys(struct config_loader *ld, struct sw_config *cfg, void *base,
                      const config_setting_t *g, const char *group_path,
@@ -412,6 +488,8 @@ static int load_value(struct config_loader *ld, struct sw_config *cfg, void *bas
         }
         return setting_fail(ld, s, "'%s' must be %s", path, list);
     }
+    case KEY_NETS:
+        return load_nets(ld, base, s, key, path);
     case KEY_GROUP:
         if (!config_setting_is_group(s))
             return setting_fail(ld, s, "'%s' must be a group", path);
@@ -568,6 +646,8 @@ int config_load(const char *path, struct sw_config *cfg, char *err, size_t errle
         rc = load_root(&ld, &loaded, config_root_setting(&lc));
         if (rc == 0)
             rc = check_redis(&ld, &loaded, &lc);
+        if (rc == 0 && config_lookup(&lc, "detect.rules"))
+            loaded.detect.rules_set = true;
     }
     config_destroy(&lc);
 

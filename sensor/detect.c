@@ -5,10 +5,12 @@
  * waiting has promised (by watermark) that its next record comes later. */
 #include "detect.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../rules/engine.h"
 #include "pipeline.h"
 
 #define DETECT_MAX_WORKERS 64
@@ -60,7 +62,50 @@ static void detect_emit_stats(struct detect *d, uint64_t ts_us, uint32_t final)
     detect_push(d, EVENT_STATS, &e, sizeof(e));
 }
 
-/* One record, in capture order. The rule engine will hook in here. */
+static void detect_alert(void *arg, const struct alert *a)
+{
+    struct detect *d = arg;
+    detect_push(d, EVENT_ALERT, a, sizeof(*a));
+}
+
+/* SIGHUP: load the rules again (and the configuration's detect group, when
+ * there is a configuration file) and move the state of rules that are still
+ * there into them. On any error the old rules stay, and the error is
+ * printed: the sensor keeps running. */
+static void detect_reload(struct detect *d)
+{
+    char err[1024];
+    struct sw_config *cfg = malloc(sizeof(*cfg));
+    if (!cfg) {
+        fprintf(stderr, "scrapewatch: reload: out of memory; keeping the old rules\n");
+        return;
+    }
+    memcpy(cfg, d->cfg, sizeof(*cfg));
+    if (d->config_path) {
+        struct sw_config *fresh = malloc(sizeof(*fresh));
+        int rc = fresh ? config_load(d->config_path, fresh, err, sizeof(err)) : -1;
+        if (rc != 0) {
+            fprintf(stderr, "scrapewatch: reload: %s; keeping the old rules\n",
+                    fresh ? err : "out of memory");
+            free(fresh);
+            free(cfg);
+            return;
+        }
+        memcpy(&cfg->detect, &fresh->detect, sizeof(cfg->detect));
+        free(fresh);
+    }
+    struct rule_engine *e = rule_engine_load(cfg, err, sizeof(err));
+    free(cfg);
+    if (!e) {
+        fprintf(stderr, "scrapewatch: reload: %s; keeping the old rules\n", err);
+        return;
+    }
+    rule_engine_adopt_state(e, d->engine);
+    d->engine = e;
+    fprintf(stderr, "scrapewatch: rules reloaded: %zu rules\n", rule_engine_rule_count(e));
+}
+
+/* One record, in capture order: its event, then the alerts it causes. */
 static void detect_record(struct detect *d, uint32_t type, const void *rec)
 {
     if (type == REC_OP) {
@@ -68,13 +113,21 @@ static void detect_record(struct detect *d, uint32_t type, const void *rec)
         d->last_ts_us = r->ts_us > d->last_ts_us ? r->ts_us : d->last_ts_us;
         struct chain_info chain;
         chain_table_update(d->chains, &d->stats, &r->meta, &r->op, &chain);
-        if (!d->cfg->events.op)
-            return;
-        stats_inc(&d->stats, STAT_EVENTS_OP);
-        struct rec_op *e = detect_reserve(d, EVENT_OP, sizeof(*e));
-        memcpy(e, r, sizeof(*e));
-        e->chain = chain;
-        ring_commit(&d->out);
+        if (d->reload && atomic_exchange(d->reload, 0))
+            detect_reload(d);
+        if (d->cfg->events.op) {
+            stats_inc(&d->stats, STAT_EVENTS_OP);
+            struct rec_op *e = detect_reserve(d, EVENT_OP, sizeof(*e));
+            memcpy(e, r, sizeof(*e));
+            e->chain = chain;
+            ring_commit(&d->out);
+        }
+        if (d->engine) {
+            struct rec_op *op = &d->scratch;
+            memcpy(op, r, sizeof(*op));
+            op->chain = chain;
+            rule_engine_op(d->engine, &d->stats, op, detect_alert, d);
+        }
     } else if (type == REC_FLOW) {
         const struct rec_flow *r = rec;
         d->last_ts_us = r->ts_us > d->last_ts_us ? r->ts_us : d->last_ts_us;
@@ -167,6 +220,9 @@ static void *detect_main(void *arg)
         if (i == -2)
             break;
         if (i < 0) {
+            /* Nothing to merge: a quiet sensor still reloads at once. */
+            if (d->reload && atomic_exchange(d->reload, 0))
+                detect_reload(d);
             detect_maybe_periodic_stats(d, &next_stats_us);
             ring_backoff(&round);
             continue;
@@ -184,9 +240,13 @@ static void *detect_main(void *arg)
 }
 
 int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *workers,
-                unsigned count, const struct dispatch *dispatch, bool live)
+                unsigned count, const struct dispatch *dispatch, bool live,
+                struct rule_engine *engine, atomic_int *reload, const char *config_path)
 {
     memset(d, 0, sizeof(*d));
+    d->engine = engine;
+    d->reload = reload;
+    d->config_path = config_path;
     if (count > DETECT_MAX_WORKERS)
         return -1;
     d->cfg = cfg;
@@ -213,4 +273,6 @@ void detect_destroy(struct detect *d)
 {
     ring_destroy(&d->out);
     chain_table_free(d->chains);
+    rule_engine_free(d->engine);
+    d->engine = NULL;
 }

@@ -1,11 +1,13 @@
 /* detect.h - the detect thread: merges the workers' record streams in capture
- * order and turns records into events. This is where the rule engine plugs
- * in (a later issue); today it forwards op and flow records as events and
- * produces stats events. */
+ * order and turns records into events: op and flow events, the alerts the
+ * rule engine (rules/engine.h) draws from each op (each right after its op
+ * event), and stats events. On request (SIGHUP) it reloads the rules between
+ * two ops, keeping the old ones when the new ones do not load. */
 #ifndef SW_DETECT_H
 #define SW_DETECT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "chain.h"
@@ -14,6 +16,8 @@
 #include "ring.h"
 #include "stats.h"
 #include "worker.h"
+
+struct rule_engine;
 
 struct detect {
     pthread_t thread;
@@ -26,10 +30,16 @@ struct detect {
     struct stats stats;
     struct chain_table *chains;       /* cursor chains across flows */
     uint64_t last_ts_us;              /* packet time of the newest record */
+    struct rule_engine *engine;       /* owned; NULL = no rules */
+    atomic_int *reload;               /* set (by a signal handler): reload the rules */
+    const char *config_path;          /* re-read on reload for the detect group, or NULL */
+    struct rec_op scratch;            /* the op with its chain, for the engine */
 };
 
+/* Takes ownership of engine (may be NULL). reload may be NULL. */
 int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *workers,
-                unsigned count, const struct dispatch *dispatch, bool live);
+                unsigned count, const struct dispatch *dispatch, bool live,
+                struct rule_engine *engine, atomic_int *reload, const char *config_path);
 int detect_start(struct detect *d);
 void detect_join(struct detect *d);
 void detect_destroy(struct detect *d);

@@ -189,6 +189,85 @@ void event_json_flow(struct json_writer *w, const struct event_json_opts *o,
     json_object_close(w);
 }
 
+const char *alert_severity_word(uint8_t s)
+{
+    static const char *const names[] = {"info", "low", "medium", "high", "critical"};
+    return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+static const char *alert_key_word(uint8_t k)
+{
+    static const char *const names[] = {"src", "dest", "pair"};
+    return k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
+}
+
+/* An alert (rules/FORMAT.md "Alerts"). Rule texts come from the operator's
+ * rule file, labels from list files, target names from the wire: all are
+ * escaped, and the ones that can come from the wire or a list are capped. */
+void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
+                      const struct alert *a)
+{
+    event_header(w, o, a->ts_us, "alert", &a->meta);
+    json_key(w, "alert");
+    json_object_open(w);
+
+    json_key(w, "rule");
+    json_object_open(w);
+    json_kv_uint(w, "id", a->rule_id);
+    json_kv_string(w, "name", a->name);
+    json_kv_string(w, "severity", alert_severity_word(a->severity));
+    json_kv_string(w, "category", a->category);
+    json_key(w, "mitre");
+    json_array_open(w);
+    for (size_t i = 0; i < ALERT_MITRE_MAX && a->mitre[i][0]; i++)
+        json_string(w, a->mitre[i]);
+    json_array_close(w);
+    json_object_close(w);
+
+    json_kv_uint(w, "update", a->update);
+    json_kv_string(w, "key", alert_key_word(a->key));
+
+    json_key(w, "actor");
+    json_object_open(w);
+    json_kv_ip(w, "ip", a->meta.family, a->meta.client);
+    if (a->organisation[0])
+        json_kv_wire(w, o, "organisation", a->organisation);
+    if (a->tool[0])
+        json_kv_wire(w, o, "tool", a->tool);
+    json_object_close(w);
+
+    json_key(w, "server");
+    json_object_open(w);
+    json_kv_ip(w, "ip", a->meta.family, a->meta.server);
+    json_kv_uint(w, "port", a->meta.server_port);
+    json_kv_string(w, "app", app_name((enum app_id)a->op_app));
+    json_object_close(w);
+
+    json_key(w, "evidence");
+    json_object_open(w);
+    json_kv_uint(w, "ops", a->ops);
+    json_kv_uint(w, "documents", a->documents);
+    json_kv_uint(w, "bytes", a->bytes);
+    json_kv_uint(w, "distinct", a->distinct);
+    json_key(w, "targets");
+    json_array_open(w);
+    for (size_t i = 0; i < a->target_count && i < ALERT_TARGETS_MAX; i++) {
+        const char *t = a->targets[i];
+        json_string_capped(w, t, strnlen(t, sizeof(a->targets[i])), o->string_max);
+    }
+    json_array_close(w);
+    json_kv_uint(w, "servers", a->servers);
+    json_kv_time(w, "first", a->first_us);
+    json_kv_time(w, "last", a->last_us);
+    json_kv_uint(w, "window", a->window_s);
+    if (a->stage[0])
+        json_kv_string(w, "stage", a->stage);
+    json_object_close(w);
+
+    json_object_close(w);
+    json_object_close(w);
+}
+
 /* Writes counters as nested objects from their dotted names; the names of a
  * group are contiguous in STATS_LIST, so one pass suffices. */
 static void stats_body(struct json_writer *w, const struct event_stats *s)

@@ -22,6 +22,10 @@ void event_json_op(struct json_writer *w, const struct event_json_opts *o,
                    const struct rec_op *r);
 void event_json_flow(struct json_writer *w, const struct event_json_opts *o,
                      const struct rec_flow *r);
+/* "info", "low", "medium", "high", "critical" (enum alert_severity). */
+const char *alert_severity_word(uint8_t s);
+void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
+                      const struct alert *a);
 void event_json_stats(struct json_writer *w, const struct event_json_opts *o,
                       const struct event_stats *s);
 /* "2024-01-01T00:00:00.000000+0000" into out (at least 32 bytes). */

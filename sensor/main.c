@@ -8,11 +8,13 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../rules/engine.h"
 #include "capture.h"
 #include "config.h"
 #include "detect.h"
@@ -30,10 +32,13 @@ struct options {
     const char *json_path;
     int workers;               /* -1: from config */
     int test_config;
+    int test_rules;
 };
 
 static struct capture *volatile running_capture;
 static volatile sig_atomic_t stop_requested;
+/* SIGHUP: the detect thread reloads the rules before its next op. */
+static atomic_int reload_requested;
 
 static void on_signal(int sig)
 {
@@ -41,6 +46,12 @@ static void on_signal(int sig)
     stop_requested = 1;
     if (running_capture)
         capture_break(running_capture);
+}
+
+static void on_hangup(int sig)
+{
+    (void)sig;
+    atomic_store(&reload_requested, 1);
 }
 
 static void usage(FILE *f)
@@ -53,6 +64,7 @@ static void usage(FILE *f)
             "  -j, --json[=PATH]     JSON lines to PATH ('-' or no PATH: stdout)\n"
             "  -w, --workers N       worker threads (overrides sensor.workers)\n"
             "      --test-config     check the configuration and exit\n"
+            "      --test-rules      check the configuration and the rules, and exit\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n");
 }
@@ -63,6 +75,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"config", required_argument, NULL, 'c'}, {"read", no_argument, NULL, 'r'},
         {"interface", required_argument, NULL, 'i'}, {"json", optional_argument, NULL, 'j'},
         {"workers", required_argument, NULL, 'w'}, {"test-config", no_argument, NULL, 'T'},
+        {"test-rules", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -86,6 +99,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         }
         case 'T': o->test_config = 1; break;
+        case 'R': o->test_rules = 1; break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf("scrapewatch %s\n", SCRAPEWATCH_VERSION); exit(0);
         default: usage(stderr); return 2;
@@ -93,7 +107,7 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     o->files = argv + optind;
     o->file_count = (size_t)(argc - optind);
-    if (o->test_config)
+    if (o->test_config || o->test_rules)
         return 0;
     if (read_files == (o->iface != NULL) || (read_files && o->file_count == 0)
         || (o->iface && o->file_count)) {
@@ -147,7 +161,8 @@ static void sensor_exclude_redis(struct sensor *s)
     freeaddrinfo(res);
 }
 
-static int sensor_start(struct sensor *s, const char *json_path)
+static int sensor_start(struct sensor *s, const char *json_path, struct rule_engine *engine,
+                        const char *config_path)
 {
     char err[512];
     unsigned n = s->worker_count;
@@ -163,7 +178,8 @@ static int sensor_start(struct sensor *s, const char *json_path)
         }
     dispatch_init(&s->dispatch, s->workers, n, live);
     sensor_exclude_redis(s);
-    if (detect_init(&s->detect, &s->cfg, s->workers, n, &s->dispatch, live) != 0
+    if (detect_init(&s->detect, &s->cfg, s->workers, n, &s->dispatch, live, engine,
+                    &reload_requested, config_path) != 0
         || output_init(&s->output, &s->cfg, &s->detect.out, json_path, err, sizeof(err)) != 0) {
         fprintf(stderr, "scrapewatch: %s\n", err[0] ? err : "cannot set up output");
         return -1;
@@ -272,6 +288,10 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A reload request must not interrupt reading the capture. */
+    sa.sa_handler = on_hangup;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -297,8 +317,22 @@ int main(int argc, char **argv)
     static struct sensor s;
     if (load_config(&o, &s.cfg) != 0)
         return 2;
-    if (o.test_config) {
+    if (o.test_config && !o.test_rules) {
         printf("configuration OK: %s\n", o.config_path ? o.config_path : "(built-in defaults)");
+        return 0;
+    }
+    char err[1024];
+    struct rule_engine *engine = rule_engine_load(&s.cfg, err, sizeof(err));
+    if (!engine) {
+        fprintf(stderr, "scrapewatch: %s\n", err);
+        return 2;
+    }
+    if (rule_engine_rules_missing(engine))
+        fprintf(stderr, "scrapewatch: warning: no rule file '%s': running without rules\n",
+                s.cfg.detect.rules);
+    if (o.test_rules) {
+        printf("rules OK: %zu rules\n", rule_engine_rule_count(engine));
+        rule_engine_free(engine);
         return 0;
     }
     /* JSON lines: --json, else output.json, else stdout unless Redis is on. */
@@ -306,11 +340,13 @@ int main(int argc, char **argv)
                        : s.cfg.output.json[0]    ? s.cfg.output.json
                        : s.cfg.output.redis.enabled ? ""
                                                     : "-";
-    if (sensor_open_capture(&s, &o) != 0)
+    if (sensor_open_capture(&s, &o) != 0) {
+        rule_engine_free(engine);
         return 1;
+    }
     s.worker_count = s.cfg.sensor.workers;
     install_signals();
-    if (sensor_start(&s, json) != 0)
+    if (sensor_start(&s, json, engine, o.config_path) != 0)
         return 1;
     running_capture = s.capture;
     rc = sensor_capture_loop(&s);

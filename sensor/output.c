@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,7 +94,16 @@ static void output_to_redis(struct output *o, const struct json_writer *w, uint3
         .json = w->buf, .json_len = w->len, .health = NULL,
     };
     const struct flow_meta *m = NULL;
-    if (type == EVENT_OP) {
+    char rule[16];
+    if (type == EVENT_ALERT) {
+        const struct alert *a = ev;
+        e.type = "alert";
+        e.ts_us = a->ts_us;
+        snprintf(rule, sizeof(rule), "%u", a->rule_id);
+        e.rule = rule;
+        e.severity = alert_severity_word(a->severity);
+        m = &a->meta;
+    } else if (type == EVENT_OP) {
         const struct rec_op *r = ev;
         e.type = "op";
         e.ts_us = r->ts_us;
@@ -134,6 +144,8 @@ static void output_event(struct output *o, struct json_writer *w, uint32_t type,
         event_json_flow(w, &opts, ev);
     else if (type == EVENT_STATS)
         event_json_stats(w, &opts, ev);
+    else if (type == EVENT_ALERT)
+        event_json_alert(w, &opts, ev);
     else
         return;
     output_write(o, w);

@@ -54,9 +54,16 @@
     X(HTTP_PENDING_OVERFLOW, "http.pending_overflow")                   \
     X(HTTP_UNPAIRED_RESPONSE, "http.unpaired_response")                 \
     X(HTTP_RESYNC, "http.resync")                                       \
+    X(MONGODB_MALFORMED, "mongodb.malformed")                           \
+    X(MONGODB_TOO_LARGE, "mongodb.too_large")                           \
+    X(MONGODB_DECOMPRESS_ERRORS, "mongodb.decompress_errors")           \
+    X(MONGODB_UNPAIRED, "mongodb.unpaired")                             \
+    X(MONGODB_PENDING_OVERFLOW, "mongodb.pending_overflow")             \
+    X(MONGODB_RESYNC, "mongodb.resync")                                 \
     X(OPS_HTTP, "ops.http")                                             \
     X(OPS_ELASTICSEARCH, "ops.elasticsearch")                           \
     X(OPS_OPENSEARCH, "ops.opensearch")                                 \
+    X(OPS_MONGODB, "ops.mongodb")                                       \
     X(OPS_OTHER, "ops.other")                                           \
     X(CHAINS_STARTED, "chains.started")                                 \
     X(CHAINS_CONTINUED, "chains.continued")                             \
@@ -72,6 +79,11 @@
     X(REDIS_RECONNECTS, "redis.reconnects")                             \
     X(REDIS_ERRORS, "redis.errors")                                     \
     X(REDIS_TIMEOUTS, "redis.timeouts")                                 \
+    X(RULES_MATCHED, "rules.matched")                                   \
+    X(RULES_ALERTS, "rules.alerts")                                     \
+    X(RULES_UPDATES, "rules.updates")                                   \
+    X(RULES_SUPPRESSED, "rules.suppressed")                             \
+    X(RULES_STATE_EVICTED, "rules.state_evicted")                       \
     X(EVENTS_OP, "events.op")                                           \
     X(EVENTS_FLOW, "events.flow")                                       \
     X(EVENTS_STATS, "events.stats")                                     \

@@ -53,6 +53,7 @@ static enum stat_id op_stat(uint8_t app)
     case APP_HTTP: return STAT_OPS_HTTP;
     case APP_ELASTICSEARCH: return STAT_OPS_ELASTICSEARCH;
     case APP_OPENSEARCH: return STAT_OPS_OPENSEARCH;
+    case APP_MONGODB: return STAT_OPS_MONGODB;
     default: return STAT_OPS_OTHER;
     }
 }

@@ -35,7 +35,29 @@ print(f"stats: {c['packets']} packets, {c['bytes']} bytes, {stats['flows']['crea
 print(f"full events: {sys.argv[1]} (one JSON object per line)")
 PY
 
-# --- Redis: the same capture into a redis-server of our own, read back ---
+# --- Detection: the seed story, with the shipped rules ---
+STORY=pcaps/scenarios/seed_story.pcap
+SCONF=tests/scenarios/scrapewatch.conf
+echo
+echo "== the seed story ($STORY: an exposed Elasticsearch, indexed by a crawler, then dumped)"
+echo "== ./scrapewatch -c $SCONF -r $STORY --json=tests/out/demo_alerts.jsonl"
+./scrapewatch -c "$SCONF" -r "$STORY" --json=tests/out/demo_alerts.jsonl
+python3 - tests/out/demo_alerts.jsonl <<'PY'
+import json, sys
+alerts = [json.loads(l) for l in open(sys.argv[1]) if '"event_type":"alert"' in l]
+print(f"\n{len(alerts)} alerts:\n")
+for e in alerts:
+    a = e["alert"]; ev = a["evidence"]; actor = a["actor"]
+    who = actor["ip"] + (f" ({actor['organisation']})" if actor.get("organisation") else "") \
+        + (f" [{actor['tool']}]" if actor.get("tool") else "")
+    print(f"{e['timestamp'][11:23]} {a['rule']['severity']:<8} {a['rule']['id']:>5} {a['rule']['name'][:62]:<62}")
+    print(f"{'':21}actor {who} -> {a['server']['ip']}:{a['server']['port']} {a['server']['app']}; "
+          f"{ev['ops']} ops, {ev['documents']} documents"
+          + (f", stage {ev['stage']}" if ev.get("stage") else "")
+          + (f"; MITRE {','.join(a['rule']['mitre'])}" if a['rule'].get('mitre') else ""))
+PY
+
+# --- Redis: the same captures into a redis-server of our own, read back ---
 if ! command -v redis-server > /dev/null; then
     echo "(redis-server not installed: the Redis part of the demo is skipped)"
     exit 0
@@ -57,16 +79,24 @@ until redis-cli -p "$RPORT" ping > /dev/null 2>&1; do
     sleep 0.05
 done
 # the shipped configuration with the output group changed
-sed '/^output = {/,$d' config/scrapewatch.conf > "$RTMP/demo.conf"
+cp "$SCONF" "$RTMP/demo.conf"
 echo "output = { redis = { enabled = true; port = $RPORT; }; };" >> "$RTMP/demo.conf"
 R="redis-cli -p $RPORT"
 echo
 echo "== redis-server started on 127.0.0.1:$RPORT; an analyst's consumer group first:"
 echo "\$ XGROUP CREATE scrapewatch:events soc \$ MKSTREAM"
 $R XGROUP CREATE scrapewatch:events soc '$' MKSTREAM
-echo "== ./scrapewatch -c <config with output.redis.enabled, port $RPORT> -r $PCAPS"
+timeout 20 redis-cli -p "$RPORT" --raw SUBSCRIBE scrapewatch:alerts > "$RTMP/published" 2>/dev/null &
+SUBPID=$!
+sleep 0.3
+echo "== ./scrapewatch -c <$SCONF with output.redis.enabled, port $RPORT> -r $PCAPS $STORY"
 # shellcheck disable=SC2086
-./scrapewatch -c "$RTMP/demo.conf" -r $PCAPS
+./scrapewatch -c "$RTMP/demo.conf" -r $PCAPS "$STORY"
+sleep 0.5
+kill "$SUBPID" 2>/dev/null || true
+echo "\$ SUBSCRIBE scrapewatch:alerts   (alerts PUBLISHed while the sensor ran)"
+grep -c '"event_type":"alert"' "$RTMP/published" | sed 's/^/  alerts received: /'
+grep '"event_type":"alert"' "$RTMP/published" | head -1 | cut -c1-160 | sed 's/^/  /; s/$/.../'
 echo "\$ XLEN scrapewatch:events"
 $R XLEN scrapewatch:events
 echo "\$ XREADGROUP GROUP soc analyst1 COUNT 3 STREAMS scrapewatch:events >   (json field cut here)"
@@ -84,4 +114,3 @@ $R --raw HGETALL "$KEY" | paste - - | sed 's/^/  /'
 echo "\$ HMGET scrapewatch:health:scrapewatch last_update capture.packets flows.created last_event_id"
 $R --raw HMGET scrapewatch:health:scrapewatch last_update capture.packets flows.created last_event_id \
     | sed 's/^/  /'
-echo "(alerts, once rules exist, are also PUBLISHed on scrapewatch:alerts: SUBSCRIBE scrapewatch:alerts)"

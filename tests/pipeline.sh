@@ -119,3 +119,27 @@ if [ -d ../shared/pcaps ]; then
 else
     echo "skip pipeline/third_party_captures: ../shared/pcaps absent"
 fi
+
+# SIGHUP reloads the rules: a broken rule file is reported (file:line) and
+# the old rules stay; a good one is loaded; the sensor runs on; SIGTERM ends
+# it cleanly.
+sighup_reload() {
+    if [ "$(id -u)" -ne 0 ]; then echo "skip pipeline/sighup_reload: needs root"; return 0; fi
+    cp rules/scrapewatch.rules "$TMP/r.rules"
+    printf 'detect = { rules = "%s"; lists = "rules/lists"; };\n' "$TMP/r.rules" > "$TMP/r.conf"
+    "$BIN" -c "$TMP/r.conf" -i lo -j > /dev/null 2> "$TMP/hup.err" &
+    pid=$!
+    sleep 1
+    printf 'rules = ( { id = 1; name = "x"; severity = "loud"; } );\n' > "$TMP/r.rules"
+    kill -HUP $pid; sleep 1
+    cp rules/scrapewatch.rules "$TMP/r.rules"
+    kill -HUP $pid; sleep 1
+    kill -0 $pid 2>/dev/null || { WHY="sensor died on SIGHUP: $(cat "$TMP/hup.err")"; return 1; }
+    kill -TERM $pid; wait $pid; rc=$?
+    [ $rc -eq 0 ] || { WHY="exit $rc"; return 1; }
+    grep -q "reload: $TMP/r.rules:1: .*severity.*keeping the old rules" "$TMP/hup.err" \
+        || { WHY="no file:line error for the bad reload: $(cat "$TMP/hup.err")"; return 1; }
+    grep -q "rules reloaded: [0-9]* rules" "$TMP/hup.err" \
+        || { WHY="good reload not reported: $(cat "$TMP/hup.err")"; return 1; }
+}
+check sighup_reload sighup_reload

@@ -356,13 +356,19 @@ def test_fields_and_order(tmp):
         check(sensor == "scrapewatch" and n == i + 1, f"entry {i}: id {e['id']}")
         check(e["type"] == ev["event_type"], f"entry {i}: type {e['type']}")
         check(e["sensor"] == ev["sensor"], f"entry {i}: sensor")
-        if ev["event_type"] in ("op", "flow"):
+        if ev["event_type"] in ("op", "flow", "alert"):
             check(e.get("app") == ev["app_proto"], f"entry {i}: app {e.get('app')}")
             check(e.get("src") == ev["src_ip"] and e.get("dest") == ev["dest_ip"],
                   f"entry {i}: src/dest")
         else:
             check("app" not in e and "src" not in e, f"entry {i}: stats with flow fields")
-        check("rule" not in e and "severity" not in e, f"entry {i}: rule/severity on a non-alert")
+        if ev["event_type"] == "alert":
+            check(e.get("rule") == str(ev["alert"]["rule"]["id"])
+                  and e.get("severity") == ev["alert"]["rule"]["severity"],
+                  f"entry {i}: alert rule/severity {e.get('rule')}/{e.get('severity')}")
+        else:
+            check("rule" not in e and "severity" not in e,
+                  f"entry {i}: rule/severity on a non-alert")
     check(len(run_ids) == 1, "several run ids in one run")
     s = summary(err)
     check(s["sent"] == len(lines) and s["queued"] == 0 and s["spooled"] == 0,
@@ -427,20 +433,27 @@ def test_publish_subscriber(tmp):
     finally:
         sub.close()
     check(got == lines, "published messages differ from the JSON lines")
-    # the default publishes alerts only: nothing here is an alert
+    # the default publishes alerts only: exactly the alert lines, in order
     sub = r.client()
     sub.sock.settimeout(1)
     sub.cmd("SUBSCRIBE", "scrapewatch:alerts")
     conf = redis_conf(tmp, "d", port=r.port)
     rc, err = run_sensor(conf, KEEPALIVE, tmp.path("out2.jsonl"))
     check(rc == 0, f"exit {rc}: {err}")
+    with open(tmp.path("out2.jsonl")) as f:
+        alerts = [l.rstrip("\n") for l in f if json.loads(l)["event_type"] == "alert"]
+    got = []
     try:
-        m = sub.reply()
-        raise Fail(f"default publish sent a non-alert: {str(m)[:80]}")
+        while True:
+            m = sub.reply()
+            got.append(m[2])
+            if json.loads(m[2])["event_type"] != "alert":
+                raise Fail(f"default publish sent a non-alert: {str(m)[:80]}")
     except socket.timeout:
         pass
     finally:
         sub.close()
+    check(got == alerts, f"published {len(got)} alerts, the JSON lines hold {len(alerts)}")
 
 
 def test_consumer_group(tmp):

@@ -434,7 +434,12 @@ static void test_live_loopback(void)
 {
     struct capture *c;
     char err[256];
-    struct capture_options o = {65535, 2, false, "udp dst port 9", 50};
+    /* A port of this process's own, so another run of this test on the
+     * same machine cannot make the idle line busy. */
+    unsigned port = 20000u + (unsigned)getpid() % 40000u;
+    char filter[64];
+    snprintf(filter, sizeof(filter), "udp dst port %u", port);
+    struct capture_options o = {65535, 2, false, filter, 50};
     if (capture_open_live(&c, "lo", &o, err, sizeof(err)) != 0) {
         fprintf(stderr, "test_live_loopback: skipped: %s\n", err);
         return;
@@ -446,9 +451,9 @@ static void test_live_loopback(void)
     struct capture_packet p;
     CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 0);
 
-    /* One datagram to the discard port comes back through the filter. */
+    /* One datagram to that port comes back through the filter. */
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     CHECK(fd >= 0 && sendto(fd, "swtest", 6, 0, (struct sockaddr *)&to,
                             sizeof(to)) == 6);

@@ -73,15 +73,34 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(r->reconnect_max_ms, 5000);
     CHECK_EQ_INT(r->shutdown_timeout_ms, 5000);
 
-    CHECK_EQ_INT(file.decoder_count, 2);
+    CHECK_EQ_INT(file.decoder_count, 3);
     CHECK_EQ_STR(file.decoders[0].name, "http");
     CHECK(file.decoders[0].enabled);
     CHECK_EQ_INT(file.decoders[0].port_count, 5);
     CHECK_EQ_STR(file.decoders[1].name, "elasticsearch");
     CHECK_EQ_INT(file.decoders[1].port_count, 2);
+    CHECK_EQ_STR(file.decoders[2].name, "mongodb");
+    CHECK_EQ_INT(file.decoders[2].port_count, 1);
+    CHECK_EQ_INT(file.decoders[2].ports[0], 27017);
+    CHECK_EQ_INT(file.decoder_params.mongodb_message_max, 48 * 1024 * 1024);
+    CHECK_EQ_INT(file.decoder_params.mongodb_compressed_max, 16 * 1024 * 1024);
+    CHECK_EQ_INT(file.decoder_params.mongodb_decompressed_max, 48 * 1024 * 1024);
 
-    /* Everything but the source name, byte for byte (both were memset). */
+    CHECK_EQ_STR(file.detect.rules, "rules/scrapewatch.rules");
+    CHECK(file.detect.rules_set);
+    CHECK(!def.detect.rules_set);
+    CHECK_EQ_STR(file.detect.lists, "rules/lists");
+    CHECK_EQ_INT(file.detect.home_net_count, 4);
+    CHECK_EQ_STR(file.detect.home_nets[0], "10.0.0.0/8");
+    CHECK_EQ_STR(file.detect.home_nets[3], "fc00::/7");
+    CHECK_EQ_INT(file.detect.trusted_client_count, 0);
+    CHECK_EQ_INT(file.detect.max_keys, 100000);
+    CHECK_EQ_INT(file.detect.distinct_exact, 64);
+
+    /* Everything but the source name and whether `detect.rules` was
+     * written out, byte for byte (both were memset). */
     memcpy(file.source, def.source, sizeof(file.source));
+    file.detect.rules_set = def.detect.rules_set;
     CHECK(memcmp(&file, &def, sizeof(def)) == 0);
 }
 
@@ -103,10 +122,15 @@ static void test_default_ports(void)
         if (d)
             CHECK_EQ_STR(d->name, "elasticsearch");
     }
-    CHECK(config_decoder_for_port(&cfg, 27017) == NULL);
+    const struct config_decoder *mongo = config_decoder_for_port(&cfg, 27017);
+    CHECK(mongo != NULL);
+    if (mongo)
+        CHECK_EQ_STR(mongo->name, "mongodb");
+    CHECK(config_decoder_for_port(&cfg, 27018) == NULL);
     CHECK(config_decoder_for_port(&cfg, 0) == NULL);
     CHECK(config_decoder_named(&cfg, "http") == &cfg.decoders[0]);
-    CHECK(config_decoder_named(&cfg, "mongodb") == NULL);
+    CHECK(config_decoder_named(&cfg, "mongodb") == &cfg.decoders[2]);
+    CHECK(config_decoder_named(&cfg, "redis") == NULL);
 }
 
 /* Each bad fixture and the one line it must produce. */
@@ -171,6 +195,11 @@ static const struct {
       "tests/config/redis_not_group.conf:3: 'output.redis' must be a group" },
     { "tests/config/redis_port_range.conf",
       "tests/config/redis_port_range.conf:3: 'output.redis.port' must be between 1 and 65535" },
+    { "tests/config/detect_bad_net.conf",
+      "tests/config/detect_bad_net.conf:4: 'detect.home_nets' element 2 is not a network "
+      "(\"10.0.0.0/8\", \"fd00::/8\")" },
+    { "tests/config/detect_unknown_key.conf",
+      "tests/config/detect_unknown_key.conf:4: unknown key 'detect.distinct_exakt'" },
 };
 
 static void test_bad_configs(void)
@@ -229,7 +258,7 @@ static void test_decoder_entry_replaces_defaults(void)
 
     CHECK_EQ_INT(config_load("tests/config/decoder_disabled.conf", &cfg, err, sizeof(err)), 0);
     CHECK_EQ_STR(err, "");
-    CHECK_EQ_INT(cfg.decoder_count, 2);
+    CHECK_EQ_INT(cfg.decoder_count, 3);
     const struct config_decoder *http = config_decoder_named(&cfg, "http");
     CHECK(http != NULL);
     if (http) {
@@ -282,7 +311,7 @@ static void test_port_conflict_between_decoders(void)
     if (!other)
         return;
     /* 80 still belongs to http's defaults: a conflict, on the later entry. */
-    snprintf(text, sizeof(text), "decoders = {\n  %s = {\n    ports = [ 27017, 80 ];\n  };\n};\n",
+    snprintf(text, sizeof(text), "decoders = {\n  %s = {\n    ports = [ 27019, 80 ];\n  };\n};\n",
              other);
     CHECK_EQ_INT(write_temp(path, sizeof(path), text), 0);
     CHECK_EQ_INT(config_load(path, &cfg, err, sizeof(err)), -1);
@@ -309,7 +338,7 @@ static void test_port_conflict_between_decoders(void)
     if (d)
         CHECK_EQ_STR(d->name, "http");
     CHECK(config_decoder_for_port(&cfg, 5601) == NULL);
-    CHECK_EQ_INT(cfg.decoder_count, 2);
+    CHECK_EQ_INT(cfg.decoder_count, 3);
     unlink(path);
 }
 
@@ -350,6 +379,22 @@ static void test_int64_and_all_types(void)
     unlink(path);
 }
 
+static void test_detect_group(void)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+    CHECK_EQ_INT(config_load("tests/config/detect_ok.conf", &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_STR(cfg.detect.rules, "");
+    CHECK(cfg.detect.rules_set);
+    CHECK_EQ_INT(cfg.detect.home_net_count, 2);
+    CHECK_EQ_STR(cfg.detect.home_nets[1], "fd00::/8");
+    CHECK_EQ_INT(cfg.detect.trusted_client_count, 1);
+    CHECK_EQ_STR(cfg.detect.trusted_clients[0], "192.0.2.7");
+    CHECK_EQ_INT(cfg.detect.max_keys, 10);
+    CHECK_EQ_INT(cfg.detect.distinct_exact, 8);
+}
+
 int main(void)
 {
     check_binary = "test_config";
@@ -362,5 +407,6 @@ int main(void)
     RUN(test_decoder_entry_replaces_defaults);
     RUN(test_port_conflict_between_decoders);
     RUN(test_int64_and_all_types);
+    RUN(test_detect_group);
     CHECK_EXIT();
 }

@@ -1,0 +1,79 @@
+/* mongodb.h - the MongoDB wire protocol decoder.
+ *
+ * Every message starts with a 16-byte header (messageLength, requestID,
+ * responseTo, opCode, little-endian int32). Bodies are read as they stream
+ * in, field by field; their BSON documents go through the streaming walker
+ * (bson.h), so a reply of any size costs a few KiB of state: only
+ * OP_COMPRESSED payloads are held whole, because they must be decompressed
+ * in one piece (at most mongodb.compressed_max_mb, decompressed at most
+ * mongodb.decompressed_max_mb).
+ *
+ * Requests and replies are paired by requestID <-> responseTo. One op per
+ * reply batch: an exhaust stream (a reply with moreToCome, then more replies
+ * each answering the previous one) gives one op per reply, the later ones
+ * flagged `continues`. A request sent with moreToCome expects no reply: its
+ * op is emitted at once (status unknown, no `no_response` flag); so are the
+ * legacy OP_INSERT/OP_UPDATE/OP_DELETE/OP_KILL_CURSORS, which have no reply.
+ * See README "MongoDB" for the op fields. */
+#ifndef SW_MONGODB_H
+#define SW_MONGODB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decoder.h"
+
+enum mongo_opcode {
+    MONGO_OP_REPLY = 1,
+    MONGO_OP_UPDATE = 2001,
+    MONGO_OP_INSERT = 2002,
+    MONGO_OP_QUERY = 2004,
+    MONGO_OP_GET_MORE = 2005,
+    MONGO_OP_DELETE = 2006,
+    MONGO_OP_KILL_CURSORS = 2007,
+    MONGO_OP_COMPRESSED = 2012,
+    MONGO_OP_MSG = 2013,
+};
+
+/* OP_MSG flagBits */
+#define MONGO_MSG_CHECKSUM_PRESENT 0x1u
+#define MONGO_MSG_MORE_TO_COME 0x2u
+#define MONGO_MSG_EXHAUST_ALLOWED 0x10000u
+
+/* OP_COMPRESSED compressorId */
+enum mongo_compressor { MONGO_NOOP = 0, MONGO_SNAPPY = 1, MONGO_ZLIB = 2, MONGO_ZSTD = 3 };
+
+#define MONGO_HEADER_LEN 16
+
+struct mongo_header {
+    int32_t length;
+    int32_t request_id;
+    int32_t response_to;
+    int32_t opcode;
+};
+
+/* Header parse, a pure function: MONGO_HEADER_LEN when the header was read,
+ * 0 when fewer bytes are there, -1 when it cannot start a message (length
+ * below 16 or above max_length, or an opcode this decoder does not know). */
+int mongo_parse_header(const uint8_t *buf, size_t len, size_t max_length,
+                       struct mongo_header *h);
+
+/* Decompresses a whole OP_COMPRESSED payload into out, which must hold
+ * exactly out_len (the message's uncompressedSize) bytes. 0 on success, -1
+ * when the data is corrupt, of another size, or the compressor unknown. */
+int mongo_decompress(uint8_t compressor, const uint8_t *in, size_t in_len,
+                     uint8_t *out, size_t out_len);
+
+/* The op name's class (handshake, auth, enumerate, read, write, admin,
+ * destroy), for commands as named on the wire. */
+enum op_class mongo_command_class(const char *command);
+
+/* FNV-1a 64 of a cursor id (its decimal text), as op.continuation and
+ * op.cursor_out hold it: the same hash for the id in a find reply and in
+ * the getMore that continues it. */
+void mongo_cursor_hash(int64_t id, char out[OP_CONT_MAX]);
+
+extern const struct decoder mongodb_decoder;
+
+#endif

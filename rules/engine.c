@@ -1,0 +1,722 @@
+/* engine.c - per-op rule evaluation, aggregation, sequences, suppression
+ * (engine.h; the format is rules/FORMAT.md).
+ *
+ * State. Every (rule, key) that matched keeps one state_entry: its evidence
+ * (ops, documents, bytes, distinct targets and servers, up to 8 target
+ * names, first/last op), its suppression (when it last alerted and the
+ * evidence then, so an update goes out when ops or documents double) and,
+ * for a sequence rule, the stage reached. Entries live in one hash table
+ * with an LRU list, at most detect.max_keys of them; a new key beyond that
+ * forgets the least recently used one (rules.state_evicted). Aggregation
+ * thresholds come from window.h: one window table per aggregating rule
+ * (each also bounded by max_keys), keyed by the rule's aggregate key.
+ *
+ * Evidence of an entry starts with its first matching op and is reset when
+ * the key has been quiet longer than the rule's window (or, without an
+ * aggregate, its suppression period): one burst of activity is one body of
+ * evidence, however many alerts and updates it yields.
+ *
+ * Determinism: rules are evaluated in id order, the alerts of one op are
+ * emitted in rule id order, and nothing but packet time is consulted. */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match.h"
+#include "rule.h"
+#include "window.h"
+
+#define KEY_BYTES 33            /* family, client[16], server[16] */
+#define EVIDENCE_CHAINS 4       /* cursor chains remembered per entry */
+#define TARGET_NAME_MAX 64
+
+/* Distinct items: exact hashes up to a bound, then HyperLogLog. */
+struct distinct_set {
+    uint64_t *hashes;
+    uint32_t count, cap;
+    struct hll *hll;
+};
+
+struct evidence {
+    uint64_t ops, documents, bytes;
+    uint64_t first_us, last_us;
+    struct distinct_set targets, servers;
+    char names[ALERT_TARGETS_MAX][TARGET_NAME_MAX];
+    uint8_t name_count;
+    uint8_t chain_next;
+    struct {
+        char id[OP_CONT_MAX];
+        int64_t items;          /* chain.items when last seen */
+    } chains[EVIDENCE_CHAINS];
+};
+
+struct state_entry {
+    struct state_entry *hash_next;
+    struct state_entry *newer, *older;      /* LRU list */
+    uint64_t hash;
+    uint32_t rule_id;
+    uint8_t key[KEY_BYTES];
+    struct evidence ev;
+    uint64_t last_serial;       /* the op last added to the evidence */
+    bool alerted;
+    uint64_t alerted_us;
+    uint32_t updates;
+    uint64_t base_ops, base_docs;   /* evidence at the last alert or update */
+    uint32_t next_stage;        /* sequences: stages reached */
+    uint64_t seq_first_us;
+};
+
+struct state_table {
+    struct state_entry **buckets;
+    size_t bucket_count;        /* a power of two */
+    size_t count, max;
+    struct state_entry *newest, *oldest;
+    uint64_t evicted;
+};
+
+struct rule_engine {
+    struct rule_set rs;
+    size_t distinct_exact;
+    struct window_table **windows;   /* per rule index; NULL without aggregate */
+    struct state_table state;
+    uint64_t serial;                 /* ops seen: tells one op from the next */
+    uint64_t evictions_reported;
+    struct alert *pending;           /* this op's alerts, one per rule at most */
+    size_t pending_count;
+    uint64_t *sequence_fired;        /* per rule index: serial of its last firing */
+};
+
+/* ---- keys --------------------------------------------------------------- */
+
+static void make_key(uint8_t kind, const struct flow_meta *m, uint8_t out[KEY_BYTES])
+{
+    memset(out, 0, KEY_BYTES);
+    out[0] = m->family;
+    if (kind == ALERT_KEY_SRC || kind == ALERT_KEY_PAIR)
+        memcpy(out + 1, m->client, 16);
+    if (kind == ALERT_KEY_DEST || kind == ALERT_KEY_PAIR)
+        memcpy(out + 17, m->server, 16);
+}
+
+/* ---- distinct sets ------------------------------------------------------ */
+
+static void distinct_add(struct distinct_set *d, uint64_t h, size_t exact)
+{
+    if (d->hll) {
+        hll_add_hash(d->hll, h);
+        return;
+    }
+    for (uint32_t i = 0; i < d->count; i++)
+        if (d->hashes[i] == h)
+            return;
+    if (d->count < exact) {
+        if (d->count == d->cap) {
+            uint32_t cap = d->cap ? d->cap * 2 : 4;
+            if (cap > exact)
+                cap = (uint32_t)exact;
+            uint64_t *p = realloc(d->hashes, cap * sizeof(*p));
+            if (!p)
+                return;       /* out of memory: the item goes uncounted */
+            d->hashes = p;
+            d->cap = cap;
+        }
+        d->hashes[d->count++] = h;
+        return;
+    }
+    struct hll *hll = malloc(sizeof(*hll));
+    if (!hll)
+        return;
+    hll_clear(hll);
+    for (uint32_t i = 0; i < d->count; i++)
+        hll_add_hash(hll, d->hashes[i]);
+    hll_add_hash(hll, h);
+    free(d->hashes);
+    d->hashes = NULL;
+    d->count = d->cap = 0;
+    d->hll = hll;
+}
+
+static uint64_t distinct_count(const struct distinct_set *d)
+{
+    return d->hll ? hll_estimate(d->hll) : d->count;
+}
+
+static void distinct_free(struct distinct_set *d)
+{
+    free(d->hashes);
+    free(d->hll);
+    memset(d, 0, sizeof(*d));
+}
+
+/* ---- evidence ----------------------------------------------------------- */
+
+static void evidence_reset(struct evidence *ev)
+{
+    distinct_free(&ev->targets);
+    distinct_free(&ev->servers);
+    memset(ev, 0, sizeof(*ev));
+}
+
+/* Cuts s to fit cap bytes (NUL included) on a UTF-8 character boundary. */
+static void copy_capped(char *dst, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* Documents this op adds (read ops only). An op of a cursor chain brings the growth of its
+ * chain's running count since this entry last saw the chain (the whole count
+ * so far when it is new here), so a dump's documents count once even when
+ * its pages reach the rule through different paths; other ops bring their
+ * own items. */
+static uint64_t evidence_documents(struct evidence *ev, const struct rec_op *r)
+{
+    /* Documents are what reads return: rows of an index listing or a
+     * write's acknowledged items are not data taken. */
+    if (r->op.op_class != OP_CLASS_READ)
+        return 0;
+    if (!r->chain.id[0])
+        return r->op.items > 0 ? (uint64_t)r->op.items : 0;
+    int64_t items = r->chain.items > 0 ? r->chain.items : 0;
+    for (int i = 0; i < EVIDENCE_CHAINS; i++)
+        if (strcmp(ev->chains[i].id, r->chain.id) == 0) {
+            int64_t seen = ev->chains[i].items;
+            ev->chains[i].items = items > seen ? items : seen;
+            return items > seen ? (uint64_t)(items - seen) : 0;
+        }
+    int slot = ev->chain_next;
+    ev->chain_next = (uint8_t)((ev->chain_next + 1) % EVIDENCE_CHAINS);
+    memcpy(ev->chains[slot].id, r->chain.id, sizeof(ev->chains[slot].id));
+    ev->chains[slot].id[OP_CONT_MAX - 1] = '\0';
+    ev->chains[slot].items = items;
+    return (uint64_t)items;
+}
+
+/* Adds one op; returns the documents it added. */
+static uint64_t evidence_add(struct evidence *ev, const struct rec_op *r, size_t exact)
+{
+    uint64_t docs = evidence_documents(ev, r);
+    if (ev->ops == 0)
+        ev->first_us = r->ts_us;
+    ev->ops++;
+    ev->documents += docs;
+    ev->bytes += r->op.request_bytes + r->op.response_bytes;
+    ev->last_us = r->ts_us > ev->last_us ? r->ts_us : ev->last_us;
+    const char *t = r->op.target;
+    if (t[0]) {
+        distinct_add(&ev->targets, window_hash(t, strlen(t)), exact);
+        char name[TARGET_NAME_MAX];
+        copy_capped(name, sizeof(name), t);
+        bool seen = false;
+        for (uint8_t i = 0; i < ev->name_count && !seen; i++)
+            seen = strcmp(ev->names[i], name) == 0;
+        if (!seen && ev->name_count < ALERT_TARGETS_MAX)
+            memcpy(ev->names[ev->name_count++], name, sizeof(name));
+    }
+    uint8_t server[17];
+    server[0] = r->meta.family;
+    memcpy(server + 1, r->meta.server, 16);
+    distinct_add(&ev->servers, window_hash(server, sizeof(server)), exact);
+    return docs;
+}
+
+/* ---- state table -------------------------------------------------------- */
+
+static uint64_t state_hash(uint32_t rule_id, const uint8_t key[KEY_BYTES])
+{
+    uint8_t buf[4 + KEY_BYTES];
+    memcpy(buf, &rule_id, 4);
+    memcpy(buf + 4, key, KEY_BYTES);
+    return window_hash(buf, sizeof(buf));
+}
+
+static int state_init(struct state_table *t, size_t max)
+{
+    memset(t, 0, sizeof(*t));
+    t->max = max ? max : 1;
+    size_t want = t->max < ((size_t)1 << 20) ? t->max : ((size_t)1 << 20);
+    t->bucket_count = 16;
+    while (t->bucket_count < want)
+        t->bucket_count *= 2;
+    t->buckets = calloc(t->bucket_count, sizeof(*t->buckets));
+    return t->buckets ? 0 : -1;
+}
+
+static void lru_unlink(struct state_table *t, struct state_entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        t->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        t->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void lru_push_newest(struct state_table *t, struct state_entry *e)
+{
+    e->older = t->newest;
+    e->newer = NULL;
+    if (t->newest)
+        t->newest->newer = e;
+    t->newest = e;
+    if (!t->oldest)
+        t->oldest = e;
+}
+
+/* Takes e out of the table (hash chain and LRU) without freeing it. */
+static void state_detach(struct state_table *t, struct state_entry *e)
+{
+    struct state_entry **p = &t->buckets[e->hash & (t->bucket_count - 1)];
+    while (*p != e)
+        p = &(*p)->hash_next;
+    *p = e->hash_next;
+    e->hash_next = NULL;
+    lru_unlink(t, e);
+    t->count--;
+}
+
+static void entry_free(struct state_entry *e)
+{
+    evidence_reset(&e->ev);
+    free(e);
+}
+
+/* Puts e in as the newest, first making room. */
+static void state_insert(struct state_table *t, struct state_entry *e)
+{
+    while (t->count >= t->max && t->oldest) {
+        struct state_entry *old = t->oldest;
+        state_detach(t, old);
+        entry_free(old);
+        t->evicted++;
+    }
+    struct state_entry **b = &t->buckets[e->hash & (t->bucket_count - 1)];
+    e->hash_next = *b;
+    *b = e;
+    lru_push_newest(t, e);
+    t->count++;
+}
+
+/* The entry for (rule, key), made if new; it becomes the most recently
+ * used. NULL only when out of memory. */
+static struct state_entry *state_get(struct state_table *t, uint32_t rule_id,
+                                     const uint8_t key[KEY_BYTES])
+{
+    uint64_t h = state_hash(rule_id, key);
+    for (struct state_entry *e = t->buckets[h & (t->bucket_count - 1)]; e; e = e->hash_next)
+        if (e->hash == h && e->rule_id == rule_id && memcmp(e->key, key, KEY_BYTES) == 0) {
+            lru_unlink(t, e);
+            lru_push_newest(t, e);
+            return e;
+        }
+    struct state_entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->hash = h;
+    e->rule_id = rule_id;
+    memcpy(e->key, key, KEY_BYTES);
+    state_insert(t, e);
+    return e;
+}
+
+static void state_free(struct state_table *t)
+{
+    struct state_entry *e = t->newest;
+    while (e) {
+        struct state_entry *next = e->older;
+        entry_free(e);
+        e = next;
+    }
+    free(t->buckets);
+    memset(t, 0, sizeof(*t));
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+void rule_engine_free(struct rule_engine *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; e->windows && i < e->rs.count; i++)
+        window_table_free(e->windows[i]);
+    free(e->windows);
+    state_free(&e->state);
+    free(e->pending);
+    free(e->sequence_fired);
+    rule_set_free(&e->rs);
+    free(e);
+}
+
+struct rule_engine *rule_engine_load(const struct sw_config *cfg, char *err, size_t errlen)
+{
+    struct rule_engine *e = calloc(1, sizeof(*e));
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (rule_set_load(cfg, &e->rs, err, errlen) != 0) {
+        free(e);
+        return NULL;
+    }
+    e->distinct_exact = cfg->detect.distinct_exact;
+    size_t n = e->rs.count ? e->rs.count : 1;
+    e->windows = calloc(n, sizeof(*e->windows));
+    e->pending = calloc(n, sizeof(*e->pending));
+    e->sequence_fired = calloc(n, sizeof(*e->sequence_fired));
+    if (!e->windows || !e->pending || !e->sequence_fired
+        || state_init(&e->state, cfg->detect.max_keys) != 0)
+        goto oom;
+    for (size_t i = 0; i < e->rs.count; i++) {
+        const struct rule *r = &e->rs.rules[i];
+        if (!r->has_aggregate)
+            continue;
+        e->windows[i] = window_table_new(cfg->detect.max_keys, r->window_s * 1000000,
+                                         cfg->detect.distinct_exact);
+        if (!e->windows[i])
+            goto oom;
+    }
+    return e;
+oom:
+    snprintf(err, errlen, "out of memory loading rules");
+    rule_engine_free(e);
+    return NULL;
+}
+
+size_t rule_engine_rule_count(const struct rule_engine *e)
+{
+    return e->rs.count;
+}
+
+bool rule_engine_rules_missing(const struct rule_engine *e)
+{
+    return e->rs.rules_missing;
+}
+
+/* ---- alerts ------------------------------------------------------------- */
+
+/* The actor's organisation and tool: from the rule's own lists when they
+ * matched, else from every network list the rule set uses as a src_list
+ * (longest prefix over all; on a tie the first by list name) and every
+ * pattern list it uses as a client_list (first by list name that
+ * matches). */
+static void attribute(const struct rule_engine *e, const struct rec_op *r,
+                      const struct match_labels *labels, struct alert *a)
+{
+    const char *org = labels ? labels->organisation : NULL;
+    const char *tool = labels ? labels->tool : NULL;
+    bool find_org = !org;
+    int best = 0;
+    for (size_t i = 0; i < e->rs.list_count; i++) {
+        const struct rule_list *l = &e->rs.lists[i];
+        const char *label;
+        int len;
+        if (find_org && l->actor_org
+            && (len = netlist_lookup(l->net, r->meta.family, r->meta.client, &label)) > best) {
+            best = len;
+            org = label;
+        }
+        if (!tool && l->actor_tool && r->op.client_id[0]
+            && patlist_match(l->pat, r->op.client_id, &label))
+            tool = label;
+    }
+    copy_capped(a->organisation, sizeof(a->organisation), org ? org : "");
+    copy_capped(a->tool, sizeof(a->tool), tool ? tool : "");
+}
+
+static void alert_fill(const struct rule_engine *e, const struct rule *rule,
+                       const struct state_entry *s, const struct rec_op *r,
+                       const struct match_labels *labels, const struct window_stats *win,
+                       const char *stage, struct alert *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->ts_us = r->ts_us;
+    a->meta = r->meta;
+    a->op_app = r->op.app;
+    a->severity = rule->severity;
+    a->key = rule->sup_key;
+    a->rule_id = rule->id;
+    a->update = s->updates;
+    memcpy(a->name, rule->name, sizeof(a->name));
+    memcpy(a->category, rule->category, sizeof(a->category));
+    for (size_t i = 0; i < rule->mitre_count; i++)
+        memcpy(a->mitre[i], rule->mitre[i], sizeof(a->mitre[i]));
+    attribute(e, r, labels, a);
+    if (stage)
+        copy_capped(a->stage, sizeof(a->stage), stage);
+    a->ops = s->ev.ops;
+    a->documents = s->ev.documents;
+    a->bytes = s->ev.bytes;
+    a->distinct = win && rule->distinct_field ? win->distinct : distinct_count(&s->ev.targets);
+    a->servers = distinct_count(&s->ev.servers);
+    a->first_us = s->ev.first_us;
+    a->last_us = s->ev.last_us;
+    a->window_s = rule->has_aggregate ? rule->window_s : rule->is_sequence ? rule->within_s : 0;
+    a->target_count = s->ev.name_count;
+    for (uint8_t i = 0; i < s->ev.name_count; i++)
+        memcpy(a->targets[i], s->ev.names[i], sizeof(a->targets[i]));
+}
+
+/* The rule would fire for entry s: alert, update, or stay quiet. Returns
+ * true when an alert is to go out (s updated accordingly). */
+static bool suppress_decide(const struct rule *rule, struct state_entry *s, uint64_t now,
+                            struct stats *st)
+{
+    uint64_t period_us = rule->period_s * 1000000;
+    /* Updates tell of growing evidence: a window of a scraper's reads. A
+     * one-op rule ("exposed", "scanner seen") has said all it has to say. */
+    bool updates = rule->updates_set ? rule->updates : rule->has_aggregate;
+    if (s->alerted && period_us && now < s->alerted_us + period_us) {
+        bool doubled = updates && (s->ev.ops >= 2 * s->base_ops
+                       || (s->base_docs > 0 && s->ev.documents >= 2 * s->base_docs)
+                       || (s->base_docs == 0 && s->base_ops == 0 && s->ev.documents > 0));
+        if (!doubled) {
+            stats_inc(st, STAT_RULES_SUPPRESSED);
+            return false;
+        }
+        s->updates++;
+    } else {
+        s->alerted = true;
+        s->alerted_us = now;
+        s->updates = 0;
+    }
+    s->base_ops = s->ev.ops;
+    s->base_docs = s->ev.documents;
+    return true;
+}
+
+/* Evidence is one burst: reset after the key was quiet for `quiet_us`. A
+ * reset while suppressed makes the next firing an update (a new burst). */
+static void maybe_reset(struct state_entry *s, uint64_t now, uint64_t quiet_us)
+{
+    if (s->ev.ops && quiet_us && now > s->ev.last_us && now - s->ev.last_us > quiet_us) {
+        evidence_reset(&s->ev);
+        s->base_ops = s->base_docs = 0;
+    }
+}
+
+/* ---- evaluation --------------------------------------------------------- */
+
+static uint64_t field_value(uint8_t field, uint64_t docs, const struct op_record *op)
+{
+    switch (field) {
+    case RULE_FIELD_ITEMS:
+        /* Reads: the documents taken (a chain counted once). Other ops:
+         * their own items (documents deleted, written). */
+        if (op->op_class == OP_CLASS_READ)
+            return docs;
+        return op->items > 0 ? (uint64_t)op->items : 0;
+    case RULE_FIELD_REQUEST_BYTES: return op->request_bytes;
+    case RULE_FIELD_RESPONSE_BYTES: return op->response_bytes;
+    default: return 0;
+    }
+}
+
+/* Stage rule `stage` would fire on this op: advance the sequences that
+ * name it. */
+static void sequences_advance(struct rule_engine *e, struct stats *st, const struct rule *stage,
+                              const struct rec_op *r)
+{
+    for (size_t i = 0; i < e->rs.count; i++) {
+        const struct rule *q = &e->rs.rules[i];
+        if (!q->is_sequence)
+            continue;
+        size_t k = 0;
+        while (k < q->stage_count && q->stages[k] != stage->id)
+            k++;
+        if (k == q->stage_count)
+            continue;
+        uint8_t key[KEY_BYTES];
+        make_key(q->seq_key, &r->meta, key);
+        struct state_entry *s = state_get(&e->state, q->id, key);
+        if (!s)
+            continue;
+        uint64_t now = r->ts_us;
+        if (s->next_stage && now > s->seq_first_us
+            && now - s->seq_first_us > q->within_s * 1000000) {
+            s->next_stage = 0;           /* too late: start again */
+            evidence_reset(&s->ev);
+            s->base_ops = s->base_docs = 0;
+        }
+        bool advanced = false;
+        if (s->next_stage < q->stage_count && q->stages[s->next_stage] == stage->id) {
+            if (s->next_stage == 0) {
+                s->seq_first_us = now;
+                evidence_reset(&s->ev);
+            }
+            s->next_stage++;
+            advanced = true;
+        }
+        if (!s->next_stage)
+            continue;                    /* not started: a later stage alone is nothing */
+        if (s->last_serial != e->serial) {
+            evidence_add(&s->ev, r, e->distinct_exact);
+            s->last_serial = e->serial;
+        }
+        bool complete = s->next_stage == q->stage_count;
+        bool last = stage->id == q->stages[q->stage_count - 1];
+        if (!complete || !(advanced || last) || e->sequence_fired[i] == e->serial)
+            continue;
+        e->sequence_fired[i] = e->serial;
+        if (!suppress_decide(q, s, now, st))
+            continue;
+        const char *name = stage->category[0] ? stage->category : stage->name;
+        alert_fill(e, q, s, r, NULL, NULL, name, &e->pending[e->pending_count++]);
+    }
+}
+
+static int cmp_alert(const void *a, const void *b)
+{
+    uint32_t x = ((const struct alert *)a)->rule_id, y = ((const struct alert *)b)->rule_id;
+    return x < y ? -1 : x > y;
+}
+
+static void report_evictions(struct rule_engine *e, struct stats *st)
+{
+    uint64_t total = e->state.evicted;
+    for (size_t i = 0; i < e->rs.count; i++)
+        if (e->windows[i])
+            total += window_table_evictions(e->windows[i]);
+    if (total > e->evictions_reported)
+        stats_add(st, STAT_RULES_STATE_EVICTED, total - e->evictions_reported);
+    e->evictions_reported = total;
+}
+
+void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op *r,
+                    alert_fn emit, void *arg)
+{
+    if (!e || !e->rs.count)
+        return;
+    const struct rule_set *rs = &e->rs;
+    const char *label;
+    /* A server outside home_nets is not ours: nothing about it alerts. */
+    if (netlist_size(rs->home_nets)
+        && !netlist_lookup(rs->home_nets, r->meta.family, r->meta.server, &label))
+        return;
+    bool inside = netlist_lookup(rs->home_nets, r->meta.family, r->meta.client, &label)
+                  || netlist_lookup(rs->trusted_clients, r->meta.family, r->meta.client, &label);
+    e->serial++;
+    e->pending_count = 0;
+    uint64_t now = r->ts_us;
+
+    for (size_t i = 0; i < rs->count; i++) {
+        const struct rule *rule = &rs->rules[i];
+        struct match_labels labels = {NULL, NULL};
+        if (rule->is_sequence || !rule_match_op(&rule->match, r, inside, &labels))
+            continue;
+        stats_inc(st, STAT_RULES_MATCHED);
+        uint8_t key[KEY_BYTES];
+        make_key(rule->sup_key, &r->meta, key);
+        struct state_entry *s = state_get(&e->state, rule->id, key);
+        if (!s)
+            continue;
+        maybe_reset(s, now, (rule->has_aggregate ? rule->window_s : rule->period_s) * 1000000);
+        uint64_t docs = evidence_add(&s->ev, r, e->distinct_exact);
+        s->last_serial = e->serial;
+
+        bool fire = true;
+        struct window_stats win;
+        memset(&win, 0, sizeof(win));
+        if (rule->has_aggregate) {
+            uint8_t akey[KEY_BYTES];
+            make_key(rule->agg_key, &r->meta, akey);
+            uint8_t server[17];
+            const void *item = NULL;
+            size_t item_len = 0;
+            if (rule->distinct_field == RULE_FIELD_TARGET) {
+                item = r->op.target;
+                item_len = strlen(r->op.target);
+            } else if (rule->distinct_field == RULE_FIELD_OP) {
+                item = r->op.op;
+                item_len = strlen(r->op.op);
+            } else if (rule->distinct_field == RULE_FIELD_DEST) {
+                server[0] = r->meta.family;
+                memcpy(server + 1, r->meta.server, 16);
+                item = server;
+                item_len = sizeof(server);
+            }
+            window_add(e->windows[i], akey, sizeof(akey), now,
+                       field_value(rule->sum_field, docs, &r->op), item, item_len, &win);
+            fire = (!rule->count_min || win.count >= rule->count_min)
+                   && (!rule->sum_min || win.sum >= rule->sum_min)
+                   && (!rule->distinct_min || win.distinct >= rule->distinct_min);
+        }
+        if (!fire)
+            continue;
+        if (suppress_decide(rule, s, now, st))
+            alert_fill(e, rule, s, r, &labels, rule->has_aggregate ? &win : NULL, NULL,
+                       &e->pending[e->pending_count++]);
+        sequences_advance(e, st, rule, r);   /* may evict s: not used after this */
+    }
+
+    report_evictions(e, st);
+    qsort(e->pending, e->pending_count, sizeof(*e->pending), cmp_alert);
+    for (size_t i = 0; i < e->pending_count; i++) {
+        stats_inc(st, STAT_RULES_ALERTS);
+        if (e->pending[i].update)
+            stats_inc(st, STAT_RULES_UPDATES);
+        if (emit)
+            emit(arg, &e->pending[i]);
+    }
+}
+
+/* ---- reload ------------------------------------------------------------- */
+
+static bool same_aggregate(const struct rule *a, const struct rule *b)
+{
+    return a->has_aggregate && b->has_aggregate && a->window_s == b->window_s
+           && a->agg_key == b->agg_key && a->sum_field == b->sum_field
+           && a->distinct_field == b->distinct_field;
+}
+
+void rule_engine_adopt_state(struct rule_engine *to, struct rule_engine *from)
+{
+    if (!to || !from) {
+        rule_engine_free(from);
+        return;
+    }
+    /* Oldest first, each inserted as the newest: the LRU order survives. */
+    struct state_entry *s = from->state.oldest;
+    while (s) {
+        struct state_entry *newer = s->newer;
+        state_detach(&from->state, s);
+        const struct rule *old = rule_set_find(&from->rs, s->rule_id);
+        const struct rule *now = rule_set_find(&to->rs, s->rule_id);
+        if (old && now && old->is_sequence == now->is_sequence
+            && (now->is_sequence ? old->seq_key == now->seq_key : old->sup_key == now->sup_key)) {
+            if (now->is_sequence && s->next_stage > now->stage_count)
+                s->next_stage = 0;
+            state_insert(&to->state, s);
+        } else {
+            entry_free(s);
+        }
+        s = newer;
+    }
+    /* A window table moves whole when the rule aggregates the same way. */
+    for (size_t i = 0; i < to->rs.count; i++) {
+        const struct rule *now = &to->rs.rules[i];
+        const struct rule *old = rule_set_find(&from->rs, now->id);
+        if (!old || !same_aggregate(old, now))
+            continue;
+        size_t j = (size_t)(old - from->rs.rules);
+        struct window_table *t = to->windows[i];
+        to->windows[i] = from->windows[j];
+        from->windows[j] = t;
+    }
+    to->serial = from->serial;
+    to->evictions_reported = 0;    /* evictions made room for adopted state: count them */
+    for (size_t i = 0; i < to->rs.count; i++)
+        if (to->windows[i])
+            to->evictions_reported += window_table_evictions(to->windows[i]);
+    rule_engine_free(from);
+}

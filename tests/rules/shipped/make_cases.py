@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""make_cases.py - writes the shipped-rule test cases in this directory.
+
+    python3 tests/rules/shipped/make_cases.py      # rewrites *.jsonl and *.expect
+
+The cases are data (see README.md); this script only keeps them consistent
+and easy to extend. Standard library only."""
+import base64
+import datetime
+import hashlib
+import ipaddress
+import json
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+T0 = datetime.datetime(2026, 1, 15, 10, 0, 0, tzinfo=datetime.timezone.utc)
+
+# Addresses. Servers are inside home_nets (10.0.0.0/8); 10.9.9.9 is the trusted
+# client; outside clients are documentation ranges; scanners come from the
+# committed rules/lists/scanners.cidr (Censys).
+ES, ES2, ES3, ES4, ES5 = "10.0.1.1", "10.0.1.2", "10.0.1.3", "10.0.1.4", "10.0.1.5"
+KIBANA, MONGO, MONGO2, REDIS = "10.0.4.1", "10.0.2.1", "10.0.2.2", "10.0.3.1"
+TRUSTED, INSIDE = "10.9.9.9", "10.5.5.5"
+CENSYS, CENSYS_B, CENSYS6 = "162.142.125.10", "162.142.125.11", "2602:80d:1000:b0cc:e::10"
+PORTS = {"elasticsearch": 9200, "opensearch": 9200, "kibana": 5601, "mongodb": 27017, "redis": 6379}
+
+UA_CENSYS = "Mozilla/5.0 (compatible; CensysInspect/1.1; +https://about.censys.io/)"
+UA_ZGRAB = "Mozilla/5.0 zgrab/0.x"
+UA_CURL = "curl/7.88.1"
+UA_REQ = "python-requests/2.31.0"
+
+
+def ts(sec):
+    t = T0 + datetime.timedelta(seconds=sec)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
+
+
+def community_id(src, sport, dst, dport, proto=6):
+    a, b = ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed
+    if (a, sport) > (b, dport):
+        a, b, sport, dport = b, a, dport, sport
+    h = hashlib.sha1(struct.pack("!H", 0) + a + b + struct.pack("!BBHH", proto, 0, sport, dport))
+    return "1:" + base64.b64encode(h.digest()).decode()
+
+
+_port = [40000]
+
+
+def op(t, src, dst, name, cls, app="elasticsearch", target="", status="ok", code=None,
+       auth="no", client=UA_CURL, items=None, total=None, page_size=None, flags=(),
+       req_bytes=200, resp_bytes=800, method=None, uri=None, dport=None, sport=None,
+       chain=None, continuation=None):
+    """One op event, in the sensor's JSON schema (sensor/event_json.c)."""
+    if sport is None:
+        _port[0] += 1
+        sport = _port[0]
+    dport = dport or PORTS[app]
+    if code is None:
+        code = {"ok": 200, "denied": 401, "error": 400, "unknown": 0}[status]
+        if app in ("mongodb", "redis"):
+            code = {"ok": 0, "denied": 13, "error": 2, "unknown": 0}[status]
+    o = {"app": app, "name": name, "class": cls, "target": target, "status": status}
+    if code:
+        o["status_code"] = code
+    o["authenticated"] = auth
+    if client:
+        o["client"] = client
+    if continuation:
+        o["continuation"] = continuation
+    o["request_bytes"] = req_bytes
+    o["response_bytes"] = resp_bytes
+    for k, v in (("items", items), ("total", total), ("page_size", page_size)):
+        if v is not None:
+            o[k] = v
+    o["request_time"] = ts(t - 0.004)
+    o["response_time"] = ts(t)
+    o["flags"] = list(flags)
+    if app in ("elasticsearch", "opensearch", "kibana"):
+        o["http"] = {"method": method or "GET", "uri": uri or "/", "status_code": code}
+    fid = int.from_bytes(hashlib.sha1(("%s|%d|%s|%d" % (src, sport, dst, dport)).encode()).digest()[:8],
+                         "big") >> 1
+    ev = {"timestamp": ts(t), "sensor": "scrapewatch", "event_type": "op", "flow_id": fid,
+          "community_id": community_id(src, sport, dst, dport), "src_ip": src, "src_port": sport,
+          "dest_ip": dst, "dest_port": dport, "proto": "TCP", "app_proto": app, "op": o}
+    if chain:
+        ev["chain"] = chain
+    return ev
+
+
+# Shorthands ---------------------------------------------------------------
+def banner(t, src, dst=ES, **kw):
+    kw.setdefault("resp_bytes", 540)
+    return op(t, src, dst, "banner", "handshake", uri="/", **kw)
+
+
+def search(t, src, dst=ES, index="tickets", size=None, items=None, **kw):
+    uri = "/%s/_search" % index + ("?size=%d" % size if size is not None else "")
+    flags = kw.pop("flags", ["match_all"])
+    return op(t, src, dst, "_search", "read", target=index, page_size=size, items=items,
+              total=kw.pop("total", 6000 if items is not None else None), flags=flags,
+              method="POST", uri=uri, **kw)
+
+
+def scroll(t, src, dst=ES, items=1000, n=1, cid="1b884d492563cd62", **kw):
+    return op(t, src, dst, "_search/scroll", "read", items=items, total=6000,
+              flags=["continues"], method="POST", uri="/_search/scroll", continuation=cid,
+              chain={"id": cid, "ops": n + 1, "items": items * (n + 1)}, **kw)
+
+
+def cat_indices(t, src, dst=ES, **kw):
+    return op(t, src, dst, "_cat/indices", "enumerate", items=3, total=7525, uri="/_cat/indices?v", **kw)
+
+
+def mongo(t, src, name, cls, dst=MONGO, **kw):
+    kw.setdefault("client", "")
+    return op(t, src, dst, name, cls, app="mongodb", **kw)
+
+
+def redis(t, src, name, cls, dst=REDIS, **kw):
+    kw.setdefault("client", "")
+    return op(t, src, dst, name, cls, app="redis", **kw)
+
+
+O = ["198.51.100.%d" % i for i in range(10, 60)]   # outside clients
+P = ["203.0.113.%d" % i for i in range(10, 60)]
+
+
+# The cases: rule id -> (fires ops, quiet ops, {rule: count} that must fire) --
+def cases():
+    c = {}
+    c[1001] = ([banner(0, CENSYS, client=UA_CENSYS, flags=["security_off"])],
+               [banner(0, CENSYS, status="denied"),                           # denied: 1002's job
+                mongo(1, CENSYS, "hello", "handshake")],                      # Mongo hello proves nothing
+               {1001: 1})
+    c[1002] = ([banner(0, CENSYS_B, status="denied")],
+               [banner(0, CENSYS, client=UA_CENSYS),                          # answered: 1001's job
+                banner(1, O[0], status="denied")],                            # not a listed scanner
+               {1002: 1})
+    c[1003] = ([banner(0, P[0], client=UA_CENSYS)],
+               [banner(0, CENSYS_B, client=UA_CENSYS),                        # listed address: 1001
+                banner(1, P[1], client=UA_CENSYS, status="denied")],          # denied: 1004
+               {1003: 1})
+    c[1004] = ([banner(0, P[2], client=UA_ZGRAB, status="denied")],
+               [banner(0, P[3], client=UA_ZGRAB),                             # answered: 1003
+                banner(1, CENSYS, client=UA_ZGRAB, status="denied")],         # listed address: 1002
+               {1004: 1})
+    c[2001] = ([search(0, O[0], size=10, items=10),
+                search(1, O[1], size=10, items=10)],                          # same server: one alert
+               [search(0, TRUSTED, size=10, items=10),                        # trusted application
+                search(1, INSIDE, size=10, items=10),                         # inside client
+                search(2, O[2], size=10, items=10, auth="yes", flags=["auth_header"]),
+                mongo(3, O[3], "hello", "handshake"),                         # Mongo handshake
+                search(4, O[4], status="denied")],
+               {2001: 1})
+    c[3001] = ([banner(0, O[5], client="elasticdump"),
+                search(1, O[5], size=100, items=100, client="elasticdump")],
+               [search(0, TRUSTED, size=100, items=100, client="elasticdump"),
+                search(1, O[6], size=100, items=100, client="elasticdump", auth="yes",
+                       flags=["auth_header", "match_all"])],
+               {3001: 1})
+    kib = dict(dst=KIBANA, dport=5601, uri="/api/console/proxy?path=%2Ftickets%2F_search&method=POST")
+    c[3002] = ([op(0, O[7], name="_search", cls="read", target="tickets", items=5, total=6000,
+                   page_size=5, flags=["via_kibana", "match_all"], method="POST", **kib)],
+               [op(0, O[8], name="_search", cls="read", target="tickets", items=5, auth="yes",
+                   flags=["via_kibana", "match_all"], method="POST", **kib),        # Kibana session
+                op(1, INSIDE, name="_search", cls="read", target="tickets", items=5,
+                   flags=["via_kibana", "match_all"], method="POST", **kib)],
+               {3002: 1})
+    c[3003] = ([mongo(0, O[9], "listDatabases", "enumerate", target="admin", items=4,
+                      flags=["legacy_opcode"], client="")],
+               [mongo(0, O[10], "isMaster", "handshake", target="admin", flags=["legacy_opcode"]),
+                mongo(1, O[10], "saslStart", "auth", target="admin", flags=["legacy_opcode"],
+                      status="denied")],
+               {3003: 1})
+    c[3004] = ([mongo(0, O[11], "find", "read", target="shop.customers", items=101,
+                      client="mongodump")],
+               [mongo(0, O[12], "find", "read", target="shop.customers", items=101,
+                      client="mongodump", auth="yes"),
+                mongo(1, TRUSTED, "find", "read", target="shop.customers", items=101,
+                      client="mongodump")],
+               {3004: 1})
+    c[4001] = ([cat_indices(0, O[13])],
+               [cat_indices(0, O[14], status="denied"),
+                cat_indices(1, O[15], auth="yes", flags=["auth_header"])],
+               {4001: 1})
+    c[4002] = ([cat_indices(i, O[16]) for i in range(20)],
+               [cat_indices(i, O[16]) for i in range(19)],
+               {4002: 1, 4001: 1})
+    mapping = lambda t, src, idx: op(t, src, ES, "_mapping", "enumerate", target=idx,
+                                     uri="/%s/_mapping" % idx)
+    c[4003] = ([mapping(i, O[17], "idx%d" % i) for i in range(10)],
+               [mapping(i, O[17], "idx%d" % (i % 9)) for i in range(12)],
+               {4003: 1})
+    c[4004] = ([redis(0, O[18], "KEYS", "enumerate", target="*", items=5210)],
+               [redis(0, O[19], "KEYS", "enumerate", target="user:*", items=40),
+                redis(1, O[20], "KEYS", "enumerate", target="*", items=5210, auth="yes")],
+               {4004: 1})
+    dump = lambda src, dst, t0, pages, last=1000: (
+        [search(t0, src, dst, size=1000, items=1000, client=UA_REQ,
+                chain={"id": "1b884d492563cd62", "ops": 1, "items": 1000})]
+        + [scroll(t0 + i, src, dst, items=1000, n=i, client=UA_REQ) for i in range(1, pages - 1)]
+        + [scroll(t0 + pages - 1, src, dst, items=last, n=pages - 1, client=UA_REQ)])
+    c[5001] = (dump(O[21], ES, 0, 5),                                        # 5 x 1,000 = 5,000
+               dump(O[21], ES, 0, 5, last=999),                              # 4,999
+               {5001: 1})
+    cont = lambda src, t0, n, items: (
+        [search(t0, src, ES, size=100, items=100, client=UA_REQ)]
+        + [scroll(t0 + i, src, ES, items=items, n=i, client=UA_REQ) for i in range(1, n + 1)])
+    c[5002] = (cont(O[22], 0, 10, 100),                                      # 10 pages, 1,000 docs
+               cont(O[22], 0, 9, 100),                                       # 9 pages
+               {5002: 1})
+    c[5003] = ([search(0, O[23], size=10000, items=6000, client=UA_CURL)],
+               [search(0, O[24], size=10000, items=999),                     # small index
+                search(1, O[25], size=500, items=500),                       # ordinary page
+                search(2, O[26], size=10000, items=6000, auth="yes", flags=["auth_header", "match_all"])],
+               {5003: 1})
+    big = lambda src, t, b: op(t, src, ES, "_search/scroll", "read", flags=["continues", "body_capped"],
+                              method="POST", uri="/_search/scroll", resp_bytes=b, client=UA_REQ)
+    c[5004] = ([big(O[27], i, 1000000) for i in range(10)],                # 10,000,000 bytes
+               [big(O[27], i, 999999) for i in range(10)],                 # 9,999,990
+               {5004: 1})
+    c[6001] = ([banner(i, P[4], "10.0.1.%d" % (100 + i), status="denied") for i in range(10)],
+               [banner(i, P[4], "10.0.1.%d" % (100 + i % 9), status="denied") for i in range(18)],
+               {6001: 1})
+    delete = lambda t, src, idx, dst=ES, **kw: op(t, src, dst, "delete_index", "destroy", target=idx,
+                                                  method="DELETE", uri="/" + idx, **kw)
+    c[7001] = ([delete(0, O[28], "logs-2024")],
+               [delete(0, INSIDE, "logs-2024"),                              # retention job inside
+                delete(1, O[29], "logs-2024", status="denied")],
+               {7001: 1})
+    c[7002] = ([delete(i, O[30], idx) for i, idx in enumerate(["idx-a", "idx-b", "idx-c"])],
+               [delete(i, O[30], idx) for i, idx in enumerate(["idx-a", "idx-b"])],
+               {7002: 1, 7001: 1})
+    dbq = lambda t, src, n: op(t, src, ES, "_delete_by_query", "destroy", target="tickets", items=n,
+                               total=n, method="POST", uri="/tickets/_delete_by_query", flags=["match_all"])
+    c[7003] = ([dbq(0, O[31], 5000), dbq(1, O[31], 5000)],
+               [dbq(0, O[31], 5000), dbq(1, O[31], 4999)],
+               {7003: 1})
+    c[7004] = ([op(0, O[32], ES, "create_index", "write", target="read_me", method="PUT", uri="/read_me"),
+                mongo(1, O[32], "insert", "write", target="Warning.Readme", items=1),
+                op(2, O[32], ES2, "create_index", "write", target="gk01juo8o3-meow", method="PUT",
+                   uri="/gk01juo8o3-meow")],
+               [op(0, O[33], ES, "create_index", "write", target="logs-2026", method="PUT", uri="/logs-2026"),
+                search(1, O[33], ES, index="read_me", size=10, items=1)],      # reading a note
+               {7004: 3})
+    c[7005] = ([redis(0, O[34], "FLUSHALL", "destroy")],
+               [redis(0, TRUSTED, "FLUSHALL", "destroy"),
+                redis(1, O[35], "FLUSHALL", "destroy", status="denied")],      # NOAUTH
+               {7005: 1})
+    c[7006] = ([redis(0, O[36], "CONFIG", "admin", target="SET dir")],
+               [redis(0, O[37], "CONFIG", "admin", target="GET dir"),
+                redis(1, O[37], "CONFIG", "admin", target="SET maxmemory")],
+               {7006: 1})
+    c[7007] = ([redis(0, O[38], "SLAVEOF", "admin", target="198.51.100.66 8886")],
+               [redis(0, O[39], "REPLICAOF", "admin", target="NO ONE"),
+                redis(1, O[39], "SLAVEOF", "admin", target="198.51.100.66 8886", status="denied")],
+               {7007: 1})
+    c[8001] = ([cat_indices(0, O[40], ES2)] + dump(O[40], ES2, 10, 5) + [delete(20, O[40], "tickets", ES2)],
+               dump(O[40], ES2, 0, 5) + [delete(10, O[40], "tickets", ES2), cat_indices(20, O[40], ES2)],
+               {8001: 1, 4001: 1, 5001: 1, 7001: 1})
+    c[8002] = ([banner(0, CENSYS, ES3, client=UA_CENSYS)] + dump(O[41], ES3, 3600, 5),
+               dump(O[41], ES3, 0, 5) + [banner(3600, CENSYS, ES3, client=UA_CENSYS)],
+               {8002: 1, 1001: 1, 5001: 1})
+    creds = lambda t, src, dst, auth: search(t, src, dst, status="denied", auth=auth,
+                                            flags=["auth_header", "match_all"] if auth == "yes" else ["match_all"])
+    c[9001] = ([creds(i, O[42], ES4, "yes") for i in range(20)],
+               [creds(i, O[42], ES4, "yes") for i in range(19)]
+               + [creds(i, O[43], ES5, "no") for i in range(20)],
+               {9001: 1})
+    return c
+
+
+def main():
+    for rid, (fires, quiet, expect) in sorted(cases().items()):
+        for kind, ops in (("fires", fires), ("quiet", quiet)):
+            with open(os.path.join(HERE, "%d-%s.jsonl" % (rid, kind)), "w") as f:
+                for ev in sorted(ops, key=lambda e: e["timestamp"]):
+                    f.write(json.dumps(ev, separators=(",", ":")) + "\n")
+        with open(os.path.join(HERE, "%d-fires.expect" % rid), "w") as f:
+            f.write("# rule-id count: alerts with update == 0 this file must raise\n")
+            for k in sorted(expect, key=lambda k: (k != rid, k)):
+                f.write("%d %d\n" % (k, expect[k]))
+
+
+if __name__ == "__main__":
+    main()

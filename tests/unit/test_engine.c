@@ -1,0 +1,858 @@
+/* test_engine.c - the rule engine: conditions, lists, aggregation, sequences,
+ * suppression, home_nets, bounded state, parse errors and reload.
+ *
+ * Run from the repository root: the fixtures are tests/rules/NAME.rules and
+ * tests/rules/lists/, and expected errors name them that way. Ops are made
+ * here, not decoded: every field a rule can look at is set explicitly. */
+#include "../../rules/engine.h"
+#include "../../rules/match.h"
+#include "../../rules/netlist.h"
+#include "../../rules/patlist.h"
+#include "../../rules/rule.h"
+#include "../../sensor/event_json.h"
+#include "check.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+
+#define SEC 1000000ull
+
+static void config_for(struct sw_config *cfg, const char *rules)
+{
+    config_defaults(cfg);
+    cfg->detect.home_net_count = 0;   /* tests set their own networks */
+    snprintf(cfg->detect.rules, sizeof(cfg->detect.rules), "%s", rules);
+    cfg->detect.rules_set = true;
+    snprintf(cfg->detect.lists, sizeof(cfg->detect.lists), "%s", "tests/rules/lists");
+}
+
+static void set_ip(uint8_t *family, uint8_t out[16], const char *text)
+{
+    memset(out, 0, 16);
+    if (inet_pton(AF_INET, text, out) == 1)
+        *family = 4;
+    else if (inet_pton(AF_INET6, text, out) == 1)
+        *family = 6;
+}
+
+/* An op from client to server at second t, named name; everything else a
+ * plain unauthenticated Elasticsearch read that succeeded. */
+static struct rec_op make_op(uint64_t t, const char *client, const char *server, const char *name)
+{
+    struct rec_op r;
+    memset(&r, 0, sizeof(r));
+    r.ts_us = t * SEC;
+    set_ip(&r.meta.family, r.meta.client, client);
+    set_ip(&r.meta.family, r.meta.server, server);
+    r.meta.proto = 6;
+    r.meta.client_port = 40000;
+    r.meta.server_port = 9200;
+    r.meta.app = APP_ELASTICSEARCH;
+    op_record_init(&r.op, APP_ELASTICSEARCH);
+    snprintf(r.op.op, sizeof(r.op.op), "%s", name);
+    r.op.op_class = OP_CLASS_READ;
+    r.op.status = OP_STATUS_OK;
+    r.op.status_code = 200;
+    r.op.authenticated = OP_AUTH_NO;
+    r.op.request_bytes = 100;
+    r.op.response_bytes = 900;
+    return r;
+}
+
+struct collected {
+    struct alert a[2048];
+    size_t n;
+};
+
+static void collect(void *arg, const struct alert *a)
+{
+    struct collected *c = arg;
+    if (c->n < sizeof(c->a) / sizeof(c->a[0]))
+        c->a[c->n++] = *a;
+}
+
+static size_t count_rule(const struct collected *c, uint32_t id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n += c->a[i].rule_id == id;
+    return n;
+}
+
+static const struct alert *last_of(const struct collected *c, uint32_t id)
+{
+    for (size_t i = c->n; i > 0; i--)
+        if (c->a[i - 1].rule_id == id)
+            return &c->a[i - 1];
+    return NULL;
+}
+
+static struct rule_engine *load(const char *rules, struct sw_config *cfg)
+{
+    char err[512] = "";
+    config_for(cfg, rules);
+    struct rule_engine *e = rule_engine_load(cfg, err, sizeof(err));
+    if (!e)
+        fprintf(stderr, "load %s: %s\n", rules, err);
+    return e;
+}
+
+/* ---- conditions --------------------------------------------------------- */
+
+static struct rule_set match_set;
+
+static bool matches(uint32_t id, const struct rec_op *r, bool inside)
+{
+    const struct rule *rule = rule_set_find(&match_set, id);
+    if (!rule)
+        return false;
+    struct match_labels l = {NULL, NULL};
+    return rule_match_op(&rule->match, r, inside, &l);
+}
+
+static struct rec_op base_op(void)
+{
+    struct rec_op r = make_op(1, "198.51.100.7", "10.0.0.1", "_search");
+    r.op.flags = OP_FLAG_MATCH_ALL | OP_FLAG_CONTINUES;
+    r.op.page_size = 1000;
+    r.op.items = 500;
+    snprintf(r.op.target, sizeof(r.op.target), "%s", "customers-2019");
+    snprintf(r.op.client_id, sizeof(r.op.client_id), "%s", "elasticdump");
+    return r;
+}
+
+static void test_conditions(void)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+    config_for(&cfg, "tests/rules/match.rules");
+    CHECK_EQ_INT(rule_set_load(&cfg, &match_set, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_INT(match_set.count, 20);
+    struct rec_op r = base_op(), m;
+
+    CHECK(matches(1, &r, false));
+    CHECK(!matches(1, &r, true));
+    CHECK(matches(2, &r, true));
+    CHECK(!matches(2, &r, false));
+    CHECK(matches(3, &r, true) && matches(3, &r, false));
+
+    CHECK(matches(4, &r, false));
+    m = r; m.op.app = APP_MONGODB; CHECK(!matches(4, &m, false));
+    m = r; m.op.app = APP_OPENSEARCH; CHECK(matches(4, &m, false));
+
+    CHECK(matches(5, &r, false));
+    m = r; snprintf(m.op.op, sizeof(m.op.op), "_search/scroll"); CHECK(!matches(5, &m, false));
+    CHECK(matches(6, &m, false));
+    m = r; snprintf(m.op.op, sizeof(m.op.op), "_searchx"); CHECK(!matches(6, &m, false));
+    m = r; snprintf(m.op.op, sizeof(m.op.op), "_SEARCH"); CHECK(matches(6, &m, false));  /* REG_ICASE */
+
+    CHECK(matches(7, &r, false));
+    m = r; m.op.op_class = OP_CLASS_ENUMERATE; CHECK(!matches(7, &m, false));
+    CHECK(matches(8, &r, false));
+    m = r; m.op.status = OP_STATUS_DENIED; CHECK(!matches(8, &m, false));
+    CHECK(matches(9, &r, false));
+    m = r; m.op.authenticated = OP_AUTH_UNKNOWN; CHECK(!matches(9, &m, false));
+
+    CHECK(matches(10, &r, false));
+    m = r; m.op.flags = OP_FLAG_MATCH_ALL; CHECK(!matches(10, &m, false));
+    CHECK(!matches(11, &r, false));
+    m = r; m.op.flags |= OP_FLAG_SECURITY_OFF; CHECK(matches(11, &m, false));
+
+    CHECK(matches(12, &r, false));
+    m = r; m.op.page_size = 999; CHECK(!matches(12, &m, false));
+    m = r; m.op.page_size = -1; CHECK(!matches(12, &m, false));
+    CHECK(matches(13, &r, false));
+    m = r; m.op.items = 499; CHECK(!matches(13, &m, false));
+    m = r; m.op.items = -1; CHECK(!matches(13, &m, false));
+
+    CHECK(matches(14, &r, false));
+    m = r; snprintf(m.op.target, sizeof(m.op.target), "CUSTOMERS"); CHECK(matches(14, &m, false));
+    m = r; snprintf(m.op.target, sizeof(m.op.target), "old-customers"); CHECK(!matches(14, &m, false));
+    CHECK(matches(15, &r, false));
+    m = r; snprintf(m.op.client_id, sizeof(m.op.client_id), "curl/8.0"); CHECK(!matches(15, &m, false));
+
+    struct match_labels l = {NULL, NULL};
+    CHECK(rule_match_op(&rule_set_find(&match_set, 16)->match, &r, false, &l));
+    CHECK(l.organisation && strcmp(l.organisation, "Host Org") == 0);
+    m = r; set_ip(&m.meta.family, m.meta.client, "192.0.2.1"); CHECK(!matches(16, &m, false));
+
+    l.organisation = l.tool = NULL;
+    CHECK(rule_match_op(&rule_set_find(&match_set, 17)->match, &r, false, &l));
+    CHECK(l.tool && strcmp(l.tool, "elasticdump") == 0);
+    m = r; snprintf(m.op.client_id, sizeof(m.op.client_id), "Mozilla/5.0"); CHECK(!matches(17, &m, false));
+
+    CHECK(!matches(18, &r, false));
+    m = r; snprintf(m.op.target, sizeof(m.op.target), "recover_data"); CHECK(!matches(18, &m, false));
+    m = r; snprintf(m.op.target, sizeof(m.op.target), "read_me_to_recover_x"); CHECK(matches(18, &m, false));
+    m = r; snprintf(m.op.target, sizeof(m.op.target), "READ_ME"); CHECK(matches(18, &m, false));
+
+    CHECK(matches(19, &r, false));
+    m = r; m.op.authenticated = OP_AUTH_YES; CHECK(!matches(19, &m, false));
+
+    /* Several lists: the longest prefix over all of them, the first
+     * pattern list that matches. */
+    l.organisation = l.tool = NULL;
+    CHECK(rule_match_op(&rule_set_find(&match_set, 20)->match, &r, false, &l));
+    CHECK(l.organisation && strcmp(l.organisation, "Host Org") == 0);
+    CHECK(l.tool && strcmp(l.tool, "elasticdump") == 0);
+    m = r; set_ip(&m.meta.family, m.meta.client, "192.0.2.5");
+    l.organisation = NULL;
+    CHECK(rule_match_op(&rule_set_find(&match_set, 20)->match, &m, false, &l));
+    CHECK(l.organisation && strcmp(l.organisation, "Doc Org") == 0);
+    m = r; set_ip(&m.meta.family, m.meta.client, "198.51.7.1");
+    l.organisation = NULL;
+    CHECK(rule_match_op(&rule_set_find(&match_set, 20)->match, &m, false, &l));
+    CHECK(l.organisation && strcmp(l.organisation, "Big Org") == 0);
+    m = r; set_ip(&m.meta.family, m.meta.client, "203.0.113.1"); CHECK(!matches(20, &m, false));
+    rule_set_free(&match_set);
+}
+
+/* ---- lists -------------------------------------------------------------- */
+
+static const char *net_label(const struct netlist *n, const char *ip)
+{
+    uint8_t family = 0, addr[16];
+    const char *label;
+    set_ip(&family, addr, ip);
+    return netlist_lookup(n, family, addr, &label) ? label : NULL;
+}
+
+static void test_network_list_longest_prefix(void)
+{
+    char err[256] = "";
+    struct netlist *n = netlist_new();
+    CHECK_EQ_INT(netlist_load_file(n, "tests/rules/lists/scanners.cidr", err, sizeof(err)), 0);
+    CHECK_EQ_INT(netlist_size(n), 5);
+    const char *l;
+    CHECK((l = net_label(n, "198.51.100.7")) && strcmp(l, "Host Org") == 0);
+    CHECK((l = net_label(n, "198.51.100.200")) && strcmp(l, "Narrow Org") == 0);
+    CHECK((l = net_label(n, "198.51.100.5")) && strcmp(l, "Wide Org") == 0);
+    CHECK(!net_label(n, "198.51.101.1"));
+    CHECK(!net_label(n, "10.0.0.1"));
+    CHECK((l = net_label(n, "2001:db8:1::5")) && strcmp(l, "V6 Narrow") == 0);
+    CHECK((l = net_label(n, "2001:db8:2::1")) && strcmp(l, "V6 Org") == 0);
+    CHECK(!net_label(n, "2001:db9::1"));
+    /* An IPv4 address never matches an IPv6 network with the same bits. */
+    CHECK(!net_label(n, "32.1.13.184"));
+    netlist_free(n);
+
+    n = netlist_new();
+    uint8_t family, addr[16];
+    unsigned prefix;
+    CHECK_EQ_INT(cidr_parse("0.0.0.0/0", &family, addr, &prefix), 0);
+    CHECK_EQ_INT(prefix, 0);
+    netlist_add(n, family, addr, prefix, "everything");
+    CHECK((l = net_label(n, "203.0.113.1")) && strcmp(l, "everything") == 0);
+    netlist_free(n);
+
+    CHECK_EQ_INT(cidr_parse("10.0.0.0/33", &family, addr, &prefix), -1);
+    CHECK_EQ_INT(cidr_parse("10.0.0/8", &family, addr, &prefix), -1);
+    CHECK_EQ_INT(cidr_parse("fd00::/129", &family, addr, &prefix), -1);
+    CHECK_EQ_INT(cidr_parse("10.0.0.0/", &family, addr, &prefix), -1);
+    CHECK_EQ_INT(cidr_parse("fd00::/8", &family, addr, &prefix), 0);
+    CHECK_EQ_INT(family, 6);
+
+    FILE *f = fopen("tests/out/bad.cidr", "w");
+    if (f) {
+        fputs("# ok\n10.0.0.0/8 ten\n10.0.0.0/99 bad\n", f);
+        fclose(f);
+        n = netlist_new();
+        CHECK_EQ_INT(netlist_load_file(n, "tests/out/bad.cidr", err, sizeof(err)), -1);
+        CHECK_EQ_STR(err, "tests/out/bad.cidr:3: '10.0.0.0/99' is not a network (CIDR)");
+        netlist_free(n);
+    }
+}
+
+static const char *pat_label(const struct patlist *p, const char *s)
+{
+    const char *label;
+    return patlist_match(p, s, &label) ? label : NULL;
+}
+
+static void test_pattern_list_kinds(void)
+{
+    char err[256] = "";
+    struct patlist *p = patlist_new();
+    CHECK_EQ_INT(patlist_load_file(p, "tests/rules/lists/agents.patterns", err, sizeof(err)), 0);
+    CHECK_EQ_INT(patlist_size(p), 6);
+    const char *l;
+    CHECK((l = pat_label(p, "Mozilla/5.0 zgrab/0.x")) && strcmp(l, "ZGrab") == 0);    /* substr */
+    CHECK((l = pat_label(p, "ZGRAB")) && strcmp(l, "ZGrab") == 0);
+    CHECK((l = pat_label(p, "curl/7.88.1")) && strcmp(l, "curl") == 0);              /* prefix */
+    CHECK(!pat_label(p, "libcurl/7.88.1"));
+    CHECK((l = pat_label(p, "elasticdump")) && strcmp(l, "elasticdump") == 0);       /* exact */
+    CHECK(!pat_label(p, "elasticdump/6.0"));
+    CHECK((l = pat_label(p, "l9tcpid/v1.0")) && strcmp(l, "LeakIX") == 0);           /* regex */
+    CHECK(!pat_label(p, "xl9tcpid"));
+    CHECK((l = pat_label(p, "python-xyz-requests/2.31")) && strcmp(l, "requests") == 0); /* glob */
+    CHECK(!pat_label(p, "python-requests/2.31"));
+    CHECK((l = pat_label(p, "Mozilla/5.0 (compatible; Nmap Scripting Engine)"))
+          && strcmp(l, "Nmap NSE") == 0);
+    patlist_free(p);
+
+    CHECK(glob_match("*-meow", "users-meow"));
+    CHECK(!glob_match("*-meow", "users-meow2"));
+    CHECK(glob_match("a*b*c", "aXXbYYc"));
+    CHECK(glob_match("?", "x") && !glob_match("?", ""));
+
+    FILE *f = fopen("tests/out/bad.patterns", "w");
+    if (f) {
+        fputs("substr ok label\nregex (bad label\n", f);
+        fclose(f);
+        p = patlist_new();
+        CHECK_EQ_INT(patlist_load_file(p, "tests/out/bad.patterns", err, sizeof(err)), -1);
+        CHECK(strncmp(err, "tests/out/bad.patterns:2: bad regex '(bad'", 41) == 0);
+        patlist_free(p);
+    }
+}
+
+/* ---- aggregation -------------------------------------------------------- */
+
+static void test_count_threshold(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    for (int i = 0; i < 4; i++) {
+        struct rec_op r = make_op(100 + (uint64_t)i, "203.0.113.1", "10.0.0.1", "count");
+        rule_engine_op(e, &st, &r, collect, &c);
+    }
+    CHECK_EQ_INT(c.n, 0);                 /* 4 of 5: just below */
+    struct rec_op r = make_op(104, "203.0.113.1", "10.0.0.1", "count");
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(c.n, 1);                 /* the 5th: at */
+    if (c.n == 1) {
+        CHECK_EQ_INT(c.a[0].rule_id, 110);
+        CHECK_EQ_INT(c.a[0].ops, 5);
+        CHECK_EQ_INT(c.a[0].window_s, 60);
+        CHECK_EQ_INT(c.a[0].first_us, 100 * SEC);
+        CHECK_EQ_INT(c.a[0].last_us, 104 * SEC);
+        CHECK_EQ_INT(c.a[0].bytes, 5000);
+        CHECK_EQ_INT(c.a[0].key, ALERT_KEY_SRC);
+        CHECK_EQ_INT(c.a[0].severity, SEVERITY_MEDIUM);
+    }
+    CHECK_EQ_INT(stats_get(&st, STAT_RULES_MATCHED), 5);
+    CHECK_EQ_INT(stats_get(&st, STAT_RULES_ALERTS), 1);
+
+    /* Another source, ops spread wider than the window: never 5 at once. */
+    c.n = 0;
+    for (int i = 0; i < 10; i++) {
+        struct rec_op o = make_op(1000 + (uint64_t)i * 20, "203.0.113.2", "10.0.0.1", "count");
+        rule_engine_op(e, &st, &o, collect, &c);
+    }
+    CHECK_EQ_INT(c.n, 0);
+    rule_engine_free(e);
+}
+
+static void test_sum_threshold_and_chains(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    for (int i = 0; i < 4; i++) {
+        struct rec_op r = make_op(10 + (uint64_t)i, "203.0.113.1", "10.0.0.1", "docs");
+        r.op.items = 1249;
+        rule_engine_op(e, &st, &r, collect, &c);
+    }
+    CHECK_EQ_INT(c.n, 0);                 /* 4996 of 5000 */
+    struct rec_op r = make_op(14, "203.0.113.1", "10.0.0.1", "docs");
+    r.op.items = 4;
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(c.n, 1);
+    if (c.n)
+        CHECK_EQ_INT(c.a[0].documents, 5000);
+
+    /* A scroll dump of 6 pages of 1000: each page's chain carries the running
+     * count; the documents count once (6000), not as the sum of the running
+     * counts. The first page of the chain was seen before the rule matched. */
+    c.n = 0;
+    for (int i = 0; i < 6; i++) {
+        struct rec_op o = make_op(100 + (uint64_t)i, "203.0.113.9", "10.0.0.1",
+                                  i == 0 ? "first" : "scroll");
+        o.op.items = 1000;
+        snprintf(o.chain.id, sizeof(o.chain.id), "%s", "abc123");
+        o.chain.ops = (uint64_t)i + 1;
+        o.chain.items = 1000 * (i + 1);
+        rule_engine_op(e, &st, &o, collect, &c);
+    }
+    /* pages 2..5 bring the chain to 5000 at page 5 */
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    const struct alert *a = last_of(&c, 111);
+    if (a) {
+        CHECK_EQ_INT(a->documents, 5000);
+        CHECK_EQ_INT(a->ops, 4);
+        CHECK_EQ_INT(a->key, ALERT_KEY_PAIR);
+    }
+    rule_engine_free(e);
+}
+
+static void test_distinct_beyond_exact(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    CHECK_EQ_INT(cfg.detect.distinct_exact, 64);
+    static struct collected c;
+    c.n = 0;
+    char server[32];
+    for (int i = 0; i < 60; i++) {
+        snprintf(server, sizeof(server), "10.0.%d.%d", i / 200, 1 + i % 200);
+        struct rec_op r = make_op(1, "203.0.113.1", server, "sweep");
+        rule_engine_op(e, &st, &r, collect, &c);
+        /* the same servers again do not count */
+        r = make_op(2, "203.0.113.1", server, "sweep");
+        rule_engine_op(e, &st, &r, collect, &c);
+    }
+    CHECK_EQ_INT(c.n, 0);                 /* 60 distinct (exact) < 70 */
+    for (int i = 60; i < 200; i++) {
+        snprintf(server, sizeof(server), "10.0.%d.%d", i / 200, 1 + i % 200);
+        struct rec_op r = make_op(3, "203.0.113.1", server, "sweep");
+        rule_engine_op(e, &st, &r, collect, &c);
+    }
+    /* Past 64 the count is a HyperLogLog estimate: it fires around 70 (and
+     * then stays suppressed: ops do not double). The evidence's own server
+     * count agrees. */
+    CHECK_EQ_INT(count_rule(&c, 112), 1);
+    if (c.n) {
+        CHECK(c.a[0].distinct >= 70 && c.a[0].distinct <= 80);
+        CHECK(c.a[0].servers >= 60 && c.a[0].servers <= 90);
+    }
+    rule_engine_free(e);
+}
+
+/* ---- sequences ---------------------------------------------------------- */
+
+static void feed(struct rule_engine *e, struct stats *st, struct collected *c, uint64_t t,
+                 const char *client, const char *name)
+{
+    struct rec_op r = make_op(t, client, "10.0.0.1", name);
+    rule_engine_op(e, st, &r, collect, c);
+}
+
+static void test_sequence(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+
+    c.n = 0;                                  /* in order, within an hour */
+    feed(e, &st, &c, 10, "203.0.113.1", "list");
+    feed(e, &st, &c, 20, "203.0.113.1", "dump");
+    CHECK_EQ_INT(count_rule(&c, 130), 0);
+    feed(e, &st, &c, 30, "203.0.113.1", "wipe");
+    CHECK_EQ_INT(count_rule(&c, 130), 1);
+    const struct alert *a = last_of(&c, 130);
+    if (a) {
+        CHECK_EQ_STR(a->stage, "destroy");    /* the last stage rule's category */
+        CHECK_EQ_INT(a->ops, 3);
+        CHECK_EQ_INT(a->first_us, 10 * SEC);
+        CHECK_EQ_INT(a->window_s, 3600);
+        CHECK_EQ_INT(a->severity, SEVERITY_CRITICAL);
+        /* the sequence alert comes after the stage alert of the same op? No:
+         * one op's alerts go out by rule id: 122 before 130. */
+        CHECK(a == &c.a[c.n - 1] && c.a[c.n - 2].rule_id == 122);
+    }
+
+    c.n = 0;                                  /* out of order */
+    feed(e, &st, &c, 10, "203.0.113.2", "wipe");
+    feed(e, &st, &c, 20, "203.0.113.2", "dump");
+    feed(e, &st, &c, 30, "203.0.113.2", "list");
+    CHECK_EQ_INT(count_rule(&c, 130), 0);
+    feed(e, &st, &c, 40, "203.0.113.2", "wipe");   /* list, wipe: dump missing */
+    CHECK_EQ_INT(count_rule(&c, 130), 0);
+
+    c.n = 0;                                  /* too late */
+    feed(e, &st, &c, 10, "203.0.113.3", "list");
+    feed(e, &st, &c, 20, "203.0.113.3", "dump");
+    feed(e, &st, &c, 3611, "203.0.113.3", "wipe");
+    CHECK_EQ_INT(count_rule(&c, 130), 0);
+
+    c.n = 0;                                  /* same source, other server: key is the pair */
+    struct rec_op r = make_op(10, "203.0.113.4", "10.0.0.1", "list");
+    rule_engine_op(e, &st, &r, collect, &c);
+    r = make_op(20, "203.0.113.4", "10.0.0.2", "dump");
+    rule_engine_op(e, &st, &r, collect, &c);
+    r = make_op(30, "203.0.113.4", "10.0.0.2", "wipe");
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 130), 0);
+    rule_engine_free(e);
+}
+
+/* ---- suppression -------------------------------------------------------- */
+
+/* A rule without an aggregate says its piece once per period: no updates. */
+static void test_one_op_rule_no_updates(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    for (int i = 0; i < 100; i++) {
+        struct rec_op r = make_op(1 + (uint64_t)i, "203.0.113.1", "10.0.0.1", "once");
+        rule_engine_op(e, &st, &r, collect, &c);
+    }
+    CHECK_EQ_INT(c.n, 1);
+    CHECK_EQ_INT(stats_get(&st, STAT_RULES_SUPPRESSED), 99);
+    rule_engine_free(e);
+}
+
+static void test_suppression_doubling(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    for (int i = 0; i < 1000; i++) {
+        struct rec_op r = make_op(1 + (uint64_t)i, "203.0.113.1", "10.0.0.1", "plain");
+        snprintf(r.op.target, sizeof(r.op.target), "index-%d", i % 20);
+        r.op.items = 10;
+        rule_engine_op(e, &st, &r, collect, &c);
+    }
+    /* first alert at op 1, updates at 2, 4, 8, ..., 512 */
+    CHECK_EQ_INT(c.n, 10);
+    for (size_t i = 0; i < c.n; i++) {
+        CHECK_EQ_INT(c.a[i].rule_id, 100);
+        CHECK_EQ_INT(c.a[i].update, i);
+        CHECK_EQ_INT(c.a[i].ops, 1u << i);
+    }
+    const struct alert *a = &c.a[9];
+    CHECK_EQ_INT(a->documents, 5120);
+    CHECK_EQ_INT(a->distinct, 20);
+    CHECK_EQ_INT(a->target_count, 8);
+    CHECK_EQ_STR(a->targets[0], "index-0");
+    CHECK_EQ_STR(a->targets[7], "index-7");
+    CHECK_EQ_INT(a->servers, 1);
+    CHECK_EQ_INT(a->window_s, 0);
+    CHECK_EQ_STR(a->mitre[1], "T1213");
+    CHECK_EQ_INT(stats_get(&st, STAT_RULES_ALERTS), 10);
+    CHECK_EQ_INT(stats_get(&st, STAT_RULES_UPDATES), 9);
+    CHECK_EQ_INT(stats_get(&st, STAT_RULES_SUPPRESSED), 990);
+
+    /* After the period a new alert (update 0) with the evidence so far. */
+    c.n = 0;
+    struct rec_op r = make_op(3700, "203.0.113.1", "10.0.0.1", "plain");
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(c.n, 1);
+    if (c.n) {
+        CHECK_EQ_INT(c.a[0].update, 0);
+        CHECK_EQ_INT(c.a[0].ops, 1001);
+    }
+    /* After a quiet spell longer than the period, the evidence starts over. */
+    c.n = 0;
+    r = make_op(3700 + 7300, "203.0.113.1", "10.0.0.1", "plain");
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(c.n, 1);
+    if (c.n) {
+        CHECK_EQ_INT(c.a[0].update, 0);
+        CHECK_EQ_INT(c.a[0].ops, 1);
+    }
+    rule_engine_free(e);
+}
+
+/* ---- home_nets, trusted_clients ----------------------------------------- */
+
+static void test_home_nets_and_trusted(void)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+    struct stats st;
+    stats_clear(&st);
+    config_for(&cfg, "tests/rules/engine.rules");
+    snprintf(cfg.detect.home_nets[0], CONFIG_NET_LEN, "10.0.0.0/8");
+    snprintf(cfg.detect.home_nets[1], CONFIG_NET_LEN, "fd00::/8");
+    cfg.detect.home_net_count = 2;
+    snprintf(cfg.detect.trusted_clients[0], CONFIG_NET_LEN, "203.0.113.50/32");
+    cfg.detect.trusted_client_count = 1;
+    struct rule_engine *e = rule_engine_load(&cfg, err, sizeof(err));
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    struct rec_op r = make_op(1, "203.0.113.1", "192.0.2.1", "plain");   /* not our server */
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(c.n, 0);
+    r = make_op(1, "10.9.9.9", "10.0.0.1", "plain");                    /* inside client */
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(c.n, 0);
+    r = make_op(1, "203.0.113.50", "10.0.0.1", "plain");                /* trusted client */
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(c.n, 0);
+    r = make_op(1, "203.0.113.1", "10.0.0.1", "plain");                 /* outside -> ours */
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(c.n, 1);
+    r = make_op(1, "2001:db8::1", "fd00::5", "plain");                   /* IPv6 */
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(c.n, 2);
+    rule_engine_free(e);
+
+    /* Empty home_nets: every server is ours. */
+    e = load("tests/rules/engine.rules", &cfg);
+    c.n = 0;
+    r = make_op(1, "203.0.113.1", "192.0.2.1", "plain");
+    rule_engine_op(e, &st, &r, collect, &c);
+    CHECK_EQ_INT(c.n, 1);
+    rule_engine_free(e);
+}
+
+/* ---- bounded state ------------------------------------------------------ */
+
+static void test_lru_eviction(void)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+    struct stats st;
+    stats_clear(&st);
+    config_for(&cfg, "tests/rules/engine.rules");
+    cfg.detect.max_keys = 3;
+    struct rule_engine *e = rule_engine_load(&cfg, err, sizeof(err));
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    char client[32];
+    for (int i = 1; i <= 5; i++) {
+        snprintf(client, sizeof(client), "203.0.113.%d", i);
+        feed(e, &st, &c, 10, client, "plain");
+    }
+    CHECK_EQ_INT(c.n, 5);
+    CHECK_EQ_INT(stats_get(&st, STAT_RULES_STATE_EVICTED), 2);
+    /* .5 is remembered (suppressed), .1 was forgotten (alerts again). */
+    c.n = 0;
+    feed(e, &st, &c, 11, "203.0.113.5", "plain");   /* ops 2: an update */
+    feed(e, &st, &c, 12, "203.0.113.5", "plain");   /* ops 3: suppressed */
+    CHECK_EQ_INT(c.n, 1);
+    CHECK_EQ_INT(c.a[0].update, 1);
+    feed(e, &st, &c, 13, "203.0.113.1", "plain");
+    CHECK_EQ_INT(c.n, 2);
+    CHECK_EQ_INT(c.a[1].update, 0);
+    CHECK_EQ_INT(stats_get(&st, STAT_RULES_STATE_EVICTED), 3);
+
+    /* Window tables are bounded too, and counted in the same counter. */
+    uint64_t before = stats_get(&st, STAT_RULES_STATE_EVICTED);
+    for (int i = 1; i <= 10; i++) {
+        snprintf(client, sizeof(client), "198.18.0.%d", i);
+        feed(e, &st, &c, 20, client, "count");
+    }
+    CHECK(stats_get(&st, STAT_RULES_STATE_EVICTED) >= before + 14);
+    rule_engine_free(e);
+}
+
+/* ---- ordering, attribution ---------------------------------------------- */
+
+static void test_one_op_alerts_by_rule_id(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/match.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    struct rec_op r = base_op();
+    rule_engine_op(e, &st, &r, collect, &c);
+    /* all but 2 (inside), 11 (flags_any), 18 (target_list) */
+    CHECK_EQ_INT(c.n, 17);
+    for (size_t i = 1; i < c.n; i++)
+        CHECK(c.a[i - 1].rule_id < c.a[i].rule_id);
+    /* The actor is attributed from the rule set's lists even by rules that do
+     * not name them. */
+    CHECK_EQ_STR(c.a[0].organisation, "Host Org");
+    CHECK_EQ_STR(c.a[0].tool, "elasticdump");
+    rule_engine_free(e);
+}
+
+static void test_alert_json(void)
+{
+    struct alert a;
+    memset(&a, 0, sizeof(a));
+    struct rec_op r = make_op(1577836800, "198.51.100.7", "10.0.0.1", "x");
+    a.ts_us = r.ts_us;
+    a.meta = r.meta;
+    a.op_app = APP_ELASTICSEARCH;
+    a.severity = SEVERITY_HIGH;
+    a.key = ALERT_KEY_SRC;
+    a.rule_id = 1001;
+    a.update = 2;
+    snprintf(a.name, sizeof(a.name), "Scanner \"indexed\" it");
+    snprintf(a.category, sizeof(a.category), "reconnaissance");
+    snprintf(a.mitre[0], sizeof(a.mitre[0]), "T1595.002");
+    snprintf(a.organisation, sizeof(a.organisation), "BinaryEdge");
+    a.ops = 3;
+    a.documents = 7;
+    a.bytes = 99;
+    a.distinct = 2;
+    a.servers = 1;
+    a.first_us = r.ts_us;
+    a.last_us = r.ts_us + 1500000;
+    a.window_s = 300;
+    a.target_count = 2;
+    snprintf(a.targets[0], sizeof(a.targets[0]), "customers");
+    snprintf(a.targets[1], sizeof(a.targets[1]), "a\"b");
+    struct json_writer w;
+    json_init(&w);
+    struct event_json_opts o = {"s1", 256};
+    event_json_alert(&w, &o, &a);
+    const char *want =
+        "{\"timestamp\":\"2020-01-01T00:00:00.000000+0000\",\"sensor\":\"s1\","
+        "\"event_type\":\"alert\",\"flow_id\":0,\"community_id\":\"\","
+        "\"src_ip\":\"198.51.100.7\",\"src_port\":40000,\"dest_ip\":\"10.0.0.1\","
+        "\"dest_port\":9200,\"proto\":\"TCP\",\"app_proto\":\"elasticsearch\","
+        "\"alert\":{\"rule\":{\"id\":1001,\"name\":\"Scanner \\\"indexed\\\" it\","
+        "\"severity\":\"high\",\"category\":\"reconnaissance\",\"mitre\":[\"T1595.002\"]},"
+        "\"update\":2,\"key\":\"src\",\"actor\":{\"ip\":\"198.51.100.7\","
+        "\"organisation\":\"BinaryEdge\"},\"server\":{\"ip\":\"10.0.0.1\",\"port\":9200,"
+        "\"app\":\"elasticsearch\"},\"evidence\":{\"ops\":3,\"documents\":7,\"bytes\":99,"
+        "\"distinct\":2,\"targets\":[\"customers\",\"a\\\"b\"],\"servers\":1,"
+        "\"first\":\"2020-01-01T00:00:00.000000+0000\","
+        "\"last\":\"2020-01-01T00:00:01.500000+0000\",\"window\":300}}}";
+    CHECK(!w.failed);
+    CHECK_EQ_STR(w.buf, want);
+    json_free(&w);
+}
+
+/* ---- parse errors ------------------------------------------------------- */
+
+static void expect_error(const char *rules, const char *want)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+    config_for(&cfg, rules);
+    struct rule_engine *e = rule_engine_load(&cfg, err, sizeof(err));
+    CHECK(e == NULL);
+    CHECK_EQ_STR(err, want);
+    rule_engine_free(e);
+}
+
+static void test_parse_errors(void)
+{
+    expect_error("tests/rules/bad_unknown_key.rules",
+                 "tests/rules/bad_unknown_key.rules:3: rule 1: unknown key 'match.opp'");
+    expect_error("tests/rules/bad_severity.rules",
+                 "tests/rules/bad_severity.rules:3: rule 1: 'severity' is 'urgent', must be "
+                 "info, low, medium, high or critical");
+    expect_error("tests/rules/bad_regex.rules",
+                 "tests/rules/bad_regex.rules:4: rule 1: 'match.target_regex': bad regex "
+                 "'(unclosed': Unmatched ( or \\(");
+    expect_error("tests/rules/bad_list.rules",
+                 "tests/rules/bad_list.rules:3: rule 1: 'match.src_list': unknown network list "
+                 "'nosuch' (no file tests/rules/lists/nosuch.cidr)");
+    expect_error("tests/rules/bad_duplicate.rules",
+                 "tests/rules/bad_duplicate.rules:3: duplicate rule id 7");
+    expect_error("tests/rules/bad_sequence.rules",
+                 "tests/rules/bad_sequence.rules:5: rule 2: 'sequence.stages' names unknown "
+                 "rule 99");
+    expect_error("tests/rules/include_bad.rules",
+                 "tests/rules/included_bad.rules:3: rule 2: 'aggregate' needs a threshold: "
+                 "count_min, sum_min or distinct_min");
+    expect_error("tests/rules/nosuch.rules",
+                 "tests/rules/nosuch.rules: cannot read rules: No such file or directory");
+
+    /* The built-in default path may be missing: no rules, flagged. */
+    struct sw_config cfg;
+    char err[512] = "";
+    config_defaults(&cfg);
+    snprintf(cfg.detect.rules, sizeof(cfg.detect.rules), "%s", "tests/rules/nosuch.rules");
+    struct rule_engine *e = rule_engine_load(&cfg, err, sizeof(err));
+    CHECK(e != NULL);
+    if (e) {
+        CHECK(rule_engine_rules_missing(e));
+        CHECK_EQ_INT(rule_engine_rule_count(e), 0);
+    }
+    rule_engine_free(e);
+    /* No rule file at all: an engine with no rules. */
+    cfg.detect.rules[0] = '\0';
+    e = rule_engine_load(&cfg, err, sizeof(err));
+    CHECK(e != NULL && rule_engine_rule_count(e) == 0 && !rule_engine_rules_missing(e));
+    rule_engine_free(e);
+}
+
+/* ---- reload ------------------------------------------------------------- */
+
+static void test_reload_keeps_state(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *a = load("tests/rules/engine.rules", &cfg);
+    if (!a)
+        return;
+    static struct collected c;
+    c.n = 0;
+    for (uint64_t t = 1; t <= 3; t++) {
+        feed(a, &st, &c, t, "203.0.113.1", "count");
+        feed(a, &st, &c, t, "203.0.113.1", "plain");
+    }
+    CHECK_EQ_INT(count_rule(&c, 100), 2);          /* alert at 1, update at 2 */
+    CHECK_EQ_INT(count_rule(&c, 110), 0);
+    struct rule_engine *b = load("tests/rules/engine.rules", &cfg);
+    if (!b) {
+        rule_engine_free(a);
+        return;
+    }
+    rule_engine_adopt_state(b, a);
+    c.n = 0;
+    for (uint64_t t = 4; t <= 5; t++) {
+        feed(b, &st, &c, t, "203.0.113.1", "count");
+        feed(b, &st, &c, t, "203.0.113.1", "plain");
+    }
+    /* the window kept its 3 ops: the 5th fires; suppression kept: ops 4 is
+     * the 2nd update, not a new alert */
+    CHECK_EQ_INT(count_rule(&c, 110), 1);
+    CHECK_EQ_INT(count_rule(&c, 100), 1);
+    const struct alert *x = last_of(&c, 100);
+    if (x) {
+        CHECK_EQ_INT(x->update, 2);
+        CHECK_EQ_INT(x->ops, 4);
+    }
+    rule_engine_free(b);
+}
+
+int main(void)
+{
+    check_binary = "test_engine";
+    RUN(test_conditions);
+    RUN(test_network_list_longest_prefix);
+    RUN(test_pattern_list_kinds);
+    RUN(test_count_threshold);
+    RUN(test_sum_threshold_and_chains);
+    RUN(test_distinct_beyond_exact);
+    RUN(test_sequence);
+    RUN(test_suppression_doubling);
+    RUN(test_one_op_rule_no_updates);
+    RUN(test_home_nets_and_trusted);
+    RUN(test_lru_eviction);
+    RUN(test_one_op_alerts_by_rule_id);
+    RUN(test_alert_json);
+    RUN(test_parse_errors);
+    RUN(test_reload_keeps_state);
+    CHECK_EXIT();
+}
