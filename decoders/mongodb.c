@@ -7,9 +7,21 @@
  * of a request, a legacy query or selector, a reply); the callbacks keep
  * only the facts an op needs (command name, $db, collection, filter empty
  * or not, batch sizes, cursor ids, the client document, ok/code/codeName,
- * documents in cursor.firstBatch/nextBatch). Nothing is buffered except an
- * OP_COMPRESSED payload, which must be whole to decompress; the
- * decompressed message then goes through the same machine.
+ * documents in cursor.firstBatch/nextBatch). Nothing is buffered.
+ *
+ * OP_COMPRESSED: once its originalOpcode, uncompressedSize and compressorId
+ * are read, the direction reads an ordinary message of originalOpcode whose
+ * body is uncompressedSize bytes (the wire header's ids, the wire length),
+ * and feeds it the bytes as they are decompressed: noop passes them through,
+ * zlib inflates and zstd streams (ZSTD_decompressStream) through a fixed
+ * 16 KiB output chunk. A flow then holds the codec state and that chunk
+ * (zlib: ~45 KiB; zstd: the frame's window, at most 2^MONGO_ZSTD_WINDOW_LOG_MAX,
+ * 2 MiB at the levels servers use), never the message. More decompressed
+ * bytes than uncompressedSize, fewer, or a corrupt stream is a decompress
+ * error. snappy is the exception: its raw format refers back anywhere in the
+ * output, so it cannot be decoded without all of it; a snappy payload is
+ * held whole (at most compressed_max) and decompressed into a buffer of
+ * uncompressedSize (at most decompressed_max), then fed the same way.
  *
  * A request becomes a pending op keyed by its requestID; the reply whose
  * responseTo names it completes and emits it. Lost framing (a gap of
@@ -37,6 +49,8 @@
 #define MONGO_DB_MAX 64
 #define MONGO_FIELD_MAX 64        /* client document strings kept */
 #define MONGO_NO_CLIENT "(none)"  /* client_id when the first command had no client document */
+#define MONGO_CHUNK ((size_t)16 * 1024)  /* zlib/zstd output, fed to the parser as it fills */
+#define MONGO_ZSTD_WINDOW_LOG_MAX 23      /* 8 MiB: larger windows are decompress errors */
 
 /* ------------------------------------------------------------ pure parts */
 
@@ -240,7 +254,7 @@ enum field {
     F_CSTRING,
     F_DOC,
     F_SECTIONS,    /* OP_MSG: sections until the checksum */
-    F_PAYLOAD,     /* OP_COMPRESSED: the compressed bytes, held */
+    F_PAYLOAD,     /* OP_COMPRESSED: the compressed bytes (body_feed stops here) */
 };
 
 static const uint8_t prog_msg[] = { F_I32, F_SECTIONS, F_END };
@@ -257,13 +271,22 @@ enum section_state { SEC_KIND = 0, SEC_BODY, SEC_SEQ_SIZE, SEC_SEQ_ID, SEC_SEQ_D
 
 enum dir_state { D_HEADER = 0, D_BODY, D_RESYNC };
 
+/* What becomes of an OP_COMPRESSED message's payload bytes. */
+enum inner_mode {
+    INNER_NONE = 0,    /* not in a compressed payload */
+    INNER_STREAM,      /* noop, zlib, zstd: decompressed and parsed as they come */
+    INNER_HELD,        /* snappy: held until the message ends */
+    INNER_STOPPED,     /* rejected, failed or cut: the rest is skipped */
+};
+
 struct mongo_dir {
     uint8_t state;               /* enum dir_state */
     uint8_t hbuf[MONGO_HEADER_LEN];
     size_t hlen;
     struct mongo_header hdr;     /* of the message being read (inner, if compressed) */
     uint64_t wire_length;        /* bytes of the message on the wire */
-    uint64_t remaining;          /* body bytes not yet read */
+    uint64_t remaining;          /* body bytes not yet read (on the wire) */
+    uint64_t body_left;          /* body bytes from the buffer body_feed reads (inner, if compressed) */
     uint64_t ts_first;           /* packet time of its first byte */
     bool skipping;               /* the rest of this message is not parsed */
     bool partial;                /* a gap cut it */
@@ -295,10 +318,15 @@ struct mongo_dir {
     struct bson_stream walker;
 
     /* OP_COMPRESSED */
-    int32_t orig_opcode;
-    uint32_t usize;
+    uint8_t inner;               /* enum inner_mode */
     uint8_t compressor;
-    uint8_t *payload;            /* grows as the payload arrives, up to payload_cap */
+    bool frame_done;             /* zlib/zstd: the stream ended where it should */
+    uint64_t inner_left;         /* decompressed bytes still expected */
+    z_stream *zlib;              /* per message, freed at its end */
+    ZSTD_DStream *zstd;
+    size_t zstd_held;            /* ZSTD_sizeof_DStream when last looked at */
+    uint8_t *chunk;              /* MONGO_CHUNK bytes of zlib/zstd output */
+    uint8_t *payload;            /* snappy: grows as the payload arrives, up to payload_cap */
     size_t payload_len, payload_alloc, payload_cap;
 
     bool legacy_data;            /* request: a legacy query/getMore; reply: answers one */
@@ -333,6 +361,8 @@ struct mongo_flow {
     bool authenticated;
     bool auth_failed;
     char mechanism[OP_SCHEME_MAX + 1];
+    /* bytes allocated beyond this struct (codecs, chunks, a snappy payload) */
+    size_t held, held_peak;
 };
 
 static size_t message_max(const struct decoder_ctx *ctx)
@@ -1117,14 +1147,15 @@ static uint8_t legacy_doc_role(const struct mongo_dir *d, enum decoder_dir dir)
     return ROLE_LEGACY;
 }
 
-/* Reads body bytes (at most d->remaining of them). Returns bytes used. A
- * parse problem marks the message malformed and its rest skipped. */
+/* Reads body bytes (at most d->body_left of them, the bytes of the body
+ * from buf on). Returns bytes used: less than len only at an OP_COMPRESSED
+ * payload. A parse problem marks the message malformed and its rest skipped. */
 static size_t body_feed(struct mongo_dir *d, enum decoder_dir dir, struct decoder_ctx *ctx,
                         const uint8_t *buf, size_t len)
 {
     size_t i = 0;
     while (i < len && !d->skipping) {
-        uint64_t left = d->remaining - i;       /* body bytes after buf[i] incl. */
+        uint64_t left = d->body_left - i;       /* body bytes after buf[i] incl. */
         if (d->walking) {
             size_t used = 0;
             size_t n = len - i;
@@ -1178,7 +1209,7 @@ static size_t body_feed(struct mongo_dir *d, enum decoder_dir dir, struct decode
             if (d->hdr.opcode == MONGO_OP_MSG && d->ints_read == 1) {
                 d->flag_bits = (uint32_t)v;
                 d->checksum_len = (d->flag_bits & MONGO_MSG_CHECKSUM_PRESENT) ? 4 : 0;
-                if (d->remaining < d->checksum_len + 4)
+                if (d->body_left < d->checksum_len + 4)
                     malformed(d, ctx);
             }
             if (d->prog[d->field] == F_DOC) {
@@ -1207,7 +1238,7 @@ static size_t body_feed(struct mongo_dir *d, enum decoder_dir dir, struct decode
                 i++;
                 d->field++;
             }
-            if (i > d->remaining || (!nul && i == d->remaining))
+            if (i > d->body_left || (!nul && i == d->body_left))
                 malformed(d, ctx);
             break;
         }
@@ -1215,32 +1246,8 @@ static size_t body_feed(struct mongo_dir *d, enum decoder_dir dir, struct decode
             /* a document field that was not started: only when no documents */
             d->field++;
             break;
-        case F_PAYLOAD: {
-            size_t n = len - i;
-            if (d->payload_len + n > d->payload_cap) {
-                malformed(d, ctx);
-                break;
-            }
-            if (d->payload_len + n > d->payload_alloc) {
-                /* grow by doubling: a declared size costs nothing until bytes come */
-                size_t cap = d->payload_alloc ? d->payload_alloc : 4096;
-                while (cap < d->payload_len + n)
-                    cap *= 2;
-                if (cap > d->payload_cap)
-                    cap = d->payload_cap;
-                uint8_t *p = realloc(d->payload, cap);
-                if (!p) {
-                    d->skipping = true;
-                    break;
-                }
-                d->payload = p;
-                d->payload_alloc = cap;
-            }
-            memcpy(d->payload + d->payload_len, buf + i, n);
-            d->payload_len += n;
-            i += n;
-            break;
-        }
+        case F_PAYLOAD:
+            return i;        /* the caller decompresses the rest */
         case F_SECTIONS:
             if (d->sec_state == SEC_KIND) {
                 if (left == d->checksum_len) {
@@ -1338,62 +1345,309 @@ static void message_complete(struct mongo_flow *f, struct mongo_dir *d, enum dec
     }
 }
 
-/* The compressed payload is whole: decompress it and read the message it
- * holds through the same machine. */
-static void compressed_complete(struct mongo_flow *f, struct mongo_dir *d, enum decoder_dir dir,
-                                struct decoder_ctx *ctx)
+/* ------------------------------------------------------------ OP_COMPRESSED */
+
+/* Every allocation a flow makes beyond its struct goes through these, so
+ * that what it holds is counted (mongo_held_peak): the size sits before the
+ * block. */
+static void *held_alloc(struct mongo_flow *f, size_t n)
 {
+    if (n > SIZE_MAX - sizeof(max_align_t))
+        return NULL;
+    max_align_t *p = malloc(sizeof(max_align_t) + n);
+    if (!p)
+        return NULL;
+    memcpy(p, &n, sizeof(n));
+    f->held += n;
+    if (f->held > f->held_peak)
+        f->held_peak = f->held;
+    return p + 1;
+}
+
+static void held_free(struct mongo_flow *f, void *block)
+{
+    if (!block)
+        return;
+    max_align_t *p = (max_align_t *)block - 1;
+    size_t n;
+    memcpy(&n, p, sizeof(n));
+    assert(f->held >= n);
+    f->held -= n;
+    free(p);
+}
+
+static voidpf zlib_alloc(voidpf opaque, uInt items, uInt size)
+{
+    if (size != 0 && items > SIZE_MAX / size)
+        return Z_NULL;
+    return held_alloc(opaque, (size_t)items * size);
+}
+
+static void zlib_free(voidpf opaque, voidpf block)
+{
+    held_free(opaque, block);
+}
+
+/* zstd allocates inside the DStream (its window grows with the frame's):
+ * counted by asking it its size. */
+static void zstd_account(struct mongo_flow *f, struct mongo_dir *d)
+{
+    size_t now = d->zstd ? ZSTD_sizeof_DStream(d->zstd) : 0;
+    assert(f->held >= d->zstd_held);
+    f->held = f->held - d->zstd_held + now;
+    d->zstd_held = now;
+    if (f->held > f->held_peak)
+        f->held_peak = f->held;
+}
+
+size_t mongo_held_peak(const void *flow)
+{
+    const struct mongo_flow *f = flow;
+    return f ? f->held_peak : 0;
+}
+
+/* Frees the decompressor and buffers of the message being read. */
+static void codec_release(struct mongo_flow *f, struct mongo_dir *d)
+{
+    if (d->zlib) {
+        inflateEnd(d->zlib);
+        held_free(f, d->zlib);
+        d->zlib = NULL;
+    }
+    if (d->zstd) {
+        ZSTD_freeDStream(d->zstd);
+        d->zstd = NULL;
+        zstd_account(f, d);
+    }
+    held_free(f, d->chunk);
+    d->chunk = NULL;
+    held_free(f, d->payload);
+    d->payload = NULL;
+    d->payload_len = d->payload_alloc = 0;
+}
+
+/* The compressed message will not be read: it is emitted as a message of
+ * its original opcode (OP_MSG when that is unknown) with nothing known of
+ * its body. */
+static void compressed_skip_body(struct mongo_flow *f, struct mongo_dir *d, enum decoder_dir dir,
+                                 struct decoder_ctx *ctx, int32_t orig)
+{
+    d->compressed = true;
+    d->inner = INNER_STOPPED;
+    body_begin(d, opcode_known(orig) && orig != MONGO_OP_COMPRESSED ? orig : MONGO_OP_MSG);
+    if (dir == DIR_TO_CLIENT)
+        reply_begin(f, d, ctx);
+    d->skipping = true;
+    d->prog = prog_none;
+}
+
+/* Decompression failed (corrupt, of another size than declared, or out of
+ * memory): counted; the message is emitted with nothing known of its body. */
+static void compressed_fail(struct mongo_flow *f, struct mongo_dir *d, struct decoder_ctx *ctx)
+{
+    stats_inc(ctx->stats, STAT_MONGODB_DECOMPRESS_ERRORS);
+    codec_release(f, d);
+    d->inner = INNER_STOPPED;
+    body_begin(d, d->hdr.opcode);
+    d->skipping = true;
+    d->prog = prog_none;
+}
+
+/* The OP_COMPRESSED fields were read: from here on the direction reads a
+ * message of originalOpcode, uncompressedSize bytes of body, which the
+ * payload decompresses to. */
+static void compressed_begin(struct mongo_flow *f, struct mongo_dir *d, enum decoder_dir dir,
+                             struct decoder_ctx *ctx)
+{
+    assert(d->ints_read == 3 && d->inner == INNER_NONE);
     int32_t orig = (int32_t)d->ints[0];
     uint32_t usize = (uint32_t)d->ints[1];
     uint8_t id = (uint8_t)d->ints[2];
-    uint8_t *out = NULL;
-    bool ok = !d->skipping && d->ints_read >= 3 && orig != MONGO_OP_COMPRESSED &&
-              opcode_known(orig);
-    if (ok && usize > decompressed_max(ctx)) {
+    if (orig == MONGO_OP_COMPRESSED || !opcode_known(orig)) {
+        malformed(d, ctx);
+        compressed_skip_body(f, d, dir, ctx, orig);
+        return;
+    }
+    if (usize > decompressed_max(ctx) ||
+        (id == MONGO_SNAPPY && d->payload_cap > compressed_max(ctx))) {
         stats_inc(ctx->stats, STAT_MONGODB_TOO_LARGE);
         d->too_large = true;
-        ok = false;
-    } else if (ok) {
-        out = malloc(usize ? usize : 1);
-        if (!out || mongo_decompress(id, d->payload, d->payload_len, out, usize) != 0) {
-            stats_inc(ctx->stats, STAT_MONGODB_DECOMPRESS_ERRORS);
-            ok = false;
-        }
-    } else if (!d->skipping) {
-        malformed(d, ctx);
+        compressed_skip_body(f, d, dir, ctx, orig);
+        return;
     }
-    free(d->payload);
-    d->payload = NULL;
-    d->payload_len = d->payload_alloc = d->payload_cap = 0;
     d->compressed = true;
-
-    int32_t opcode = ok || opcode_known(orig) ? orig : MONGO_OP_MSG;
-    body_begin(d, opcode == MONGO_OP_COMPRESSED ? MONGO_OP_MSG : opcode);
+    body_begin(d, orig);
     if (dir == DIR_TO_CLIENT)
         reply_begin(f, d, ctx);
-    if (ok) {
-        d->skipping = false;
-        d->remaining = usize;
-        body_feed(d, dir, ctx, out, usize);
-        d->remaining = 0;
-    } else {
-        d->skipping = true;
-        d->prog = prog_none;
+    d->compressor = id;
+    d->inner_left = usize;
+    d->frame_done = false;
+    d->inner = id == MONGO_SNAPPY ? INNER_HELD : INNER_STREAM;
+    bool ok = id <= MONGO_ZSTD;
+    if (ok && id == MONGO_ZLIB) {
+        d->zlib = held_alloc(f, sizeof(*d->zlib));
+        ok = d->zlib != NULL;
+        if (ok) {
+            memset(d->zlib, 0, sizeof(*d->zlib));
+            d->zlib->zalloc = zlib_alloc;
+            d->zlib->zfree = zlib_free;
+            d->zlib->opaque = f;
+            if (inflateInit(d->zlib) != Z_OK) {
+                held_free(f, d->zlib);
+                d->zlib = NULL;
+                ok = false;
+            }
+        }
+    } else if (ok && id == MONGO_ZSTD) {
+        d->zstd = ZSTD_createDStream();
+        ok = d->zstd != NULL && !ZSTD_isError(ZSTD_initDStream(d->zstd)) &&
+             !ZSTD_isError(ZSTD_DCtx_setParameter(d->zstd, ZSTD_d_windowLogMax,
+                                                  MONGO_ZSTD_WINDOW_LOG_MAX));
+        zstd_account(f, d);
     }
-    free(out);
-    message_complete(f, d, dir, ctx);
+    if (ok && (id == MONGO_ZLIB || id == MONGO_ZSTD)) {
+        d->chunk = held_alloc(f, MONGO_CHUNK);
+        ok = d->chunk != NULL;
+    }
+    if (!ok)
+        compressed_fail(f, d, ctx);
 }
+
+/* n decompressed bytes: the next of the inner message's body. More than
+ * uncompressedSize fails the message. */
+static bool inner_deliver(struct mongo_flow *f, struct mongo_dir *d, enum decoder_dir dir,
+                          struct decoder_ctx *ctx, const uint8_t *buf, size_t n)
+{
+    if (n > d->inner_left) {
+        compressed_fail(f, d, ctx);
+        return false;
+    }
+    if (!d->skipping) {
+        d->body_left = d->inner_left;
+        body_feed(d, dir, ctx, buf, n);
+    }
+    d->inner_left -= n;
+    return true;
+}
+
+/* Payload bytes as they arrive: decompressed through the chunk and parsed,
+ * or (snappy) held. */
+static void compressed_feed(struct mongo_flow *f, struct mongo_dir *d, enum decoder_dir dir,
+                            struct decoder_ctx *ctx, const uint8_t *buf, size_t len)
+{
+    if (d->inner == INNER_HELD) {
+        if (d->payload_len + len > d->payload_cap) {   /* framing forbids it */
+            compressed_fail(f, d, ctx);
+            return;
+        }
+        if (d->payload_len + len > d->payload_alloc) {
+            /* grow by doubling: a declared size costs nothing until bytes come */
+            size_t cap = d->payload_alloc ? d->payload_alloc : 4096;
+            while (cap < d->payload_len + len)
+                cap *= 2;
+            if (cap > d->payload_cap)
+                cap = d->payload_cap;
+            uint8_t *p = held_alloc(f, cap);
+            if (!p) {
+                compressed_fail(f, d, ctx);
+                return;
+            }
+            if (d->payload_len > 0)
+                memcpy(p, d->payload, d->payload_len);
+            held_free(f, d->payload);
+            d->payload = p;
+            d->payload_alloc = cap;
+        }
+        memcpy(d->payload + d->payload_len, buf, len);
+        d->payload_len += len;
+        return;
+    }
+    if (d->inner != INNER_STREAM)
+        return;
+    if (d->compressor == MONGO_NOOP) {
+        (void)inner_deliver(f, d, dir, ctx, buf, len);
+    } else if (d->compressor == MONGO_ZLIB) {
+        while (len > 0 && !d->frame_done) {
+            /* avail_in is 32-bit: feed in slices */
+            uInt slice = len > (1u << 30) ? (1u << 30) : (uInt)len;
+            d->zlib->next_in = (Bytef *)(uintptr_t)buf;
+            d->zlib->avail_in = slice;
+            for (;;) {
+                d->zlib->next_out = d->chunk;
+                d->zlib->avail_out = (uInt)MONGO_CHUNK;
+                int rc = inflate(d->zlib, Z_NO_FLUSH);
+                size_t made = MONGO_CHUNK - d->zlib->avail_out;
+                if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+                    compressed_fail(f, d, ctx);
+                    return;
+                }
+                if (made > 0 && !inner_deliver(f, d, dir, ctx, d->chunk, made))
+                    return;
+                if (rc == Z_STREAM_END) {
+                    d->frame_done = true;   /* bytes after the stream are ignored */
+                    break;
+                }
+                if (rc == Z_BUF_ERROR || (d->zlib->avail_in == 0 && made < MONGO_CHUNK))
+                    break;
+            }
+            buf += slice;
+            len -= slice;
+        }
+    } else {
+        ZSTD_inBuffer in = { buf, len, 0 };
+        for (;;) {
+            ZSTD_outBuffer out = { d->chunk, MONGO_CHUNK, 0 };
+            size_t rc = ZSTD_decompressStream(d->zstd, &out, &in);
+            zstd_account(f, d);
+            if (ZSTD_isError(rc)) {
+                compressed_fail(f, d, ctx);
+                return;
+            }
+            if (out.pos > 0 && !inner_deliver(f, d, dir, ctx, d->chunk, out.pos))
+                return;
+            d->frame_done = rc == 0;
+            if (in.pos == in.size && out.pos < out.size)
+                break;
+        }
+    }
+}
+
+/* The payload ended: the decompressed body must have been exactly
+ * uncompressedSize (snappy: decompress the held payload now). */
+static void compressed_finish(struct mongo_flow *f, struct mongo_dir *d, enum decoder_dir dir,
+                              struct decoder_ctx *ctx)
+{
+    if (d->inner == INNER_HELD) {
+        size_t usize = (size_t)d->inner_left;
+        uint8_t *out = held_alloc(f, usize ? usize : 1);
+        if (!out || mongo_decompress(MONGO_SNAPPY, d->payload, d->payload_len, out, usize) != 0)
+            compressed_fail(f, d, ctx);
+        else
+            (void)inner_deliver(f, d, dir, ctx, out, usize);
+        held_free(f, out);
+    } else if (d->inner == INNER_STREAM) {
+        if (d->inner_left != 0 || (d->compressor != MONGO_NOOP && !d->frame_done))
+            compressed_fail(f, d, ctx);
+    }
+    codec_release(f, d);
+}
+
+/* ------------------------------------------------------------ framing */
 
 static void message_end(struct mongo_flow *f, struct mongo_dir *d, enum decoder_dir dir,
                         struct decoder_ctx *ctx)
 {
-    if (d->hdr.opcode == MONGO_OP_COMPRESSED && !d->compressed)
-        compressed_complete(f, d, dir, ctx);
-    else
-        message_complete(f, d, dir, ctx);
-    free(d->payload);
-    d->payload = NULL;
-    d->payload_len = d->payload_alloc = d->payload_cap = 0;
+    if (d->hdr.opcode == MONGO_OP_COMPRESSED && !d->compressed) {
+        /* it ended before its payload began */
+        if (!d->skipping)
+            malformed(d, ctx);
+        compressed_skip_body(f, d, dir, ctx, d->ints_read >= 1 ? (int32_t)d->ints[0] : 0);
+    } else if (d->inner == INNER_STREAM || d->inner == INNER_HELD) {
+        compressed_finish(f, d, dir, ctx);
+    }
+    message_complete(f, d, dir, ctx);
+    codec_release(f, d);
+    d->inner = INNER_NONE;
     d->state = D_HEADER;
     d->hlen = 0;
 }
@@ -1410,6 +1664,8 @@ static void message_begin(struct mongo_flow *f, struct mongo_dir *d, enum decode
     d->too_large = too_large;
     d->compressed = false;
     d->seen_message = true;
+    assert(!d->zlib && !d->zstd && !d->chunk && !d->payload);
+    d->inner = INNER_NONE;
     body_begin(d, d->hdr.opcode);
     if (dir == DIR_TO_CLIENT && d->hdr.opcode != MONGO_OP_COMPRESSED)
         reply_begin(f, d, ctx);
@@ -1418,16 +1674,11 @@ static void message_begin(struct mongo_flow *f, struct mongo_dir *d, enum decode
         stats_inc(ctx->stats, STAT_MONGODB_TOO_LARGE);
         d->skipping = true;
     } else if (d->hdr.opcode == MONGO_OP_COMPRESSED) {
-        if (d->remaining < 9) {
+        /* compressed_max applies to snappy, the payload held (compressed_begin) */
+        if (d->remaining < 9)
             malformed(d, ctx);
-        } else if (d->remaining - 9 > compressed_max(ctx)) {
-            stats_inc(ctx->stats, STAT_MONGODB_TOO_LARGE);
-            d->too_large = true;
-            d->skipping = true;
-        } else {
+        else
             d->payload_cap = (size_t)(d->remaining - 9);
-            d->payload_len = d->payload_alloc = 0;
-        }
     }
     d->state = D_BODY;
     if (d->remaining == 0)
@@ -1488,8 +1739,18 @@ static void mongo_data(void *state, struct decoder_ctx *ctx, enum decoder_dir di
             size_t n = len - i;
             if (n > d->remaining)
                 n = (size_t)d->remaining;
-            if (!d->skipping)
-                body_feed(d, dir, ctx, buf + i, n);
+            if (d->inner != INNER_NONE) {
+                compressed_feed(f, d, dir, ctx, buf + i, n);
+            } else if (!d->skipping) {
+                d->body_left = d->remaining;
+                size_t used = body_feed(d, dir, ctx, buf + i, n);
+                if (d->hdr.opcode == MONGO_OP_COMPRESSED && !d->skipping &&
+                    d->prog[d->field] == F_PAYLOAD) {
+                    compressed_begin(f, d, dir, ctx);
+                    if (used < n)
+                        compressed_feed(f, d, dir, ctx, buf + i + used, n - used);
+                }
+            }
             d->remaining -= n;
             i += n;
             if (d->remaining == 0)
@@ -1520,16 +1781,10 @@ static void cut_message(struct mongo_flow *f, struct mongo_dir *d, enum decoder_
     d->partial = true;
     d->skipping = true;
     d->walking = false;
-    if (d->hdr.opcode == MONGO_OP_COMPRESSED && !d->compressed) {
-        free(d->payload);
-        d->payload = NULL;
-        d->payload_len = d->payload_alloc = d->payload_cap = 0;
-        d->compressed = true;
-        body_begin(d, MONGO_OP_MSG);
-        d->prog = prog_none;
-        if (dir == DIR_TO_CLIENT)
-            reply_begin(f, d, ctx);
-    }
+    if (d->hdr.opcode == MONGO_OP_COMPRESSED && !d->compressed)
+        compressed_skip_body(f, d, dir, ctx, MONGO_OP_MSG);
+    codec_release(f, d);     /* a cut payload is not a decompress error */
+    d->inner = INNER_NONE;
     message_complete(f, d, dir, ctx);
     d->state = D_HEADER;
     d->hlen = 0;
@@ -1539,6 +1794,11 @@ static void mongo_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir
 {
     struct mongo_flow *f = state;
     struct mongo_dir *d = &f->dirs[dir];
+    if (d->state == D_BODY && len > 0 && len <= d->remaining && d->inner != INNER_NONE) {
+        /* a compressed stream cannot go on after a hole */
+        codec_release(f, d);
+        d->inner = INNER_STOPPED;
+    }
     if (d->state == D_BODY && len > 0 && len < d->remaining) {
         /* inside one message: its framing survives, its content does not */
         d->partial = true;
@@ -1583,7 +1843,8 @@ static void mongo_close(void *state, struct decoder_ctx *ctx)
     while (f->pending_count > 0)
         pending_give_up_oldest(f, ctx);
     for (int dir = 0; dir < 2; dir++)
-        free(f->dirs[dir].payload);
+        codec_release(f, &f->dirs[dir]);
+    assert(f->held == 0);
     free(f->pending);
     free(f);
 }

@@ -3,10 +3,14 @@
  * Every message starts with a 16-byte header (messageLength, requestID,
  * responseTo, opCode, little-endian int32). Bodies are read as they stream
  * in, field by field; their BSON documents go through the streaming walker
- * (bson.h), so a reply of any size costs a few KiB of state: only
- * OP_COMPRESSED payloads are held whole, because they must be decompressed
- * in one piece (at most mongodb.compressed_max_mb, decompressed at most
- * mongodb.decompressed_max_mb).
+ * (bson.h), so a reply of any size costs a few KiB of state. OP_COMPRESSED
+ * payloads are decompressed as they stream in (noop, zlib, zstd; the
+ * declared uncompressedSize at most mongodb.decompressed_max_mb) and the
+ * bytes read as the original message: a flow holds the decompressor and a
+ * 16 KiB chunk (zstd: plus the frame's window, bounded), not the message.
+ * Only snappy payloads are held whole, because raw snappy cannot be decoded
+ * without the whole output (at most mongodb.compressed_max_mb, decompressed
+ * at most mongodb.decompressed_max_mb).
  *
  * Requests and replies are paired by requestID <-> responseTo. One op per
  * reply batch: an exhaust stream (a reply with moreToCome, then more replies
@@ -64,6 +68,11 @@ int mongo_parse_header(const uint8_t *buf, size_t len, size_t max_length,
  * when the data is corrupt, of another size, or the compressor unknown. */
 int mongo_decompress(uint8_t compressor, const uint8_t *in, size_t in_len,
                      uint8_t *out, size_t out_len);
+
+/* The most bytes the flow `flow` (as mongodb_decoder.open returned it)
+ * has held at once beyond its fixed state: decompressors, their buffers, a
+ * held snappy payload. For tests of the memory bound. */
+size_t mongo_held_peak(const void *flow);
 
 /* The op name's class (handshake, auth, enumerate, read, write, admin,
  * destroy), for commands as named on the wire. */

@@ -5,7 +5,8 @@
  * start, also drive the schedule: limits (message, compressed and
  * decompressed caps, pending requests), whether each part is first wrapped
  * whole as OP_COMPRESSED messages (noop, snappy, zlib or zstd, compressed
- * here, so that the decoder's decompressed path sees fuzzed messages), which
+ * here, so that the decoder's decompressed path sees fuzzed messages;
+ * sometimes with a wrong uncompressedSize or a corrupted payload), which
  * direction goes next, piece sizes, gaps (known or unknown length) and
  * direction ends. The flow is always closed at the end, and every emitted op
  * is checked for sanity. */
@@ -190,6 +191,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t n = 0;
             owned[d] = wrap_compressed(parts[d].p, parts[d].left, (uint8_t)((wrap >> 2) & 3), &n);
             if (owned[d]) {
+                /* sometimes lie about uncompressedSize, or corrupt the payload */
+                if (wrap & 0x10) {
+                    uint32_t usize = (uint32_t)bson_i32(owned[d] + 20);
+                    usize += (uint32_t)(int32_t)(int8_t)choose(&sched);
+                    for (int i = 0; i < 4; i++)
+                        owned[d][20 + i] = (uint8_t)(usize >> (8 * i));
+                }
+                if ((wrap & 0x20) && n > 25)
+                    owned[d][25 + choose(&sched) % (n - 25)] ^= (uint8_t)(1 + choose(&sched) % 255);
                 parts[d].p = owned[d];
                 parts[d].left = n;
             }
@@ -201,6 +211,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             dir = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
         step(state, &ctx, &sched, dir, &parts[dir]);
     }
+    /* what a flow held at once: per direction, a snappy payload (grown by
+     * doubling: old and new blocks) and its output, or a zstd window */
+    size_t bound = 2 * (2 * params.mongodb_compressed_max + params.mongodb_decompressed_max +
+                        ((size_t)10 << 20));
+    if (mongo_held_peak(state) > bound)
+        abort();
     mongodb_decoder.close(state, &ctx);
     free(owned[0]);
     free(owned[1]);

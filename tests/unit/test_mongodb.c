@@ -949,6 +949,197 @@ static void test_hint_count_listdatabases(void)
     h_close(&h);
 }
 
+/* Writes the message msg[0..len) to out as OP_COMPRESSED with compressor
+ * (zstd with a window of 2^zstd_window_log, 0 for the level's default);
+ * returns its length. out must hold compressBound/ZSTD_compressBound + 25. */
+static size_t compress_message(const uint8_t *msg, size_t len, uint8_t compressor,
+                               int zstd_window_log, uint8_t *out)
+{
+    size_t body = len - 16;
+    uint8_t *payload = out + 25;
+    size_t clen = 0;
+    if (compressor == MONGO_ZLIB) {
+        uLongf n = compressBound((uLong)body);
+        CHECK_EQ_INT(compress2(payload, &n, msg + 16, (uLong)body, 6), Z_OK);
+        clen = n;
+    } else if (compressor == MONGO_ZSTD) {
+        ZSTD_CCtx *cc = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 3);
+        if (zstd_window_log)
+            ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, zstd_window_log);
+        clen = ZSTD_compress2(cc, payload, ZSTD_compressBound(body), msg + 16, body);
+        CHECK(!ZSTD_isError(clen));
+        ZSTD_freeCCtx(cc);
+    } else {
+        memcpy(payload, msg + 16, body);
+        clen = body;
+    }
+    struct bb b = { out, 0, {0}, 0 };
+    size_t m = bb_msg_begin(&b, bson_i32(msg + 4), bson_i32(msg + 8), MONGO_OP_COMPRESSED);
+    bb_i32(&b, bson_i32(msg + 12));
+    bb_i32(&b, (int32_t)body);
+    bb_u8(&b, compressor);
+    b.len += clen;
+    bb_msg_end(&b, m);
+    return b.len;
+}
+
+/* An 8 MiB reply (140,000 documents in firstBatch) compressed with zlib and
+ * zstd, read in 1460-byte pieces: counted exactly, and the flow never holds
+ * more than the decompressor and its chunk (under 1 MiB with a 128 KiB zstd
+ * window; under 3 MiB with the 2 MiB window zstd level 3 picks itself).
+ * compressed_max (held payloads only) does not limit a streamed one. */
+static void test_compressed_large_streamed(void)
+{
+    enum { DOCS = 140000 };
+    size_t cap = (size_t)12 << 20;
+    uint8_t *plain = malloc(cap), *wire = malloc(cap);
+    if (!plain || !wire) {
+        CHECK(false);
+        free(plain);
+        free(wire);
+        return;
+    }
+    struct bb c = { cli_buf, 0, {0}, 0 }, s = { plain, 0, {0}, 0 };
+    find_request(&c, 2, "customers", DOCS, true);
+    cursor_reply(&s, 101, 2, 0, true, DOCS, 5);
+    find_request(&c, 3, "customers", 3, true);
+    CHECK(s.len > ((size_t)8 << 20));
+    static const struct { uint8_t compressor; int window_log; size_t bound; } cases[] = {
+        { MONGO_ZLIB, 0, (size_t)1 << 20 },
+        { MONGO_ZSTD, 17, (size_t)1 << 20 },
+        { MONGO_ZSTD, 0, (size_t)3 << 20 },
+        { MONGO_NOOP, 0, (size_t)64 << 10 },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        size_t wlen = compress_message(plain, s.len, cases[k].compressor, cases[k].window_log,
+                                       wire);
+        /* then a small reply to the second find, uncompressed */
+        struct bb tail = { wire, wlen, {0}, 0 };
+        cursor_reply(&tail, 102, 3, 0, true, 1, 0);
+        struct harness h;
+        h_open(&h);
+        h.params.mongodb_compressed_max = 64u << 10;
+        h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+        for (size_t at = 0; at < tail.len; at += 1460)
+            h_feed(&h, DIR_TO_CLIENT, wire + at, tail.len - at < 1460 ? tail.len - at : 1460);
+        CHECK_EQ_INT(h.n, 2);
+        if (h.n == 2) {
+            CHECK_EQ_STR(h.ops[0].op, "find");
+            CHECK_EQ_INT(h.ops[0].items, DOCS);
+            CHECK(has_flag(&h.ops[0], OP_FLAG_COMPRESSED));
+            CHECK_EQ_STR(h.ops[0].cursor_out, hash_of(5));
+            CHECK_EQ_INT((int64_t)h.ops[0].response_bytes, (int64_t)wlen);
+            CHECK_EQ_INT(h.ops[0].status, OP_STATUS_OK);
+            CHECK_EQ_INT(h.ops[1].items, 1);
+        }
+        CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_DECOMPRESS_ERRORS), 0);
+        CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_TOO_LARGE), 0);
+        size_t peak = mongo_held_peak(h.state);
+        CHECK(peak > 0 || cases[k].compressor == MONGO_NOOP);
+        CHECK(peak < cases[k].bound);
+        h_close(&h);
+        if (check_case_failed) {
+            fprintf(stderr, "  (compressor %u window %d peak %zu)\n", cases[k].compressor,
+                    cases[k].window_log, peak);
+            break;
+        }
+    }
+    free(plain);
+    free(wire);
+}
+
+/* Corrupt streams, and streams that decompress to more or fewer bytes than
+ * uncompressedSize: a decompress error each, the op emitted with nothing of
+ * its body, and the next reply read as usual. */
+static void test_decompress_errors_then_next(void)
+{
+    static const uint8_t compressors[] = { MONGO_NOOP, MONGO_ZLIB, MONGO_ZSTD, MONGO_SNAPPY };
+    for (size_t ci = 0; ci < sizeof(compressors); ci++) {
+        for (int fault = 0; fault < 3; fault++) {  /* corrupt, too long, too short */
+            if (fault == 0 && compressors[ci] == MONGO_NOOP)
+                continue;                          /* noop cannot be corrupt */
+            struct bb c = { cli_buf, 0, {0}, 0 }, s = { srv_buf, 0, {0}, 0 };
+            find_request(&c, 2, "customers", 3, true);
+            find_request(&c, 3, "customers", 3, true);
+            size_t at = s.len;
+            cursor_reply(&s, 101, 2, 0, true, 300, 42);
+            compress_last(&s, at, compressors[ci]);
+            size_t body = (size_t)bson_i32(srv_buf + at + 20);
+            if (fault == 0) {
+                for (size_t i = at + 16 + 9 + 2; i < s.len - 4; i += 16)
+                    srv_buf[i] ^= 0x5a;            /* throughout the payload */
+            } else {
+                bb_patch32(&s, at + 20, (int32_t)(fault == 1 ? body - 10 : body + 10));
+            }
+            size_t next = s.len;
+            cursor_reply(&s, 102, 3, 0, true, 2, 0);
+            compress_last(&s, next, compressors[ci]);
+            struct harness h;
+            h_open(&h);
+            h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+            for (size_t k = 0; k < s.len; k += 1460)
+                h_feed(&h, DIR_TO_CLIENT, srv_buf + k, s.len - k < 1460 ? s.len - k : 1460);
+            CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_DECOMPRESS_ERRORS), 1);
+            CHECK_EQ_INT(h.n, 2);
+            if (h.n == 2) {
+                CHECK_EQ_STR(h.ops[0].op, "find");
+                CHECK_EQ_INT(h.ops[0].items, -1);
+                CHECK(has_flag(&h.ops[0], OP_FLAG_COMPRESSED));
+                CHECK_EQ_INT(h.ops[1].items, 2);
+                CHECK_EQ_INT(h.ops[1].status, OP_STATUS_OK);
+            }
+            h_close(&h);
+            if (check_case_failed) {
+                fprintf(stderr, "  (compressor %u fault %d)\n", compressors[ci], fault);
+                return;
+            }
+        }
+    }
+}
+
+/* A small compressed reply split at every byte, and fed one byte at a time,
+ * gives the same op as read whole. */
+static void test_compressed_every_split(void)
+{
+    static const uint8_t compressors[] = { MONGO_NOOP, MONGO_ZLIB, MONGO_ZSTD, MONGO_SNAPPY };
+    for (size_t ci = 0; ci < sizeof(compressors); ci++) {
+        struct bb c = { cli_buf, 0, {0}, 0 }, s = { srv_buf, 0, {0}, 0 };
+        find_request(&c, 2, "customers", 3, true);
+        cursor_reply(&s, 101, 2, 0, true, 5, 42);
+        compress_last(&s, 0, compressors[ci]);
+        for (size_t k = 0; k <= s.len + 1; k++) {
+            struct harness h;
+            h_open(&h);
+            h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+            if (k <= s.len) {
+                h_feed(&h, DIR_TO_CLIENT, srv_buf, k);
+                h_feed(&h, DIR_TO_CLIENT, srv_buf + k, s.len - k);
+            } else {
+                for (size_t i = 0; i < s.len; i++)
+                    h_feed(&h, DIR_TO_CLIENT, srv_buf + i, 1);
+            }
+            CHECK_EQ_INT(h.n, 1);
+            if (h.n == 1) {
+                CHECK_EQ_STR(h.ops[0].op, "find");
+                CHECK_EQ_INT(h.ops[0].items, 5);
+                CHECK_EQ_STR(h.ops[0].cursor_out, hash_of(42));
+                CHECK_EQ_INT(h.ops[0].status, OP_STATUS_OK);
+                CHECK_EQ_INT((int64_t)h.ops[0].response_bytes, (int64_t)s.len);
+                CHECK(has_flag(&h.ops[0], OP_FLAG_COMPRESSED));
+                CHECK(!has_flag(&h.ops[0], OP_FLAG_PARTIAL));
+            }
+            CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_DECOMPRESS_ERRORS), 0);
+            CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_MALFORMED), 0);
+            h_close(&h);
+            if (check_case_failed) {
+                fprintf(stderr, "  (compressor %u split %zu)\n", compressors[ci], k);
+                return;
+            }
+        }
+    }
+}
+
 int main(void)
 {
     check_binary = "test_mongodb";
@@ -975,6 +1166,9 @@ int main(void)
     RUN(test_too_large);
     RUN(test_pending_overflow_and_unpaired);
     RUN(test_hint_count_listdatabases);
+    RUN(test_compressed_large_streamed);
+    RUN(test_decompress_errors_then_next);
+    RUN(test_compressed_every_split);
     free(cli_buf);
     free(srv_buf);
     free(tmp_buf);
