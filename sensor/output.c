@@ -134,6 +134,9 @@ static void output_event(struct output *o, struct json_writer *w, uint32_t type,
     struct event_json_opts opts = {o->cfg->sensor.id, o->cfg->events.string_max};
     struct event_stats stats;
     if (type == EVENT_STATS) {
+        /* The last stats event should count what the sink really did. */
+        if (((const struct event_stats *)ev)->final && o->redis)
+            redis_out_drain(o->redis);
         output_complete_stats(o, ev, &stats);
         ev = &stats;
     }

@@ -1083,6 +1083,33 @@ int redis_out_start(struct redis_out *r)
     return 0;
 }
 
+void redis_out_drain(struct redis_out *r)
+{
+    if (!r || !r->started)
+        return;
+    uint64_t start = mono_ms(), last_move = start;
+    uint64_t prev = UINT64_MAX;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        uint64_t pending = r->mem_events + (spool_usable(r) ? r->spool.records : 0);
+        uint64_t now = mono_ms();
+        if (pending == 0 || now - start >= r->rc->shutdown_timeout_ms)
+            break;
+        if (pending != prev) {
+            prev = pending;
+            last_move = now;
+        } else if (now - last_move >= 500) {
+            break;
+        }
+        pthread_cond_signal(&r->wake);
+        pthread_mutex_unlock(&r->lock);
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
 void redis_out_finish(struct redis_out *r)
 {
     if (!r || !r->started)

@@ -70,6 +70,11 @@ void redis_out_submit(struct redis_out *r, const struct redis_event *e);
 void redis_out_idle(struct redis_out *r);
 /* Adds the sink's counters (and the `redis.queued` gauge) into sum. */
 void redis_out_collect_stats(struct redis_out *r, struct stats *sum);
+/* Output thread, before the final stats event: gives the sink a bounded
+ * time to deliver what is queued or spooled, so the final counters say what
+ * happened. Returns when nothing is pending, when nothing moved for half a
+ * second (Redis away), or after shutdown_timeout_ms. */
+void redis_out_drain(struct redis_out *r);
 /* No more events: flush to Redis for at most shutdown_timeout_ms, put what
  * is left in the spool (or count it dropped), stop the thread. */
 void redis_out_finish(struct redis_out *r);
