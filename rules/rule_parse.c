@@ -190,26 +190,15 @@ static int add_mask_name(struct rule_loader *ld, const config_setting_t *at, con
     return rule_fail(ld, at, "'%s': unknown %s '%s' (one of: %s)", field, m->table->what, v, list);
 }
 
-static const struct { const char *name; uint32_t bit; } flag_names[] = {
-    {"partial", OP_FLAG_PARTIAL},         {"no_response", OP_FLAG_NO_RESPONSE},
-    {"truncated", OP_FLAG_TRUNCATED},     {"auth_header", OP_FLAG_AUTH_HEADER},
-    {"no_body", OP_FLAG_HEAD_ONLY},       {"unpaired", OP_FLAG_UNPAIRED},
-    {"via_kibana", OP_FLAG_VIA_KIBANA},   {"match_all", OP_FLAG_MATCH_ALL},
-    {"continues", OP_FLAG_CONTINUES},     {"compressed", OP_FLAG_COMPRESSED},
-    {"body_capped", OP_FLAG_BODY_CAPPED}, {"security_off", OP_FLAG_SECURITY_OFF},
-    {"legacy_opcode", OP_FLAG_LEGACY_OPCODE},
-};
-
 static int add_flag_name(struct rule_loader *ld, const config_setting_t *at, const char *field,
                          const char *v, void *arg)
 {
     uint32_t *mask = arg;
-    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
-        if (strcmp(flag_names[i].name, v) == 0) {
-            *mask |= flag_names[i].bit;
-            return 0;
-        }
-    return rule_fail(ld, at, "'%s': unknown flag '%s'", field, v);
+    uint32_t bit = op_flag_from_name(v);
+    if (!bit)
+        return rule_fail(ld, at, "'%s': unknown flag '%s'", field, v);
+    *mask |= bit;
+    return 0;
 }
 
 static int add_op_name(struct rule_loader *ld, const config_setting_t *at, const char *field,

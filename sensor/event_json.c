@@ -60,20 +60,13 @@ static void event_header(struct json_writer *w, const struct event_json_opts *o,
 
 static void op_flags(struct json_writer *w, uint32_t flags)
 {
-    static const struct { uint32_t bit; const char *name; } names[] = {
-        {OP_FLAG_PARTIAL, "partial"},       {OP_FLAG_NO_RESPONSE, "no_response"},
-        {OP_FLAG_TRUNCATED, "truncated"},   {OP_FLAG_AUTH_HEADER, "auth_header"},
-        {OP_FLAG_HEAD_ONLY, "no_body"},     {OP_FLAG_UNPAIRED, "unpaired"},
-        {OP_FLAG_VIA_KIBANA, "via_kibana"}, {OP_FLAG_MATCH_ALL, "match_all"},
-        {OP_FLAG_CONTINUES, "continues"},   {OP_FLAG_COMPRESSED, "compressed"},
-        {OP_FLAG_BODY_CAPPED, "body_capped"}, {OP_FLAG_SECURITY_OFF, "security_off"},
-        {OP_FLAG_LEGACY_OPCODE, "legacy_opcode"},
-    };
     json_key(w, "flags");
     json_array_open(w);
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (flags & names[i].bit)
-            json_string(w, names[i].name);
+    uint32_t bit;
+    const char *name;
+    for (size_t i = 0; (name = op_flag_at(i, &bit)) != NULL; i++)
+        if (flags & bit)
+            json_string(w, name);
     json_array_close(w);
 }
 

@@ -12,6 +12,32 @@ static const char *const class_names[OP_CLASS_COUNT] = {
     "unknown", "handshake", "auth", "enumerate", "read", "write", "admin", "destroy",
 };
 
+static const struct { uint32_t bit; const char *name; } flag_names[] = {
+    {OP_FLAG_PARTIAL, "partial"},         {OP_FLAG_NO_RESPONSE, "no_response"},
+    {OP_FLAG_TRUNCATED, "truncated"},     {OP_FLAG_AUTH_HEADER, "auth_header"},
+    {OP_FLAG_HEAD_ONLY, "no_body"},       {OP_FLAG_UNPAIRED, "unpaired"},
+    {OP_FLAG_VIA_KIBANA, "via_kibana"},   {OP_FLAG_MATCH_ALL, "match_all"},
+    {OP_FLAG_CONTINUES, "continues"},     {OP_FLAG_COMPRESSED, "compressed"},
+    {OP_FLAG_BODY_CAPPED, "body_capped"}, {OP_FLAG_SECURITY_OFF, "security_off"},
+    {OP_FLAG_LEGACY_OPCODE, "legacy_opcode"},
+};
+
+const char *op_flag_at(size_t i, uint32_t *bit)
+{
+    if (i >= sizeof(flag_names) / sizeof(flag_names[0]))
+        return NULL;
+    *bit = flag_names[i].bit;
+    return flag_names[i].name;
+}
+
+uint32_t op_flag_from_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+        if (strcmp(flag_names[i].name, name) == 0)
+            return flag_names[i].bit;
+    return 0;
+}
+
 void op_record_init(struct op_record *op, enum app_id app)
 {
     memset(op, 0, sizeof(*op));

@@ -104,6 +104,12 @@ void op_record_init(struct op_record *op, enum app_id app);
 void op_set_string(struct op_record *op, char *dst, size_t cap,
                    const char *src, size_t len);
 
+/* Flag names, once for events and rules: the i-th flag's name (and bit in
+ * *bit), in output order; NULL past the last. */
+const char *op_flag_at(size_t i, uint32_t *bit);
+/* The bit of a flag name, 0 when unknown. */
+uint32_t op_flag_from_name(const char *name);
+
 const char *app_name(enum app_id app);
 const char *op_class_name(enum op_class c);
 const char *op_auth_name(enum op_auth a);

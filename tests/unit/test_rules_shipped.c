@@ -173,23 +173,10 @@ static int app_from_event_name(const char *name)
     return a == APP_UNKNOWN ? -1 : (int)a;
 }
 
-/* The flag names of sensor/event_json.c (op_flags), which has no lookup the
- * other way. */
+/* The flag names the events use (sensor/op.c). */
 static uint32_t flag_from_name(const char *name)
 {
-    static const struct { uint32_t bit; const char *name; } names[] = {
-        {OP_FLAG_PARTIAL, "partial"},       {OP_FLAG_NO_RESPONSE, "no_response"},
-        {OP_FLAG_TRUNCATED, "truncated"},   {OP_FLAG_AUTH_HEADER, "auth_header"},
-        {OP_FLAG_HEAD_ONLY, "no_body"},     {OP_FLAG_UNPAIRED, "unpaired"},
-        {OP_FLAG_VIA_KIBANA, "via_kibana"}, {OP_FLAG_MATCH_ALL, "match_all"},
-        {OP_FLAG_CONTINUES, "continues"},   {OP_FLAG_COMPRESSED, "compressed"},
-        {OP_FLAG_BODY_CAPPED, "body_capped"}, {OP_FLAG_SECURITY_OFF, "security_off"},
-        {OP_FLAG_LEGACY_OPCODE, "legacy_opcode"},
-    };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcmp(names[i].name, name) == 0)
-            return names[i].bit;
-    return 0;
+    return op_flag_from_name(name);
 }
 
 /* A string member of the event: which field it is and where it goes. */
