@@ -11,54 +11,14 @@
 #include <string.h>
 
 #include "../../decoders/elasticsearch.h"
+#include "fuzz_support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct schedule {
-    const uint8_t *data;
-    size_t size;
-    size_t next;
-};
-
-static uint8_t choose(struct schedule *s)
-{
-    if (s->size == 0)
-        return 0;
-    uint8_t c = s->data[s->next % s->size];
-    s->next++;
-    return c;
-}
-
-static void check_string(const char *field, size_t cap)
-{
-    if (memchr(field, '\0', cap) == NULL)
-        abort();
-}
-
-/* Empty, or 16 lowercase hex digits: never the wire id. */
-static void check_hash(const char *h)
-{
-    size_t n = strlen(h);
-    if (n != 0 && n != 16)
-        abort();
-    if (strspn(h, "0123456789abcdef") != n)
-        abort();
-}
 
 static void fuzz_emit(struct decoder_ctx *ctx, const struct op_record *op)
 {
     (void)ctx;
-    check_string(op->op, sizeof(op->op));
-    check_string(op->target, sizeof(op->target));
-    check_string(op->client_id, sizeof(op->client_id));
-    check_string(op->auth_scheme, sizeof(op->auth_scheme));
-    check_string(op->continuation, sizeof(op->continuation));
-    check_string(op->cursor_out, sizeof(op->cursor_out));
-    check_string(op->error_type, sizeof(op->error_type));
-    check_string(op->http.method, sizeof(op->http.method));
-    check_string(op->http.uri, sizeof(op->http.uri));
-    check_hash(op->continuation);
-    check_hash(op->cursor_out);
+    check_op_strings(op);
     bool es = op->app == APP_ELASTICSEARCH || op->app == APP_OPENSEARCH;
     if (!es && op->app != APP_HTTP)
         abort();
