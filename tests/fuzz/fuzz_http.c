@@ -19,23 +19,10 @@
 #include <zlib.h>
 
 #include "../../decoders/http.h"
+#include "fuzz_support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct schedule {
-    const uint8_t *data;
-    size_t size;
-    size_t next;
-};
-
-static uint8_t choose(struct schedule *s)
-{
-    if (s->size == 0)
-        return 0;
-    uint8_t c = s->data[s->next % s->size];
-    s->next++;
-    return c;
-}
 
 /* ------------------------------------------------------------ observer */
 
@@ -181,12 +168,6 @@ static const struct http_observer fuzz_observer = {
     .close = on_close,
 };
 
-static void check_string(const char *field, size_t cap)
-{
-    if (memchr(field, '\0', cap) == NULL)
-        abort();
-}
-
 static void fuzz_emit(struct decoder_ctx *ctx, const struct op_record *op)
 {
     (void)ctx;
@@ -216,36 +197,6 @@ static void fuzz_emit(struct decoder_ctx *ctx, const struct op_record *op)
 
 /* ------------------------------------------------------------ schedule */
 
-struct part {
-    const uint8_t *p;
-    size_t left;
-};
-
-/* One step on one direction: a piece of data, a gap, or its end. */
-static void step(void *state, struct decoder_ctx *ctx, struct schedule *s,
-                 enum decoder_dir dir, struct part *part)
-{
-    uint8_t c = choose(s);
-    if ((c & 0xf0) == 0xf0) {
-        /* A gap: the next bytes are lost; sometimes of unknown length. */
-        size_t n = 1 + choose(s) % 64;      /* at least 1: progress */
-        if (n > part->left)
-            n = part->left;
-        http_stream_gap(state, ctx, dir, (c & 1) ? n : 0);
-        part->p += n;
-        part->left -= n;
-        return;
-    }
-    size_t n = (c & 0x0f) == 0x0f ? part->left : (size_t)(c & 0x0f) + 1;
-    if (n > part->left)
-        n = part->left;
-    ctx->now_us += c;
-    http_stream_data(state, ctx, dir, part->p, n);
-    part->p += n;
-    part->left -= n;
-    if (part->left == 0 && (c & 0x10) != 0)
-        http_stream_end(state, ctx, dir);
-}
 
 /* Wraps `body` as one message with a Content-Encoding: compressed by
  * deflate() when `compress` is set, else as it is (a corrupt stream, as
@@ -340,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&obs, 0, sizeof(obs));
     obs.body_max = params.body_max;
 
-    struct part parts[2] = {
+    struct fuzz_part parts[2] = {
         { data + 2, client_len },
         { data + 2 + client_len, size - 2 - client_len },
     };
@@ -366,7 +317,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         enum decoder_dir dir = (choose(&sched) & 1) ? DIR_TO_CLIENT : DIR_TO_SERVER;
         if (parts[dir].left == 0)
             dir = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
-        step(state, &ctx, &sched, dir, &parts[dir]);
+        fuzz_step(&http_plain_decoder, state, &ctx, &sched, dir, &parts[dir]);
     }
     http_stream_close(state, &ctx);
     /* closed once, every request head emitted once, nothing left open */

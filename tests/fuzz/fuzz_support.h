@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../decoders/decoder.h"
 #include "../../sensor/op.h"
 
 /* Choices drawn from the input, cycling when it runs out. */
@@ -57,6 +58,39 @@ static inline void check_op_strings(const struct op_record *op)
     check_string(op->http.uri, sizeof(op->http.uri));
     check_hash(op->continuation);
     check_hash(op->cursor_out);
+}
+
+/* What is left of one direction's input. */
+struct fuzz_part {
+    const uint8_t *p;
+    size_t left;
+};
+
+/* One step on one direction of decoder d: a piece of data (1-15 bytes or
+ * all that is left), a gap (sometimes of unknown length), and the end of
+ * the direction once its input is used up (sometimes). */
+static inline void fuzz_step(const struct decoder *d, void *state, struct decoder_ctx *ctx,
+                             struct schedule *s, enum decoder_dir dir, struct fuzz_part *part)
+{
+    uint8_t c = choose(s);
+    if ((c & 0xf0) == 0xf0) {
+        size_t n = 1 + choose(s) % 64;      /* at least 1: progress */
+        if (n > part->left)
+            n = part->left;
+        d->gap(state, ctx, dir, (c & 1) ? n : 0);
+        part->p += n;
+        part->left -= n;
+        return;
+    }
+    size_t n = (c & 0x0f) == 0x0f ? part->left : (size_t)(c & 0x0f) + 1;
+    if (n > part->left)
+        n = part->left;
+    ctx->now_us += c;
+    d->data(state, ctx, dir, part->p, n);
+    part->p += n;
+    part->left -= n;
+    if (part->left == 0 && (c & 0x10) != 0)
+        d->end(state, ctx, dir);
 }
 
 #endif
