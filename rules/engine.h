@@ -12,7 +12,7 @@
 
 #include "../sensor/config.h"
 #include "../sensor/pipeline.h"
-#include "../sensor/stats.h"
+#include "../sensor/base/stats.h"
 
 struct rule_engine;
 

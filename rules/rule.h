@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "../sensor/config.h"
-#include "../sensor/op.h"
+#include "../sensor/base/op.h"
 #include "../sensor/pipeline.h"
 #include "netlist.h"
 #include "patlist.h"

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "op.h"
+#include "base/op.h"
 #include "pipeline.h"
-#include "stats.h"
+#include "base/stats.h"
 
 struct chain_table;
 

@@ -91,48 +91,28 @@ void classify_flow_free(struct classify_flow *f)
         ndpi_flow_free(f);
 }
 
-/* Our decoder for one nDPI protocol id; NULL when we have none. HTTP_PROXY
- * is plain HTTP with absolute URIs; HTTP_CONNECT is left out on purpose:
- * after the CONNECT the bytes are a tunnel (usually TLS), not HTTP. nDPI 4.2
- * has no id for Elasticsearch, CouchDB or Solr: they arrive as HTTP. */
-static const char *decoder_for_protocol(uint16_t id)
-{
-    switch (id) {
-    case NDPI_PROTOCOL_HTTP:
-    case NDPI_PROTOCOL_HTTP_PROXY:
-        return "http";
-    case NDPI_PROTOCOL_MONGODB:
-        return "mongodb";
-    case NDPI_PROTOCOL_REDIS:
-        return "redis";
-    case NDPI_PROTOCOL_MEMCACHED:
-        return "memcached";
-    case NDPI_PROTOCOL_CASSANDRA:
-        return "cassandra";
-    default:
-        return NULL;
-    }
-}
-
 /* nDPI reports a stack: master (e.g. HTTP) over app (e.g. a web service it
- * recognised by Host). The master is the wire protocol, so it decides which
- * decoder reads the bytes; the app id is used when there is no master. */
-static int classify_result(ndpi_protocol proto, const char **decoder_name)
+ * recognised by Host). The master is the wire protocol, so it comes first;
+ * the caller tries both in that order. */
+static int classify_result(struct classifier *c, ndpi_protocol proto,
+                           struct classify_result *out)
 {
-    *decoder_name = NULL;
+    out->names[0] = out->names[1] = NULL;
     if (proto.master_protocol == NDPI_PROTOCOL_UNKNOWN &&
         proto.app_protocol == NDPI_PROTOCOL_UNKNOWN)
         return 0;
-    const char *name = decoder_for_protocol(proto.master_protocol);
-    if (name == NULL)
-        name = decoder_for_protocol(proto.app_protocol);
-    *decoder_name = name;
+    size_t n = 0;
+    if (proto.master_protocol != NDPI_PROTOCOL_UNKNOWN)
+        out->names[n++] = ndpi_get_proto_name(c->ndpi, proto.master_protocol);
+    if (proto.app_protocol != NDPI_PROTOCOL_UNKNOWN &&
+        proto.app_protocol != proto.master_protocol)
+        out->names[n++] = ndpi_get_proto_name(c->ndpi, proto.app_protocol);
     return 1;
 }
 
 int classify_packet(struct classifier *c, struct classify_flow *f,
                     const uint8_t *ip, size_t len, uint64_t time_ms,
-                    const char **decoder_name)
+                    struct classify_result *out)
 {
     /* nDPI takes an unsigned short length; an IP packet never exceeds it,
      * but a capture of a GRO-merged frame can. The IP header's own length
@@ -140,15 +120,15 @@ int classify_packet(struct classifier *c, struct classify_flow *f,
     unsigned short ndpi_len = len > 65535 ? 65535 : (unsigned short)len;
     ndpi_protocol proto = ndpi_detection_process_packet(
         c->ndpi, ndpi_flow_of(f), ip, ndpi_len, time_ms);
-    return classify_result(proto, decoder_name);
+    return classify_result(c, proto, out);
 }
 
 int classify_giveup(struct classifier *c, struct classify_flow *f,
-                    const char **decoder_name)
+                    struct classify_result *out)
 {
     uint8_t guessed = 0;
     ndpi_protocol proto =
         ndpi_detection_giveup(c->ndpi, ndpi_flow_of(f), 0, &guessed);
-    classify_result(proto, decoder_name);
+    classify_result(c, proto, out);
     return 1;
 }

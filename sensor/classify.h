@@ -26,21 +26,28 @@ void classifier_free(struct classifier *c);
 struct classify_flow *classify_flow_new(void);
 void classify_flow_free(struct classify_flow *f);
 
+/* What nDPI named: the protocols of its stack, wire protocol first (e.g.
+ * "HTTP", then the web service it saw in the Host header); NULL where it
+ * named none. The names are nDPI's own ("MongoDB", "Redis", "HTTP_Proxy"),
+ * valid while the classifier lives. Decoders claim them by name
+ * (decoder.ndpi_names), so nDPI's numbering stays in classify.c. */
+struct classify_result {
+    const char *names[2];
+};
+
 /* Feeds one IP packet of the flow, both directions: `ip` points at the IPv4
  * or IPv6 header, `len` is the captured length from there, `time_ms` the
- * packet time in milliseconds. Returns 1 when nDPI has decided: then
- * *decoder_name is the name of our decoder for the protocol ("http",
- * "mongodb", "redis", "memcached", "cassandra"), or NULL when nDPI found a
- * protocol we do not decode. Returns 0 when nDPI wants more packets
- * (*decoder_name is then NULL). */
+ * packet time in milliseconds. Returns 1 when nDPI has decided (out says
+ * what it named; both NULL when it found nothing), 0 when it wants more
+ * packets. */
 int classify_packet(struct classifier *c, struct classify_flow *f,
                     const uint8_t *ip, size_t len, uint64_t time_ms,
-                    const char **decoder_name);
+                    struct classify_result *out);
 
 /* Asks for nDPI's final word on a flow that used up the packets it was
  * allowed. Same convention as classify_packet, but always returns 1. No
  * guessing by port: the port map is the caller's, and lives in one place. */
 int classify_giveup(struct classifier *c, struct classify_flow *f,
-                    const char **decoder_name);
+                    struct classify_result *out);
 
 #endif

@@ -15,47 +15,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* What a schema key holds in struct sw_config (or struct config_decoder). */
-enum key_kind {
-    KEY_UNSIGNED,   /* unsigned; file integer stored as is */
-    KEY_SIZE,       /* size_t; file integer times `scale` */
-    KEY_BOOL,       /* bool */
-    KEY_STRING,     /* char[size]; min/max bound the length */
-    KEY_PORTS,      /* struct config_decoder ports + port_count */
-    KEY_CHOICE,     /* char[size]; one of `choices` */
-    KEY_GROUP,      /* a nested group: its keys are `sub` */
-    KEY_NETS,       /* array of CIDR strings: char[CONFIG_NETS_MAX][CONFIG_NET_LEN]
-                       at offset, its count (size_t) at `size` */
-};
-
-struct config_key {
-    const char *name;
-    enum key_kind kind;
-    size_t offset;      /* into the struct the group fills */
-    size_t size;        /* KEY_STRING: array size */
-    long long min, max; /* integer range, or string length range */
-    size_t scale;       /* KEY_SIZE: bytes per unit in the file */
-    const char *const *choices;     /* KEY_CHOICE: NULL-terminated */
-    const struct config_key *sub;   /* KEY_GROUP: its keys */
-    size_t sub_count;
-};
-
 #define CFG_UNSIGNED(name, field, lo, hi) \
-    { name, KEY_UNSIGNED, offsetof(struct sw_config, field), 0, lo, hi, 1, NULL, NULL, 0 }
+    { name, KEY_UNSIGNED, offsetof(struct sw_config, field), 0, lo, hi, 1, NULL, NULL, 0, 0, NULL }
 #define CFG_SIZE(name, field, lo, hi, scale) \
-    { name, KEY_SIZE, offsetof(struct sw_config, field), 0, lo, hi, scale, NULL, NULL, 0 }
+    { name, KEY_SIZE, offsetof(struct sw_config, field), 0, lo, hi, scale, NULL, NULL, 0, 0, NULL }
 #define CFG_BOOL(name, field) \
-    { name, KEY_BOOL, offsetof(struct sw_config, field), 0, 0, 1, 1, NULL, NULL, 0 }
+    { name, KEY_BOOL, offsetof(struct sw_config, field), 0, 0, 1, 1, NULL, NULL, 0, 0, NULL }
 #define CFG_STRING(name, field, minlen) \
     { name, KEY_STRING, offsetof(struct sw_config, field), \
       sizeof(((struct sw_config *)0)->field), minlen, \
-      (long long)sizeof(((struct sw_config *)0)->field) - 1, 1, NULL, NULL, 0 }
+      (long long)sizeof(((struct sw_config *)0)->field) - 1, 1, NULL, NULL, 0, 0, NULL }
 
 #define CFG_CHOICE(name, field, list) \
     { name, KEY_CHOICE, offsetof(struct sw_config, field), \
-      sizeof(((struct sw_config *)0)->field), 0, 0, 1, list, NULL, 0 }
+      sizeof(((struct sw_config *)0)->field), 0, 0, 1, list, NULL, 0, 0, NULL }
 #define CFG_GROUP(name, table) \
-    { name, KEY_GROUP, 0, 0, 0, 0, 1, NULL, table, sizeof(table) / sizeof(table[0]) }
+    { name, KEY_GROUP, 0, 0, 0, 0, 1, NULL, table, sizeof(table) / sizeof(table[0]), 0, NULL }
 
 static const struct config_key sensor_keys[] = {
     CFG_STRING("id", sensor.id, 1),
@@ -86,19 +61,6 @@ static const struct config_key reassembly_keys[] = {
 static const struct config_key ndpi_keys[] = {
     CFG_BOOL("enabled", ndpi.enabled),
     CFG_UNSIGNED("max_packets", ndpi.max_packets, 1, 255),
-};
-
-static const struct config_key http_keys[] = {
-    CFG_SIZE("header_max_kb", decoder_params.header_max, 1, 1024, 1024),
-    CFG_SIZE("pending_max", decoder_params.pending_max, 1, 256, 1),
-    CFG_SIZE("body_max_mb", decoder_params.body_max, 1, 4096, 1024 * 1024),
-};
-
-static const struct config_key mongodb_keys[] = {
-    CFG_SIZE("message_max_mb", decoder_params.mongodb_message_max, 1, 2047, 1024 * 1024),
-    CFG_SIZE("compressed_max_mb", decoder_params.mongodb_compressed_max, 1, 2047, 1024 * 1024),
-    CFG_SIZE("decompressed_max_mb", decoder_params.mongodb_decompressed_max, 1, 2047,
-             1024 * 1024),
 };
 
 static const struct config_key events_keys[] = {
@@ -141,7 +103,7 @@ static const struct config_key redis_keys[] = {
 
 #define CFG_NETS(name, field, count) \
     { name, KEY_NETS, offsetof(struct sw_config, field), \
-      offsetof(struct sw_config, count), 0, 0, 1, NULL, NULL, 0 }
+      offsetof(struct sw_config, count), 0, 0, 1, NULL, NULL, 0, 0, NULL }
 
 static const struct config_key detect_keys[] = {
     CFG_STRING("rules", detect.rules, 0),
@@ -159,8 +121,8 @@ static const struct config_key output_keys[] = {
 
 /* The keys of one entry under `decoders`, relative to struct config_decoder. */
 static const struct config_key decoder_keys[] = {
-    { "enabled", KEY_BOOL, offsetof(struct config_decoder, enabled), 0, 0, 1, 1, NULL, NULL, 0 },
-    { "ports", KEY_PORTS, offsetof(struct config_decoder, ports), 0, 1, 65535, 1, NULL, NULL, 0 },
+    { "enabled", KEY_BOOL, offsetof(struct config_decoder, enabled), 0, 0, 1, 1, NULL, NULL, 0, 0, NULL },
+    { "ports", KEY_PORTS, offsetof(struct config_decoder, ports), 0, 1, 65535, 1, NULL, NULL, 0, 0, NULL },
 };
 
 #define KEYS(table) table, sizeof(table) / sizeof(table[0])
@@ -177,29 +139,28 @@ static const struct config_group config_groups[] = {
     { "flows", KEYS(flows_keys) },
     { "reassembly", KEYS(reassembly_keys) },
     { "ndpi", KEYS(ndpi_keys) },
-    { "http", KEYS(http_keys) },
-    { "mongodb", KEYS(mongodb_keys) },
     { "decoders", NULL, 0 },
     { "events", KEYS(events_keys) },
     { "output", KEYS(output_keys) },
     { "detect", KEYS(detect_keys) },
 };
 
-/* Server ports that select a decoder by default: Elasticsearch's own ports,
- * then plain HTTP and the other HTTP-based servers (Kibana, CouchDB, Solr),
- * where the http decoder still recognises Elasticsearch by its answers. */
-static const uint16_t es_default_ports[] = { 9200, 9201 };
-static const uint16_t http_default_ports[] = { 80, 8080, 5601, 5984, 8983 };
-static const uint16_t mongodb_default_ports[] = { 27017 };
-
-static void config_default_decoder(struct sw_config *cfg, const char *name,
-                                   const uint16_t *ports, size_t count)
+/* Every registered decoder, enabled on the server ports it names, with its
+ * parameters at their defaults: the protocol owns both (decoders/). */
+static void config_default_decoders(struct sw_config *cfg)
 {
-    struct config_decoder *d = &cfg->decoders[cfg->decoder_count++];
-    snprintf(d->name, sizeof(d->name), "%s", name);
-    d->enabled = true;
-    for (size_t i = 0; i < count; i++)
-        d->ports[d->port_count++] = ports[i];
+    const struct decoder *const *all = decoder_all();
+    for (size_t i = 0; all[i] != NULL && i < DECODERS_MAX; i++) {
+        const struct decoder *dec = all[i];
+        struct config_decoder *d = &cfg->decoders[cfg->decoder_count++];
+        snprintf(d->name, sizeof(d->name), "%s", dec->name);
+        d->enabled = true;
+        for (size_t k = 0; k < dec->port_count && k < DECODER_PORTS_MAX; k++)
+            d->ports[d->port_count++] = dec->ports[k];
+        const void *params = decoder_default_params(dec);
+        if (dec->settings != NULL && params != NULL)
+            memcpy(cfg->decoder_params[i], params, dec->settings->params_size);
+    }
 }
 
 void config_defaults(struct sw_config *cfg)
@@ -219,19 +180,7 @@ void config_defaults(struct sw_config *cfg)
     cfg->reassembly.total_max_mb = 512;
     cfg->ndpi.enabled = true;
     cfg->ndpi.max_packets = 12;
-    cfg->decoder_params.header_max = 16384;
-    cfg->decoder_params.pending_max = 64;
-    cfg->decoder_params.body_max = (size_t)256 * 1024 * 1024;
-    cfg->decoder_params.mongodb_message_max = (size_t)48 * 1024 * 1024;
-    cfg->decoder_params.mongodb_compressed_max = (size_t)16 * 1024 * 1024;
-    cfg->decoder_params.mongodb_decompressed_max = (size_t)48 * 1024 * 1024;
-
-    config_default_decoder(cfg, "http", http_default_ports,
-                           sizeof(http_default_ports) / sizeof(http_default_ports[0]));
-    config_default_decoder(cfg, "elasticsearch", es_default_ports,
-                           sizeof(es_default_ports) / sizeof(es_default_ports[0]));
-    config_default_decoder(cfg, "mongodb", mongodb_default_ports,
-                           sizeof(mongodb_default_ports) / sizeof(mongodb_default_ports[0]));
+    config_default_decoders(cfg);
 
     cfg->events.op = true;
     cfg->events.flow = true;
@@ -239,7 +188,7 @@ void config_defaults(struct sw_config *cfg)
     cfg->events.string_max = 256;
     cfg->events.queue = 4096;
 
-    struct config_redis *r = &cfg->output.redis;
+    struct config_output_redis *r = &cfg->output.redis;
     r->enabled = false;
     snprintf(r->host, sizeof(r->host), "%s", "127.0.0.1");
     r->port = 6379;
@@ -336,17 +285,8 @@ static bool setting_is_integer(const config_setting_t *s)
     return type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64;
 }
 
-static const struct config_key *key_find(const struct config_key *keys, size_t count,
-                                         const char *name)
-{
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(keys[i].name, name) == 0)
-            return &keys[i];
-    return NULL;
-}
-
 /* Index of the decoders entry called name, or -1. */
-static int decoder_index(const struct sw_config *cfg, const char *name)
+static int config_entry_index(const struct sw_config *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->decoder_count; i++)
         if (strcmp(cfg->decoders[i].name, name) == 0)
@@ -389,9 +329,9 @@ static int load_ports(struct config_loader *ld, struct sw_config *cfg,
                                     v, path, other->name);
             }
         }
-        if (d->port_count >= CONFIG_PORTS_MAX)
+        if (d->port_count >= DECODER_PORTS_MAX)
             return setting_fail(ld, where, "'%s' has more than %d ports", path,
-                                CONFIG_PORTS_MAX);
+                                DECODER_PORTS_MAX);
         d->ports[d->port_count++] = (uint16_t)v;
     }
     return 0;
@@ -509,7 +449,7 @@ static int load_keys(struct config_loader *ld, struct sw_config *cfg, void *base
         const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
         char path[256];
         snprintf(path, sizeof(path), "%s.%s", group_path, config_setting_name(s));
-        const struct config_key *key = key_find(keys, key_count, config_setting_name(s));
+        const struct config_key *key = config_key_find(keys, key_count, config_setting_name(s));
         if (!key)
             return setting_fail(ld, s, "unknown key '%s'", path);
         if (load_value(ld, cfg, base, key, s, path) < 0)
@@ -535,12 +475,12 @@ static int load_decoders(struct config_loader *ld, struct sw_config *cfg,
             return setting_fail(ld, s, "unknown decoder '%s' in 'decoders'", name);
         if (!config_setting_is_group(s))
             return setting_fail(ld, s, "'decoders.%s' must be a group", name);
-        int index = decoder_index(cfg, name);
+        int index = config_entry_index(cfg, name);
         struct config_decoder *d = index >= 0 ? &cfg->decoders[index] : NULL;
         if (!d) {
-            if (cfg->decoder_count >= CONFIG_DECODERS_MAX)
+            if (cfg->decoder_count >= DECODERS_MAX)
                 return setting_fail(ld, s, "more than %d decoders configured",
-                                    CONFIG_DECODERS_MAX);
+                                    DECODERS_MAX);
             if (strlen(name) >= sizeof(d->name))
                 return setting_fail(ld, s, "decoder name '%s' is too long", name);
             d = &cfg->decoders[cfg->decoder_count++];
@@ -553,11 +493,32 @@ static int load_decoders(struct config_loader *ld, struct sw_config *cfg,
         const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
         char path[128];
         snprintf(path, sizeof(path), "decoders.%s", config_setting_name(s));
-        struct config_decoder *d = &cfg->decoders[decoder_index(cfg, config_setting_name(s))];
+        struct config_decoder *d = &cfg->decoders[config_entry_index(cfg, config_setting_name(s))];
         if (load_keys(ld, cfg, d, s, path, KEYS(decoder_keys)) < 0)
             return -1;
     }
     return 0;
+}
+
+/* A protocol's own group ("mongodb = {...}"): its keys come from the
+ * decoder's settings, and fill the parameter block of every decoder that
+ * shares those settings. 1 when no decoder has a group of that name. */
+static int load_decoder_settings(struct config_loader *ld, struct sw_config *cfg,
+                                 const config_setting_t *s, const char *name)
+{
+    const struct decoder *const *all = decoder_all();
+    int found = 0;
+    for (size_t i = 0; all[i] != NULL && i < DECODERS_MAX; i++) {
+        const struct decoder_settings *ds = all[i]->settings;
+        if (ds == NULL || strcmp(ds->group, name) != 0)
+            continue;
+        found = 1;
+        if (!config_setting_is_group(s))
+            return setting_fail(ld, s, "'%s' must be a group", name);
+        if (load_keys(ld, cfg, cfg->decoder_params[i], s, name, ds->keys, ds->key_count) < 0)
+            return -1;
+    }
+    return found ? 0 : 1;
 }
 
 static int load_root(struct config_loader *ld, struct sw_config *cfg,
@@ -571,9 +532,15 @@ static int load_root(struct config_loader *ld, struct sw_config *cfg,
         for (size_t j = 0; j < sizeof(config_groups) / sizeof(config_groups[0]); j++)
             if (strcmp(config_groups[j].name, name) == 0)
                 group = &config_groups[j];
-        if (!group)
+        if (!group) {
+            int rc = load_decoder_settings(ld, cfg, s, name);
+            if (rc < 0)
+                return -1;
+            if (rc == 0)
+                continue;
             return setting_fail(ld, s, "unknown %s '%s'",
                                 config_setting_is_group(s) ? "group" : "key", name);
+        }
         if (!config_setting_is_group(s))
             return setting_fail(ld, s, "'%s' must be a group", name);
         int rc = group->keys
@@ -588,7 +555,7 @@ static int load_root(struct config_loader *ld, struct sw_config *cfg,
 /* Rules between output.redis keys, reported at the later key's line. */
 static int check_redis(struct config_loader *ld, const struct sw_config *cfg, config_t *lc)
 {
-    const struct config_redis *r = &cfg->output.redis;
+    const struct config_output_redis *r = &cfg->output.redis;
     if (r->reconnect_min_ms > r->reconnect_max_ms) {
         const config_setting_t *s = config_lookup(lc, "output.redis.reconnect_max_ms");
         if (!s)
@@ -671,9 +638,17 @@ const struct config_decoder *config_decoder_for_port(const struct sw_config *cfg
     return NULL;
 }
 
+const void *config_decoder_params(const struct sw_config *cfg, const struct decoder *d)
+{
+    size_t i = decoder_index(d);
+    if (i >= DECODERS_MAX || d->settings == NULL)
+        return decoder_default_params(d);
+    return cfg->decoder_params[i];
+}
+
 const struct config_decoder *config_decoder_named(const struct sw_config *cfg,
                                                   const char *name)
 {
-    int index = decoder_index(cfg, name);
+    int index = config_entry_index(cfg, name);
     return index >= 0 ? &cfg->decoders[index] : NULL;
 }

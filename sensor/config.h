@@ -9,22 +9,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdalign.h>
+
 #include "../decoders/decoder.h"
 
-#define CONFIG_PORTS_MAX 64
-#define CONFIG_DECODERS_MAX 16
 #define CONFIG_NETS_MAX 256
 #define CONFIG_NET_LEN 48
 
 struct config_decoder {
     char name[32];                        /* registry name: "http" */
     bool enabled;
-    uint16_t ports[CONFIG_PORTS_MAX];     /* server ports that select it */
+    uint16_t ports[DECODER_PORTS_MAX];     /* server ports that select it */
     size_t port_count;
 };
 
-/* output.redis: the Redis sink (sensor/redis_out.h; README "Redis"). */
-struct config_redis {
+/* output.redis: the Redis sink (sensor/output_redis.h; README "Redis"). */
+struct config_output_redis {
     bool enabled;
     char host[256];                /* TCP server (ignored with unix_socket) */
     unsigned port;
@@ -79,8 +79,10 @@ struct sw_config {
         bool enabled;
         unsigned max_packets;      /* packets nDPI may look at per flow */
     } ndpi;
-    struct decoder_params decoder_params;
-    struct config_decoder decoders[CONFIG_DECODERS_MAX];
+    /* Each registered decoder's parameter struct, by decoder_index(); the
+     * keys and defaults are the decoder's (decoder_settings). */
+    alignas(max_align_t) unsigned char decoder_params[DECODERS_MAX][DECODER_PARAMS_MAX];
+    struct config_decoder decoders[DECODERS_MAX];
     size_t decoder_count;
     struct {
         bool op;                   /* emit an `op` event per op record */
@@ -91,7 +93,7 @@ struct sw_config {
     } events;
     struct {
         char json[512];            /* JSON lines path, "-" stdout, "" none */
-        struct config_redis redis;
+        struct config_output_redis redis;
     } output;
     struct {                       /* the rule engine (rules/FORMAT.md) */
         char rules[512];           /* rule file, "" = no rules */
@@ -114,6 +116,9 @@ int config_load(const char *path, struct sw_config *cfg, char *err, size_t errle
 /* The decoder configured for a server port, or NULL. */
 const struct config_decoder *config_decoder_for_port(const struct sw_config *cfg,
                                                      uint16_t port);
+/* A decoder's parameter struct as configured (its defaults if it is not
+ * registered). */
+const void *config_decoder_params(const struct sw_config *cfg, const struct decoder *d);
 /* The configured entry for a decoder name, or NULL. */
 const struct config_decoder *config_decoder_named(const struct sw_config *cfg,
                                                   const char *name);

@@ -57,8 +57,8 @@ static void detect_emit_stats(struct detect *d, uint64_t ts_us, uint32_t final)
     detect_collect_stats(d, &sum);
     e.ts_us = ts_us;
     e.final = final;
-    for (int i = 0; i < STAT_COUNT; i++)
-        e.v[i] = stats_get(&sum, (enum stat_id)i);
+    for (unsigned i = 0; i < STATS_SLOTS; i++)
+        e.v[i] = stats_get(&sum, i);
     detect_push(d, EVENT_STATS, &e, sizeof(e));
 }
 

@@ -14,7 +14,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "ring.h"
-#include "stats.h"
+#include "base/stats.h"
 #include "worker.h"
 
 struct rule_engine;

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "stats.h"
+#include "base/stats.h"
 #include "worker.h"
 
 /* A TCP endpoint whose packets are not monitored traffic (our own Redis). */

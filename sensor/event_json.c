@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "op.h"
+#include "../decoders/apps.h"
+#include "base/op.h"
+#include "stats_names.h"
 
 void event_time_format(uint64_t ts_us, char *out, size_t cap)
 {
@@ -262,14 +264,15 @@ void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
 }
 
 /* Writes counters as nested objects from their dotted names; the names of a
- * group are contiguous in STATS_LIST, so one pass suffices. */
+ * group are in contiguous slots, so one pass suffices. */
 static void stats_body(struct json_writer *w, const struct event_stats *s)
 {
-    char group[32] = "";
+    char group[32] = "", name[96];
     json_key(w, "stats");
     json_object_open(w);
-    for (int i = 0; i < STAT_COUNT; i++) {
-        const char *name = stats_name((enum stat_id)i);
+    for (unsigned i = 0; i < STATS_SLOTS; i++) {
+        if (!stats_slot_name(i, name, sizeof(name)))
+            continue;
         const char *dot = strchr(name, '.');
         size_t glen = dot ? (size_t)(dot - name) : 0;
         if (glen >= sizeof(group))

@@ -49,8 +49,10 @@ struct flow {
     uint8_t classified_by;         /* 0 none, 1 port, 2 ndpi */
     uint8_t tcp_state;             /* see rec_flow.tcp_state */
     uint8_t decided;               /* decoder chosen (or none will be) */
+    uint8_t no_decoder;            /* nDPI named a database no decoder reads */
     uint8_t end_sent[2];           /* decoder told the direction ended */
     uint8_t end_reason;            /* enum flow_end_reason, when ended */
+    uint8_t decoder_index;         /* decoder_index(decoder), when set */
     uint16_t ndpi_packets;
     struct reasm_dir reasm[2];     /* [0] client->server, [1] server->client */
     const struct decoder *decoder;

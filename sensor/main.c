@@ -133,7 +133,7 @@ struct sensor {
  * packets to and from its server's addresses and port are left out. */
 static void sensor_exclude_redis(struct sensor *s)
 {
-    const struct config_redis *r = &s->cfg.output.redis;
+    const struct config_output_redis *r = &s->cfg.output.redis;
     if (!r->enabled || r->unix_socket[0])
         return;
     struct addrinfo hints, *res = NULL;

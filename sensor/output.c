@@ -10,6 +10,7 @@
 #include "event_json.h"
 #include "json.h"
 #include "pipeline.h"
+#include "stats_names.h"
 
 int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
                 const char *path, char *err, size_t errlen)
@@ -18,9 +19,9 @@ int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
     o->cfg = cfg;
     o->in = in;
     if (cfg->output.redis.enabled) {
-        o->health_cap = (size_t)STAT_COUNT * 96 + 128;
+        o->health_cap = (size_t)STATS_SLOTS * 128 + 128;
         o->health = malloc(o->health_cap);
-        o->redis = o->health ? redis_out_new(cfg, err, errlen) : NULL;
+        o->redis = o->health ? output_redis_new(cfg, err, errlen) : NULL;
         if (!o->redis) {
             if (!o->health)
                 snprintf(err, errlen, "out of memory");
@@ -64,10 +65,10 @@ static void output_complete_stats(struct output *o, const struct event_stats *in
     stats_clear(&extra);
     stats_accumulate(&extra, &o->stats);
     if (o->redis)
-        redis_out_collect_stats(o->redis, &extra);
+        output_redis_collect_stats(o->redis, &extra);
     *out = *in;
-    for (int i = 0; i < STAT_COUNT; i++)
-        out->v[i] += stats_get(&extra, (enum stat_id)i);
+    for (unsigned i = 0; i < STATS_SLOTS; i++)
+        out->v[i] += stats_get(&extra, i);
 }
 
 /* Stats counters as "name value" lines, for the Redis health hash. */
@@ -78,9 +79,11 @@ static const char *output_health(struct output *o, const struct event_stats *s)
     event_time_format(s->ts_us, when, sizeof(when));
     len += (size_t)snprintf(o->health + len, o->health_cap - len,
                             "last_update %s\nfinal %u\n", when, s->final ? 1u : 0u);
-    for (int i = 0; i < STAT_COUNT && len < o->health_cap; i++)
-        len += (size_t)snprintf(o->health + len, o->health_cap - len, "%s %llu\n",
-                                stats_name((enum stat_id)i), (unsigned long long)s->v[i]);
+    char name[96];
+    for (unsigned i = 0; i < STATS_SLOTS && len < o->health_cap; i++)
+        if (stats_slot_name(i, name, sizeof(name)))
+            len += (size_t)snprintf(o->health + len, o->health_cap - len, "%s %llu\n",
+                                    name, (unsigned long long)s->v[i]);
     return o->health;
 }
 
@@ -125,7 +128,7 @@ static void output_to_redis(struct output *o, const struct json_writer *w, uint3
         inet_ntop(af, m->client, src, sizeof(src));
         inet_ntop(af, m->server, dest, sizeof(dest));
     }
-    redis_out_submit(o->redis, &e);
+    output_redis_submit(o->redis, &e);
 }
 
 static void output_event(struct output *o, struct json_writer *w, uint32_t type,
@@ -136,7 +139,7 @@ static void output_event(struct output *o, struct json_writer *w, uint32_t type,
     if (type == EVENT_STATS) {
         /* The last stats event should count what the sink really did. */
         if (((const struct event_stats *)ev)->final && o->redis)
-            redis_out_drain(o->redis);
+            output_redis_drain(o->redis);
         output_complete_stats(o, ev, &stats);
         ev = &stats;
     }
@@ -171,7 +174,7 @@ static void *output_main(void *arg)
         const void *ev = ring_peek(o->in, &type, &len);
         if (!ev) {
             if (round == 0 && o->redis)
-                redis_out_idle(o->redis);   /* ends a spool write batch */
+                output_redis_idle(o->redis);   /* ends a spool write batch */
             if (round == 200 && o->json)
                 fflush(o->json);   /* quiet for a while: flush */
             ring_backoff(&round);
@@ -193,7 +196,7 @@ static void *output_main(void *arg)
 
 int output_start(struct output *o)
 {
-    if (o->redis && redis_out_start(o->redis) != 0)
+    if (o->redis && output_redis_start(o->redis) != 0)
         return -1;
     return pthread_create(&o->thread, NULL, output_main, o) == 0 ? 0 : -1;
 }
@@ -202,8 +205,8 @@ void output_join(struct output *o)
 {
     pthread_join(o->thread, NULL);
     if (o->redis) {
-        redis_out_finish(o->redis);
-        redis_out_summary(o->redis, stderr);
+        output_redis_finish(o->redis);
+        output_redis_summary(o->redis, stderr);
     }
 }
 
@@ -212,7 +215,7 @@ void output_destroy(struct output *o)
     if (o->close_json && o->json && fclose(o->json) != 0)
         o->write_failed = 1;
     o->json = NULL;
-    redis_out_free(o->redis);
+    output_redis_free(o->redis);
     o->redis = NULL;
     free(o->health);
     o->health = NULL;

@@ -1,13 +1,13 @@
 /* output.h - the output thread: serialises each event to JSON once and
  * writes it to the sinks: JSON lines to a file or stdout, and the Redis sink
- * (redis_out.h, a thread of its own) when output.redis.enabled.
+ * (output_redis.h, a thread of its own) when output.redis.enabled.
  *
  * Stats events are completed here: the detect thread fills in the counters
  * of capture, workers and detect; this thread adds its own (events.dropped)
- * and the Redis sink's (group "redis") as they are at that moment. The final
- * stats event is therefore written while the sink may still be sending: its
- * "redis" counters can be slightly behind; the sink's final counters are
- * printed on standard error at exit (redis_out_summary). */
+ * and the Redis sink's (group "output_redis") as they are at that moment.
+ * The final stats event is therefore written while the sink may still be
+ * sending: its "output_redis" counters can be slightly behind; the sink's final counters are
+ * printed on standard error at exit (output_redis_summary). */
 #ifndef SW_OUTPUT_H
 #define SW_OUTPUT_H
 
@@ -15,9 +15,9 @@
 #include <stdio.h>
 
 #include "config.h"
-#include "redis_out.h"
+#include "output_redis.h"
 #include "ring.h"
-#include "stats.h"
+#include "base/stats.h"
 
 struct output {
     pthread_t thread;
@@ -27,7 +27,7 @@ struct output {
     int close_json;           /* we opened it */
     struct stats stats;
     int write_failed;
-    struct redis_out *redis;  /* Redis sink, or NULL */
+    struct output_redis *redis;  /* Redis sink, or NULL */
     char *health;             /* scratch: stats counters as "name value" lines */
     size_t health_cap;
 };

@@ -1,6 +1,6 @@
-/* redis_out.c - the Redis sink thread (see redis_out.h for the order and
+/* output_redis.c - the Redis sink thread (see output_redis.h for the order and
  * delivery invariants, README "Redis" for the layout in Redis). */
-#include "redis_out.h"
+#include "output_redis.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -146,9 +146,9 @@ struct sink_item {
 
 enum send_result { SEND_OK, SEND_REFUSED, SEND_BROKEN };
 
-struct redis_out {
+struct output_redis {
     const struct sw_config *cfg;
-    const struct config_redis *rc;
+    const struct config_output_redis *rc;
     char health_key[192];
     char target[300];               /* "host:port" or the socket, for messages */
     uint64_t run_id;                /* wall-clock microseconds at start */
@@ -218,20 +218,20 @@ static void sink_log(const char *fmt, ...)
 }
 
 /* Waits on the condition until deadline (monotonic ms); lock held. */
-static void sink_wait_until(struct redis_out *r, uint64_t deadline_ms)
+static void sink_wait_until(struct output_redis *r, uint64_t deadline_ms)
 {
     struct timespec ts = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000};
     pthread_cond_timedwait(&r->wake, &r->lock, &ts);
 }
 
-static bool spool_usable(const struct redis_out *r)
+static bool spool_usable(const struct output_redis *r)
 {
     return r->spool_on && r->spool.fd >= 0;
 }
 
-struct redis_out *redis_out_new(const struct sw_config *cfg, char *err, size_t errlen)
+struct output_redis *output_redis_new(const struct sw_config *cfg, char *err, size_t errlen)
 {
-    struct redis_out *r = calloc(1, sizeof(*r));
+    struct output_redis *r = calloc(1, sizeof(*r));
     if (!r) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -259,7 +259,7 @@ struct redis_out *redis_out_new(const struct sw_config *cfg, char *err, size_t e
     pthread_mutex_init(&r->lock, NULL);
     if (!r->batch) {
         snprintf(err, errlen, "out of memory");
-        redis_out_free(r);
+        output_redis_free(r);
         return NULL;
     }
     if (r->rc->spool_path[0]) {
@@ -268,7 +268,7 @@ struct redis_out *redis_out_new(const struct sw_config *cfg, char *err, size_t e
         struct spool_open_report rep;
         if (spool_open(&r->spool, r->rc->spool_path, r->rc->spool_max_bytes, policy, &rep, err,
                        errlen) != 0) {
-            redis_out_free(r);
+            output_redis_free(r);
             return NULL;
         }
         r->spool_on = true;
@@ -289,7 +289,7 @@ struct redis_out *redis_out_new(const struct sw_config *cfg, char *err, size_t e
 /* ---- the producer side (output thread) */
 
 /* Moves the oldest queued event to the back of the spool. Lock held. */
-static enum spool_status sink_evict_oldest(struct redis_out *r)
+static enum spool_status sink_evict_oldest(struct output_redis *r)
 {
     struct sink_item *it = r->q_head;
     enum spool_status st = spool_append(&r->spool, it->data, it->len);
@@ -303,20 +303,20 @@ static enum spool_status sink_evict_oldest(struct redis_out *r)
     r->q_count--;
     r->mem_bytes -= ITEM_COST(it->len);
     r->mem_events--;
-    stats_inc(&r->stats, STAT_REDIS_SPOOLED);
+    stats_inc(&r->stats, STAT_OUTPUT_REDIS_SPOOLED);
     r->appended_since_sync++;
     free(it);
     return SPOOL_OK;
 }
 
-static void sink_count_drop(struct redis_out *r, enum spool_status st)
+static void sink_count_drop(struct output_redis *r, enum spool_status st)
 {
-    stats_inc(&r->stats, !spool_usable(r)      ? STAT_REDIS_DROPPED_QUEUE_FULL
-                         : st == SPOOL_FULL ? STAT_REDIS_DROPPED_SPOOL_FULL
-                                            : STAT_REDIS_DROPPED_SPOOL_ERROR);
+    stats_inc(&r->stats, !spool_usable(r)      ? STAT_OUTPUT_REDIS_DROPPED_QUEUE_FULL
+                         : st == SPOOL_FULL ? STAT_OUTPUT_REDIS_DROPPED_SPOOL_FULL
+                                            : STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR);
 }
 
-void redis_out_submit(struct redis_out *r, const struct redis_event *e)
+void output_redis_submit(struct output_redis *r, const struct redis_event *e)
 {
     const char *s[F_COUNT];
     size_t len[F_COUNT];
@@ -326,7 +326,7 @@ void redis_out_submit(struct redis_out *r, const struct redis_event *e)
     struct sink_item *it = malloc(ITEM_COST(size));
     pthread_mutex_lock(&r->lock);
     if (!it || size > SPOOL_RECORD_MAX) {
-        stats_inc(&r->stats, STAT_REDIS_DROPPED_QUEUE_FULL);
+        stats_inc(&r->stats, STAT_OUTPUT_REDIS_DROPPED_QUEUE_FULL);
         pthread_mutex_unlock(&r->lock);
         free(it);
         return;
@@ -350,7 +350,7 @@ void redis_out_submit(struct redis_out *r, const struct redis_event *e)
             st = spool_append(&r->spool, it->data, it->len);
             if (st == SPOOL_OK) {
                 r->spool_newest_order = it->order;
-                stats_inc(&r->stats, STAT_REDIS_SPOOLED);
+                stats_inc(&r->stats, STAT_OUTPUT_REDIS_SPOOLED);
                 r->appended_since_sync++;
                 free(it);
                 it = NULL;
@@ -383,7 +383,7 @@ void redis_out_submit(struct redis_out *r, const struct redis_event *e)
     pthread_mutex_unlock(&r->lock);
 }
 
-void redis_out_idle(struct redis_out *r)
+void output_redis_idle(struct output_redis *r)
 {
     if (!r->spool_on)
         return;
@@ -395,10 +395,10 @@ void redis_out_idle(struct redis_out *r)
     pthread_mutex_unlock(&r->lock);
 }
 
-void redis_out_collect_stats(struct redis_out *r, struct stats *sum)
+void output_redis_collect_stats(struct output_redis *r, struct stats *sum)
 {
     pthread_mutex_lock(&r->lock);
-    stats_set(&r->stats, STAT_REDIS_QUEUED, r->mem_events);
+    stats_set(&r->stats, STAT_OUTPUT_REDIS_QUEUED, r->mem_events);
     stats_accumulate(sum, &r->stats);
     pthread_mutex_unlock(&r->lock);
 }
@@ -406,7 +406,7 @@ void redis_out_collect_stats(struct redis_out *r, struct stats *sum)
 /* ---- the sink thread */
 
 /* Takes the next batch from the spool. Lock held. */
-static void sink_take_spool(struct redis_out *r)
+static void sink_take_spool(struct output_redis *r)
 {
     r->batch_from_spool = true;
     while (r->batch_count < r->rc->batch_max && r->spool.unread) {
@@ -423,7 +423,7 @@ static void sink_take_spool(struct redis_out *r)
             sink_log("spool %s: cannot read (%s): %llu events lost; spool disabled",
                      r->spool.path, got < 0 ? strerror(errno) : "out of memory",
                      (unsigned long long)r->spool.records);
-            stats_add(&r->stats, STAT_REDIS_DROPPED_SPOOL_ERROR, r->spool.records);
+            stats_add(&r->stats, STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR, r->spool.records);
             r->spool_on = false;
             for (size_t i = 0; i < r->batch_count; i++)
                 free(r->batch[i]);
@@ -442,7 +442,7 @@ static void sink_take_spool(struct redis_out *r)
 }
 
 /* Takes the next batch from memory. Lock held. */
-static void sink_take_memory(struct redis_out *r)
+static void sink_take_memory(struct output_redis *r)
 {
     /* The spool is older than memory: it must be empty. */
     assert(!spool_usable(r) || r->spool.records == 0);
@@ -459,7 +459,7 @@ static void sink_take_memory(struct redis_out *r)
 }
 
 /* The batch reached Redis: it leaves the spool or memory. */
-static void sink_ack(struct redis_out *r)
+static void sink_ack(struct output_redis *r)
 {
     size_t n = r->batch_count;
     if (n == 0)
@@ -476,9 +476,9 @@ static void sink_ack(struct redis_out *r)
         r->mem_events -= n;
     }
     pthread_mutex_unlock(&r->lock);
-    stats_add(&r->stats, STAT_REDIS_SENT, n - r->batch_bad);
+    stats_add(&r->stats, STAT_OUTPUT_REDIS_SENT, n - r->batch_bad);
     if (r->batch_from_spool)
-        stats_add(&r->stats, STAT_REDIS_REPLAYED, n - r->batch_bad);
+        stats_add(&r->stats, STAT_OUTPUT_REDIS_REPLAYED, n - r->batch_bad);
     r->batch_bad = 0;
     for (size_t i = 0; i < n; i++)
         free(r->batch[i]);
@@ -500,10 +500,10 @@ static bool sink_timed_out(const redisContext *c, int saved_errno)
                || strcmp(c->errstr, strerror(ETIMEDOUT)) == 0);
 }
 
-static void sink_drop_connection(struct redis_out *r, const char *why, int saved_errno)
+static void sink_drop_connection(struct output_redis *r, const char *why, int saved_errno)
 {
     if (sink_timed_out(r->ctx, saved_errno))
-        stats_inc(&r->stats, STAT_REDIS_TIMEOUTS);
+        stats_inc(&r->stats, STAT_OUTPUT_REDIS_TIMEOUTS);
     if (!r->outage_logged) {
         sink_log("%s %s: %s; queueing and retrying with back-off", why, r->target,
                  r->ctx && r->ctx->errstr[0] ? r->ctx->errstr : "no reply");
@@ -516,7 +516,7 @@ static void sink_drop_connection(struct redis_out *r, const char *why, int saved
 
 /* A simple command on the fresh connection; its reply, NULL on I/O error
  * (the connection is then dropped, with a timeout counted if it was one). */
-static redisReply *sink_command(struct redis_out *r, int argc, const char **argv)
+static redisReply *sink_command(struct output_redis *r, int argc, const char **argv)
 {
     redisReply *reply = redisCommandArgv(r->ctx, argc, argv, NULL);
     if (!reply)
@@ -525,7 +525,7 @@ static redisReply *sink_command(struct redis_out *r, int argc, const char **argv
 }
 
 /* Reads "<sensor>:<run>:<n>" into the skip state. */
-static void sink_parse_last_id(struct redis_out *r, const char *id, size_t len)
+static void sink_parse_last_id(struct output_redis *r, const char *id, size_t len)
 {
     char buf[160];
     r->skip_valid = false;
@@ -554,9 +554,9 @@ static void sink_parse_last_id(struct redis_out *r, const char *id, size_t len)
 /* Connects, authenticates, selects the database, and reads which event of
  * ours Redis saw last: a batch whose reply was lost (Redis died, or the
  * connection did, after EXEC) is then not sent twice. 0 ok, -1 failed. */
-static int sink_connect(struct redis_out *r)
+static int sink_connect(struct output_redis *r)
 {
-    const struct config_redis *rc = r->rc;
+    const struct config_output_redis *rc = r->rc;
     struct timeval ct = ms_timeval(rc->connect_timeout_ms);
     r->ctx = rc->unix_socket[0] ? redisConnectUnixWithTimeout(rc->unix_socket, ct)
                                 : redisConnectWithTimeout(rc->host, (int)rc->port, ct);
@@ -576,7 +576,7 @@ static int sink_connect(struct redis_out *r)
         freeReplyObject(reply);
         if (bad) {
             r->outage_logged = true;
-            stats_inc(&r->stats, STAT_REDIS_ERRORS);
+            stats_inc(&r->stats, STAT_OUTPUT_REDIS_ERRORS);
             redisFree(r->ctx);
             r->ctx = NULL;
             return -1;
@@ -594,7 +594,7 @@ static int sink_connect(struct redis_out *r)
         freeReplyObject(reply);
         if (bad) {
             r->outage_logged = true;
-            stats_inc(&r->stats, STAT_REDIS_ERRORS);
+            stats_inc(&r->stats, STAT_OUTPUT_REDIS_ERRORS);
             redisFree(r->ctx);
             r->ctx = NULL;
             return -1;
@@ -608,7 +608,7 @@ static int sink_connect(struct redis_out *r)
         sink_parse_last_id(r, reply->str, reply->len);
     freeReplyObject(reply);
     if (r->ever_connected)
-        stats_inc(&r->stats, STAT_REDIS_RECONNECTS);
+        stats_inc(&r->stats, STAT_OUTPUT_REDIS_RECONNECTS);
     if (r->outage_logged)
         sink_log("connected to %s", r->target);
     r->ever_connected = true;
@@ -617,7 +617,7 @@ static int sink_connect(struct redis_out *r)
 }
 
 /* Is this event one Redis already has (see sink_connect)? */
-static bool sink_already_sent(struct redis_out *r, const struct record_view *v)
+static bool sink_already_sent(struct output_redis *r, const struct record_view *v)
 {
     if (!r->skip_valid)
         return false;
@@ -684,7 +684,7 @@ static int build_push_kind(struct batch_build *b, enum cmd_kind k)
     return 0;
 }
 
-static int sink_append(struct redis_out *r, struct batch_build *b, struct command *c,
+static int sink_append(struct output_redis *r, struct batch_build *b, struct command *c,
                        enum cmd_kind k)
 {
     if (build_push_kind(b, k) != 0)
@@ -692,7 +692,7 @@ static int sink_append(struct redis_out *r, struct batch_build *b, struct comman
     return redisAppendCommandArgv(r->ctx, c->argc, c->argv, c->len) == REDIS_OK ? 0 : -1;
 }
 
-static void count_minute(struct redis_out *r, struct batch_build *b, const struct record_view *v)
+static void count_minute(struct output_redis *r, struct batch_build *b, const struct record_view *v)
 {
     if (!r->rc->counters_prefix[0])
         return;
@@ -732,10 +732,10 @@ static bool field_is(const struct record_view *v, int f, const char *s)
 }
 
 /* Appends one event's commands (XADD, PUBLISH, health HSET). */
-static int sink_append_event(struct redis_out *r, struct batch_build *b,
+static int sink_append_event(struct output_redis *r, struct batch_build *b,
                              const struct record_view *v, char *id, size_t idcap)
 {
-    const struct config_redis *rc = r->rc;
+    const struct config_output_redis *rc = r->rc;
     struct command c;
     char maxlen[24];
     snprintf(id, idcap, "%.*s:%llu:%llu", (int)v->len[F_SENSOR], v->s[F_SENSOR],
@@ -798,7 +798,7 @@ static int sink_append_event(struct redis_out *r, struct batch_build *b,
 }
 
 /* Reads n replies; the last is EXEC's. SEND_BROKEN on an I/O error. */
-static enum send_result sink_read_replies(struct redis_out *r, struct batch_build *b, size_t n)
+static enum send_result sink_read_replies(struct output_redis *r, struct batch_build *b, size_t n)
 {
     enum send_result res = SEND_OK;
     r->last_error[0] = '\0';
@@ -824,7 +824,7 @@ static enum send_result sink_read_replies(struct redis_out *r, struct batch_buil
                 if (b->kinds[k] == CMD_XADD)
                     res = SEND_REFUSED;
                 else
-                    stats_inc(&r->stats, STAT_REDIS_ERRORS);
+                    stats_inc(&r->stats, STAT_OUTPUT_REDIS_ERRORS);
             }
         } else if (i == n - 1) {
             res = SEND_REFUSED;   /* EXEC answered nil: should not happen */
@@ -836,7 +836,7 @@ static enum send_result sink_read_replies(struct redis_out *r, struct batch_buil
 }
 
 /* Sends the batch in flight as one MULTI/EXEC and reads the replies. */
-static enum send_result sink_send_batch(struct redis_out *r)
+static enum send_result sink_send_batch(struct output_redis *r)
 {
     struct batch_build b;
     memset(&b, 0, sizeof(b));
@@ -854,7 +854,7 @@ static enum send_result sink_send_batch(struct redis_out *r)
         if (record_decode(r->batch[i]->data, r->batch[i]->len, &v) != 0) {
             /* Only a spool written by another version can hold this. */
             pthread_mutex_lock(&r->lock);
-            stats_inc(&r->stats, STAT_REDIS_DROPPED_SPOOL_ERROR);
+            stats_inc(&r->stats, STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR);
             pthread_mutex_unlock(&r->lock);
             r->batch_bad++;
             continue;
@@ -916,7 +916,7 @@ broken:
  * At shutdown, a Redis that cannot be reached at all is not waited for (what
  * is left goes to the spool at once); a lost connection or a refused batch
  * is retried until the shutdown deadline. */
-static void sink_back_off(struct redis_out *r, bool unreachable)
+static void sink_back_off(struct output_redis *r, bool unreachable)
 {
     r->retry_at_ms = mono_ms() + r->backoff_ms;
     unsigned next = r->backoff_ms * 2;
@@ -929,7 +929,7 @@ static void sink_back_off(struct redis_out *r, bool unreachable)
 }
 
 /* At shutdown, within the time left: a shorter command timeout. */
-static void sink_shutdown_timeout(struct redis_out *r)
+static void sink_shutdown_timeout(struct output_redis *r)
 {
     pthread_mutex_lock(&r->lock);
     bool stopping = r->stopping;
@@ -944,7 +944,7 @@ static void sink_shutdown_timeout(struct redis_out *r)
 }
 
 /* Whatever did not reach Redis: into the spool, in order, or counted. */
-static void sink_leftovers(struct redis_out *r)
+static void sink_leftovers(struct output_redis *r)
 {
     pthread_mutex_lock(&r->lock);
     if (r->batch_count && !r->batch_from_spool) {
@@ -961,11 +961,11 @@ static void sink_leftovers(struct redis_out *r)
             st = spool_prepend(&r->spool, data, len, n);
         }
         if (st == SPOOL_OK)
-            stats_add(&r->stats, STAT_REDIS_SPOOLED, n);
+            stats_add(&r->stats, STAT_OUTPUT_REDIS_SPOOLED, n);
         else
-            stats_add(&r->stats, !spool_usable(r) ? STAT_REDIS_DROPPED_SHUTDOWN
-                                 : st == SPOOL_FULL ? STAT_REDIS_DROPPED_SPOOL_FULL
-                                                    : STAT_REDIS_DROPPED_SPOOL_ERROR, n);
+            stats_add(&r->stats, !spool_usable(r) ? STAT_OUTPUT_REDIS_DROPPED_SHUTDOWN
+                                 : st == SPOOL_FULL ? STAT_OUTPUT_REDIS_DROPPED_SPOOL_FULL
+                                                    : STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR, n);
         free(data);
         free(len);
         for (size_t i = 0; i < n; i++) {
@@ -986,9 +986,9 @@ static void sink_leftovers(struct redis_out *r)
         if (st == SPOOL_OK)
             continue;
         struct sink_item *it = r->q_head;
-        stats_inc(&r->stats, !spool_usable(r) ? STAT_REDIS_DROPPED_SHUTDOWN
-                             : st == SPOOL_FULL ? STAT_REDIS_DROPPED_SPOOL_FULL
-                                                : STAT_REDIS_DROPPED_SPOOL_ERROR);
+        stats_inc(&r->stats, !spool_usable(r) ? STAT_OUTPUT_REDIS_DROPPED_SHUTDOWN
+                             : st == SPOOL_FULL ? STAT_OUTPUT_REDIS_DROPPED_SPOOL_FULL
+                                                : STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR);
         r->q_head = it->next;
         r->q_count--;
         r->mem_bytes -= ITEM_COST(it->len);
@@ -1003,7 +1003,7 @@ static void sink_leftovers(struct redis_out *r)
 
 /* Picks the next batch, waiting for one as needed. Returns false when the
  * thread should stop. Lock held. */
-static bool sink_next_batch(struct redis_out *r)
+static bool sink_next_batch(struct output_redis *r)
 {
     for (;;) {
         uint64_t now = mono_ms();
@@ -1041,7 +1041,7 @@ static bool sink_next_batch(struct redis_out *r)
 
 static void *sink_main(void *arg)
 {
-    struct redis_out *r = arg;
+    struct output_redis *r = arg;
     for (;;) {
         pthread_mutex_lock(&r->lock);
         bool more = sink_next_batch(r);
@@ -1060,7 +1060,7 @@ static void *sink_main(void *arg)
             continue;
         }
         if (res == SEND_REFUSED) {
-            stats_inc(&r->stats, STAT_REDIS_ERRORS);
+            stats_inc(&r->stats, STAT_OUTPUT_REDIS_ERRORS);
             if (!r->outage_logged)
                 sink_log("%s refused a batch: %s; keeping it and retrying with back-off",
                          r->target, r->last_error);
@@ -1075,7 +1075,7 @@ static void *sink_main(void *arg)
     return NULL;
 }
 
-int redis_out_start(struct redis_out *r)
+int output_redis_start(struct output_redis *r)
 {
     if (pthread_create(&r->thread, NULL, sink_main, r) != 0)
         return -1;
@@ -1083,7 +1083,7 @@ int redis_out_start(struct redis_out *r)
     return 0;
 }
 
-void redis_out_drain(struct redis_out *r)
+void output_redis_drain(struct output_redis *r)
 {
     if (!r || !r->started)
         return;
@@ -1110,7 +1110,7 @@ void redis_out_drain(struct redis_out *r)
     pthread_mutex_unlock(&r->lock);
 }
 
-void redis_out_finish(struct redis_out *r)
+void output_redis_finish(struct output_redis *r)
 {
     if (!r || !r->started)
         return;
@@ -1124,11 +1124,11 @@ void redis_out_finish(struct redis_out *r)
     r->started = false;
 }
 
-void redis_out_summary(struct redis_out *r, FILE *f)
+void output_redis_summary(struct output_redis *r, FILE *f)
 {
     struct stats s;
     stats_clear(&s);
-    redis_out_collect_stats(r, &s);
+    output_redis_collect_stats(r, &s);
     fprintf(f, "scrapewatch: redis: final:");
     for (int i = 0; i < STAT_COUNT; i++) {
         const char *name = stats_name((enum stat_id)i);
@@ -1140,11 +1140,11 @@ void redis_out_summary(struct redis_out *r, FILE *f)
             (unsigned long long)(r->spool.fd >= 0 ? r->spool.records : 0));
 }
 
-void redis_out_free(struct redis_out *r)
+void output_redis_free(struct output_redis *r)
 {
     if (!r)
         return;
-    redis_out_finish(r);
+    output_redis_finish(r);
     while (r->q_head) {
         struct sink_item *it = r->q_head;
         r->q_head = it->next;

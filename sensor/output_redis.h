@@ -1,9 +1,9 @@
-/* redis_out.h - the Redis sink: a thread of its own that writes events to
+/* output_redis.h - the Redis sink: a thread of its own that writes events to
  * Redis (hiredis), so that a slow, absent or refusing Redis never blocks the
  * output thread, let alone detection or capture.
  *
  * The output thread hands over each event (its JSON, serialised once, and a
- * few flat fields) with redis_out_submit, which never waits for Redis: the
+ * few flat fields) with output_redis_submit, which never waits for Redis: the
  * event goes to a memory queue capped in bytes; when the queue is full, its
  * oldest events move to the spool file (spool.h); when that is full too (or
  * failing, or not configured), the new event is dropped and counted.
@@ -35,17 +35,17 @@
  * and are not sent again. A duplicate is still possible (documented in the
  * README) when that hash was lost or changed; consumers de-duplicate by the
  * `id` field, "<sensor>:<run-id>:<n>". */
-#ifndef SW_REDIS_OUT_H
-#define SW_REDIS_OUT_H
+#ifndef SW_OUTPUT_REDIS_H
+#define SW_OUTPUT_REDIS_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "config.h"
-#include "stats.h"
+#include "base/stats.h"
 
-struct redis_out;
+struct output_redis;
 
 /* One event as the output thread hands it over; strings are copied. */
 struct redis_event {
@@ -62,25 +62,25 @@ struct redis_event {
 
 /* Sets up the sink (and opens the spool, replaying nothing yet). NULL with
  * err set on failure (e.g. the spool cannot be opened). */
-struct redis_out *redis_out_new(const struct sw_config *cfg, char *err, size_t errlen);
-int redis_out_start(struct redis_out *r);
+struct output_redis *output_redis_new(const struct sw_config *cfg, char *err, size_t errlen);
+int output_redis_start(struct output_redis *r);
 /* Output thread: queue one event. Never waits for Redis. */
-void redis_out_submit(struct redis_out *r, const struct redis_event *e);
+void output_redis_submit(struct output_redis *r, const struct redis_event *e);
 /* Output thread: nothing else to do for now (ends a spool write batch). */
-void redis_out_idle(struct redis_out *r);
-/* Adds the sink's counters (and the `redis.queued` gauge) into sum. */
-void redis_out_collect_stats(struct redis_out *r, struct stats *sum);
+void output_redis_idle(struct output_redis *r);
+/* Adds the sink's counters (and the `output_redis.queued` gauge) into sum. */
+void output_redis_collect_stats(struct output_redis *r, struct stats *sum);
 /* Output thread, before the final stats event: gives the sink a bounded
  * time to deliver what is queued or spooled, so the final counters say what
  * happened. Returns when nothing is pending, when nothing moved for half a
  * second (Redis away), or after shutdown_timeout_ms. */
-void redis_out_drain(struct redis_out *r);
+void output_redis_drain(struct output_redis *r);
 /* No more events: flush to Redis for at most shutdown_timeout_ms, put what
  * is left in the spool (or count it dropped), stop the thread. */
-void redis_out_finish(struct redis_out *r);
+void output_redis_finish(struct output_redis *r);
 /* One line: the sink's final counters. */
-void redis_out_summary(struct redis_out *r, FILE *f);
-void redis_out_free(struct redis_out *r);
+void output_redis_summary(struct output_redis *r, FILE *f);
+void output_redis_free(struct output_redis *r);
 
 /* The record format shared by the memory queue and the spool (exposed for
  * tests). Returns the encoded length, 0 if it does not fit in cap. */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stats.h"
+#include "base/stats.h"
 
 /* Link types we read (values of pcap's LINKTYPE_*, as in pcap files). */
 #define LINK_NULL      0    /* BSD loopback, host byte order family */

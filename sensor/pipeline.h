@@ -15,8 +15,8 @@
 
 #include <stdint.h>
 
-#include "op.h"
-#include "stats.h"
+#include "base/op.h"
+#include "base/stats.h"
 
 enum msg_type {
     MSG_PACKET = 1,   /* struct msg_packet + captured bytes */
@@ -88,7 +88,16 @@ enum flow_end_reason {
     FLOW_END_FIN = 0, FLOW_END_RST, FLOW_END_TIMEOUT, FLOW_END_EVICTED, FLOW_END_SHUTDOWN
 };
 
+/* How the client side of a flow was chosen. */
 enum flow_orientation { ORIENT_HANDSHAKE = 0, ORIENT_PORT, ORIENT_FIRST_PACKET };
+
+/* What chose a flow's decoder. */
+enum classified_by {
+    CLASSIFIED_NONE = 0,       /* no decoder */
+    CLASSIFIED_BY_PORT = 1,    /* the server port is configured for a decoder */
+    CLASSIFIED_BY_NDPI = 2,    /* nDPI named the protocol */
+    CLASSIFIED_BY_PROBE = 3,   /* a decoder recognised the first bytes (not yet used) */
+};
 
 struct rec_flow {
     struct record_key key;
@@ -147,7 +156,7 @@ struct event_stats {
     uint64_t ts_us;        /* packet time (offline) or wall clock (live) */
     uint32_t final;        /* 1 for the last stats event of a run */
     uint32_t pad_;
-    uint64_t v[STAT_COUNT];
+    uint64_t v[STATS_SLOTS];
 };
 
 static inline int record_key_cmp(const struct record_key *a, const struct record_key *b)

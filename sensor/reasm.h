@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stats.h"
+#include "base/stats.h"
 
 struct reasm_seg;
 

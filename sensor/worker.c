@@ -47,15 +47,19 @@ static struct record_key worker_next_key(struct worker *w, struct flow *f)
     return k;
 }
 
-static enum stat_id op_stat(uint8_t app)
+/* Ops are counted per app ("ops.<app>"); an id out of range as unknown. */
+static unsigned op_stat(uint8_t app)
 {
-    switch (app) {
-    case APP_HTTP: return STAT_OPS_HTTP;
-    case APP_ELASTICSEARCH: return STAT_OPS_ELASTICSEARCH;
-    case APP_OPENSEARCH: return STAT_OPS_OPENSEARCH;
-    case APP_MONGODB: return STAT_OPS_MONGODB;
-    default: return STAT_OPS_OTHER;
-    }
+    return STATS_OPS_BASE + (app < APP_COUNT ? app : APP_UNKNOWN);
+}
+
+/* The decoder context for a call into f's decoder: its parameters and its
+ * counters, looked up once per decoder at worker_init. */
+static struct decoder_ctx *flow_ctx(struct worker *w, const struct flow *f)
+{
+    w->dctx.params = w->decoder_params[f->decoder_index];
+    w->dctx.counters = w->decoder_counters[f->decoder_index];
+    return &w->dctx;
 }
 
 /* decoder_ctx.emit: wraps an op with its flow's endpoints and sends it. */
@@ -64,8 +68,10 @@ static void worker_emit_op(struct decoder_ctx *ctx, const struct op_record *op)
     struct worker *w = ctx->owner;
     struct flow *f = w->cur_flow;
     struct rec_op *r = NULL;
-    /* An HTTP flow that turned out to be a database says so from now on. */
-    if (f->meta.app == APP_HTTP && op->app != APP_HTTP && op->app != APP_UNKNOWN)
+    /* A flow of a framing protocol (HTTP) that turned out to be a database
+     * says so from now on. */
+    if (f->decoder && f->meta.app == f->decoder->app && op->app != f->meta.app
+        && op->app != APP_UNKNOWN)
         f->meta.app = op->app;
     unsigned round = 0;
     while (!(r = ring_reserve(&w->out, REC_OP, sizeof(*r))))
@@ -102,6 +108,13 @@ static void worker_emit_flow(struct worker *w, struct flow *f)
 
 /* ---- bytes before the decoder is known ---- */
 
+static void early_discard(struct flow *f)
+{
+    free(f->early.buf);
+    f->early.buf = NULL;
+    f->early.len = 0;
+}
+
 static void early_append(struct worker *w, struct flow *f, uint8_t kind, int dir,
                          const uint8_t *buf, uint64_t len)
 {
@@ -109,9 +122,14 @@ static void early_append(struct worker *w, struct flow *f, uint8_t kind, int dir
     size_t need = 2 + 8 + body;
     if (f->early.len + need > EARLY_MAX) {
         /* Too much to keep while waiting: stop waiting, decode nothing. */
-        const char *name = NULL;
-        classify_giveup(w->classifier, f->ndpi, &name);
-        stats_inc(&w->stats, STAT_NDPI_GIVEUP);
+        if (f->ndpi) {
+            struct classify_result ignored;
+            classify_giveup(w->classifier, f->ndpi, &ignored);
+            classify_flow_free(f->ndpi);
+            f->ndpi = NULL;
+            stats_inc(&w->stats, STAT_NDPI_GIVEUP);
+        }
+        early_discard(f);
         f->decided = 1;
         return;
     }
@@ -137,27 +155,30 @@ static void early_replay(struct worker *w, struct flow *f)
         memcpy(&len, p + 2, 8);
         enum decoder_dir dir = p[1] ? DIR_TO_CLIENT : DIR_TO_SERVER;
         if (p[0] == EARLY_DATA) {
-            f->decoder->data(f->decoder_state, &w->dctx, dir, p + 10, (size_t)len);
+            f->decoder->data(f->decoder_state, flow_ctx(w, f), dir, p + 10, (size_t)len);
             off += 10 + (size_t)len;
         } else {
-            f->decoder->gap(f->decoder_state, &w->dctx, dir, len);
+            f->decoder->gap(f->decoder_state, flow_ctx(w, f), dir, len);
             off += 10;
         }
     }
-    free(f->early.buf);
-    f->early.buf = NULL;
-    f->early.len = 0;
+    early_discard(f);
 }
+
+static void flow_probe(struct worker *w, struct flow *f);
 
 /* ---- reassembly sinks ---- */
 
 static void sink_deliver(struct worker *w, int dir, const uint8_t *buf, size_t len)
 {
     struct flow *f = w->cur_flow;
-    if (f->decoder_state)
-        f->decoder->data(f->decoder_state, &w->dctx, (enum decoder_dir)dir, buf, len);
-    else if (!f->decided)
+    if (f->decoder_state) {
+        f->decoder->data(f->decoder_state, flow_ctx(w, f), (enum decoder_dir)dir, buf, len);
+    } else if (!f->decided) {
         early_append(w, f, EARLY_DATA, dir, buf, len);
+        if (!f->ndpi && !f->decided)
+            flow_probe(w, f);
+    }
 }
 
 static void sink_gap(struct worker *w, int dir, uint64_t len)
@@ -166,7 +187,7 @@ static void sink_gap(struct worker *w, int dir, uint64_t len)
     f->gaps++;
     f->gap_bytes += len;
     if (f->decoder_state)
-        f->decoder->gap(f->decoder_state, &w->dctx, (enum decoder_dir)dir, len);
+        f->decoder->gap(f->decoder_state, flow_ctx(w, f), (enum decoder_dir)dir, len);
     else if (!f->decided)
         early_append(w, f, EARLY_GAP, dir, NULL, len);
 }
@@ -202,42 +223,122 @@ const struct decoder *worker_decoder_for_port(const struct sw_config *cfg, uint1
 }
 
 static void flow_attach_decoder(struct worker *w, struct flow *f,
-                                const struct decoder *d, uint8_t by)
+                                const struct decoder *d, enum classified_by by)
 {
     f->decided = 1;
     f->decoder = d;
-    f->classified_by = by;
+    f->decoder_index = (uint8_t)decoder_index(d);
+    f->classified_by = (uint8_t)by;
     f->meta.app = (uint8_t)d->app;
-    f->decoder_state = d->open(&w->dctx);
-    stats_inc(&w->stats, by == 1 ? STAT_PORT_CLASSIFIED : STAT_NDPI_CLASSIFIED);
+    f->decoder_state = d->open(flow_ctx(w, f));
+    stats_inc(&w->stats, by == CLASSIFIED_BY_PORT    ? STAT_PORT_CLASSIFIED
+                         : by == CLASSIFIED_BY_PROBE ? STAT_PROBE_CLASSIFIED
+                                                     : STAT_NDPI_CLASSIFIED);
     if (f->decoder_state && f->early.len)
         early_replay(w, f);
+    early_discard(f);
+}
+
+/* A registered decoder that the configuration has not disabled. */
+static bool decoder_enabled(const struct worker *w, const struct decoder *d)
+{
+    const struct config_decoder *cd = d ? config_decoder_named(w->cfg, d->name) : NULL;
+    return d && (!cd || cd->enabled);
+}
+
+/* The first bytes of one direction held in the early buffer, up to its
+ * first gap, copied into out (at most DECODER_PROBE_BYTES). */
+static size_t early_prefix(const struct flow *f, int dir, uint8_t *out)
+{
+    size_t n = 0, off = 0;
+    while (off + 10 <= f->early.len && n < DECODER_PROBE_BYTES) {
+        const uint8_t *p = f->early.buf + off;
+        uint64_t len;
+        memcpy(&len, p + 2, 8);
+        size_t body = p[0] == EARLY_DATA ? (size_t)len : 0;
+        off += 10 + body;
+        if (p[1] != dir)
+            continue;
+        if (p[0] != EARLY_DATA)
+            break;
+        size_t take = body < DECODER_PROBE_BYTES - n ? body : DECODER_PROBE_BYTES - n;
+        memcpy(out + n, p + 10, take);
+        n += take;
+    }
+    return n;
+}
+
+/* Port-independent recognition: asks every enabled decoder's probe about
+ * the first bytes of each direction. The first (in registry order) that
+ * says yes takes the flow; while one still wants more bytes and there is
+ * room for them, the flow stays undecided; otherwise no decoder will read
+ * it. */
+static void flow_probe(struct worker *w, struct flow *f)
+{
+    uint8_t to_server[DECODER_PROBE_BYTES], to_client[DECODER_PROBE_BYTES];
+    size_t ts = early_prefix(f, 0, to_server), tc = early_prefix(f, 1, to_client);
+    bool want_more = false;
+    for (const struct decoder *const *d = decoder_all(); *d; d++) {
+        if (!(*d)->probe || !decoder_enabled(w, *d))
+            continue;
+        enum probe_result r = (*d)->probe(to_server, ts, to_client, tc);
+        if (r == PROBE_YES) {
+            flow_attach_decoder(w, f, *d, CLASSIFIED_BY_PROBE);
+            return;
+        }
+        want_more |= r == PROBE_NEED_MORE;
+    }
+    if (!want_more || (ts >= DECODER_PROBE_BYTES && tc >= DECODER_PROBE_BYTES)) {
+        f->decided = 1;
+        early_discard(f);
+    }
+}
+
+/* nDPI has named the flow's protocols (or given up): the first name a
+ * decoder claims selects it. A database that no enabled decoder reads
+ * still names the flow, is counted, and gets its flow event. Otherwise the
+ * probes have their say. */
+static void flow_classified(struct worker *w, struct flow *f,
+                            const struct classify_result *res)
+{
+    for (int i = 0; i < 2; i++) {
+        const struct decoder *d = decoder_for_ndpi_name(res->names[i]);
+        if (decoder_enabled(w, d)) {
+            flow_attach_decoder(w, f, d, CLASSIFIED_BY_NDPI);
+            return;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        enum app_id app = app_from_ndpi_name(res->names[i]);
+        if (app_is_database(app)) {
+            f->meta.app = (uint8_t)app;
+            f->classified_by = CLASSIFIED_BY_NDPI;
+            f->no_decoder = 1;
+            stats_inc(&w->stats, STATS_NO_DECODER_BASE + app);
+            f->decided = 1;
+            early_discard(f);
+            return;
+        }
+    }
+    flow_probe(w, f);
 }
 
 /* Asks nDPI about one more packet of an undecided flow. */
 static void flow_classify(struct worker *w, struct flow *f, const struct packet_info *pi,
                           uint64_t now_us)
 {
-    const char *name = NULL;
+    struct classify_result res;
     int done = classify_packet(w->classifier, f->ndpi, pi->l3, pi->l3_len,
-                               now_us / 1000, &name);
+                               now_us / 1000, &res);
     if (!done && ++f->ndpi_packets >= w->cfg->ndpi.max_packets) {
-        done = classify_giveup(w->classifier, f->ndpi, &name);
+        done = classify_giveup(w->classifier, f->ndpi, &res);
         stats_inc(&w->stats, STAT_NDPI_GIVEUP);
-        done = 1;
     }
     if (!done)
         return;
     classify_flow_free(f->ndpi);
     f->ndpi = NULL;
-    f->decided = 1;
-    const struct config_decoder *cd = name ? config_decoder_named(w->cfg, name) : NULL;
-    const struct decoder *d = name ? decoder_find(name) : NULL;
-    if (d && (!cd || cd->enabled))
-        flow_attach_decoder(w, f, d, 2);
-    free(f->early.buf);   /* no-op when replayed */
-    f->early.buf = NULL;
-    f->early.len = 0;
+    flow_classified(w, f, &res);
 }
 
 /* ---- flow life ---- */
@@ -284,12 +385,12 @@ static void flow_choose_decoder(struct worker *w, struct flow *f)
     }
     const struct decoder *d = worker_decoder_for_port(w->cfg, f->meta.server_port);
     if (d) {
-        flow_attach_decoder(w, f, d, 1);
+        flow_attach_decoder(w, f, d, CLASSIFIED_BY_PORT);
         return;
     }
     if (w->classifier)
         f->ndpi = classify_flow_new();
-    f->decided = f->ndpi == NULL;
+    f->decided = f->ndpi == NULL && !w->any_probe;
 }
 
 static void flow_count_end(struct worker *w, enum flow_end_reason reason)
@@ -310,12 +411,13 @@ static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reas
     for (int d = 0; d < 2; d++)
         reasm_flush(&f->reasm[d], &w->reasm_limits, &w->stats, &w->sink[d]);
     if (f->decoder_state)
-        f->decoder->close(f->decoder_state, &w->dctx);
+        f->decoder->close(f->decoder_state, flow_ctx(w, f));
     f->decoder_state = NULL;
     if (f->ndpi)
         classify_flow_free(f->ndpi);
     f->ndpi = NULL;
-    if (f->decoder)
+    early_discard(f);
+    if (f->decoder || f->no_decoder)
         worker_emit_flow(w, f);
     for (int d = 0; d < 2; d++)
         reasm_free(&f->reasm[d], &w->reasm_limits);
@@ -357,7 +459,7 @@ static void flow_check_ends(struct worker *w, struct flow *f)
             continue;
         f->end_sent[d] = 1;
         if (f->decoder_state)
-            f->decoder->end(f->decoder_state, &w->dctx, (enum decoder_dir)d);
+            f->decoder->end(f->decoder_state, flow_ctx(w, f), (enum decoder_dir)d);
     }
     if (f->end_sent[0] && f->end_sent[1])
         flow_table_mark_closed(&w->flows, f);
@@ -552,8 +654,14 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
         return -1;
     if (cfg->ndpi.enabled && !(w->classifier = classifier_new()))
         return -1;
-    w->dctx.params = &cfg->decoder_params;
-    w->dctx.stats = &w->stats;
+    const struct decoder *const *all = decoder_all();
+    for (size_t i = 0; all[i] != NULL; i++) {
+        struct decoder_ctx bound;
+        decoder_ctx_bind(&bound, all[i], config_decoder_params(cfg, all[i]), &w->stats);
+        w->decoder_params[i] = bound.params;
+        w->decoder_counters[i] = bound.counters;
+        w->any_probe |= all[i]->probe != NULL && decoder_enabled(w, all[i]);
+    }
     w->dctx.emit = worker_emit_op;
     w->dctx.owner = w;
     w->sink[0] = (struct reasm_sink){sink_data_to_server, sink_gap_to_server, w};

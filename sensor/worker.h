@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../decoders/decoder.h"
@@ -14,7 +15,7 @@
 #include "flow.h"
 #include "reasm.h"
 #include "ring.h"
-#include "stats.h"
+#include "base/stats.h"
 
 struct classifier;
 
@@ -29,6 +30,11 @@ struct worker {
     struct classifier *classifier;  /* NULL when nDPI is off */
     struct reasm_limits reasm_limits;
     struct decoder_ctx dctx;
+    /* Per registered decoder (decoder_index): its parameters as configured
+     * and its counters in `stats`; set into dctx before each call. */
+    const void *decoder_params[DECODERS_MAX];
+    stats_counter *decoder_counters[DECODERS_MAX];
+    bool any_probe;                 /* an enabled decoder has a probe */
     struct reasm_sink sink[2];      /* per direction, for the current flow */
     struct flow *cur_flow;          /* flow being worked on */
     uint64_t cur_seq;               /* seq of the message being worked on */

@@ -3,11 +3,6 @@
 
 #include <string.h>
 
-static const char *const app_names[APP_COUNT] = {
-    "unknown", "http", "elasticsearch", "opensearch", "kibana", "mongodb",
-    "redis", "memcached", "couchdb", "solr", "cassandra",
-};
-
 static const char *const class_names[OP_CLASS_COUNT] = {
     "unknown", "handshake", "auth", "enumerate", "read", "write", "admin", "destroy",
 };
@@ -38,7 +33,7 @@ uint32_t op_flag_from_name(const char *name)
     return 0;
 }
 
-void op_record_init(struct op_record *op, enum app_id app)
+void op_record_init(struct op_record *op, unsigned app)
 {
     memset(op, 0, sizeof(*op));
     op->app = (uint8_t)app;
@@ -59,19 +54,6 @@ void op_set_string(struct op_record *op, char *dst, size_t cap,
     }
     memcpy(dst, src, len);
     dst[len] = '\0';
-}
-
-const char *app_name(enum app_id app)
-{
-    return (unsigned)app < APP_COUNT ? app_names[app] : "unknown";
-}
-
-enum app_id app_from_name(const char *name)
-{
-    for (int i = 1; i < APP_COUNT; i++)
-        if (strcmp(app_names[i], name) == 0)
-            return (enum app_id)i;
-    return APP_UNKNOWN;
 }
 
 const char *op_class_name(enum op_class c)

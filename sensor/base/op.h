@@ -1,29 +1,13 @@
 /* op.h - the op record: one database operation, request and response paired.
  *
- * This is the one interface between decoders and detection (see docs/DESIGN
- * notes in README). Decoders fill it from wire data; they never put document
- * contents in it. Strings are NUL-terminated, already truncated to the field
+ * This is the one interface between decoders and detection. Decoders fill
+ * it from wire data; they never put document contents in it. Strings are NUL-terminated, already truncated to the field
  * size; output escapes them. Fixed size so it can travel through the rings. */
 #ifndef SW_OP_H
 #define SW_OP_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-enum app_id {
-    APP_UNKNOWN = 0,
-    APP_HTTP,
-    APP_ELASTICSEARCH,
-    APP_OPENSEARCH,
-    APP_KIBANA,
-    APP_MONGODB,
-    APP_REDIS,
-    APP_MEMCACHED,
-    APP_COUCHDB,
-    APP_SOLR,
-    APP_CASSANDRA,
-    APP_COUNT
-};
 
 enum op_class {
     OP_CLASS_UNKNOWN = 0,
@@ -71,7 +55,7 @@ enum op_status {
 #define OP_ERROR_MAX    48
 
 struct op_record {
-    uint8_t app;            /* enum app_id */
+    uint8_t app;            /* enum app_id (decoders/apps.h) */
     uint8_t op_class;       /* enum op_class */
     uint8_t authenticated;  /* enum op_auth */
     uint8_t status;         /* enum op_status */
@@ -98,7 +82,7 @@ struct op_record {
     } http;
 };
 
-void op_record_init(struct op_record *op, enum app_id app);
+void op_record_init(struct op_record *op, unsigned app);
 /* Copy src (length len, not NUL-terminated) into dst of size cap, truncating;
  * sets OP_FLAG_TRUNCATED on op when it had to cut. */
 void op_set_string(struct op_record *op, char *dst, size_t cap,
@@ -110,11 +94,8 @@ const char *op_flag_at(size_t i, uint32_t *bit);
 /* The bit of a flag name, 0 when unknown. */
 uint32_t op_flag_from_name(const char *name);
 
-const char *app_name(enum app_id app);
 const char *op_class_name(enum op_class c);
 const char *op_auth_name(enum op_auth a);
 const char *op_status_name(enum op_status s);
-/* Returns APP_UNKNOWN when the name is not known. */
-enum app_id app_from_name(const char *name);
 
 #endif

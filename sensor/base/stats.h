@@ -1,9 +1,19 @@
 /* stats.h - the sensor's counters.
  *
- * Every counter is named once here (X-macro) so that stats events, tests and
- * docs agree. Each thread owns one `struct stats` and is its only writer;
- * other threads may read it at any time. Writes are relaxed atomic load+store
- * (plain moves on x86), reads are relaxed loads: no locks, no torn values. */
+ * A `struct stats` is a flat array of counter slots:
+ *   - the core's counters, each named once here (STATS_LIST), so that stats
+ *     events, tests and docs agree;
+ *   - ops per app, and flows that nDPI named as a database no enabled decoder
+ *     reads, indexed by app id (decoders/apps.h);
+ *   - the protocols' own counters: each decoder declares its group of
+ *     counters in its folder, and the registry (decoders/registry.c) gives
+ *     each group a range of STATS_PROTOCOL_MAX slots.
+ * The names of the last three come from the layers that know them
+ * (stats_slot_name, sensor/stats_names.c); this floor knows only the layout.
+ *
+ * Each thread owns one `struct stats` and is its only writer; other threads
+ * may read it at any time. Writes are relaxed atomic load+store (plain moves
+ * on x86), reads are relaxed loads: no locks, no torn values. */
 #ifndef SW_STATS_H
 #define SW_STATS_H
 
@@ -49,36 +59,21 @@
     X(NDPI_CLASSIFIED, "classify.ndpi_classified")                      \
     X(NDPI_GIVEUP, "classify.ndpi_gave_up")                             \
     X(PORT_CLASSIFIED, "classify.by_port")                              \
-    X(HTTP_MALFORMED, "http.malformed")                                 \
-    X(HTTP_HEADER_TOO_LARGE, "http.header_too_large")                   \
-    X(HTTP_PENDING_OVERFLOW, "http.pending_overflow")                   \
-    X(HTTP_UNPAIRED_RESPONSE, "http.unpaired_response")                 \
-    X(HTTP_RESYNC, "http.resync")                                       \
-    X(MONGODB_MALFORMED, "mongodb.malformed")                           \
-    X(MONGODB_TOO_LARGE, "mongodb.too_large")                           \
-    X(MONGODB_DECOMPRESS_ERRORS, "mongodb.decompress_errors")           \
-    X(MONGODB_UNPAIRED, "mongodb.unpaired")                             \
-    X(MONGODB_PENDING_OVERFLOW, "mongodb.pending_overflow")             \
-    X(MONGODB_RESYNC, "mongodb.resync")                                 \
-    X(OPS_HTTP, "ops.http")                                             \
-    X(OPS_ELASTICSEARCH, "ops.elasticsearch")                           \
-    X(OPS_OPENSEARCH, "ops.opensearch")                                 \
-    X(OPS_MONGODB, "ops.mongodb")                                       \
-    X(OPS_OTHER, "ops.other")                                           \
+    X(PROBE_CLASSIFIED, "classify.by_probe")                            \
     X(CHAINS_STARTED, "chains.started")                                 \
     X(CHAINS_CONTINUED, "chains.continued")                             \
     X(CHAINS_FORGOTTEN, "chains.forgotten")                             \
-    X(REDIS_SENT, "redis.sent")                                         \
-    X(REDIS_QUEUED, "redis.queued")                                     \
-    X(REDIS_SPOOLED, "redis.spooled")                                   \
-    X(REDIS_REPLAYED, "redis.replayed")                                 \
-    X(REDIS_DROPPED_QUEUE_FULL, "redis.dropped_queue_full")             \
-    X(REDIS_DROPPED_SPOOL_FULL, "redis.dropped_spool_full")             \
-    X(REDIS_DROPPED_SPOOL_ERROR, "redis.dropped_spool_error")           \
-    X(REDIS_DROPPED_SHUTDOWN, "redis.dropped_shutdown")                 \
-    X(REDIS_RECONNECTS, "redis.reconnects")                             \
-    X(REDIS_ERRORS, "redis.errors")                                     \
-    X(REDIS_TIMEOUTS, "redis.timeouts")                                 \
+    X(OUTPUT_REDIS_SENT, "output_redis.sent")                           \
+    X(OUTPUT_REDIS_QUEUED, "output_redis.queued")                       \
+    X(OUTPUT_REDIS_SPOOLED, "output_redis.spooled")                     \
+    X(OUTPUT_REDIS_REPLAYED, "output_redis.replayed")                   \
+    X(OUTPUT_REDIS_DROPPED_QUEUE_FULL, "output_redis.dropped_queue_full")\
+    X(OUTPUT_REDIS_DROPPED_SPOOL_FULL, "output_redis.dropped_spool_full")\
+    X(OUTPUT_REDIS_DROPPED_SPOOL_ERROR, "output_redis.dropped_spool_error")\
+    X(OUTPUT_REDIS_DROPPED_SHUTDOWN, "output_redis.dropped_shutdown")   \
+    X(OUTPUT_REDIS_RECONNECTS, "output_redis.reconnects")               \
+    X(OUTPUT_REDIS_ERRORS, "output_redis.errors")                       \
+    X(OUTPUT_REDIS_TIMEOUTS, "output_redis.timeouts")                   \
     X(RULES_MATCHED, "rules.matched")                                   \
     X(RULES_ALERTS, "rules.alerts")                                     \
     X(RULES_UPDATES, "rules.updates")                                   \
@@ -96,35 +91,58 @@ enum stat_id {
     STAT_COUNT
 };
 
-struct stats {
-    _Atomic uint64_t v[STAT_COUNT];
+#define STATS_APP_MAX 32        /* apps with an ops counter (decoders/apps.h) */
+#define STATS_PROTOCOL_MAX 192  /* slots for all decoders' counters together */
+
+enum stats_layout {
+    STATS_OPS_BASE = STAT_COUNT,                              /* + app id */
+    STATS_NO_DECODER_BASE = STATS_OPS_BASE + STATS_APP_MAX,   /* + app id */
+    STATS_PROTOCOL_BASE = STATS_NO_DECODER_BASE + STATS_APP_MAX,
+    STATS_SLOTS = STATS_PROTOCOL_BASE + STATS_PROTOCOL_MAX
 };
 
-/* Single-writer add: only the owning thread calls this on its struct. */
-static inline void stats_add(struct stats *s, enum stat_id id, uint64_t n)
+typedef _Atomic uint64_t stats_counter;
+
+struct stats {
+    stats_counter v[STATS_SLOTS];
+};
+
+/* Single-writer add to one slot: only the owning thread writes its slots. */
+static inline void stats_counter_add(stats_counter *c, uint64_t n)
 {
-    uint64_t cur = atomic_load_explicit(&s->v[id], memory_order_relaxed);
-    atomic_store_explicit(&s->v[id], cur + n, memory_order_relaxed);
+    uint64_t cur = atomic_load_explicit(c, memory_order_relaxed);
+    atomic_store_explicit(c, cur + n, memory_order_relaxed);
 }
 
-static inline void stats_inc(struct stats *s, enum stat_id id)
+static inline uint64_t stats_counter_get(const stats_counter *c)
 {
-    stats_add(s, id, 1);
+    return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-static inline void stats_set(struct stats *s, enum stat_id id, uint64_t n)
+static inline void stats_add(struct stats *s, unsigned slot, uint64_t n)
 {
-    atomic_store_explicit(&s->v[id], n, memory_order_relaxed);
+    stats_counter_add(&s->v[slot], n);
 }
 
-static inline uint64_t stats_get(const struct stats *s, enum stat_id id)
+static inline void stats_inc(struct stats *s, unsigned slot)
 {
-    return atomic_load_explicit(&s->v[id], memory_order_relaxed);
+    stats_add(s, slot, 1);
+}
+
+static inline void stats_set(struct stats *s, unsigned slot, uint64_t n)
+{
+    atomic_store_explicit(&s->v[slot], n, memory_order_relaxed);
+}
+
+static inline uint64_t stats_get(const struct stats *s, unsigned slot)
+{
+    return stats_counter_get(&s->v[slot]);
 }
 
 void stats_clear(struct stats *s);
-/* sum += part, counter by counter */
+/* sum += part, slot by slot */
 void stats_accumulate(struct stats *sum, const struct stats *part);
-const char *stats_name(enum stat_id id);
+/* Name of a core counter ("capture.packets"); NULL past STAT_COUNT. */
+const char *stats_name(unsigned slot);
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../../decoders/decoder.h"
-#include "../../sensor/op.h"
+#include "../../sensor/base/op.h"
 
 /* Choices drawn from the input, cycling when it runs out. */
 struct schedule {

@@ -47,7 +47,7 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(file.events.string_max, 256);
     CHECK_EQ_INT(file.events.queue, 4096);
     CHECK_EQ_STR(file.output.json, "");
-    const struct config_redis *r = &file.output.redis;
+    const struct config_output_redis *r = &file.output.redis;
     CHECK(!r->enabled);
     CHECK_EQ_STR(r->host, "127.0.0.1");
     CHECK_EQ_INT(r->port, 6379);

@@ -2,7 +2,7 @@
  * torn tails, CRC mismatches, the cap, compaction, prepend, and reopening
  * after a restart. */
 #include "../../sensor/spool.h"
-#include "../../sensor/redis_out.h"
+#include "../../sensor/output_redis.h"
 #include "check.h"
 
 #include <fcntl.h>
