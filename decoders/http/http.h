@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decoder.h"
+#include "../decoder.h"
 
 #define HTTP_NEED_MORE 0
 #define HTTP_MALFORMED (-1)
