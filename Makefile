@@ -23,12 +23,13 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz \
            $(shell pkg-config --libs snappy 2>/dev/null || echo -lsnappy) -pthread -lm
 LDFLAGS := $(SAN)
 
-LIB_SRC  := $(filter-out sensor/main.c,$(wildcard sensor/*.c)) $(wildcard decoders/*.c) \
-            $(wildcard rules/*.c)
+LIB_SRC  := $(filter-out sensor/main.c,$(wildcard sensor/*.c)) $(wildcard sensor/base/*.c) \
+            $(wildcard decoders/*.c decoders/*/*.c) $(wildcard rules/*.c)
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-HEADERS  := $(wildcard sensor/*.h decoders/*.h rules/*.h tests/unit/*.h)
+HEADERS  := $(wildcard sensor/*.h sensor/base/*.h decoders/*.h decoders/*/*.h rules/*.h \
+              tests/unit/*.h)
 
 .PHONY: all test asan fuzz demo deps clean unit bench
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../decoders/bson.h"
+#include "../../decoders/mongodb/bson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../../decoders/http.h"
+#include "../../decoders/http/http.h"
 #include "fuzz_support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

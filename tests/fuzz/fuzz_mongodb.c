@@ -17,8 +17,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "../../decoders/bson.h"
-#include "../../decoders/mongodb.h"
+#include "../../decoders/mongodb/bson.h"
+#include "../../decoders/mongodb/mongodb.h"
 #include "fuzz_support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

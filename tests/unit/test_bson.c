@@ -1,7 +1,7 @@
 /* test_bson.c - the BSON iterator and the streaming walker. */
 #include <stdlib.h>
 
-#include "../../decoders/bson.h"
+#include "../../decoders/mongodb/bson.h"
 #include "bson_build.h"
 #include "check.h"
 

@@ -6,8 +6,8 @@
  * (the "elasticsearch" decoder) on a keep-alive connection. */
 #include <stdlib.h>
 
-#include "../../decoders/elasticsearch.h"
-#include "../../decoders/json_scan.h"
+#include "../../decoders/elasticsearch/elasticsearch.h"
+#include "../../decoders/json/json_scan.h"
 #include "check.h"
 
 #define SPAN(text) ((struct http_span){ (text), strlen(text) })

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 
-#include "../../decoders/http.h"
+#include "../../decoders/http/http.h"
 #include "check.h"
 
 /* ------------------------------------------------------------ test ctx */

@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-#include "../../decoders/json_scan.h"
+#include "../../decoders/json/json_scan.h"
 #include "check.h"
 
 /* ------------------------------------------------------------- recorder */

@@ -6,8 +6,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "../../decoders/bson.h"
-#include "../../decoders/mongodb.h"
+#include "../../decoders/mongodb/bson.h"
+#include "../../decoders/mongodb/mongodb.h"
 #include "bson_build.h"
 #include "check.h"
 

@@ -11,7 +11,7 @@
  * rules_shipped/<file>", as RUN prints them, so tests/run.sh counts them;
  * a failure explains itself on stderr with the alerts that were seen.
  * Run from the repository root: the paths are relative to it. */
-#include "../../decoders/json_scan.h"
+#include "../../decoders/json/json_scan.h"
 #include "../../rules/engine.h"
 #include "check.h"
 

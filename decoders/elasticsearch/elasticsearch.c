@@ -25,7 +25,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "json_scan.h"
+#include "../json/json_scan.h"
 
 #define ES_SEGMENTS_MAX 8        /* path segments looked at */
 #define ES_SEGMENT_TEXT 48       /* decoded segment kept for matching */

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http.h"
+#include "../http/http.h"
 
 /* What the bodies of a call hold, as far as the observer reads them. */
 enum es_kind {

@@ -41,7 +41,7 @@
 #include <zstd.h>
 
 #include "bson.h"
-#include "elasticsearch.h"
+#include "../elasticsearch/elasticsearch.h"
 
 #define MONGO_MESSAGE_MAX_DEFAULT ((size_t)48 * 1024 * 1024)
 #define MONGO_COMPRESSED_MAX_DEFAULT ((size_t)16 * 1024 * 1024)

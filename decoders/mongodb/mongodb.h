@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decoder.h"
+#include "../decoder.h"
 
 enum mongo_opcode {
     MONGO_OP_REPLY = 1,
