@@ -1365,21 +1365,50 @@ static void *es_open(struct decoder_ctx *ctx)
     return http_open_with(ctx, &es_observer, APP_ELASTICSEARCH);
 }
 
+/* Elasticsearch's and OpenSearch's REST ports. */
+static const uint16_t es_ports[] = { 9200, 9201 };
+
 const struct decoder elasticsearch_decoder = {
-    "elasticsearch", APP_ELASTICSEARCH, es_open, http_stream_data, http_stream_gap,
-    http_stream_end, http_stream_close,
+    .name = "elasticsearch",
+    .app = APP_ELASTICSEARCH,
+    .ports = es_ports,
+    .port_count = sizeof(es_ports) / sizeof(es_ports[0]),
+    .settings = &http_settings,
+    .counters = &http_counters,
+    .open = es_open,
+    .data = http_stream_data,
+    .gap = http_stream_gap,
+    .end = http_stream_end,
+    .close = http_stream_close,
 };
 
 /* "http": any HTTP server. Its ops stay plain HTTP until the server or the
  * request path shows Elasticsearch/OpenSearch (or a Kibana console proxy),
- * so an exposed cluster on port 80 or 8080 is still recognised. */
+ * so an exposed cluster on port 80 or 8080 is still recognised. Its default
+ * ports are plain HTTP and the other HTTP-based servers: Kibana (5601),
+ * CouchDB (5984), Solr (8983). nDPI's HTTP and HTTP_Proxy (absolute URIs)
+ * select it; HTTP_CONNECT does not: after the CONNECT the bytes are a
+ * tunnel, usually TLS. */
 static void *http_es_open(struct decoder_ctx *ctx)
 {
     return http_open_with(ctx, &es_observer, APP_HTTP);
 }
 
-const struct decoder http_decoder = {
-    "http", APP_HTTP, http_es_open, http_stream_data, http_stream_gap,
-    http_stream_end, http_stream_close,
-};
+static const uint16_t http_ports[] = { 80, 8080, 5601, 5984, 8983 };
+static const char *const http_ndpi_names[] = { "HTTP", "HTTP_Proxy", NULL };
 
+const struct decoder http_decoder = {
+    .name = "http",
+    .app = APP_HTTP,
+    .ports = http_ports,
+    .port_count = sizeof(http_ports) / sizeof(http_ports[0]),
+    .ndpi_names = http_ndpi_names,
+    .probe = http_probe,
+    .settings = &http_settings,
+    .counters = &http_counters,
+    .open = http_es_open,
+    .data = http_stream_data,
+    .gap = http_stream_gap,
+    .end = http_stream_end,
+    .close = http_stream_close,
+};

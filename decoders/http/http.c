@@ -16,6 +16,7 @@
 
 #include <assert.h>
 #include <stdalign.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,15 +130,20 @@ struct http_flow {
     enum app_id app;                  /* app of new ops */
 };
 
+static const struct http_params *params_of(const struct decoder_ctx *ctx)
+{
+    return ctx->params;
+}
+
 static size_t head_limit(const struct decoder_ctx *ctx)
 {
-    size_t n = ctx->params->header_max;
+    size_t n = params_of(ctx)->header_max;
     return n < HEAD_LIMIT_MIN ? HEAD_LIMIT_MIN : n;
 }
 
 static size_t pending_limit(const struct decoder_ctx *ctx)
 {
-    size_t n = ctx->params->pending_max;
+    size_t n = params_of(ctx)->pending_max;
     return n < 1 ? 1 : n;
 }
 
@@ -206,7 +212,7 @@ static struct http_request *queue_push(struct http_flow *f, struct decoder_ctx *
     if (f->queue_count == f->queue_cap &&
         (f->queue_cap >= limit || !queue_grow(f, limit))) {
         struct http_request *oldest = queue_at(f, 0);
-        stats_inc(ctx->stats, STAT_HTTP_PENDING_OVERFLOW);
+        decoder_count(ctx, HTTP_COUNTER_PENDING_OVERFLOW);
         oldest->op.flags |= OP_FLAG_NO_RESPONSE;
         pair_emit(f, ctx, oldest);
         queue_drop_front(f);
@@ -346,7 +352,7 @@ static bool sink_deliver(struct http_flow *f, struct decoder_ctx *ctx,
                          const uint8_t *buf, size_t len)
 {
     struct body_sink *s = &f->dirs[dir].sink;
-    uint64_t cap = ctx->params->body_max;
+    uint64_t cap = params_of(ctx)->body_max;
     uint64_t room = s->delivered < cap ? cap - s->delivered : 0;
     bool capped = len > room;
     size_t n = capped ? (size_t)room : len;
@@ -584,7 +590,7 @@ static void answer_start(struct http_flow *f, struct decoder_ctx *ctx, int statu
         f->answer = *queue_at(f, 0);
         queue_drop_front(f);
     } else {
-        stats_inc(ctx->stats, STAT_HTTP_UNPAIRED_RESPONSE);
+        decoder_count(ctx, HTTP_COUNTER_UNPAIRED_RESPONSE);
         op_record_init(&f->answer.op, (enum app_id)f->app);
         f->answer.op.flags |= OP_FLAG_UNPAIRED;
         f->answer.seq = UINT64_MAX;
@@ -623,7 +629,7 @@ static void enter_resync(struct http_flow *f, struct decoder_ctx *ctx,
                          enum decoder_dir dir, bool at_line_start)
 {
     struct http_direction *d = &f->dirs[dir];
-    stats_inc(ctx->stats, STAT_HTTP_RESYNC);
+    decoder_count(ctx, HTTP_COUNTER_RESYNC);
     head_reset(d);
     d->state = ST_RESYNC;
     d->at_line_start = at_line_start;
@@ -669,12 +675,12 @@ static void head_abandon(struct http_flow *f, struct decoder_ctx *ctx,
     response_finish(f, ctx);
 }
 
-/* Gives up on the head being buffered; `why` is a counter or STAT_COUNT. */
+/* Gives up on the head being buffered; `why` is a counter or HTTP_COUNTER_COUNT. */
 static void lose_head(struct http_flow *f, struct decoder_ctx *ctx, enum decoder_dir dir,
-                      enum stat_id why, bool bytes_lost, bool at_line_start)
+                      enum http_counter why, bool bytes_lost, bool at_line_start)
 {
-    if (why != STAT_COUNT)
-        stats_inc(ctx->stats, why);
+    if (why != HTTP_COUNTER_COUNT)
+        decoder_count(ctx, why);
     head_abandon(f, ctx, dir, bytes_lost);
     enter_resync(f, ctx, dir, at_line_start);
 }
@@ -682,10 +688,10 @@ static void lose_head(struct http_flow *f, struct decoder_ctx *ctx, enum decoder
 /* Gives up on the body being read: its op is partial and is emitted (a
  * response) or left to wait for its response (a request). */
 static void lose_body(struct http_flow *f, struct decoder_ctx *ctx, enum decoder_dir dir,
-                      enum stat_id why, bool at_line_start)
+                      enum http_counter why, bool at_line_start)
 {
-    if (why != STAT_COUNT)
-        stats_inc(ctx->stats, why);
+    if (why != HTTP_COUNTER_COUNT)
+        decoder_count(ctx, why);
     mark_partial(f, dir);
     if (dir == DIR_TO_CLIENT && f->answering)
         response_finish(f, ctx);
@@ -836,7 +842,7 @@ static size_t feed_head(struct http_flow *f, struct decoder_ctx *ctx,
     size_t take = min_size(len, limit - old);
     assert(take > 0);
     if (!buf_reserve(d, old + take)) {
-        lose_head(f, ctx, dir, STAT_HTTP_HEADER_TOO_LARGE, false, false);
+        lose_head(f, ctx, dir, HTTP_COUNTER_HEADER_TOO_LARGE, false, false);
         return 0;
     }
     memcpy(d->buf + old, buf, take);
@@ -850,7 +856,7 @@ static size_t feed_head(struct http_flow *f, struct decoder_ctx *ctx,
             struct http_head h;
             d->line_checked = true;
             if (!parse_first_line(d, dir, &h)) {
-                lose_head(f, ctx, dir, STAT_HTTP_MALFORMED, false, true);
+                lose_head(f, ctx, dir, HTTP_COUNTER_MALFORMED, false, true);
                 return (size_t)(nl - (d->buf + old)) + 1;
             }
         }
@@ -859,7 +865,7 @@ static size_t feed_head(struct http_flow *f, struct decoder_ctx *ctx,
     if (end == 0) {
         d->scan_from = d->buf_len - 1;
         if (d->buf_len >= limit)
-            lose_head(f, ctx, dir, STAT_HTTP_HEADER_TOO_LARGE, false,
+            lose_head(f, ctx, dir, HTTP_COUNTER_HEADER_TOO_LARGE, false,
                       d->buf[d->buf_len - 1] == '\n');
         return take;
     }
@@ -869,7 +875,7 @@ static size_t feed_head(struct http_flow *f, struct decoder_ctx *ctx,
     if (ok)
         head_reset(d);
     else
-        lose_head(f, ctx, dir, STAT_HTTP_MALFORMED, false, true);
+        lose_head(f, ctx, dir, HTTP_COUNTER_MALFORMED, false, true);
     return end - old;
 }
 
@@ -904,7 +910,7 @@ static size_t feed_chunk_size(struct http_flow *f, struct decoder_ctx *ctx,
     size_t take = nl != NULL ? (size_t)(nl - buf) + 1 : len;
     if ((d->buf_len == 0 && hex_value(buf[0]) < 0) ||
         take > head_limit(ctx) - d->buf_len || !buf_reserve(d, d->buf_len + take)) {
-        lose_body(f, ctx, dir, STAT_HTTP_MALFORMED, false);
+        lose_body(f, ctx, dir, HTTP_COUNTER_MALFORMED, false);
         return 0;
     }
     memcpy(d->buf + d->buf_len, buf, take);
@@ -918,7 +924,7 @@ static size_t feed_chunk_size(struct http_flow *f, struct decoder_ctx *ctx,
     bool ok = n == (ptrdiff_t)d->buf_len;
     head_reset(d);
     if (!ok)
-        lose_body(f, ctx, dir, STAT_HTTP_MALFORMED, true);
+        lose_body(f, ctx, dir, HTTP_COUNTER_MALFORMED, true);
     else if (size == 0)
         d->state = ST_TRAILER;
     else {
@@ -938,7 +944,7 @@ static size_t feed_chunk_end(struct http_flow *f, struct decoder_ctx *ctx,
     } else if (buf[0] == '\n') {
         d->state = ST_CHUNK_SIZE;
     } else {
-        lose_body(f, ctx, dir, STAT_HTTP_MALFORMED, false);
+        lose_body(f, ctx, dir, HTTP_COUNTER_MALFORMED, false);
         return 0;
     }
     account(f, dir, 1);
@@ -955,7 +961,7 @@ static size_t feed_trailer(struct http_flow *f, struct decoder_ctx *ctx,
     size_t take = min_size(len, limit - old);
     assert(take > 0);
     if (!buf_reserve(d, old + take)) {
-        lose_body(f, ctx, dir, STAT_HTTP_HEADER_TOO_LARGE, false);
+        lose_body(f, ctx, dir, HTTP_COUNTER_HEADER_TOO_LARGE, false);
         return 0;
     }
     memcpy(d->buf + old, buf, take);
@@ -965,7 +971,7 @@ static size_t feed_trailer(struct http_flow *f, struct decoder_ctx *ctx,
         account(f, dir, take);
         d->scan_from = d->buf_len - 1;
         if (d->buf_len >= limit)
-            lose_body(f, ctx, dir, STAT_HTTP_HEADER_TOO_LARGE,
+            lose_body(f, ctx, dir, HTTP_COUNTER_HEADER_TOO_LARGE,
                       d->buf[d->buf_len - 1] == '\n');
         return take;
     }
@@ -977,7 +983,7 @@ static size_t feed_trailer(struct http_flow *f, struct decoder_ctx *ctx,
     if (ok)
         message_finish(f, ctx, dir);
     else
-        lose_body(f, ctx, dir, STAT_HTTP_MALFORMED, true);
+        lose_body(f, ctx, dir, HTTP_COUNTER_MALFORMED, true);
     return end - old;
 }
 
@@ -1105,7 +1111,7 @@ void http_stream_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
                 (void)feed_body(f, ctx, dir, NULL, 0);   /* ends the body or chunk */
             return;
         }
-        lose_body(f, ctx, dir, STAT_COUNT, true);
+        lose_body(f, ctx, dir, HTTP_COUNTER_COUNT, true);
         return;
     case ST_UNTIL_CLOSE:
         mark_partial(f, dir);
@@ -1119,12 +1125,12 @@ void http_stream_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
     case ST_IGNORE:
         return;
     case ST_HEAD:
-        lose_head(f, ctx, dir, STAT_COUNT, true, true);
+        lose_head(f, ctx, dir, HTTP_COUNTER_COUNT, true, true);
         return;
     case ST_CHUNK_SIZE:
     case ST_CHUNK_END:
     case ST_TRAILER:
-        lose_body(f, ctx, dir, STAT_COUNT, true);
+        lose_body(f, ctx, dir, HTTP_COUNTER_COUNT, true);
         return;
     }
 }
@@ -1231,9 +1237,85 @@ static void *http_open(struct decoder_ctx *ctx)
 const struct decoder http_plain_decoder = {
     .name = "http-plain",
     .app = APP_HTTP,
+    .probe = http_probe,
+    .settings = &http_settings,
+    .counters = &http_counters,
     .open = http_open,
     .data = http_stream_data,
     .gap = http_stream_gap,
     .end = http_stream_end,
     .close = http_stream_close,
 };
+
+/* ---- what the framer registers (shared by the decoders built on it) ---- */
+
+static const struct config_key http_keys[] = {
+    CONFIG_KEY_SIZE(struct http_params, header_max, "header_max_kb", 1, 1024, CONFIG_KIB, 16,
+                    "Largest HTTP header block buffered per message, in KiB."),
+    CONFIG_KEY_SIZE(struct http_params, pending_max, "pending_max", 1, 256, 1, 64,
+                    "Requests per flow waiting for their response (pipelining); "
+                    "each holds about 1.4 KiB."),
+    CONFIG_KEY_SIZE(struct http_params, body_max, "body_max_mb", 1, 4096, CONFIG_MIB, 256,
+                    "Body bytes per message handed to an application decoder after "
+                    "de-chunking and inflating, in MiB."),
+};
+
+const struct decoder_settings http_settings = {
+    "http", http_keys, sizeof(http_keys) / sizeof(http_keys[0]), sizeof(struct http_params),
+};
+
+static const char *const http_counter_names[HTTP_COUNTER_COUNT] = {
+#define HTTP_COUNTER_NAME(id, name) name,
+    HTTP_COUNTERS(HTTP_COUNTER_NAME)
+#undef HTTP_COUNTER_NAME
+};
+
+const struct decoder_counters http_counters = { "http", http_counter_names, HTTP_COUNTER_COUNT };
+
+/* Methods a probe accepts: what HTTP APIs of databases are called with.
+ * CONNECT is left out: after it the bytes are a tunnel, not HTTP. */
+static const char *const probe_methods[] = {
+    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE", NULL,
+};
+
+/* Does buf start with "METHOD "? PROBE_NEED_MORE while it is a prefix. */
+static enum probe_result probe_method(const uint8_t *buf, size_t len)
+{
+    bool prefix = false;
+    for (const char *const *m = probe_methods; *m; m++) {
+        size_t n = strlen(*m);
+        size_t cmp = len < n + 1 ? len : n + 1;
+        char want[16];
+        snprintf(want, sizeof(want), "%s ", *m);
+        if (memcmp(buf, want, cmp) != 0)
+            continue;
+        if (len >= n + 1)
+            return PROBE_YES;
+        prefix = true;
+    }
+    return prefix ? PROBE_NEED_MORE : PROBE_NO;
+}
+
+enum probe_result http_probe(const uint8_t *to_server, size_t to_server_len,
+                             const uint8_t *to_client, size_t to_client_len)
+{
+    if (to_server_len > 0) {
+        enum probe_result r = probe_method(to_server, to_server_len);
+        if (r != PROBE_YES)
+            return r;
+        struct http_head head;
+        ptrdiff_t n = http_parse_request_line((const char *)to_server, to_server_len, &head);
+        if (n > 0)
+            return PROBE_YES;
+        return n == HTTP_NEED_MORE && to_server_len < DECODER_PROBE_BYTES ? PROBE_NEED_MORE
+                                                                          : PROBE_NO;
+    }
+    if (to_client_len == 0)
+        return PROBE_NEED_MORE;
+    /* Picked up mid-stream: the server's status line. */
+    static const char status[] = "HTTP/1.";
+    size_t cmp = to_client_len < sizeof(status) - 1 ? to_client_len : sizeof(status) - 1;
+    if (memcmp(to_client, status, cmp) != 0)
+        return PROBE_NO;
+    return cmp == sizeof(status) - 1 ? PROBE_YES : PROBE_NEED_MORE;
+}

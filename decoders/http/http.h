@@ -14,6 +14,36 @@
 #include "../decoder.h"
 #include "http_parse.h"
 
+/* The framer's limits: the "http" configuration group, shared by every
+ * decoder built on the framer. */
+struct http_params {
+    size_t header_max;     /* largest header block buffered (bytes) */
+    size_t pending_max;    /* requests waiting for a response, per flow */
+    size_t body_max;       /* body bytes decoded (inflated) per message */
+};
+extern const struct decoder_settings http_settings;
+
+/* The framer's counters: stats group "http", shared likewise. */
+#define HTTP_COUNTERS(X)                                              \
+    X(MALFORMED, "malformed")               /* a head or chunk line no HTTP allows */ \
+    X(HEADER_TOO_LARGE, "header_too_large") /* a head past header_max */ \
+    X(PENDING_OVERFLOW, "pending_overflow") /* past pending_max: oldest given up */ \
+    X(UNPAIRED_RESPONSE, "unpaired_response") /* a response with no request */ \
+    X(RESYNC, "resync")                     /* framing found again after a loss */
+
+enum http_counter {
+#define HTTP_COUNTER_ENUM(id, name) HTTP_COUNTER_##id,
+    HTTP_COUNTERS(HTTP_COUNTER_ENUM)
+#undef HTTP_COUNTER_ENUM
+    HTTP_COUNTER_COUNT
+};
+extern const struct decoder_counters http_counters;
+
+/* Recognises HTTP/1.x from its first bytes: a request line with a known
+ * method, or a status line from the server (decoder.probe). */
+enum probe_result http_probe(const uint8_t *to_server, size_t to_server_len,
+                             const uint8_t *to_client, size_t to_client_len);
+
 /* The decoder: frames requests and responses (Content-Length, chunked,
  * until close, HEAD/1xx/204/304), pairs them FIFO and emits one APP_HTTP op
  * per pair. Named "http-plain" and not registered: the registered "http"

@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const size_t body_max[] = { 0, 16, 300, 1 << 20 };
     struct schedule sched = { data, size, 0 };
     uint8_t limits = choose(&sched);
-    struct decoder_params params = {
+    struct http_params params = {
         .header_max = header_max[limits & 3],
         .pending_max = 1 + ((limits >> 2) & 7),
         .body_max = body_max[(limits >> 5) & 3],
@@ -57,11 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     stats_clear(&stats);
     struct decoder_ctx ctx = {
         .now_us = 1,
-        .params = &params,
-        .stats = &stats,
         .emit = fuzz_emit,
         .owner = NULL,
     };
+    decoder_ctx_bind(&ctx, &elasticsearch_decoder, &params, &stats);
     void *state = (limits & 0x80) != 0
                       ? http_open_with(&ctx, &es_observer, APP_HTTP)
                       : elasticsearch_decoder.open(&ctx);

@@ -274,7 +274,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct schedule sched = { data, size, 0 };
     uint8_t limits = choose(&sched);
     uint8_t encode = data[size - 1];
-    struct decoder_params params = {
+    struct http_params params = {
         .header_max = header_max[limits & 3],
         .pending_max = 1 + ((limits >> 2) & 7),
         .body_max = body_max[limits >> 5],
@@ -283,11 +283,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     stats_clear(&stats);
     struct decoder_ctx ctx = {
         .now_us = 1,
-        .params = &params,
-        .stats = &stats,
         .emit = fuzz_emit,
         .owner = NULL,
     };
+    decoder_ctx_bind(&ctx, &http_plain_decoder, &params, &stats);
     memset(&obs, 0, sizeof(obs));
     obs.body_max = params.body_max;
 

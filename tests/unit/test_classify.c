@@ -2,6 +2,8 @@
 #include "../../sensor/classify.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "check.h"
 
@@ -115,15 +117,15 @@ static void feed(struct classifier *c, struct classify_flow *f,
 {
     if (v->decided)
         return;
-    const char *name = "unset";
+    struct classify_result res = { { "unset", "unset" } };
     v->packets++;
-    int r = classify_packet(c, f, pkt, len, (*time_ms)++, &name);
+    int r = classify_packet(c, f, pkt, len, (*time_ms)++, &res);
     CHECK(r == 0 || r == 1);
     if (r == 1) {
         v->decided = 1;
-        v->name = name;
+        v->name = res.names[0];
     } else {
-        CHECK(name == NULL);
+        CHECK(res.names[0] == NULL && res.names[1] == NULL);
     }
 }
 
@@ -178,7 +180,7 @@ static void test_http_ipv4_on_elasticsearch_port(void)
     CHECK(v.decided);
     CHECK(v.name != NULL);
     if (v.name != NULL)
-        CHECK_EQ_STR(v.name, "http");
+        CHECK_EQ_STR(v.name, "HTTP");
     /* SYN, SYN-ACK, ACK, then the request itself decides it. */
     CHECK_EQ_INT(v.packets, 4);
 }
@@ -187,14 +189,14 @@ static void test_http_ipv4_port_80(void)
 {
     struct verdict v = run_http(shared_classifier, 4, 80, 1);
     CHECK(v.decided);
-    CHECK(v.name != NULL && strcmp(v.name, "http") == 0);
+    CHECK(v.name != NULL && strcasecmp(v.name, "HTTP") == 0);
 }
 
 static void test_http_ipv6(void)
 {
     struct verdict v = run_http(shared_classifier, 6, 9200, 1);
     CHECK(v.decided);
-    CHECK(v.name != NULL && strcmp(v.name, "http") == 0);
+    CHECK(v.name != NULL && strcasecmp(v.name, "HTTP") == 0);
 }
 
 static void test_http_midstream(void)
@@ -202,7 +204,7 @@ static void test_http_midstream(void)
     /* No handshake seen: the sensor started while the connection was up. */
     struct verdict v = run_http(shared_classifier, 4, 9200, 0);
     CHECK(v.decided);
-    CHECK(v.name != NULL && strcmp(v.name, "http") == 0);
+    CHECK(v.name != NULL && strcasecmp(v.name, "HTTP") == 0);
 }
 
 static void test_redis_on_odd_port_needs_the_reply(void)
@@ -228,7 +230,7 @@ static void test_redis_on_odd_port_needs_the_reply(void)
     feed(shared_classifier, f, &v, pkt,
          build_tcp(pkt, &sv, &cl, TH_PSH | TH_ACK, pong, sizeof(pong) - 1), &t);
     CHECK(v.decided);
-    CHECK(v.name != NULL && strcmp(v.name, "redis") == 0);
+    CHECK(v.name != NULL && strcasecmp(v.name, "Redis") == 0);
     classify_flow_free(f);
 }
 
@@ -269,9 +271,9 @@ static void test_random_binary_gives_up_with_null(void)
     }
     CHECK(!v.decided);
 
-    const char *name = "unset";
-    CHECK_EQ_INT(classify_giveup(shared_classifier, f, &name), 1);
-    CHECK(name == NULL);
+    struct classify_result res = { { "unset", "unset" } };
+    CHECK_EQ_INT(classify_giveup(shared_classifier, f, &res), 1);
+    CHECK(res.names[0] == NULL);
     classify_flow_free(f);
 }
 
@@ -279,7 +281,7 @@ static void test_truncated_and_garbage_packets_do_not_crash(void)
 {
     struct endpoint cl, sv;
     uint8_t pkt[2048];
-    const char *name;
+    struct classify_result name;
     endpoints(4, 42000, 9200, &cl, &sv);
     size_t len = build_tcp(pkt, &cl, &sv, TH_PSH | TH_ACK, http_request,
                            sizeof(http_request) - 1);
@@ -317,7 +319,7 @@ static void test_many_flows_new_and_free(void)
         if (f == NULL)
             return;
         if (i % 3 == 1) {
-            const char *name;
+            struct classify_result name;
             CHECK_EQ_INT(classify_giveup(shared_classifier, f, &name), 1);
         }
         classify_flow_free(f);
@@ -336,7 +338,7 @@ static void test_several_classifiers(void)
     CHECK(a != NULL && b != NULL);
     if (a != NULL && b != NULL) {
         struct verdict v = run_http(b, 4, 9200, 1);
-        CHECK(v.decided && v.name != NULL && strcmp(v.name, "http") == 0);
+        CHECK(v.decided && v.name != NULL && strcasecmp(v.name, "HTTP") == 0);
     }
     classifier_free(a);
     classifier_free(b);

@@ -3,6 +3,8 @@
  * Run from the repository root: fixture paths are relative to it, and the
  * expected errors name them that way. */
 #include "../../sensor/config.h"
+#include "../../decoders/http/http.h"
+#include "../../decoders/mongodb/mongodb.h"
 #include "check.h"
 
 #include <stdio.h>
@@ -10,6 +12,16 @@
 #include <unistd.h>
 
 /* The real registry is linked: decoder names are checked against it. */
+
+static const struct http_params *http_params_of(const struct sw_config *cfg)
+{
+    return config_decoder_params(cfg, decoder_find("http"));
+}
+
+static const struct mongodb_params *mongodb_params_of(const struct sw_config *cfg)
+{
+    return config_decoder_params(cfg, decoder_find("mongodb"));
+}
 
 static void test_shipped_config_equals_defaults(void)
 {
@@ -38,9 +50,9 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(file.reassembly.total_max_mb, 512);
     CHECK(file.ndpi.enabled);
     CHECK_EQ_INT(file.ndpi.max_packets, 12);
-    CHECK_EQ_INT(file.decoder_params.header_max, 16384);
-    CHECK_EQ_INT(file.decoder_params.pending_max, 64);
-    CHECK_EQ_INT(file.decoder_params.body_max, 256 * 1024 * 1024);
+    CHECK_EQ_INT(http_params_of(&file)->header_max, 16384);
+    CHECK_EQ_INT(http_params_of(&file)->pending_max, 64);
+    CHECK_EQ_INT(http_params_of(&file)->body_max, 256 * 1024 * 1024);
     CHECK(file.events.op);
     CHECK(file.events.flow);
     CHECK_EQ_INT(file.events.stats_interval, 60);
@@ -82,9 +94,10 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_STR(file.decoders[2].name, "mongodb");
     CHECK_EQ_INT(file.decoders[2].port_count, 1);
     CHECK_EQ_INT(file.decoders[2].ports[0], 27017);
-    CHECK_EQ_INT(file.decoder_params.mongodb_message_max, 48 * 1024 * 1024);
-    CHECK_EQ_INT(file.decoder_params.mongodb_compressed_max, 16 * 1024 * 1024);
-    CHECK_EQ_INT(file.decoder_params.mongodb_decompressed_max, 48 * 1024 * 1024);
+    CHECK_EQ_INT(mongodb_params_of(&file)->message_max, 48 * 1024 * 1024);
+    CHECK_EQ_INT(mongodb_params_of(&file)->compressed_max, 16 * 1024 * 1024);
+    CHECK_EQ_INT(mongodb_params_of(&file)->decompressed_max, 48 * 1024 * 1024);
+    CHECK_EQ_INT(mongodb_params_of(&file)->pending_max, 64);
 
     CHECK_EQ_STR(file.detect.rules, "rules/scrapewatch.rules");
     CHECK(file.detect.rules_set);
@@ -271,8 +284,8 @@ static void test_decoder_entry_replaces_defaults(void)
     CHECK(config_decoder_for_port(&cfg, 80) == NULL);
     CHECK(config_decoder_for_port(&cfg, 8080) == NULL);
     CHECK(config_decoder_for_port(&cfg, 9200) != NULL);
-    CHECK_EQ_INT(cfg.decoder_params.header_max, 32 * 1024);
-    CHECK_EQ_INT(cfg.decoder_params.pending_max, 64);
+    CHECK_EQ_INT(http_params_of(&cfg)->header_max, 32 * 1024);
+    CHECK_EQ_INT(http_params_of(&cfg)->pending_max, 64);
 }
 
 /* Writes text to a temporary file; returns its path in path. */

@@ -239,7 +239,7 @@ static void test_cursor_hash(void)
 struct es_drive {
     void *st;
     struct decoder_ctx ctx;
-    struct decoder_params params;
+    struct http_params params;
     struct stats stats;
     enum app_id app;            /* what the framer gives new ops */
 };
@@ -255,8 +255,7 @@ static struct es_drive *drive_open(enum app_id app)
     d->params.header_max = 16384;
     d->params.pending_max = 16;
     d->params.body_max = 1 << 20;
-    d->ctx.params = &d->params;
-    d->ctx.stats = &d->stats;
+    decoder_ctx_bind(&d->ctx, &elasticsearch_decoder, &d->params, &d->stats);
     d->app = app;
     return d;
 }
@@ -887,7 +886,7 @@ static void test_response_end_of_other_op(void)
 
 struct e2e {
     struct decoder_ctx ctx;
-    struct decoder_params params;
+    struct http_params params;
     struct stats stats;
     struct op_record ops[E2E_OPS_MAX];
     size_t count;
@@ -948,8 +947,7 @@ static void e2e_run(struct e2e *t, size_t piece, bool pipelined)
     t->params.header_max = 16384;
     t->params.pending_max = 8;
     t->params.body_max = 1 << 20;
-    t->ctx.params = &t->params;
-    t->ctx.stats = &t->stats;
+    decoder_ctx_bind(&t->ctx, &elasticsearch_decoder, &t->params, &t->stats);
     t->ctx.emit = e2e_emit;
     t->ctx.owner = t;
     const struct decoder *dec = decoder_find("elasticsearch");

@@ -14,7 +14,7 @@
 
 struct test_ctx {
     struct decoder_ctx ctx;
-    struct decoder_params params;
+    struct http_params params;
     struct stats stats;
     struct op_record ops[TEST_OPS_MAX];
     size_t op_count;
@@ -43,8 +43,7 @@ static struct test_ctx *test_open_limits(size_t header_max, size_t pending_max)
         abort();
     t->params.header_max = header_max;
     t->params.pending_max = pending_max;
-    t->ctx.params = &t->params;
-    t->ctx.stats = &t->stats;
+    decoder_ctx_bind(&t->ctx, &http_plain_decoder, &t->params, &t->stats);
     t->ctx.emit = test_emit;
     t->ctx.owner = t;
     t->ctx.now_us = 1000;
@@ -74,9 +73,9 @@ static void to_client(struct test_ctx *t, const char *text)
     send_bytes(t, DIR_TO_CLIENT, text, strlen(text));
 }
 
-static uint64_t stat(struct test_ctx *t, enum stat_id id)
+static uint64_t stat(struct test_ctx *t, enum http_counter id)
 {
-    return stats_get(&t->stats, id);
+    return decoder_counter_get(&t->stats, &http_plain_decoder, id);
 }
 
 /* Closes the flow (emitting what is pending) and frees everything. */
@@ -345,7 +344,7 @@ static void test_simple_get(void)
     CHECK_EQ_INT(op->page_size, -1);
     test_close(t);
     CHECK_EQ_INT(t->op_count, 1);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED) + stat(t, STAT_HTTP_RESYNC), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED) + stat(t, HTTP_COUNTER_RESYNC), 0);
     test_free(t);
 }
 
@@ -413,7 +412,7 @@ static void test_chunked_response(void)
     to_server(t, get_req);
     to_client(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     CHECK_EQ_INT(t->op_count, 2);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED) + stat(t, STAT_HTTP_RESYNC), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED) + stat(t, HTTP_COUNTER_RESYNC), 0);
     test_free(t);
 }
 
@@ -431,7 +430,7 @@ static void test_chunked_request(void)
     CHECK_EQ_INT(t->ops[0].request_bytes, strlen(req));
     CHECK_EQ_STR(t->ops[1].op, "GET");
     CHECK_EQ_INT(t->ops[1].request_bytes, strlen(get_req));
-    CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED), 0);
     test_free(t);
 }
 
@@ -486,7 +485,7 @@ static void test_100_continue(void)
     CHECK_EQ_INT(t->ops[0].response_bytes,
                  strlen(cont) + strlen("HTTP/1.1 102 Processing\r\n\r\n") + strlen(ok_resp));
     CHECK_EQ_INT(t->ops[0].flags, 0);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_UNPAIRED_RESPONSE), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_UNPAIRED_RESPONSE), 0);
     test_free(t);
 }
 
@@ -568,7 +567,7 @@ static void test_byte_at_a_time(void)
     /* every byte is counted once, but the blank line before HEAD */
     CHECK_EQ_INT(req_total, strlen(exchange_client) - 2);
     CHECK_EQ_INT(resp_total, strlen(exchange_server));
-    CHECK_EQ_INT(stat(bytes, STAT_HTTP_MALFORMED) + stat(bytes, STAT_HTTP_RESYNC), 0);
+    CHECK_EQ_INT(stat(bytes, HTTP_COUNTER_MALFORMED) + stat(bytes, HTTP_COUNTER_RESYNC), 0);
     test_free(whole);
     test_free(bytes);
     test_free(threes);
@@ -642,8 +641,8 @@ static void test_header_too_large(void)
     snprintf(big + n, sizeof(big) - n, "\r\n");
     to_server(t, big);
     to_server(t, "GET /next HTTP/1.1\r\n\r\n");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_HEADER_TOO_LARGE), 1);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_RESYNC), 1);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_HEADER_TOO_LARGE), 1);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_RESYNC), 1);
     to_client(t, "HTTP/1.1 431 Too Large\r\nContent-Length: 0\r\n\r\n");
     to_client(t, ok_resp);
     CHECK_EQ_INT(t->op_count, 2);
@@ -661,17 +660,17 @@ static void test_malformed_request_line(void)
 {
     struct test_ctx *t = test_open();
     to_server(t, "\x16\x03\x01\x02\x05 garbage\r\nmore garbage\r\nGET /ok HTTP/1.1\r\n\r\n");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED), 1);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_RESYNC), 1);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED), 1);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_RESYNC), 1);
     to_client(t, ok_resp);
     CHECK_EQ_INT(t->op_count, 1);
     CHECK_EQ_STR(t->ops[0].target, "/ok");
     CHECK_EQ_INT(t->ops[0].flags, 0);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_UNPAIRED_RESPONSE), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_UNPAIRED_RESPONSE), 0);
 
     /* a bad header: the request line still pairs with its response */
     to_server(t, "GET /bad HTTP/1.1\r\nBad Header: x\r\n\r\nGET /good HTTP/1.1\r\n\r\n");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED), 2);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED), 2);
     to_client(t, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
     to_client(t, ok_resp);
     CHECK_EQ_INT(t->op_count, 3);
@@ -688,7 +687,7 @@ static void test_malformed_response_resync(void)
     to_server(t, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
     to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: zz\r\n\r\nbody\r\n"
                  "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED), 1);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED), 1);
     CHECK_EQ_INT(t->op_count, 2);
     CHECK_EQ_STR(t->ops[0].target, "/1");
     CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_PARTIAL);
@@ -717,7 +716,7 @@ static void test_gap_in_body(void)
                  strlen("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n") + 1000);
     CHECK_EQ_STR(t->ops[1].target, "/b");
     CHECK_EQ_INT(t->ops[1].flags, 0);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_RESYNC), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_RESYNC), 0);
 
     /* a gap inside a chunk of known size is counted the same way */
     to_server(t, get_req);
@@ -726,7 +725,7 @@ static void test_gap_in_body(void)
     to_client(t, "\r\n0\r\n\r\n");
     CHECK_EQ_INT(t->op_count, 3);
     CHECK_EQ_INT(t->ops[2].flags, OP_FLAG_PARTIAL);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_RESYNC), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_RESYNC), 0);
     test_free(t);
 }
 
@@ -736,7 +735,7 @@ static void test_gap_in_head(void)
     to_server(t, "GET /a HTTP/1.1\r\nHost: x");
     http_plain_decoder.gap(t->state, &t->ctx, DIR_TO_SERVER, 30);
     to_server(t, "GET /b HTTP/1.1\r\n\r\n");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_RESYNC), 1);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_RESYNC), 1);
     to_client(t, ok_resp);
     to_client(t, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
     CHECK_EQ_INT(t->op_count, 2);
@@ -759,7 +758,7 @@ static void test_gap_in_head(void)
     CHECK_EQ_INT(t->ops[2].flags, OP_FLAG_PARTIAL);
     CHECK_EQ_STR(t->ops[3].target, "/d");
     CHECK_EQ_INT(t->ops[3].status_code, 201);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_RESYNC), 2);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_RESYNC), 2);
     test_free(t);
 }
 
@@ -789,7 +788,7 @@ static void test_pending_overflow(void)
 {
     struct test_ctx *t = test_open_limits(16384, 2);
     to_server(t, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_PENDING_OVERFLOW), 1);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_PENDING_OVERFLOW), 1);
     CHECK_EQ_INT(t->op_count, 1);
     CHECK_EQ_STR(t->ops[0].target, "/1");
     CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_NO_RESPONSE);
@@ -810,8 +809,8 @@ static void test_pending_overflow(void)
     for (int i = 0; i < 30; i++)
         to_client(t, ok_resp);
     CHECK_EQ_INT(t->op_count, 30);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_PENDING_OVERFLOW), 0);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_UNPAIRED_RESPONSE), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_PENDING_OVERFLOW), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_UNPAIRED_RESPONSE), 0);
     test_free(t);
 }
 
@@ -819,7 +818,7 @@ static void test_unpaired_response(void)
 {
     struct test_ctx *t = test_open();
     to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_UNPAIRED_RESPONSE), 1);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_UNPAIRED_RESPONSE), 1);
     CHECK_EQ_INT(t->op_count, 1);
     CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_UNPAIRED);
     CHECK_EQ_INT(t->ops[0].status_code, 200);
@@ -876,7 +875,7 @@ static void test_tunnel(void)
     CHECK_EQ_INT(t->op_count, 1);
     CHECK_EQ_INT(t->ops[0].status_code, 101);
     CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_HEAD_ONLY);
-    CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED), 0);
     test_close(t);
     CHECK_EQ_INT(t->op_count, 1);
     test_free(t);
@@ -887,7 +886,7 @@ static void test_tunnel(void)
     to_server(t, "\x16\x03\x01\x02");
     CHECK_EQ_INT(t->op_count, 1);
     CHECK_EQ_STR(t->ops[0].target, "db:9200");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED), 0);
     test_free(t);
 }
 
@@ -935,8 +934,8 @@ static void test_malformed_chunks(void)
         to_server(t, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
         to_client(t, bad[i]);
         to_client(t, "\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-        CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED), 1);
-        CHECK_EQ_INT(stat(t, STAT_HTTP_RESYNC), 1);
+        CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED), 1);
+        CHECK_EQ_INT(stat(t, HTTP_COUNTER_RESYNC), 1);
         CHECK_EQ_INT(t->op_count, 2);
         CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_PARTIAL);
         CHECK_EQ_INT(t->ops[0].status_code, 200);
@@ -950,7 +949,7 @@ static void test_malformed_chunks(void)
     to_client(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n");
     for (int i = 0; i < 10; i++)
         to_client(t, "X-Trailer: 0123456789\r\n");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_HEADER_TOO_LARGE), 1);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_HEADER_TOO_LARGE), 1);
     CHECK_EQ_INT(t->op_count, 1);
     CHECK_EQ_INT(t->ops[0].flags, OP_FLAG_PARTIAL);
     test_free(t);
@@ -979,7 +978,7 @@ static void test_early_response(void)
     to_client(t, ok_resp);
     CHECK_EQ_INT(t->op_count, 3);
     CHECK_EQ_STR(t->ops[2].target, "/after");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED) + stat(t, STAT_HTTP_RESYNC), 0);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED) + stat(t, HTTP_COUNTER_RESYNC), 0);
     test_free(t);
 }
 
@@ -990,7 +989,7 @@ static void test_request_transfer_encoding_not_chunked(void)
     struct test_ctx *t = test_open();
     to_server(t, "POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n\x1f\x8b\x08"
                  "\nGET /y HTTP/1.1\r\n\r\n");
-    CHECK_EQ_INT(stat(t, STAT_HTTP_MALFORMED), 1);
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED), 1);
     to_client(t, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
     to_client(t, ok_resp);
     CHECK_EQ_INT(t->op_count, 2);
@@ -1250,8 +1249,7 @@ static struct test_ctx *obs_open_with(const struct http_observer *obs, size_t bo
     t->params.header_max = 16384;
     t->params.pending_max = pending_max;
     t->params.body_max = body_max;
-    t->ctx.params = &t->params;
-    t->ctx.stats = &t->stats;
+    decoder_ctx_bind(&t->ctx, &http_plain_decoder, &t->params, &t->stats);
     t->ctx.emit = test_emit;
     t->ctx.owner = t;
     t->ctx.now_us = 1000;
