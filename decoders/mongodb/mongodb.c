@@ -12,16 +12,12 @@
  * OP_COMPRESSED: once its originalOpcode, uncompressedSize and compressorId
  * are read, the direction reads an ordinary message of originalOpcode whose
  * body is uncompressedSize bytes (the wire header's ids, the wire length),
- * and feeds it the bytes as they are decompressed: noop passes them through,
- * zlib inflates and zstd streams (ZSTD_decompressStream) through a fixed
- * 16 KiB output chunk. A flow then holds the codec state and that chunk
- * (zlib: ~45 KiB; zstd: the frame's window, at most 2^MONGO_ZSTD_WINDOW_LOG_MAX,
- * 2 MiB at the levels servers use), never the message. More decompressed
- * bytes than uncompressedSize, fewer, or a corrupt stream is a decompress
- * error. snappy is the exception: its raw format refers back anywhere in the
- * output, so it cannot be decoded without all of it; a snappy payload is
- * held whole (at most compressed_max) and decompressed into a buffer of
- * uncompressedSize (at most decompressed_max), then fed the same way.
+ * and feeds it the bytes as a codec (mongodb_compressed.h) decompresses
+ * them: noop, zlib and zstd as the payload streams in, through a 16 KiB
+ * chunk; snappy, whose format needs the whole block, from the payload held
+ * whole (at most compressed_max). Decompressed bytes are at most
+ * decompressed_max; more than uncompressedSize, fewer, or a corrupt stream
+ * is a decompress error.
  *
  * A request becomes a pending op keyed by its requestID; the reply whose
  * responseTo names it completes and emits it. Lost framing (a gap of
@@ -36,12 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <snappy-c.h>
-#include <zlib.h>
-#include <zstd.h>
-
-#include "bson.h"
 #include "../elasticsearch/elasticsearch.h"
+#include "bson.h"
+#include "mongodb_compressed.h"
 
 #define MONGO_MESSAGE_MAX_DEFAULT ((size_t)48 * 1024 * 1024)
 #define MONGO_COMPRESSED_MAX_DEFAULT ((size_t)16 * 1024 * 1024)
@@ -49,8 +42,6 @@
 #define MONGO_DB_MAX 64
 #define MONGO_FIELD_MAX 64        /* client document strings kept */
 #define MONGO_NO_CLIENT "(none)"  /* client_id when the first command had no client document */
-#define MONGO_CHUNK ((size_t)16 * 1024)  /* zlib/zstd output, fed to the parser as it fills */
-#define MONGO_ZSTD_WINDOW_LOG_MAX 23      /* 8 MiB: larger windows are decompress errors */
 
 /* ------------------------------------------------------------ pure parts */
 
@@ -78,60 +69,6 @@ int mongo_parse_header(const uint8_t *buf, size_t len, size_t max_length, struct
         !opcode_known(h->opcode))
         return -1;
     return MONGO_HEADER_LEN;
-}
-
-int mongo_decompress(uint8_t compressor, const uint8_t *in, size_t in_len,
-                     uint8_t *out, size_t out_len)
-{
-    switch (compressor) {
-    case MONGO_NOOP:
-        if (in_len != out_len)
-            return -1;
-        if (out_len > 0)
-            memcpy(out, in, out_len);
-        return 0;
-    case MONGO_SNAPPY: {
-        size_t n = 0;
-        if (snappy_uncompressed_length((const char *)in, in_len, &n) != SNAPPY_OK || n != out_len)
-            return -1;
-        n = out_len;
-        if (snappy_uncompress((const char *)in, in_len, (char *)out, &n) != SNAPPY_OK ||
-            n != out_len)
-            return -1;
-        return 0;
-    }
-    case MONGO_ZLIB: {
-        z_stream z;
-        memset(&z, 0, sizeof(z));
-        if (inflateInit(&z) != Z_OK)
-            return -1;
-        z.next_in = (Bytef *)(uintptr_t)in;
-        z.next_out = out;
-        int rc = Z_OK;
-        size_t in_left = in_len, out_left = out_len;
-        /* avail_* are 32-bit: feed in slices */
-        while (rc == Z_OK) {
-            z.avail_in = in_left > UINT32_MAX ? UINT32_MAX : (uInt)in_left;
-            z.avail_out = out_left > UINT32_MAX ? UINT32_MAX : (uInt)out_left;
-            uInt ai = z.avail_in, ao = z.avail_out;
-            rc = inflate(&z, Z_FINISH);
-            in_left -= ai - z.avail_in;
-            out_left -= ao - z.avail_out;
-            if (rc == Z_BUF_ERROR && (in_left == 0 || out_left == 0))
-                break;
-            if (rc == Z_BUF_ERROR)
-                rc = Z_OK;
-        }
-        inflateEnd(&z);
-        return rc == Z_STREAM_END && out_left == 0 ? 0 : -1;
-    }
-    case MONGO_ZSTD: {
-        size_t n = ZSTD_decompress(out, out_len, in, in_len);
-        return ZSTD_isError(n) || n != out_len ? -1 : 0;
-    }
-    default:
-        return -1;
-    }
 }
 
 /* The same FNV-1a as Elasticsearch's scroll ids, over the id's decimal text. */
@@ -274,8 +211,7 @@ enum dir_state { D_HEADER = 0, D_BODY, D_RESYNC };
 /* What becomes of an OP_COMPRESSED message's payload bytes. */
 enum inner_mode {
     INNER_NONE = 0,    /* not in a compressed payload */
-    INNER_STREAM,      /* noop, zlib, zstd: decompressed and parsed as they come */
-    INNER_HELD,        /* snappy: held until the message ends */
+    INNER_CODEC,       /* going through d->codec, parsed as it decompresses */
     INNER_STOPPED,     /* rejected, failed or cut: the rest is skipped */
 };
 
@@ -319,15 +255,8 @@ struct mongo_dir {
 
     /* OP_COMPRESSED */
     uint8_t inner;               /* enum inner_mode */
-    uint8_t compressor;
-    bool frame_done;             /* zlib/zstd: the stream ended where it should */
-    uint64_t inner_left;         /* decompressed bytes still expected */
-    z_stream *zlib;              /* per message, freed at its end */
-    ZSTD_DStream *zstd;
-    size_t zstd_held;            /* ZSTD_sizeof_DStream when last looked at */
-    uint8_t *chunk;              /* MONGO_CHUNK bytes of zlib/zstd output */
-    uint8_t *payload;            /* snappy: grows as the payload arrives, up to payload_cap */
-    size_t payload_len, payload_alloc, payload_cap;
+    size_t payload_cap;          /* payload bytes on the wire */
+    struct mongo_codec codec;    /* per message, released at its end */
 
     bool legacy_data;            /* request: a legacy query/getMore; reply: answers one */
 
@@ -362,7 +291,7 @@ struct mongo_flow {
     bool auth_failed;
     char mechanism[OP_SCHEME_MAX + 1];
     /* bytes allocated beyond this struct (codecs, chunks, a snappy payload) */
-    size_t held, held_peak;
+    struct mongo_held held;
 };
 
 static size_t message_max(const struct decoder_ctx *ctx)
@@ -1347,83 +1276,10 @@ static void message_complete(struct mongo_flow *f, struct mongo_dir *d, enum dec
 
 /* ------------------------------------------------------------ OP_COMPRESSED */
 
-/* Every allocation a flow makes beyond its struct goes through these, so
- * that what it holds is counted (mongo_held_peak): the size sits before the
- * block. */
-static void *held_alloc(struct mongo_flow *f, size_t n)
-{
-    if (n > SIZE_MAX - sizeof(max_align_t))
-        return NULL;
-    max_align_t *p = malloc(sizeof(max_align_t) + n);
-    if (!p)
-        return NULL;
-    memcpy(p, &n, sizeof(n));
-    f->held += n;
-    if (f->held > f->held_peak)
-        f->held_peak = f->held;
-    return p + 1;
-}
-
-static void held_free(struct mongo_flow *f, void *block)
-{
-    if (!block)
-        return;
-    max_align_t *p = (max_align_t *)block - 1;
-    size_t n;
-    memcpy(&n, p, sizeof(n));
-    assert(f->held >= n);
-    f->held -= n;
-    free(p);
-}
-
-static voidpf zlib_alloc(voidpf opaque, uInt items, uInt size)
-{
-    if (size != 0 && items > SIZE_MAX / size)
-        return Z_NULL;
-    return held_alloc(opaque, (size_t)items * size);
-}
-
-static void zlib_free(voidpf opaque, voidpf block)
-{
-    held_free(opaque, block);
-}
-
-/* zstd allocates inside the DStream (its window grows with the frame's):
- * counted by asking it its size. */
-static void zstd_account(struct mongo_flow *f, struct mongo_dir *d)
-{
-    size_t now = d->zstd ? ZSTD_sizeof_DStream(d->zstd) : 0;
-    assert(f->held >= d->zstd_held);
-    f->held = f->held - d->zstd_held + now;
-    d->zstd_held = now;
-    if (f->held > f->held_peak)
-        f->held_peak = f->held;
-}
-
 size_t mongo_held_peak(const void *flow)
 {
     const struct mongo_flow *f = flow;
-    return f ? f->held_peak : 0;
-}
-
-/* Frees the decompressor and buffers of the message being read. */
-static void codec_release(struct mongo_flow *f, struct mongo_dir *d)
-{
-    if (d->zlib) {
-        inflateEnd(d->zlib);
-        held_free(f, d->zlib);
-        d->zlib = NULL;
-    }
-    if (d->zstd) {
-        ZSTD_freeDStream(d->zstd);
-        d->zstd = NULL;
-        zstd_account(f, d);
-    }
-    held_free(f, d->chunk);
-    d->chunk = NULL;
-    held_free(f, d->payload);
-    d->payload = NULL;
-    d->payload_len = d->payload_alloc = 0;
+    return f ? f->held.peak : 0;
 }
 
 /* The compressed message will not be read: it is emitted as a message of
@@ -1443,10 +1299,10 @@ static void compressed_skip_body(struct mongo_flow *f, struct mongo_dir *d, enum
 
 /* Decompression failed (corrupt, of another size than declared, or out of
  * memory): counted; the message is emitted with nothing known of its body. */
-static void compressed_fail(struct mongo_flow *f, struct mongo_dir *d, struct decoder_ctx *ctx)
+static void compressed_fail(struct mongo_dir *d, struct decoder_ctx *ctx)
 {
     stats_inc(ctx->stats, STAT_MONGODB_DECOMPRESS_ERRORS);
-    codec_release(f, d);
+    mongo_codec_release(&d->codec);
     d->inner = INNER_STOPPED;
     body_begin(d, d->hdr.opcode);
     d->skipping = true;
@@ -1479,157 +1335,47 @@ static void compressed_begin(struct mongo_flow *f, struct mongo_dir *d, enum dec
     body_begin(d, orig);
     if (dir == DIR_TO_CLIENT)
         reply_begin(f, d, ctx);
-    d->compressor = id;
-    d->inner_left = usize;
-    d->frame_done = false;
-    d->inner = id == MONGO_SNAPPY ? INNER_HELD : INNER_STREAM;
-    bool ok = id <= MONGO_ZSTD;
-    if (ok && id == MONGO_ZLIB) {
-        d->zlib = held_alloc(f, sizeof(*d->zlib));
-        ok = d->zlib != NULL;
-        if (ok) {
-            memset(d->zlib, 0, sizeof(*d->zlib));
-            d->zlib->zalloc = zlib_alloc;
-            d->zlib->zfree = zlib_free;
-            d->zlib->opaque = f;
-            if (inflateInit(d->zlib) != Z_OK) {
-                held_free(f, d->zlib);
-                d->zlib = NULL;
-                ok = false;
-            }
-        }
-    } else if (ok && id == MONGO_ZSTD) {
-        d->zstd = ZSTD_createDStream();
-        ok = d->zstd != NULL && !ZSTD_isError(ZSTD_initDStream(d->zstd)) &&
-             !ZSTD_isError(ZSTD_DCtx_setParameter(d->zstd, ZSTD_d_windowLogMax,
-                                                  MONGO_ZSTD_WINDOW_LOG_MAX));
-        zstd_account(f, d);
-    }
-    if (ok && (id == MONGO_ZLIB || id == MONGO_ZSTD)) {
-        d->chunk = held_alloc(f, MONGO_CHUNK);
-        ok = d->chunk != NULL;
-    }
-    if (!ok)
-        compressed_fail(f, d, ctx);
+    d->inner = INNER_CODEC;
+    if (mongo_codec_init(&d->codec, &f->held, id, usize, d->payload_cap) != 0)
+        compressed_fail(d, ctx);
 }
 
-/* n decompressed bytes: the next of the inner message's body. More than
- * uncompressedSize fails the message. */
-static bool inner_deliver(struct mongo_flow *f, struct mongo_dir *d, enum decoder_dir dir,
-                          struct decoder_ctx *ctx, const uint8_t *buf, size_t n)
+/* Where the codec's output goes: the body parser of this direction. */
+struct inner_reader {
+    struct mongo_dir *d;
+    enum decoder_dir dir;
+    struct decoder_ctx *ctx;
+};
+
+/* Decompressed bytes: the next of the inner message's body (`left` of it
+ * from buf on). */
+static void inner_deliver(void *user, const uint8_t *buf, size_t n, uint64_t left)
 {
-    if (n > d->inner_left) {
-        compressed_fail(f, d, ctx);
-        return false;
+    struct inner_reader *r = user;
+    if (!r->d->skipping) {
+        r->d->body_left = left;
+        body_feed(r->d, r->dir, r->ctx, buf, n);
     }
-    if (!d->skipping) {
-        d->body_left = d->inner_left;
-        body_feed(d, dir, ctx, buf, n);
-    }
-    d->inner_left -= n;
-    return true;
 }
 
-/* Payload bytes as they arrive: decompressed through the chunk and parsed,
- * or (snappy) held. */
-static void compressed_feed(struct mongo_flow *f, struct mongo_dir *d, enum decoder_dir dir,
-                            struct decoder_ctx *ctx, const uint8_t *buf, size_t len)
+/* Payload bytes as they arrive: decompressed and parsed, or (snappy) held. */
+static void compressed_feed(struct mongo_dir *d, enum decoder_dir dir, struct decoder_ctx *ctx,
+                            const uint8_t *buf, size_t len)
 {
-    if (d->inner == INNER_HELD) {
-        if (d->payload_len + len > d->payload_cap) {   /* framing forbids it */
-            compressed_fail(f, d, ctx);
-            return;
-        }
-        if (d->payload_len + len > d->payload_alloc) {
-            /* grow by doubling: a declared size costs nothing until bytes come */
-            size_t cap = d->payload_alloc ? d->payload_alloc : 4096;
-            while (cap < d->payload_len + len)
-                cap *= 2;
-            if (cap > d->payload_cap)
-                cap = d->payload_cap;
-            uint8_t *p = held_alloc(f, cap);
-            if (!p) {
-                compressed_fail(f, d, ctx);
-                return;
-            }
-            if (d->payload_len > 0)
-                memcpy(p, d->payload, d->payload_len);
-            held_free(f, d->payload);
-            d->payload = p;
-            d->payload_alloc = cap;
-        }
-        memcpy(d->payload + d->payload_len, buf, len);
-        d->payload_len += len;
+    if (d->inner != INNER_CODEC)
         return;
-    }
-    if (d->inner != INNER_STREAM)
-        return;
-    if (d->compressor == MONGO_NOOP) {
-        (void)inner_deliver(f, d, dir, ctx, buf, len);
-    } else if (d->compressor == MONGO_ZLIB) {
-        while (len > 0 && !d->frame_done) {
-            /* avail_in is 32-bit: feed in slices */
-            uInt slice = len > (1u << 30) ? (1u << 30) : (uInt)len;
-            d->zlib->next_in = (Bytef *)(uintptr_t)buf;
-            d->zlib->avail_in = slice;
-            for (;;) {
-                d->zlib->next_out = d->chunk;
-                d->zlib->avail_out = (uInt)MONGO_CHUNK;
-                int rc = inflate(d->zlib, Z_NO_FLUSH);
-                size_t made = MONGO_CHUNK - d->zlib->avail_out;
-                if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-                    compressed_fail(f, d, ctx);
-                    return;
-                }
-                if (made > 0 && !inner_deliver(f, d, dir, ctx, d->chunk, made))
-                    return;
-                if (rc == Z_STREAM_END) {
-                    d->frame_done = true;   /* bytes after the stream are ignored */
-                    break;
-                }
-                if (rc == Z_BUF_ERROR || (d->zlib->avail_in == 0 && made < MONGO_CHUNK))
-                    break;
-            }
-            buf += slice;
-            len -= slice;
-        }
-    } else {
-        ZSTD_inBuffer in = { buf, len, 0 };
-        for (;;) {
-            ZSTD_outBuffer out = { d->chunk, MONGO_CHUNK, 0 };
-            size_t rc = ZSTD_decompressStream(d->zstd, &out, &in);
-            zstd_account(f, d);
-            if (ZSTD_isError(rc)) {
-                compressed_fail(f, d, ctx);
-                return;
-            }
-            if (out.pos > 0 && !inner_deliver(f, d, dir, ctx, d->chunk, out.pos))
-                return;
-            d->frame_done = rc == 0;
-            if (in.pos == in.size && out.pos < out.size)
-                break;
-        }
-    }
+    struct inner_reader r = { d, dir, ctx };
+    if (mongo_codec_feed(&d->codec, buf, len, inner_deliver, &r) != 0)
+        compressed_fail(d, ctx);
 }
 
 /* The payload ended: the decompressed body must have been exactly
  * uncompressedSize (snappy: decompress the held payload now). */
-static void compressed_finish(struct mongo_flow *f, struct mongo_dir *d, enum decoder_dir dir,
-                              struct decoder_ctx *ctx)
+static void compressed_finish(struct mongo_dir *d, enum decoder_dir dir, struct decoder_ctx *ctx)
 {
-    if (d->inner == INNER_HELD) {
-        size_t usize = (size_t)d->inner_left;
-        uint8_t *out = held_alloc(f, usize ? usize : 1);
-        if (!out || mongo_decompress(MONGO_SNAPPY, d->payload, d->payload_len, out, usize) != 0)
-            compressed_fail(f, d, ctx);
-        else
-            (void)inner_deliver(f, d, dir, ctx, out, usize);
-        held_free(f, out);
-    } else if (d->inner == INNER_STREAM) {
-        if (d->inner_left != 0 || (d->compressor != MONGO_NOOP && !d->frame_done))
-            compressed_fail(f, d, ctx);
-    }
-    codec_release(f, d);
+    struct inner_reader r = { d, dir, ctx };
+    if (mongo_codec_finish(&d->codec, inner_deliver, &r) != 0)
+        compressed_fail(d, ctx);
 }
 
 /* ------------------------------------------------------------ framing */
@@ -1642,11 +1388,11 @@ static void message_end(struct mongo_flow *f, struct mongo_dir *d, enum decoder_
         if (!d->skipping)
             malformed(d, ctx);
         compressed_skip_body(f, d, dir, ctx, d->ints_read >= 1 ? (int32_t)d->ints[0] : 0);
-    } else if (d->inner == INNER_STREAM || d->inner == INNER_HELD) {
-        compressed_finish(f, d, dir, ctx);
+    } else if (d->inner == INNER_CODEC) {
+        compressed_finish(d, dir, ctx);
     }
     message_complete(f, d, dir, ctx);
-    codec_release(f, d);
+    mongo_codec_release(&d->codec);
     d->inner = INNER_NONE;
     d->state = D_HEADER;
     d->hlen = 0;
@@ -1664,7 +1410,7 @@ static void message_begin(struct mongo_flow *f, struct mongo_dir *d, enum decode
     d->too_large = too_large;
     d->compressed = false;
     d->seen_message = true;
-    assert(!d->zlib && !d->zstd && !d->chunk && !d->payload);
+    assert(!d->codec.zlib && !d->codec.zstd && !d->codec.chunk && !d->codec.payload);
     d->inner = INNER_NONE;
     body_begin(d, d->hdr.opcode);
     if (dir == DIR_TO_CLIENT && d->hdr.opcode != MONGO_OP_COMPRESSED)
@@ -1740,7 +1486,7 @@ static void mongo_data(void *state, struct decoder_ctx *ctx, enum decoder_dir di
             if (n > d->remaining)
                 n = (size_t)d->remaining;
             if (d->inner != INNER_NONE) {
-                compressed_feed(f, d, dir, ctx, buf + i, n);
+                compressed_feed(d, dir, ctx, buf + i, n);
             } else if (!d->skipping) {
                 d->body_left = d->remaining;
                 size_t used = body_feed(d, dir, ctx, buf + i, n);
@@ -1748,7 +1494,7 @@ static void mongo_data(void *state, struct decoder_ctx *ctx, enum decoder_dir di
                     d->prog[d->field] == F_PAYLOAD) {
                     compressed_begin(f, d, dir, ctx);
                     if (used < n)
-                        compressed_feed(f, d, dir, ctx, buf + i + used, n - used);
+                        compressed_feed(d, dir, ctx, buf + i + used, n - used);
                 }
             }
             d->remaining -= n;
@@ -1783,7 +1529,7 @@ static void cut_message(struct mongo_flow *f, struct mongo_dir *d, enum decoder_
     d->walking = false;
     if (d->hdr.opcode == MONGO_OP_COMPRESSED && !d->compressed)
         compressed_skip_body(f, d, dir, ctx, MONGO_OP_MSG);
-    codec_release(f, d);     /* a cut payload is not a decompress error */
+    mongo_codec_release(&d->codec);   /* a cut payload is not a decompress error */
     d->inner = INNER_NONE;
     message_complete(f, d, dir, ctx);
     d->state = D_HEADER;
@@ -1796,7 +1542,7 @@ static void mongo_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir
     struct mongo_dir *d = &f->dirs[dir];
     if (d->state == D_BODY && len > 0 && len <= d->remaining && d->inner != INNER_NONE) {
         /* a compressed stream cannot go on after a hole */
-        codec_release(f, d);
+        mongo_codec_release(&d->codec);
         d->inner = INNER_STOPPED;
     }
     if (d->state == D_BODY && len > 0 && len < d->remaining) {
@@ -1843,8 +1589,8 @@ static void mongo_close(void *state, struct decoder_ctx *ctx)
     while (f->pending_count > 0)
         pending_give_up_oldest(f, ctx);
     for (int dir = 0; dir < 2; dir++)
-        codec_release(f, &f->dirs[dir]);
-    assert(f->held == 0);
+        mongo_codec_release(&f->dirs[dir].codec);
+    assert(f->held.now == 0);
     free(f->pending);
     free(f);
 }

@@ -45,9 +45,6 @@ enum mongo_opcode {
 #define MONGO_MSG_MORE_TO_COME 0x2u
 #define MONGO_MSG_EXHAUST_ALLOWED 0x10000u
 
-/* OP_COMPRESSED compressorId */
-enum mongo_compressor { MONGO_NOOP = 0, MONGO_SNAPPY = 1, MONGO_ZLIB = 2, MONGO_ZSTD = 3 };
-
 #define MONGO_HEADER_LEN 16
 
 struct mongo_header {
@@ -62,12 +59,6 @@ struct mongo_header {
  * below 16 or above max_length, or an opcode this decoder does not know). */
 int mongo_parse_header(const uint8_t *buf, size_t len, size_t max_length,
                        struct mongo_header *h);
-
-/* Decompresses a whole OP_COMPRESSED payload into out, which must hold
- * exactly out_len (the message's uncompressedSize) bytes. 0 on success, -1
- * when the data is corrupt, of another size, or the compressor unknown. */
-int mongo_decompress(uint8_t compressor, const uint8_t *in, size_t in_len,
-                     uint8_t *out, size_t out_len);
 
 /* The most bytes the flow `flow` (as mongodb_decoder.open returned it)
  * has held at once beyond its fixed state: decompressors, their buffers, a

@@ -19,6 +19,7 @@
 
 #include "../../decoders/mongodb/bson.h"
 #include "../../decoders/mongodb/mongodb.h"
+#include "../../decoders/mongodb/mongodb_compressed.h"
 #include "fuzz_support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,6 +8,7 @@
 
 #include "../../decoders/mongodb/bson.h"
 #include "../../decoders/mongodb/mongodb.h"
+#include "../../decoders/mongodb/mongodb_compressed.h"
 #include "bson_build.h"
 #include "check.h"
 
