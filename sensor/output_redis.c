@@ -1130,11 +1130,12 @@ void output_redis_summary(struct output_redis *r, FILE *f)
     stats_clear(&s);
     output_redis_collect_stats(r, &s);
     fprintf(f, "scrapewatch: redis: final:");
-    for (int i = 0; i < STAT_COUNT; i++) {
-        const char *name = stats_name((enum stat_id)i);
-        if (strncmp(name, "redis.", 6) == 0)
-            fprintf(f, " %s=%llu", name + 6,
-                    (unsigned long long)stats_get(&s, (enum stat_id)i));
+    static const char group[] = "output_redis.";
+    for (unsigned i = 0; i < STAT_COUNT; i++) {
+        const char *name = stats_name(i);
+        if (strncmp(name, group, sizeof(group) - 1) == 0)
+            fprintf(f, " %s=%llu", name + sizeof(group) - 1,
+                    (unsigned long long)stats_get(&s, i));
     }
     fprintf(f, " spool_pending=%llu\n",
             (unsigned long long)(r->spool.fd >= 0 ? r->spool.records : 0));

@@ -70,7 +70,7 @@ static void worker_emit_op(struct decoder_ctx *ctx, const struct op_record *op)
     struct rec_op *r = NULL;
     /* A flow of a framing protocol (HTTP) that turned out to be a database
      * says so from now on. */
-    if (f->decoder && f->meta.app == f->decoder->app && op->app != f->meta.app
+    if (!app_is_database((enum app_id)f->meta.app) && op->app != f->meta.app
         && op->app != APP_UNKNOWN)
         f->meta.app = op->app;
     unsigned round = 0;

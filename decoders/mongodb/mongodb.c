@@ -294,27 +294,32 @@ struct mongo_flow {
     struct mongo_held held;
 };
 
+static const struct mongodb_params *params_of(const struct decoder_ctx *ctx)
+{
+    return ctx->params;
+}
+
 static size_t message_max(const struct decoder_ctx *ctx)
 {
-    size_t n = ctx->params ? ctx->params->mongodb_message_max : 0;
+    size_t n = ctx->params ? params_of(ctx)->message_max : 0;
     return n >= MONGO_HEADER_LEN ? n : MONGO_MESSAGE_MAX_DEFAULT;
 }
 
 static size_t compressed_max(const struct decoder_ctx *ctx)
 {
-    size_t n = ctx->params ? ctx->params->mongodb_compressed_max : 0;
+    size_t n = ctx->params ? params_of(ctx)->compressed_max : 0;
     return n > 0 ? n : MONGO_COMPRESSED_MAX_DEFAULT;
 }
 
 static size_t decompressed_max(const struct decoder_ctx *ctx)
 {
-    size_t n = ctx->params ? ctx->params->mongodb_decompressed_max : 0;
+    size_t n = ctx->params ? params_of(ctx)->decompressed_max : 0;
     return n > 0 ? n : MONGO_MESSAGE_MAX_DEFAULT;
 }
 
 static size_t pending_limit(const struct decoder_ctx *ctx)
 {
-    size_t n = ctx->params ? ctx->params->pending_max : 0;
+    size_t n = ctx->params ? params_of(ctx)->pending_max : 0;
     return n < 1 ? 1 : n;
 }
 
@@ -843,7 +848,7 @@ static void pending_push(struct mongo_flow *f, struct decoder_ctx *ctx, int32_t 
             pending_emit(ctx, &copy);
             return;
         }
-        stats_inc(ctx->stats, STAT_MONGODB_PENDING_OVERFLOW);
+        decoder_count(ctx, MONGODB_COUNTER_PENDING_OVERFLOW);
         pending_give_up_oldest(f, ctx);
     }
     f->pending[f->pending_count].request_id = id;
@@ -890,7 +895,7 @@ static void reply_begin(struct mongo_flow *f, struct mongo_dir *d, struct decode
         f->reply_op.ts_request_us = d->ts_first;
     } else {
         f->reply_paired = false;
-        stats_inc(ctx->stats, STAT_MONGODB_UNPAIRED);
+        decoder_count(ctx, MONGODB_COUNTER_UNPAIRED);
         op_record_init(&f->reply_op, APP_MONGODB);
         f->reply_op.flags |= OP_FLAG_UNPAIRED;
         f->reply_op.ts_request_us = d->ts_first;
@@ -1047,7 +1052,7 @@ static void body_begin(struct mongo_dir *d, int32_t opcode)
 static void malformed(struct mongo_dir *d, struct decoder_ctx *ctx)
 {
     if (!d->malformed)
-        stats_inc(ctx->stats, STAT_MONGODB_MALFORMED);
+        decoder_count(ctx, MONGODB_COUNTER_MALFORMED);
     d->malformed = true;
     d->skipping = true;
     d->walking = false;
@@ -1265,7 +1270,7 @@ static void message_complete(struct mongo_flow *f, struct mongo_dir *d, enum dec
     if (dir == DIR_TO_SERVER) {
         if (d->hdr.opcode == MONGO_OP_REPLY) {
             /* a reply sent to the server: not ours to pair */
-            stats_inc(ctx->stats, STAT_MONGODB_UNPAIRED);
+            decoder_count(ctx, MONGODB_COUNTER_UNPAIRED);
             return;
         }
         request_done(f, d, ctx);
@@ -1301,7 +1306,7 @@ static void compressed_skip_body(struct mongo_flow *f, struct mongo_dir *d, enum
  * memory): counted; the message is emitted with nothing known of its body. */
 static void compressed_fail(struct mongo_dir *d, struct decoder_ctx *ctx)
 {
-    stats_inc(ctx->stats, STAT_MONGODB_DECOMPRESS_ERRORS);
+    decoder_count(ctx, MONGODB_COUNTER_DECOMPRESS_ERRORS);
     mongo_codec_release(&d->codec);
     d->inner = INNER_STOPPED;
     body_begin(d, d->hdr.opcode);
@@ -1326,7 +1331,7 @@ static void compressed_begin(struct mongo_flow *f, struct mongo_dir *d, enum dec
     }
     if (usize > decompressed_max(ctx) ||
         (id == MONGO_SNAPPY && d->payload_cap > compressed_max(ctx))) {
-        stats_inc(ctx->stats, STAT_MONGODB_TOO_LARGE);
+        decoder_count(ctx, MONGODB_COUNTER_TOO_LARGE);
         d->too_large = true;
         compressed_skip_body(f, d, dir, ctx, orig);
         return;
@@ -1417,7 +1422,7 @@ static void message_begin(struct mongo_flow *f, struct mongo_dir *d, enum decode
         reply_begin(f, d, ctx);
     if (too_large) {
         /* framed, but larger than any real message: skipped whole */
-        stats_inc(ctx->stats, STAT_MONGODB_TOO_LARGE);
+        decoder_count(ctx, MONGODB_COUNTER_TOO_LARGE);
         d->skipping = true;
     } else if (d->hdr.opcode == MONGO_OP_COMPRESSED) {
         /* compressed_max applies to snappy, the payload held (compressed_begin) */
@@ -1474,7 +1479,7 @@ static void mongo_data(void *state, struct decoder_ctx *ctx, enum decoder_dir di
                 break;
             }
             if (rc != MONGO_HEADER_LEN) {
-                stats_inc(ctx->stats, STAT_MONGODB_MALFORMED);
+                decoder_count(ctx, MONGODB_COUNTER_MALFORMED);
                 d->state = D_RESYNC;  /* the window holds the 16 bytes read */
                 break;
             }
@@ -1508,7 +1513,7 @@ static void mongo_data(void *state, struct decoder_ctx *ctx, enum decoder_dir di
             memmove(d->hbuf, d->hbuf + 1, MONGO_HEADER_LEN - 1);
             d->hbuf[MONGO_HEADER_LEN - 1] = buf[i++];
             if (plausible_header(f, d->hbuf, dir, ctx, &d->hdr)) {
-                stats_inc(ctx->stats, STAT_MONGODB_RESYNC);
+                decoder_count(ctx, MONGODB_COUNTER_RESYNC);
                 d->ts_first = ctx->now_us;
                 message_begin(f, d, dir, ctx, false);
             }
@@ -1595,6 +1600,79 @@ static void mongo_close(void *state, struct decoder_ctx *ctx)
     free(f);
 }
 
+/* ---- registration ---- */
+
+static const struct config_key mongodb_keys[] = {
+    CONFIG_KEY_SIZE(struct mongodb_params, message_max, "message_max_mb", 1, 2047, CONFIG_MIB,
+                    48, "Largest MongoDB message accepted, in MiB; a larger one is framed "
+                    "and skipped (mongodb.too_large)."),
+    CONFIG_KEY_SIZE(struct mongodb_params, compressed_max, "compressed_max_mb", 1, 2047,
+                    CONFIG_MIB, 16, "snappy OP_COMPRESSED payload held per direction to "
+                    "decompress whole, in MiB."),
+    CONFIG_KEY_SIZE(struct mongodb_params, decompressed_max, "decompressed_max_mb", 1, 2047,
+                    CONFIG_MIB, 48, "Largest decompressed size of an OP_COMPRESSED message, "
+                    "in MiB."),
+    CONFIG_KEY_SIZE(struct mongodb_params, pending_max, "pending_max", 1, 256, 1, 64,
+                    "Requests per flow waiting for their reply."),
+};
+
+static const struct decoder_settings mongodb_settings = {
+    "mongodb", mongodb_keys, sizeof(mongodb_keys) / sizeof(mongodb_keys[0]),
+    sizeof(struct mongodb_params),
+};
+
+static const char *const mongodb_counter_names[MONGODB_COUNTER_COUNT] = {
+#define MONGODB_COUNTER_NAME(id, name) name,
+    MONGODB_COUNTERS(MONGODB_COUNTER_NAME)
+#undef MONGODB_COUNTER_NAME
+};
+
+static const struct decoder_counters mongodb_counters = {
+    "mongodb", mongodb_counter_names, MONGODB_COUNTER_COUNT,
+};
+
+/* A request header: plausible length, answers nothing, an opcode a client
+ * sends. A reply header (picked up mid-stream): answers a request. */
+static enum probe_result probe_header(const uint8_t *buf, size_t len, bool request)
+{
+    struct mongo_header h;
+    int r = mongo_parse_header(buf, len, (size_t)48 * 1024 * 1024, &h);
+    if (r == 0)
+        return PROBE_NEED_MORE;
+    if (r < 0)
+        return PROBE_NO;
+    if (request)
+        return h.response_to == 0 && h.opcode != MONGO_OP_REPLY ? PROBE_YES : PROBE_NO;
+    return h.response_to != 0 && (h.opcode == MONGO_OP_MSG || h.opcode == MONGO_OP_REPLY
+                                  || h.opcode == MONGO_OP_COMPRESSED)
+               ? PROBE_YES : PROBE_NO;
+}
+
+enum probe_result mongodb_probe(const uint8_t *to_server, size_t to_server_len,
+                                const uint8_t *to_client, size_t to_client_len)
+{
+    if (to_server_len > 0)
+        return probe_header(to_server, to_server_len, true);
+    if (to_client_len > 0)
+        return probe_header(to_client, to_client_len, false);
+    return PROBE_NEED_MORE;
+}
+
+static const uint16_t mongodb_ports[] = { 27017 };
+static const char *const mongodb_ndpi_names[] = { "MongoDB", NULL };
+
 const struct decoder mongodb_decoder = {
-    "mongodb", APP_MONGODB, mongo_open, mongo_data, mongo_gap, mongo_end, mongo_close,
+    .name = "mongodb",
+    .app = APP_MONGODB,
+    .ports = mongodb_ports,
+    .port_count = sizeof(mongodb_ports) / sizeof(mongodb_ports[0]),
+    .ndpi_names = mongodb_ndpi_names,
+    .probe = mongodb_probe,
+    .settings = &mongodb_settings,
+    .counters = &mongodb_counters,
+    .open = mongo_open,
+    .data = mongo_data,
+    .gap = mongo_gap,
+    .end = mongo_end,
+    .close = mongo_close,
 };

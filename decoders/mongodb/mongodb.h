@@ -74,6 +74,35 @@ enum op_class mongo_command_class(const char *command);
  * the getMore that continues it. */
 void mongo_cursor_hash(int64_t id, char out[OP_CONT_MAX]);
 
+/* The "mongodb" configuration group. */
+struct mongodb_params {
+    size_t message_max;        /* largest message accepted (bytes) */
+    size_t compressed_max;     /* snappy OP_COMPRESSED payload held to decompress */
+    size_t decompressed_max;   /* its decompressed size */
+    size_t pending_max;        /* requests waiting for a reply, per flow */
+};
+
+/* Stats group "mongodb". */
+#define MONGODB_COUNTERS(X)                                                   \
+    X(MALFORMED, "malformed")                 /* a header or body no server sends */ \
+    X(TOO_LARGE, "too_large")                 /* past message_max or compressed_max */ \
+    X(DECOMPRESS_ERRORS, "decompress_errors") /* an OP_COMPRESSED that did not inflate */ \
+    X(UNPAIRED, "unpaired")                   /* a reply with no request */ \
+    X(PENDING_OVERFLOW, "pending_overflow")   /* past pending_max: oldest given up */ \
+    X(RESYNC, "resync")                       /* framing found again after a loss */
+
+enum mongodb_counter {
+#define MONGODB_COUNTER_ENUM(id, name) MONGODB_COUNTER_##id,
+    MONGODB_COUNTERS(MONGODB_COUNTER_ENUM)
+#undef MONGODB_COUNTER_ENUM
+    MONGODB_COUNTER_COUNT
+};
+
+/* Recognises the wire protocol from a first message header in either
+ * direction (decoder.probe). */
+enum probe_result mongodb_probe(const uint8_t *to_server, size_t to_server_len,
+                                const uint8_t *to_client, size_t to_client_len);
+
 extern const struct decoder mongodb_decoder;
 
 #endif

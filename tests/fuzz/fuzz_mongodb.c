@@ -131,16 +131,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct schedule sched = { data, size, 0 };
     uint8_t limits = choose(&sched);
     uint8_t wrap = choose(&sched);
-    struct decoder_params params = {
+    struct mongodb_params params = {
         .pending_max = 1 + ((limits >> 4) & 7),
-        .mongodb_message_max = message_max[limits & 3],
-        .mongodb_compressed_max = comp_max[(limits >> 2) & 3],
-        .mongodb_decompressed_max = comp_max[(limits >> 6) & 3],
+        .message_max = message_max[limits & 3],
+        .compressed_max = comp_max[(limits >> 2) & 3],
+        .decompressed_max = comp_max[(limits >> 6) & 3],
     };
     struct stats stats;
     stats_clear(&stats);
-    struct decoder_ctx ctx = { .now_us = 1, .params = &params, .stats = &stats,
-                               .emit = fuzz_emit, .owner = NULL };
+    struct decoder_ctx ctx = { .now_us = 1, .emit = fuzz_emit, .owner = NULL };
+    decoder_ctx_bind(&ctx, &mongodb_decoder, &params, &stats);
     void *state = mongodb_decoder.open(&ctx);
     if (state == NULL)
         return 0;
@@ -177,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* what a flow held at once: per direction, a snappy payload (grown by
      * doubling: old and new blocks) and its output, or a zstd window */
-    size_t bound = 2 * (2 * params.mongodb_compressed_max + params.mongodb_decompressed_max +
+    size_t bound = 2 * (2 * params.compressed_max + params.decompressed_max +
                         ((size_t)10 << 20));
     if (mongo_held_peak(state) > bound)
         abort();

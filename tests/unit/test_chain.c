@@ -1,6 +1,7 @@
 /* test_chain.c - cursor chains: pages of one dump share a chain id and
  * running totals; the table forgets the least recently used cursor. */
 #include "../../sensor/chain.h"
+#include "../../decoders/apps.h"
 #include "check.h"
 
 static struct op_record page(const char *cont, const char *out, int64_t items)

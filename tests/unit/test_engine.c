@@ -10,6 +10,7 @@
 #include "../../rules/patlist.h"
 #include "../../rules/rule.h"
 #include "../../sensor/event_json.h"
+#include "../../decoders/apps.h"
 #include "check.h"
 
 #include <arpa/inet.h>

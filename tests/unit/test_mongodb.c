@@ -18,7 +18,7 @@
 
 struct harness {
     struct decoder_ctx ctx;
-    struct decoder_params params;
+    struct mongodb_params params;
     struct stats stats;
     struct op_record ops[MAX_OPS];
     size_t n;
@@ -37,11 +37,10 @@ static void h_open(struct harness *h)
 {
     memset(h, 0, sizeof(*h));
     h->params.pending_max = 16;
-    h->params.mongodb_message_max = 48u << 20;
-    h->params.mongodb_compressed_max = 16u << 20;
-    h->params.mongodb_decompressed_max = 48u << 20;
-    h->ctx.params = &h->params;
-    h->ctx.stats = &h->stats;
+    h->params.message_max = 48u << 20;
+    h->params.compressed_max = 16u << 20;
+    h->params.decompressed_max = 48u << 20;
+    decoder_ctx_bind(&h->ctx, &mongodb_decoder, &h->params, &h->stats);
     h->ctx.emit = h_emit;
     h->ctx.owner = h;
     h->ctx.now_us = 1000;
@@ -60,9 +59,9 @@ static void h_close(struct harness *h)
     h->state = NULL;
 }
 
-static uint64_t stat_of(struct harness *h, enum stat_id id)
+static uint64_t stat_of(struct harness *h, enum mongodb_counter id)
 {
-    return stats_get(&h->stats, id);
+    return decoder_counter_get(&h->stats, &mongodb_decoder, id);
 }
 
 static bool has_flag(const struct op_record *op, uint32_t f)
@@ -407,7 +406,7 @@ static void test_conversation(void)
     check_conversation_ops(&h);
     h_close(&h);
     CHECK_EQ_INT(h.n, 3);
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_MALFORMED), 0);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_MALFORMED), 0);
 }
 
 /* Each direction cut in two at every offset, and fed byte by byte: the same ops. */
@@ -477,7 +476,7 @@ static void test_compressed(void)
                 CHECK(has_flag(&h.ops[1], OP_FLAG_COMPRESSED));
                 CHECK(has_flag(&h.ops[2], OP_FLAG_COMPRESSED));
             }
-            CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_DECOMPRESS_ERRORS), 0);
+            CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_DECOMPRESS_ERRORS), 0);
             h_close(&h);
             if (check_case_failed) {
                 fprintf(stderr, "  (compressor %u split %zu)\n", compressors[ci], k);
@@ -500,7 +499,7 @@ static void test_decompress_error(void)
     h_open(&h);
     h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
     h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_DECOMPRESS_ERRORS), 1);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_DECOMPRESS_ERRORS), 1);
     CHECK_EQ_INT(h.n, 1);
     CHECK_EQ_STR(h.ops[0].op, "find");
     CHECK_EQ_INT(h.ops[0].items, -1);
@@ -542,7 +541,7 @@ static void test_more_to_come_request(void)
     CHECK(!has_flag(&h.ops[0], OP_FLAG_NO_RESPONSE));
     h_close(&h);
     CHECK_EQ_INT(h.n, 1);
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_MALFORMED), 0);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_MALFORMED), 0);
 }
 
 /* delete with an empty filter in a kind 1 "deletes" sequence: destroy. */
@@ -592,7 +591,7 @@ static void test_exhaust(void)
     h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
     h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
     CHECK_EQ_INT(h.n, 4);
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_UNPAIRED), 0);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_UNPAIRED), 0);
     if (h.n >= 4) {
         for (int i = 0; i < 3; i++) {
             CHECK_EQ_STR(h.ops[i].op, "getMore");
@@ -734,7 +733,7 @@ static void test_legacy(void)
         CHECK_EQ_INT(h.ops[7].op_class, OP_CLASS_DESTROY);
         CHECK_EQ_INT(h.ops[7].status, OP_STATUS_ERROR);
     }
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_MALFORMED), 0);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_MALFORMED), 0);
     h_close(&h);
 }
 
@@ -758,7 +757,7 @@ static void test_gap_inside_reply(void)
         CHECK_EQ_INT(h.ops[2].items, 2);
     }
     (void)second;
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_RESYNC), 0);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_RESYNC), 0);
     h_close(&h);
 }
 
@@ -781,7 +780,7 @@ static void test_gap_resync(void)
         CHECK_EQ_STR(h.ops[2].op, "getMore");
         CHECK_EQ_INT(h.ops[2].items, 2);
     }
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_RESYNC), 1);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_RESYNC), 1);
     (void)second;
     h_close(&h);
 }
@@ -797,8 +796,8 @@ static void test_garbage_then_request(void)
     h_open(&h);
     h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
     h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_MALFORMED), 1);
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_RESYNC), 1);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_MALFORMED), 1);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_RESYNC), 1);
     CHECK_EQ_INT(h.n, 1);
     if (h.n == 1)
         CHECK_EQ_INT(h.ops[0].items, 3);
@@ -835,10 +834,10 @@ static void test_too_large(void)
     cursor_reply(&s, 102, 3, 0, true, 1, 0);
     struct harness h;
     h_open(&h);
-    h.params.mongodb_message_max = 1024;
+    h.params.message_max = 1024;
     h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
     h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_TOO_LARGE), 1);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_TOO_LARGE), 1);
     CHECK_EQ_INT(h.n, 2);
     if (h.n == 2) {
         CHECK(has_flag(&h.ops[0], OP_FLAG_BODY_CAPPED));
@@ -859,12 +858,12 @@ static void test_pending_overflow_and_unpaired(void)
     h_open(&h);
     h.params.pending_max = 3;
     h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_PENDING_OVERFLOW), 2);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_PENDING_OVERFLOW), 2);
     CHECK_EQ_INT(h.n, 2);
     if (h.n == 2)
         CHECK(has_flag(&h.ops[0], OP_FLAG_NO_RESPONSE));
     h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
-    CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_UNPAIRED), 1);
+    CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_UNPAIRED), 1);
     CHECK_EQ_INT(h.n, 3);
     if (h.n == 3) {
         CHECK(has_flag(&h.ops[2], OP_FLAG_UNPAIRED));
@@ -1020,7 +1019,7 @@ static void test_compressed_large_streamed(void)
         cursor_reply(&tail, 102, 3, 0, true, 1, 0);
         struct harness h;
         h_open(&h);
-        h.params.mongodb_compressed_max = 64u << 10;
+        h.params.compressed_max = 64u << 10;
         h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
         for (size_t at = 0; at < tail.len; at += 1460)
             h_feed(&h, DIR_TO_CLIENT, wire + at, tail.len - at < 1460 ? tail.len - at : 1460);
@@ -1034,8 +1033,8 @@ static void test_compressed_large_streamed(void)
             CHECK_EQ_INT(h.ops[0].status, OP_STATUS_OK);
             CHECK_EQ_INT(h.ops[1].items, 1);
         }
-        CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_DECOMPRESS_ERRORS), 0);
-        CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_TOO_LARGE), 0);
+        CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_DECOMPRESS_ERRORS), 0);
+        CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_TOO_LARGE), 0);
         size_t peak = mongo_held_peak(h.state);
         CHECK(peak > 0 || cases[k].compressor == MONGO_NOOP);
         CHECK(peak < cases[k].bound);
@@ -1081,7 +1080,7 @@ static void test_decompress_errors_then_next(void)
             h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
             for (size_t k = 0; k < s.len; k += 1460)
                 h_feed(&h, DIR_TO_CLIENT, srv_buf + k, s.len - k < 1460 ? s.len - k : 1460);
-            CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_DECOMPRESS_ERRORS), 1);
+            CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_DECOMPRESS_ERRORS), 1);
             CHECK_EQ_INT(h.n, 2);
             if (h.n == 2) {
                 CHECK_EQ_STR(h.ops[0].op, "find");
@@ -1130,8 +1129,8 @@ static void test_compressed_every_split(void)
                 CHECK(has_flag(&h.ops[0], OP_FLAG_COMPRESSED));
                 CHECK(!has_flag(&h.ops[0], OP_FLAG_PARTIAL));
             }
-            CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_DECOMPRESS_ERRORS), 0);
-            CHECK_EQ_INT(stat_of(&h, STAT_MONGODB_MALFORMED), 0);
+            CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_DECOMPRESS_ERRORS), 0);
+            CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_MALFORMED), 0);
             h_close(&h);
             if (check_case_failed) {
                 fprintf(stderr, "  (compressor %u split %zu)\n", compressors[ci], k);

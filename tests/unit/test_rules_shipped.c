@@ -13,6 +13,7 @@
  * Run from the repository root: the paths are relative to it. */
 #include "../../decoders/json/json_scan.h"
 #include "../../rules/engine.h"
+#include "../../decoders/apps.h"
 #include "check.h"
 
 #include <arpa/inet.h>
