@@ -23,12 +23,12 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz \
            $(shell pkg-config --libs snappy 2>/dev/null || echo -lsnappy) -pthread -lm
 LDFLAGS := $(SAN)
 
-LIB_SRC  := $(filter-out sensor/main.c,$(wildcard sensor/*.c)) $(wildcard decoders/*.c) \
-            $(wildcard rules/*.c)
+LIB_SRC  := $(filter-out sensor/main.c,$(wildcard sensor/*.c)) $(wildcard sensor/base/*.c) \
+            $(wildcard decoders/*.c) $(wildcard rules/*.c)
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-HEADERS  := $(wildcard sensor/*.h decoders/*.h rules/*.h tests/unit/*.h)
+HEADERS  := $(wildcard sensor/*.h sensor/base/*.h decoders/*.h rules/*.h tests/unit/*.h)
 
 .PHONY: all test asan fuzz demo deps clean unit bench
 
@@ -72,7 +72,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(HEADERS)
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
 		SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libsw.a
 	clang $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libsw.a $(LDLIBS)

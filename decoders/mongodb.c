@@ -41,7 +41,6 @@
 #include <zstd.h>
 
 #include "bson.h"
-#include "elasticsearch.h"
 
 #define MONGO_MESSAGE_MAX_DEFAULT ((size_t)48 * 1024 * 1024)
 #define MONGO_COMPRESSED_MAX_DEFAULT ((size_t)16 * 1024 * 1024)
@@ -134,12 +133,12 @@ int mongo_decompress(uint8_t compressor, const uint8_t *in, size_t in_len,
     }
 }
 
-/* The same FNV-1a as Elasticsearch's scroll ids, over the id's decimal text. */
+/* The continuation hash every decoder uses, over the id's decimal text. */
 void mongo_cursor_hash(int64_t id, char out[OP_CONT_MAX])
 {
     char text[24];
     int n = snprintf(text, sizeof(text), "%" PRId64, id);
-    es_cursor_hash(text, n > 0 ? (size_t)n : 0, out);
+    op_continuation_hash(text, n > 0 ? (size_t)n : 0, out);
 }
 
 struct command_row {
