@@ -20,10 +20,12 @@
  * emitted in rule id order, and nothing but packet time is consulted. */
 #include "engine.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sensor/base/lru.h"
 #include "match.h"
 #include "rule.h"
 #include "window.h"
@@ -54,7 +56,7 @@ struct evidence {
 
 struct state_entry {
     struct state_entry *hash_next;
-    struct state_entry *newer, *older;      /* LRU list */
+    struct lru_node lru;        /* on state_table.lru */
     uint64_t hash;
     uint32_t rule_id;
     uint8_t key[KEY_BYTES];
@@ -72,7 +74,7 @@ struct state_table {
     struct state_entry **buckets;
     size_t bucket_count;        /* a power of two */
     size_t count, max;
-    struct state_entry *newest, *oldest;
+    struct lru_list lru;        /* head: least recently used, evicted first */
     uint64_t evicted;
 };
 
@@ -241,6 +243,7 @@ static uint64_t state_hash(uint32_t rule_id, const uint8_t key[KEY_BYTES])
 static int state_init(struct state_table *t, size_t max)
 {
     memset(t, 0, sizeof(*t));
+    lru_init(&t->lru);
     t->max = max ? max : 1;
     size_t want = t->max < ((size_t)1 << 20) ? t->max : ((size_t)1 << 20);
     t->bucket_count = 16;
@@ -250,28 +253,9 @@ static int state_init(struct state_table *t, size_t max)
     return t->buckets ? 0 : -1;
 }
 
-static void lru_unlink(struct state_table *t, struct state_entry *e)
+static struct state_entry *entry_of(struct lru_node *n)
 {
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        t->newest = e->older;
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        t->oldest = e->newer;
-    e->newer = e->older = NULL;
-}
-
-static void lru_push_newest(struct state_table *t, struct state_entry *e)
-{
-    e->older = t->newest;
-    e->newer = NULL;
-    if (t->newest)
-        t->newest->newer = e;
-    t->newest = e;
-    if (!t->oldest)
-        t->oldest = e;
+    return n ? lru_entry(n, struct state_entry, lru) : NULL;
 }
 
 /* Takes e out of the table (hash chain and LRU) without freeing it. */
@@ -282,7 +266,8 @@ static void state_detach(struct state_table *t, struct state_entry *e)
         p = &(*p)->hash_next;
     *p = e->hash_next;
     e->hash_next = NULL;
-    lru_unlink(t, e);
+    lru_unlink(&t->lru, &e->lru);
+    assert(t->count > 0);
     t->count--;
 }
 
@@ -295,8 +280,8 @@ static void entry_free(struct state_entry *e)
 /* Puts e in as the newest, first making room. */
 static void state_insert(struct state_table *t, struct state_entry *e)
 {
-    while (t->count >= t->max && t->oldest) {
-        struct state_entry *old = t->oldest;
+    while (t->count >= t->max && !lru_is_empty(&t->lru)) {
+        struct state_entry *old = entry_of(lru_oldest(&t->lru));
         state_detach(t, old);
         entry_free(old);
         t->evicted++;
@@ -304,7 +289,7 @@ static void state_insert(struct state_table *t, struct state_entry *e)
     struct state_entry **b = &t->buckets[e->hash & (t->bucket_count - 1)];
     e->hash_next = *b;
     *b = e;
-    lru_push_newest(t, e);
+    lru_append(&t->lru, &e->lru);
     t->count++;
 }
 
@@ -316,8 +301,7 @@ static struct state_entry *state_get(struct state_table *t, uint32_t rule_id,
     uint64_t h = state_hash(rule_id, key);
     for (struct state_entry *e = t->buckets[h & (t->bucket_count - 1)]; e; e = e->hash_next)
         if (e->hash == h && e->rule_id == rule_id && memcmp(e->key, key, KEY_BYTES) == 0) {
-            lru_unlink(t, e);
-            lru_push_newest(t, e);
+            lru_move_to_tail(&t->lru, &e->lru);
             return e;
         }
     struct state_entry *e = calloc(1, sizeof(*e));
@@ -332,11 +316,11 @@ static struct state_entry *state_get(struct state_table *t, uint32_t rule_id,
 
 static void state_free(struct state_table *t)
 {
-    struct state_entry *e = t->newest;
-    while (e) {
-        struct state_entry *next = e->older;
-        entry_free(e);
-        e = next;
+    struct lru_node *n = lru_oldest(&t->lru);
+    while (n) {
+        struct lru_node *next = n->next;
+        entry_free(entry_of(n));
+        n = next;
     }
     free(t->buckets);
     memset(t, 0, sizeof(*t));
@@ -686,9 +670,9 @@ void rule_engine_adopt_state(struct rule_engine *to, struct rule_engine *from)
         return;
     }
     /* Oldest first, each inserted as the newest: the LRU order survives. */
-    struct state_entry *s = from->state.oldest;
+    struct state_entry *s = entry_of(lru_oldest(&from->state.lru));
     while (s) {
-        struct state_entry *newer = s->newer;
+        struct state_entry *newer = entry_of(s->lru.next);
         state_detach(&from->state, s);
         const struct rule *old = rule_set_find(&from->rs, s->rule_id);
         const struct rule *now = rule_set_find(&to->rs, s->rule_id);

@@ -53,6 +53,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sensor/base/hash.h"
+#include "../sensor/base/lru.h"
+
 #define HLL_REGISTERS (1u << HLL_BITS)
 
 struct window_bucket {
@@ -75,8 +78,7 @@ enum window_distinct_mode {
 
 struct window_key {
     struct window_key *chain_next;
-    struct window_key *lru_prev;     /* towards the most recently updated */
-    struct window_key *lru_next;     /* towards the least recently updated */
+    struct lru_node lru;             /* on the table's list */
     uint64_t hash;
     uint64_t last_us;
     uint64_t purged_epoch;           /* exact set has no item older than this allows */
@@ -93,8 +95,7 @@ struct window_key {
 struct window_table {
     struct window_key **chain;
     size_t chain_mask;
-    struct window_key *lru_head;     /* most recently updated */
-    struct window_key *lru_tail;     /* least recently updated: evicted first */
+    struct lru_list lru;             /* head: least recently updated, evicted first */
     size_t keys;
     size_t max_keys;
     uint64_t bucket_us;
@@ -113,18 +114,7 @@ struct window_table {
  * machine and every run. */
 uint64_t window_hash(const void *data, size_t len)
 {
-    const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3u;
-    }
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9u;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebu;
-    h ^= h >> 31;
-    return h;
+    return hash_mix64(hash_fnv1a64(data, len));
 }
 
 /* ---- HyperLogLog (Flajolet, Fusy, Gandouet, Meunier 2007) ----
@@ -208,6 +198,7 @@ struct window_table *window_table_new(size_t max_keys, uint64_t window_us,
     size_t chains = power_of_two_at_least(max_keys);
     t->chain = calloc(chains, sizeof(*t->chain));
     t->chain_mask = chains - 1;
+    lru_init(&t->lru);
     t->max_keys = max_keys;
     t->bucket_us = window_us / WINDOW_BUCKETS;
     if (t->bucket_us == 0)
@@ -235,11 +226,11 @@ void window_table_free(struct window_table *t)
 {
     if (!t)
         return;
-    struct window_key *k = t->lru_head;
-    while (k) {
-        struct window_key *next = k->lru_next;
-        window_key_free(k);
-        k = next;
+    struct lru_node *n = lru_oldest(&t->lru);
+    while (n) {
+        struct lru_node *next = n->next;
+        window_key_free(lru_entry(n, struct window_key, lru));
+        n = next;
     }
     free(t->chain);
     free(t->scratch);
@@ -328,41 +319,18 @@ static struct window_key *window_find(const struct window_table *t, uint64_t has
     return NULL;
 }
 
-static void window_lru_unlink(struct window_table *t, struct window_key *k)
-{
-    if (k->lru_prev)
-        k->lru_prev->lru_next = k->lru_next;
-    else
-        t->lru_head = k->lru_next;
-    if (k->lru_next)
-        k->lru_next->lru_prev = k->lru_prev;
-    else
-        t->lru_tail = k->lru_prev;
-    k->lru_prev = k->lru_next = NULL;
-}
-
-static void window_lru_push_head(struct window_table *t, struct window_key *k)
-{
-    k->lru_prev = NULL;
-    k->lru_next = t->lru_head;
-    if (t->lru_head)
-        t->lru_head->lru_prev = k;
-    else
-        t->lru_tail = k;
-    t->lru_head = k;
-}
-
 /* Takes the least recently updated key out of the table and frees it. */
 static void window_evict_oldest(struct window_table *t)
 {
-    struct window_key *victim = t->lru_tail;
-    assert(victim);
+    assert(!lru_is_empty(&t->lru));
+    struct window_key *victim = lru_entry(lru_oldest(&t->lru), struct window_key, lru);
     struct window_key **link = &t->chain[window_chain_index(t, victim->hash)];
     while (*link != victim)
         link = &(*link)->chain_next;
     *link = victim->chain_next;
-    window_lru_unlink(t, victim);
+    lru_unlink(&t->lru, &victim->lru);
     window_key_free(victim);
+    assert(t->keys > 0);
     t->keys--;
     t->evictions++;
 }
@@ -372,7 +340,7 @@ static void window_insert(struct window_table *t, struct window_key *k)
     size_t i = window_chain_index(t, k->hash);
     k->chain_next = t->chain[i];
     t->chain[i] = k;
-    window_lru_push_head(t, k);
+    lru_append(&t->lru, &k->lru);
     t->keys++;
 }
 
@@ -534,8 +502,7 @@ int window_add(struct window_table *t, const void *key, size_t key_len, uint64_t
             window_evict_oldest(t);
         window_insert(t, k);
     } else {
-        window_lru_unlink(t, k);
-        window_lru_push_head(t, k);
+        lru_move_to_tail(&t->lru, &k->lru);
     }
     if (new_distinct)
         k->distinct = new_distinct;

@@ -25,9 +25,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "base/limits.h"
 #include "packet.h"
 
-#define CAPTURE_DEFAULT_SNAPLEN 262144
+#define CAPTURE_DEFAULT_SNAPLEN SNAPLEN_MAX
 #define CAPTURE_DEFAULT_TIMEOUT_MS 100
 
 struct capture {
@@ -293,7 +294,7 @@ int capture_open_live(struct capture **out, const char *iface,
     }
     /* On Linux (TPACKET_V3) libpcap's timeout only retires a block that
      * holds packets: on an idle line pcap_next_ex would block for ever and
-     * capture_next could never return 0. So read without blocking and do
+     * capture_next could never return CAPTURE_TIMEOUT. So read without blocking and do
      * the waiting ourselves, with poll and our own timeout. */
     c->live_fd = pcap_get_selectable_fd(c->pcap);
     if (c->live_fd >= 0 && pcap_setnonblock(c->pcap, 1, pcap_err) != 0)
@@ -347,17 +348,17 @@ int capture_next(struct capture *c, struct capture_packet *p, char *err,
     clear_error(err, errlen);
     for (;;) {
         if (c->stop)
-            return 2;
+            return CAPTURE_END;
         if (c->pcap == NULL) {
             if (c->live || c->next_file >= c->count)
-                return 2;
+                return CAPTURE_END;
             if (open_next_file(c, err, errlen) != 0)
-                return -1;
+                return CAPTURE_ERROR;
         }
         if (!c->live && !packet_linktype_supported(c->linktype)) {
             unsupported_linktype_error(c, pcap_datalink(c->pcap), err, errlen);
             close_current(c);
-            return -1;
+            return CAPTURE_ERROR;
         }
 
         struct pcap_pkthdr *header;
@@ -370,30 +371,30 @@ int capture_next(struct capture *c, struct capture_packet *p, char *err,
             p->wire_len = header->len;
             p->ts_us = timestamp_us(&header->ts);
             p->linktype = c->linktype;
-            return 1;
+            return CAPTURE_PACKET;
         }
         if (rc == 0) {
             if (c->live)
-                return 0;
+                return CAPTURE_TIMEOUT;
             continue; /* files do not time out; be safe if one ever does */
         }
         if (rc == PCAP_ERROR_BREAK) {
             if (c->live)
-                return 2;   /* capture_break */
+                return CAPTURE_END;   /* capture_break */
             close_current(c); /* end of this file: on to the next */
             continue;
         }
         /* A read interrupted by the signal that asked us to stop is a stop,
          * not an error. */
         if (c->stop)
-            return 2;
+            return CAPTURE_END;
         if (rc == POLL_FAILED)
             set_error(err, errlen, "%s: poll: %s", c->name, strerror(errno));
         else
             set_error(err, errlen, "%s: %s", c->name, pcap_geterr(c->pcap));
         if (!c->live)
             close_current(c);
-        return -1;
+        return CAPTURE_ERROR;
     }
 }
 

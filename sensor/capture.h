@@ -1,7 +1,7 @@
 /* capture.h - packets in, from a live interface or from capture files.
  *
  * A thin layer over libpcap that gives the rest of the sensor one loop for
- * both modes: capture_next until it says 2 (end of input). Errors come back
+ * both modes: capture_next until it says CAPTURE_END. Errors come back
  * as one line of text that names the file or interface. */
 #ifndef SW_CAPTURE_H
 #define SW_CAPTURE_H
@@ -21,7 +21,7 @@ struct capture_packet {
 struct capture;
 
 struct capture_options {
-    unsigned snaplen;     /* live: bytes kept per packet; 0 = 262144 */
+    unsigned snaplen;     /* live: bytes kept per packet; 0 = SNAPLEN_MAX */
     unsigned buffer_mb;   /* live: kernel ring size; 0 = libpcap's default */
     bool promisc;         /* live: promiscuous mode */
     const char *bpf;      /* filter expression, NULL or "" for none */
@@ -44,18 +44,23 @@ int capture_open_live(struct capture **out, const char *iface,
                       const struct capture_options *o, char *err,
                       size_t errlen);
 
-/* Next packet. Returns
- *    1  a packet is in *p;
- *    0  live only: the timeout passed with no packet;
- *   -1  error, err holds one line naming the file or interface (truncated
- *       or corrupt file, unsupported link type, a later file that cannot be
- *       opened). In file mode the offending file is finished: calling again
- *       goes on with the next file, so the caller chooses to stop or not;
- *    2  end of all input, or capture_break was called. */
+/* What capture_next says. */
+enum capture_result {
+    /* Error, err holds one line naming the file or interface (truncated or
+     * corrupt file, unsupported link type, a later file that cannot be
+     * opened). In file mode the offending file is finished: calling again
+     * goes on with the next file, so the caller chooses to stop or not. */
+    CAPTURE_ERROR = -1,
+    CAPTURE_TIMEOUT = 0,   /* live only: the timeout passed with no packet */
+    CAPTURE_PACKET = 1,    /* a packet is in *p */
+    CAPTURE_END = 2,       /* end of all input, or capture_break was called */
+};
+
+/* Next packet: an enum capture_result. */
 int capture_next(struct capture *c, struct capture_packet *p, char *err,
                  size_t errlen);
 
-/* Asks capture_next to return 2 soon. Async-signal-safe: meant for SIGINT
+/* Asks capture_next to return CAPTURE_END soon. Async-signal-safe: meant for SIGINT
  * and SIGTERM handlers. A live capture blocked waiting wakes up. */
 void capture_break(struct capture *c);
 

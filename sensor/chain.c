@@ -2,8 +2,12 @@
  * an LRU list, each entry pointing at its chain's running totals. */
 #include "chain.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/hash.h"
+#include "base/lru.h"
 
 struct chain {
     char id[OP_CONT_MAX];
@@ -14,7 +18,7 @@ struct chain {
 
 struct cursor {
     struct cursor *hash_next;
-    struct cursor *lru_prev, *lru_next;   /* head = least recently used */
+    struct lru_node lru;     /* on the table's list; head = least recently used */
     char key[OP_CONT_MAX];
     struct chain *chain;
 };
@@ -22,7 +26,7 @@ struct cursor {
 struct chain_table {
     struct cursor **buckets;
     size_t bucket_count, count, max;
-    struct cursor *lru_head, *lru_tail;
+    struct lru_list lru;
 };
 
 struct chain_table *chain_table_new(size_t max)
@@ -35,6 +39,7 @@ struct chain_table *chain_table_new(size_t max)
         t->bucket_count <<= 1;
     t->buckets = calloc(t->bucket_count, sizeof(*t->buckets));
     t->max = max ? max : 1;
+    lru_init(&t->lru);
     if (!t->buckets) {
         free(t);
         return NULL;
@@ -52,12 +57,13 @@ void chain_table_free(struct chain_table *t)
 {
     if (!t)
         return;
-    struct cursor *c = t->lru_head;
-    while (c) {
-        struct cursor *next = c->lru_next;
+    struct lru_node *n = lru_oldest(&t->lru);
+    while (n) {
+        struct lru_node *next = n->next;
+        struct cursor *c = lru_entry(n, struct cursor, lru);
         chain_release(c->chain);
         free(c);
-        c = next;
+        n = next;
     }
     free(t->buckets);
     free(t);
@@ -65,34 +71,7 @@ void chain_table_free(struct chain_table *t)
 
 static size_t bucket_of(const struct chain_table *t, const char *key)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return (size_t)h & (t->bucket_count - 1);
-}
-
-static void lru_unlink(struct chain_table *t, struct cursor *c)
-{
-    if (c->lru_prev)
-        c->lru_prev->lru_next = c->lru_next;
-    else
-        t->lru_head = c->lru_next;
-    if (c->lru_next)
-        c->lru_next->lru_prev = c->lru_prev;
-    else
-        t->lru_tail = c->lru_prev;
-    c->lru_prev = c->lru_next = NULL;
-}
-
-static void lru_append(struct chain_table *t, struct cursor *c)
-{
-    c->lru_prev = t->lru_tail;
-    c->lru_next = NULL;
-    if (t->lru_tail)
-        t->lru_tail->lru_next = c;
-    else
-        t->lru_head = c;
-    t->lru_tail = c;
+    return (size_t)hash_fnv1a64_str(key) & (t->bucket_count - 1);
 }
 
 static struct cursor *cursor_find(struct chain_table *t, const char *key)
@@ -109,9 +88,10 @@ static void cursor_remove(struct chain_table *t, struct cursor *c)
     while (*pp != c)
         pp = &(*pp)->hash_next;
     *pp = c->hash_next;
-    lru_unlink(t, c);
+    lru_unlink(&t->lru, &c->lru);
     chain_release(c->chain);
     free(c);
+    assert(t->count > 0);
     t->count--;
 }
 
@@ -124,12 +104,11 @@ static void cursor_set(struct chain_table *t, struct stats *st, const char *key,
         chain->refs++;
         chain_release(c->chain);
         c->chain = chain;
-        lru_unlink(t, c);
-        lru_append(t, c);
+        lru_move_to_tail(&t->lru, &c->lru);
         return;
     }
     if (t->count >= t->max) {
-        cursor_remove(t, t->lru_head);
+        cursor_remove(t, lru_entry(lru_oldest(&t->lru), struct cursor, lru));
         stats_inc(st, STAT_CHAINS_FORGOTTEN);
     }
     c = calloc(1, sizeof(*c));
@@ -141,8 +120,9 @@ static void cursor_set(struct chain_table *t, struct stats *st, const char *key,
     size_t b = bucket_of(t, key);
     c->hash_next = t->buckets[b];
     t->buckets[b] = c;
-    lru_append(t, c);
+    lru_append(&t->lru, &c->lru);
     t->count++;
+    assert(t->count <= t->max);
 }
 
 void chain_table_update(struct chain_table *t, struct stats *st,

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "../rules/netlist.h"
+#include "base/limits.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -34,12 +35,12 @@
 
 static const struct config_key sensor_keys[] = {
     CFG_STRING("id", sensor.id, 1),
-    CFG_UNSIGNED("workers", sensor.workers, 1, 64),
+    CFG_UNSIGNED("workers", sensor.workers, 1, WORKERS_MAX),
     CFG_STRING("user", sensor.user, 0),
 };
 
 static const struct config_key capture_keys[] = {
-    CFG_UNSIGNED("snaplen", capture.snaplen, 64, 262144),
+    CFG_UNSIGNED("snaplen", capture.snaplen, 64, SNAPLEN_MAX),
     CFG_UNSIGNED("buffer_mb", capture.buffer_mb, 1, 4096),
     CFG_BOOL("promisc", capture.promisc),
     CFG_STRING("bpf", capture.bpf, 0),

@@ -55,7 +55,7 @@ struct sw_config {
     char source[512];              /* file it came from ("" for defaults) */
     struct {
         char id[64];               /* sensor name in every event */
-        unsigned workers;          /* worker threads, 1..64 */
+        unsigned workers;          /* worker threads, 1..WORKERS_MAX */
         char user[64];             /* drop privileges to this user ("" = stay) */
     } sensor;
     struct {

@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include "../rules/engine.h"
+#include "base/limits.h"
 #include "pipeline.h"
 
-#define DETECT_MAX_WORKERS 64
 #define DETECT_CHAINS_MAX 65536   /* cursors remembered (chain.h) */
 
 struct merge_head {
@@ -211,7 +211,7 @@ static void detect_maybe_periodic_stats(struct detect *d, uint64_t *next_us)
 static void *detect_main(void *arg)
 {
     struct detect *d = arg;
-    struct merge_head heads[DETECT_MAX_WORKERS];
+    struct merge_head heads[WORKERS_MAX];
     memset(heads, 0, sizeof(heads));
     uint64_t next_stats_us = wall_clock_us() + (uint64_t)d->cfg->events.stats_interval * 1000000;
     unsigned round = 0;
@@ -247,7 +247,7 @@ int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *wo
     d->engine = engine;
     d->reload = reload;
     d->config_path = config_path;
-    if (count > DETECT_MAX_WORKERS)
+    if (count > WORKERS_MAX)
         return -1;
     d->cfg = cfg;
     d->workers = workers;

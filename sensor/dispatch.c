@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "base/limits.h"
 #include "flow.h"
 #include "packet.h"
 #include "pipeline.h"
@@ -119,6 +120,9 @@ void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
     int from_lo;
     flow_key_make(&k, pi.family, pi.proto, pi.src, pi.sport, pi.dst, pi.dport, &from_lo);
     unsigned w = (unsigned)(flow_hash(&k) % d->worker_count);
+    _Static_assert(RING_MIN_SIZE / 2 - sizeof(struct ring_msg)
+                   >= sizeof(struct msg_packet) + SNAPLEN_MAX,
+                   "the smallest ring holds the largest live packet");
     if (sizeof(struct msg_packet) + caplen > ring_max_payload(&d->workers[w].in)) {
         stats_inc(&d->stats, STAT_RING_DROPS);   /* cannot happen with RING_MIN_SIZE */
         return;

@@ -150,20 +150,35 @@ void event_json_op(struct json_writer *w, const struct event_json_opts *o,
 
 static const char *flow_reason_name(uint8_t r)
 {
-    static const char *const names[] = {"fin", "rst", "timeout", "evicted", "shutdown"};
+    static const char *const names[] = {
+        [FLOW_END_FIN] = "fin", [FLOW_END_RST] = "rst", [FLOW_END_TIMEOUT] = "timeout",
+        [FLOW_END_EVICTED] = "evicted", [FLOW_END_SHUTDOWN] = "shutdown",
+    };
     return r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
 }
 
 static const char *flow_orientation_name(uint8_t o)
 {
-    static const char *const names[] = {"handshake", "port", "first_packet"};
+    static const char *const names[] = {
+        [ORIENT_HANDSHAKE] = "handshake", [ORIENT_PORT] = "port",
+        [ORIENT_FIRST_PACKET] = "first_packet",
+    };
     return o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
+}
+
+/* An unknown value reads as "none", as it always has. */
+static const char *flow_classified_by_name(uint8_t by)
+{
+    static const char *const names[] = {
+        [CLASSIFIED_NONE] = "none", [CLASSIFIED_BY_PORT] = "port",
+        [CLASSIFIED_BY_NDPI] = "ndpi", [CLASSIFIED_BY_PROBE] = "probe",
+    };
+    return by < sizeof(names) / sizeof(names[0]) ? names[by] : names[CLASSIFIED_NONE];
 }
 
 void event_json_flow(struct json_writer *w, const struct event_json_opts *o,
                      const struct rec_flow *r)
 {
-    static const char *const by[] = {"none", "port", "ndpi"};
     event_header(w, o, r->ts_us, "flow", &r->meta);
     json_key(w, "flow");
     json_object_open(w);
@@ -176,7 +191,7 @@ void event_json_flow(struct json_writer *w, const struct event_json_opts *o,
     json_kv_uint(w, "age", (r->end_us - r->start_us) / 1000000);
     json_kv_string(w, "reason", flow_reason_name(r->reason));
     json_kv_string(w, "orientation", flow_orientation_name(r->orientation));
-    json_kv_string(w, "classified_by", by[r->classified_by < 3 ? r->classified_by : 0]);
+    json_kv_string(w, "classified_by", flow_classified_by_name(r->classified_by));
     json_kv_uint(w, "ops", r->ops);
     json_kv_uint(w, "gaps", r->gaps);
     json_kv_uint(w, "gap_bytes", r->gap_bytes);
@@ -186,13 +201,18 @@ void event_json_flow(struct json_writer *w, const struct event_json_opts *o,
 
 const char *alert_severity_word(uint8_t s)
 {
-    static const char *const names[] = {"info", "low", "medium", "high", "critical"};
+    static const char *const names[] = {
+        [SEVERITY_INFO] = "info", [SEVERITY_LOW] = "low", [SEVERITY_MEDIUM] = "medium",
+        [SEVERITY_HIGH] = "high", [SEVERITY_CRITICAL] = "critical",
+    };
     return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
 static const char *alert_key_word(uint8_t k)
 {
-    static const char *const names[] = {"src", "dest", "pair"};
+    static const char *const names[] = {
+        [ALERT_KEY_SRC] = "src", [ALERT_KEY_DEST] = "dest", [ALERT_KEY_PAIR] = "pair",
+    };
     return k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
 }
 

@@ -5,6 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+
+/* The flow a list node belongs to (NULL for NULL). */
+static struct flow *flow_of(struct lru_node *n)
+{
+    return n ? lru_entry(n, struct flow, lru) : NULL;
+}
+
 int flow_table_init(struct flow_table *t, size_t max)
 {
     memset(t, 0, sizeof(*t));
@@ -16,7 +24,8 @@ int flow_table_init(struct flow_table *t, size_t max)
         return -1;
     t->bucket_count = n;
     t->max = max ? max : 1;
-    t->hash_seed = 0x9e3779b97f4a7c15ull;
+    for (int l = 0; l < FLOW_LISTS; l++)
+        lru_init(&t->lru[l]);
     return 0;
 }
 
@@ -24,20 +33,6 @@ void flow_free(struct flow *f)
 {
     free(f->early.buf);
     free(f);
-}
-
-void flow_table_destroy(struct flow_table *t)
-{
-    for (size_t i = 0; i < t->bucket_count; i++) {
-        struct flow *f = t->buckets[i];
-        while (f) {
-            struct flow *next = f->hash_next;
-            flow_free(f);
-            f = next;
-        }
-    }
-    free(t->buckets);
-    memset(t, 0, sizeof(*t));
 }
 
 /* Orders two endpoints: address bytes first, then port. */
@@ -66,28 +61,17 @@ void flow_key_make(struct flow_key *k, int family, uint8_t proto,
     *from_lo = lo;
 }
 
-/* splitmix64 finaliser: cheap, well mixed. */
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
 uint64_t flow_hash(const struct flow_key *k)
 {
     /* The key is canonical (sorted), so hashing it is symmetric. */
-    uint64_t h = mix64(((uint64_t)k->family << 40) ^ ((uint64_t)k->proto << 32)
-                       ^ ((uint64_t)k->port_lo << 16) ^ k->port_hi);
+    uint64_t h = hash_mix64(((uint64_t)k->family << 40) ^ ((uint64_t)k->proto << 32)
+                            ^ ((uint64_t)k->port_lo << 16) ^ k->port_hi);
     for (size_t i = 0; i < 16; i += 8) {
         uint64_t a, b;
         memcpy(&a, k->addr_lo + i, 8);
         memcpy(&b, k->addr_hi + i, 8);
-        h = mix64(h ^ a);
-        h = mix64(h ^ b);
+        h = hash_mix64(h ^ a);
+        h = hash_mix64(h ^ b);
     }
     return h;
 }
@@ -113,30 +97,56 @@ struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k)
     return NULL;
 }
 
-static void lru_unlink(struct flow_table *t, struct flow *f)
+/* Walks the whole table: every flow in the hash is in the bucket of its key
+ * and in the list its `list` names, and both hold `count` flows. O(flows),
+ * so only run when the table is destroyed. */
+static void flow_table_check(const struct flow_table *t)
 {
-    int l = f->list;
-    if (f->lru_prev)
-        f->lru_prev->lru_next = f->lru_next;
-    else
-        t->lru_head[l] = f->lru_next;
-    if (f->lru_next)
-        f->lru_next->lru_prev = f->lru_prev;
-    else
-        t->lru_tail[l] = f->lru_prev;
-    f->lru_prev = f->lru_next = NULL;
+#ifndef NDEBUG
+    size_t in_lists = 0, in_hash = 0;
+    for (int l = 0; l < FLOW_LISTS; l++)
+        for (struct lru_node *i = lru_oldest(&t->lru[l]); i; i = i->next) {
+            assert(flow_of(i)->list == l);
+            in_lists++;
+        }
+    for (size_t b = 0; b < t->bucket_count; b++)
+        for (const struct flow *f = t->buckets[b]; f; f = f->hash_next) {
+            assert(bucket_of(t, &f->key) == b);
+            in_hash++;
+        }
+    assert(in_lists == t->count && in_hash == t->count);
+#else
+    (void)t;
+#endif
 }
 
-static void lru_append(struct flow_table *t, struct flow *f, int list)
+void flow_table_destroy(struct flow_table *t)
 {
-    f->list = (uint8_t)list;
-    f->lru_next = NULL;
-    f->lru_prev = t->lru_tail[list];
-    if (t->lru_tail[list])
-        t->lru_tail[list]->lru_next = f;
-    else
-        t->lru_head[list] = f;
-    t->lru_tail[list] = f;
+    flow_table_check(t);
+    for (size_t i = 0; i < t->bucket_count; i++) {
+        struct flow *f = t->buckets[i];
+        while (f) {
+            struct flow *next = f->hash_next;
+            flow_free(f);
+            f = next;
+        }
+    }
+    free(t->buckets);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Puts f at the young end of list l. */
+static void flow_list_append(struct flow_table *t, struct flow *f, enum flow_list l)
+{
+    assert(l < FLOW_LISTS);
+    f->list = (uint8_t)l;
+    lru_append(&t->lru[l], &f->lru);
+}
+
+static void flow_list_unlink(struct flow_table *t, struct flow *f)
+{
+    assert(f->list < FLOW_LISTS);
+    lru_unlink(&t->lru[f->list], &f->lru);
 }
 
 struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k)
@@ -149,8 +159,9 @@ struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k)
     size_t b = bucket_of(t, k);
     f->hash_next = t->buckets[b];
     t->buckets[b] = f;
-    lru_append(t, f, FLOW_LIST_OPEN);
+    flow_list_append(t, f, FLOW_LIST_OPEN);
     t->count++;
+    assert(t->count <= t->max);
     return f;
 }
 
@@ -161,7 +172,9 @@ int flow_table_full(const struct flow_table *t)
 
 struct flow *flow_table_oldest(struct flow_table *t)
 {
-    struct flow *a = t->lru_head[FLOW_LIST_OPEN], *b = t->lru_head[FLOW_LIST_CLOSED];
+    struct flow *a = flow_of(lru_oldest(&t->lru[FLOW_LIST_OPEN]));
+    struct flow *b = flow_of(lru_oldest(&t->lru[FLOW_LIST_CLOSED]));
+    assert((a || b) == (t->count > 0));
     if (!a)
         return b;
     if (!b)
@@ -177,18 +190,16 @@ void flow_table_touch(struct flow_table *t, struct flow *f, uint64_t now_us)
      * expiry to a later tick. */
     if (now_us > f->last_us)
         f->last_us = now_us;
-    if (t->lru_tail[f->list] == f)
-        return;
-    lru_unlink(t, f);
-    lru_append(t, f, f->list);
+    assert(f->list < FLOW_LISTS);
+    lru_move_to_tail(&t->lru[f->list], &f->lru);
 }
 
 void flow_table_mark_closed(struct flow_table *t, struct flow *f)
 {
     if (f->list == FLOW_LIST_CLOSED)
         return;
-    lru_unlink(t, f);
-    lru_append(t, f, FLOW_LIST_CLOSED);
+    flow_list_unlink(t, f);
+    flow_list_append(t, f, FLOW_LIST_CLOSED);
 }
 
 void flow_table_remove(struct flow_table *t, struct flow *f)
@@ -198,7 +209,8 @@ void flow_table_remove(struct flow_table *t, struct flow *f)
         pp = &(*pp)->hash_next;
     assert(*pp == f);
     *pp = f->hash_next;
-    lru_unlink(t, f);
+    f->hash_next = NULL;
+    flow_list_unlink(t, f);
     assert(t->count > 0);
     t->count--;
 }
@@ -208,9 +220,12 @@ size_t flow_table_expired(struct flow_table *t, uint64_t now_us,
                           struct flow **out, size_t cap)
 {
     size_t n = 0;
-    uint64_t timeout[2] = {idle_us, closed_us};
-    for (int l = 0; l < 2; l++) {
-        for (struct flow *f = t->lru_head[l]; f && n < cap; f = f->lru_next) {
+    uint64_t timeout[FLOW_LISTS] = {
+        [FLOW_LIST_OPEN] = idle_us, [FLOW_LIST_CLOSED] = closed_us,
+    };
+    for (int l = 0; l < FLOW_LISTS; l++) {
+        for (struct lru_node *i = lru_oldest(&t->lru[l]); i && n < cap; i = i->next) {
+            struct flow *f = flow_of(i);
             if (f->last_us + timeout[l] > now_us)
                 break;
             out[n++] = f;
@@ -221,12 +236,12 @@ size_t flow_table_expired(struct flow_table *t, uint64_t now_us,
 
 void flow_table_each(struct flow_table *t, void (*fn)(struct flow *, void *), void *arg)
 {
-    for (int l = 0; l < 2; l++) {
-        struct flow *f = t->lru_head[l];
-        while (f) {
-            struct flow *next = f->lru_next;
-            fn(f, arg);
-            f = next;
+    for (int l = 0; l < FLOW_LISTS; l++) {
+        struct lru_node *i = lru_oldest(&t->lru[l]);
+        while (i) {
+            struct lru_node *next = i->next;
+            fn(flow_of(i), arg);
+            i = next;
         }
     }
 }

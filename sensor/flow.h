@@ -5,8 +5,11 @@
  * packet time: open flows, and flows whose TCP connection has closed (they
  * time out sooner). The table never holds more than `max` flows: creating one
  * more first evicts the least recently seen. Owned by one thread; no locks.
- * Invariants (asserted): count equals the flows in the lists; every flow in
- * the hash is in exactly one list; lists are ordered by last_us. */
+ * Invariants: count equals the flows in the lists and in the hash, and
+ * every flow is in exactly one list, the one its `list` names (asserted
+ * where cheap on every change, and walked whole when the table is
+ * destroyed); the lists are ordered by last_us, except where packet time
+ * stepped back (see flow_table_touch). */
 #ifndef SW_FLOW_H
 #define SW_FLOW_H
 
@@ -14,6 +17,7 @@
 #include <stdint.h>
 
 #include "../decoders/decoder.h"
+#include "base/lru.h"
 #include "pipeline.h"
 #include "reasm.h"
 
@@ -25,7 +29,7 @@ struct flow_key {
     uint8_t family, proto;
 };
 
-enum flow_list { FLOW_LIST_OPEN = 0, FLOW_LIST_CLOSED = 1 };
+enum flow_list { FLOW_LIST_OPEN = 0, FLOW_LIST_CLOSED = 1, FLOW_LISTS };
 
 /* Bytes seen before the decoder was chosen, replayed to it once chosen. */
 struct flow_early {
@@ -35,7 +39,7 @@ struct flow_early {
 
 struct flow {
     struct flow *hash_next;
-    struct flow *lru_prev, *lru_next;
+    struct lru_node lru;           /* on table lru[list] */
     struct flow_key key;
     struct flow_meta meta;         /* oriented client -> server */
     uint64_t first_seq;            /* seq of the packet that created it */
@@ -46,8 +50,8 @@ struct flow {
     uint64_t op_sub_seq;
     uint8_t list;                  /* enum flow_list */
     uint8_t orientation;           /* enum flow_orientation */
-    uint8_t classified_by;         /* 0 none, 1 port, 2 ndpi */
-    uint8_t tcp_state;             /* see rec_flow.tcp_state */
+    uint8_t classified_by;         /* enum classified_by */
+    uint8_t tcp_state;             /* enum tcp_state_bit, or-ed */
     uint8_t decided;               /* decoder chosen (or none will be) */
     uint8_t no_decoder;            /* nDPI named a database no decoder reads */
     uint8_t end_sent[2];           /* decoder told the direction ended */
@@ -65,8 +69,7 @@ struct flow_table {
     struct flow **buckets;
     size_t bucket_count;           /* power of two */
     size_t count, max;
-    struct flow *lru_head[2], *lru_tail[2];   /* head = oldest */
-    uint64_t hash_seed;
+    struct lru_list lru[FLOW_LISTS];   /* per enum flow_list; head = oldest */
 };
 
 int flow_table_init(struct flow_table *t, size_t max);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "../rules/engine.h"
+#include "base/limits.h"
 #include "capture.h"
 #include "config.h"
 #include "detect.h"
@@ -91,8 +92,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'w': {
             char *end;
             long n = strtol(optarg, &end, 10);
-            if (*end || n < 1 || n > 64) {
-                fprintf(stderr, "scrapewatch: --workers must be between 1 and 64\n");
+            if (*end || n < 1 || n > WORKERS_MAX) {
+                fprintf(stderr, "scrapewatch: --workers must be between 1 and %d\n",
+                        WORKERS_MAX);
                 return 2;
             }
             o->workers = (int)n;
@@ -219,11 +221,11 @@ static int sensor_capture_loop(struct sensor *s)
         if (stop_requested)
             return 0;
         int r = capture_next(s->capture, &p, err, sizeof(err));
-        if (r == 1)
+        if (r == CAPTURE_PACKET)
             dispatch_packet(&s->dispatch, p.data, p.caplen, p.wire_len, p.ts_us, p.linktype);
-        else if (r == 0)
+        else if (r == CAPTURE_TIMEOUT)
             dispatch_idle(&s->dispatch, now_us());
-        else if (r == 2)
+        else if (r == CAPTURE_END)
             return 0;
         else {
             fprintf(stderr, "scrapewatch: %s\n", err);

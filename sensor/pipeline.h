@@ -96,7 +96,16 @@ enum classified_by {
     CLASSIFIED_NONE = 0,       /* no decoder */
     CLASSIFIED_BY_PORT = 1,    /* the server port is configured for a decoder */
     CLASSIFIED_BY_NDPI = 2,    /* nDPI named the protocol */
-    CLASSIFIED_BY_PROBE = 3,   /* a decoder recognised the first bytes (not yet used) */
+    CLASSIFIED_BY_PROBE = 3,   /* a decoder's probe recognised the first bytes */
+};
+
+/* TCP events seen on a flow, or-ed together in rec_flow.tcp_state. */
+enum tcp_state_bit {
+    TCP_STATE_SYN = 0x01,             /* SYN from the client */
+    TCP_STATE_SYNACK = 0x02,          /* SYN (with ACK) from the server */
+    TCP_STATE_FIN_TO_SERVER = 0x04,   /* FIN client -> server */
+    TCP_STATE_FIN_TO_CLIENT = 0x08,   /* FIN server -> client */
+    TCP_STATE_RST = 0x10,             /* RST either way */
 };
 
 struct rec_flow {
@@ -109,8 +118,8 @@ struct rec_flow {
     uint64_t ops;
     uint8_t reason;        /* enum flow_end_reason */
     uint8_t orientation;   /* enum flow_orientation */
-    uint8_t classified_by; /* 0 none, 1 port, 2 ndpi */
-    uint8_t tcp_state;     /* bit 0 SYN seen, 1 SYN-ACK, 2 FIN c->s, 3 FIN s->c, 4 RST */
+    uint8_t classified_by; /* enum classified_by */
+    uint8_t tcp_state;     /* enum tcp_state_bit, or-ed */
 };
 
 struct rec_watermark {

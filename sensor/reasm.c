@@ -121,7 +121,9 @@ static int reasm_reserve_global(const struct reasm_limits *lim, size_t n)
 
 static void reasm_release_global(const struct reasm_limits *lim, size_t n)
 {
-    atomic_fetch_sub_explicit(lim->global_used, n, memory_order_relaxed);
+    size_t before = atomic_fetch_sub_explicit(lim->global_used, n, memory_order_relaxed);
+    assert(before >= n);   /* never gives back more than was reserved */
+    (void)before;
 }
 
 /* ---- delivery: everything that moves next_seq ---- */
@@ -182,6 +184,7 @@ static void reasm_unhold(struct reasm_dir *d, const struct reasm_limits *lim,
                          struct reasm_seg *s)
 {
     size_t cost = reasm_piece_cost(s->len);
+    assert(d->held == s && d->held_bytes >= cost);
     d->held = s->next;
     d->held_bytes -= cost;
     reasm_release_global(lim, cost);
@@ -645,11 +648,15 @@ void reasm_flush(struct reasm_dir *d, const struct reasm_limits *lim,
 
 void reasm_free(struct reasm_dir *d, const struct reasm_limits *lim)
 {
+    size_t released = 0;
     while (d->held) {
         struct reasm_seg *s = d->held;
         d->held = s->next;
         reasm_release_global(lim, reasm_piece_cost(s->len));
+        released += reasm_piece_cost(s->len);
         free(s);
     }
+    assert(released == d->held_bytes);
+    (void)released;
     d->held_bytes = 0;
 }

@@ -21,7 +21,8 @@ int ring_init(struct ring *r, size_t size)
     while (s < size && s < ((size_t)1 << 40))
         s <<= 1;
     memset(r, 0, sizeof(*r));
-    r->buf = aligned_alloc(64, s);
+    assert((s & (s - 1)) == 0);
+    r->buf = aligned_alloc(RING_CACHE_LINE, s);
     if (!r->buf)
         return -1;
     r->size = s;
@@ -57,6 +58,7 @@ static size_t ring_free_space(struct ring *r, size_t need)
 void *ring_reserve(struct ring *r, uint32_t type, size_t len)
 {
     assert(type != RING_TYPE_PAD);
+    assert(r->pending == 0);   /* the last reservation was committed */
     if (len > ring_max_payload(r))
         return NULL;
     size_t need = ring_align(sizeof(struct ring_msg) + len);
@@ -83,6 +85,8 @@ void ring_commit(struct ring *r)
 {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     assert(r->pending > 0);
+    /* Room was checked against a tail no newer than the consumer's. */
+    assert(head + r->pending - r->head_cached_tail <= r->size);
     atomic_store_explicit(&r->head, head + r->pending, memory_order_release);
     r->pending = 0;
 }
@@ -133,6 +137,7 @@ void ring_release(struct ring *r)
     assert(m != NULL);
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     size_t used = ring_align(sizeof(struct ring_msg) + m->len);
+    assert(used <= r->tail_cached_head - tail);   /* only what was published */
     atomic_store_explicit(&r->tail, tail + used, memory_order_release);
 }
 

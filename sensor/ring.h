@@ -5,7 +5,8 @@
  * wrapping (64-bit) and are masked into a power-of-two buffer. A message is
  * an 8-byte header (length, type) and its bytes, 8-byte aligned, always
  * contiguous: when it would straddle the end, a padding message fills the tail.
- * Invariants (asserted): tail <= head <= tail + size; messages never overlap. */
+ * Invariants (asserted): tail <= head <= tail + size; messages never overlap;
+ * the producer holds at most one reservation, committed before the next. */
 #ifndef SW_RING_H
 #define SW_RING_H
 
@@ -13,14 +14,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Bytes of a cache line: the producer's and the consumer's fields live on
+ * separate lines so that neither side's writes slow the other's reads. */
+#define RING_CACHE_LINE 64
+
 struct ring {
     uint8_t *buf;
     size_t size;                     /* power of two */
-    _Alignas(64) _Atomic size_t head; /* written by the producer */
-    size_t head_cached_tail;          /* producer's last view of tail */
-    _Alignas(64) _Atomic size_t tail; /* written by the consumer */
-    size_t tail_cached_head;          /* consumer's last view of head */
-    _Alignas(64) size_t pending;      /* producer: bytes reserved, not committed */
+    _Alignas(RING_CACHE_LINE) _Atomic size_t head; /* written by the producer */
+    size_t head_cached_tail;                        /* producer's last view of tail */
+    _Alignas(RING_CACHE_LINE) _Atomic size_t tail; /* written by the consumer */
+    size_t tail_cached_head;                        /* consumer's last view of head */
+    _Alignas(RING_CACHE_LINE) size_t pending;      /* producer: reserved, not committed */
 };
 
 struct ring_msg {
@@ -29,7 +34,7 @@ struct ring_msg {
 };
 
 /* Ring sizes never go below this: a message as large as the largest
- * packet (snaplen 262144) must always fit. */
+ * packet (SNAPLEN_MAX, base/limits.h) must always fit (dispatch.c checks). */
 #define RING_MIN_SIZE ((size_t)1 << 20)
 static inline size_t ring_size(size_t wanted)
 {

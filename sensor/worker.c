@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "classify.h"
 #include "community_id.h"
 #include "packet.h"
@@ -373,7 +374,7 @@ static void flow_orient(struct worker *w, struct flow *f, const struct packet_in
     community_id_v1(0, m->family, m->proto, m->client, m->server,
                     m->client_port, m->server_port, m->community_id);
     /* Same flow, same id, whatever the worker count. */
-    m->flow_id = (flow_hash(&f->key) ^ (f->first_seq * 0x9e3779b97f4a7c15ull))
+    m->flow_id = (flow_hash(&f->key) ^ (f->first_seq * HASH_GOLDEN64))
                  & 0x7fffffffffffffffull;
 }
 
@@ -467,7 +468,7 @@ static void flow_check_ends(struct worker *w, struct flow *f)
 
 static void flow_reset(struct worker *w, struct flow *f)
 {
-    f->tcp_state |= 0x10;
+    f->tcp_state |= TCP_STATE_RST;
     for (int d = 0; d < 2; d++) {
         reasm_flush(&f->reasm[d], &w->reasm_limits, &w->stats, &w->sink[d]);
         f->reasm[d].ended = 1;
@@ -482,7 +483,7 @@ static void flow_tcp(struct worker *w, struct flow *f, int dir, const struct pac
     uint8_t fl = pi->tcp_flags;
     if (fl & TCP_SYN) {
         reasm_syn(rd, pi->seq);
-        f->tcp_state |= dir == 0 ? 0x01 : 0x02;
+        f->tcp_state |= dir == 0 ? TCP_STATE_SYN : TCP_STATE_SYNACK;
     }
     if (fl & TCP_RST) {
         flow_reset(w, f);
@@ -494,7 +495,7 @@ static void flow_tcp(struct worker *w, struct flow *f, int dir, const struct pac
     if ((fl & TCP_ACK) && f->reasm[!dir].seq_known)
         reasm_ack(&f->reasm[!dir], lim, &w->stats, pi->ack, &w->sink[!dir]);
     if (fl & TCP_FIN) {
-        f->tcp_state |= dir == 0 ? 0x04 : 0x08;
+        f->tcp_state |= dir == 0 ? TCP_STATE_FIN_TO_SERVER : TCP_STATE_FIN_TO_CLIENT;
         uint32_t fin_seq = pi->seq + (uint32_t)pi->payload_wire_len
                            + ((fl & TCP_SYN) ? 1u : 0u);
         reasm_fin(rd, lim, &w->stats, fin_seq, &w->sink[dir]);
@@ -503,6 +504,12 @@ static void flow_tcp(struct worker *w, struct flow *f, int dir, const struct pac
 }
 
 /* ---- messages from the capture thread ---- */
+
+/* Why a closed connection ended: reset, or else FINs. */
+static enum flow_end_reason flow_closed_reason(const struct flow *f)
+{
+    return (f->tcp_state & TCP_STATE_RST) ? FLOW_END_RST : FLOW_END_FIN;
+}
 
 /* A SYN (without ACK) on a flow whose connection has closed opens a new
  * connection on the same ports (port reuse, common with scanners). */
@@ -527,7 +534,7 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
     struct flow *f = flow_table_lookup(&w->flows, &k);
     if (f && flow_is_reused(f, &pi)) {
         /* A new connection on the same ports: the old one is over. */
-        flow_end(w, f, (f->tcp_state & 0x10) ? FLOW_END_RST : FLOW_END_FIN);
+        flow_end(w, f, flow_closed_reason(f));
         f = NULL;
     }
     if (!f && !(f = flow_create(w, &k, &pi, m->ts_us)))
@@ -564,9 +571,8 @@ static void worker_tick(struct worker *w, const struct msg_tick *t)
         qsort(w->scratch, n, sizeof(*w->scratch), flow_first_seq_cmp);
         for (size_t i = 0; i < n; i++) {
             struct flow *f = w->scratch[i];
-            enum flow_end_reason r = f->list != FLOW_LIST_CLOSED ? FLOW_END_TIMEOUT
-                                   : (f->tcp_state & 0x10) ? FLOW_END_RST : FLOW_END_FIN;
-            flow_end(w, f, r);
+            flow_end(w, f, f->list != FLOW_LIST_CLOSED ? FLOW_END_TIMEOUT
+                                                       : flow_closed_reason(f));
         }
     } while (n == w->scratch_cap);
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
@@ -594,9 +600,8 @@ static void worker_shutdown(struct worker *w, const struct msg_tick *t)
     for (size_t i = 0; i < n; i++) {
         struct flow *f = w->scratch[i];
         /* A connection that had already closed says so, not "shutdown". */
-        enum flow_end_reason r = f->list != FLOW_LIST_CLOSED ? FLOW_END_SHUTDOWN
-                               : (f->tcp_state & 0x10) ? FLOW_END_RST : FLOW_END_FIN;
-        flow_end(w, f, r);
+        flow_end(w, f, f->list != FLOW_LIST_CLOSED ? FLOW_END_SHUTDOWN
+                                                   : flow_closed_reason(f));
     }
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
 }

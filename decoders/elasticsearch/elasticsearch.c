@@ -121,19 +121,7 @@ static int64_t add_count(int64_t base, int64_t n)
 
 void es_cursor_hash(const char *id, size_t len, char out[OP_CONT_MAX])
 {
-    static const char hex[] = "0123456789abcdef";
-    uint64_t h = 14695981039346656037ULL;
-    if (len > JSON_SCAN_STRING_MAX)
-        len = JSON_SCAN_STRING_MAX;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (uint8_t)id[i];
-        h *= 1099511628211ULL;
-    }
-    for (int i = 15; i >= 0; i--) {
-        out[i] = hex[h & 15];
-        h >>= 4;
-    }
-    out[16] = '\0';
+    op_continuation_hash(id, len > JSON_SCAN_STRING_MAX ? JSON_SCAN_STRING_MAX : len, out);
 }
 
 /* ------------------------------------------------------------ classifier */

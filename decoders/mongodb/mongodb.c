@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../elasticsearch/elasticsearch.h"
 #include "bson.h"
 #include "mongodb_compressed.h"
 
@@ -71,12 +70,12 @@ int mongo_parse_header(const uint8_t *buf, size_t len, size_t max_length, struct
     return MONGO_HEADER_LEN;
 }
 
-/* The same FNV-1a as Elasticsearch's scroll ids, over the id's decimal text. */
+/* The continuation hash every decoder uses, over the id's decimal text. */
 void mongo_cursor_hash(int64_t id, char out[OP_CONT_MAX])
 {
     char text[24];
     int n = snprintf(text, sizeof(text), "%" PRId64, id);
-    es_cursor_hash(text, n > 0 ? (size_t)n : 0, out);
+    op_continuation_hash(text, n > 0 ? (size_t)n : 0, out);
 }
 
 struct command_row {

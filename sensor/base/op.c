@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "hash.h"
+
 static const char *const class_names[OP_CLASS_COUNT] = {
     "unknown", "handshake", "auth", "enumerate", "read", "write", "admin", "destroy",
 };
@@ -16,6 +18,17 @@ static const struct { uint32_t bit; const char *name; } flag_names[] = {
     {OP_FLAG_BODY_CAPPED, "body_capped"}, {OP_FLAG_SECURITY_OFF, "security_off"},
     {OP_FLAG_LEGACY_OPCODE, "legacy_opcode"},
 };
+
+void op_continuation_hash(const void *id, size_t len, char out[OP_CONT_MAX])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t h = hash_fnv1a64(id, len);
+    for (int i = 15; i >= 0; i--) {
+        out[i] = hex[h & 15];
+        h >>= 4;
+    }
+    out[16] = '\0';
+}
 
 const char *op_flag_at(size_t i, uint32_t *bit)
 {

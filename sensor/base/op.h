@@ -87,6 +87,11 @@ void op_record_init(struct op_record *op, unsigned app);
  * sets OP_FLAG_TRUNCATED on op when it had to cut. */
 void op_set_string(struct op_record *op, char *dst, size_t cap,
                    const char *src, size_t len);
+/* The id of a cursor as op.continuation and op.cursor_out hold it: FNV-1a 64
+ * of its len bytes as 16 lowercase hex digits, never the wire id itself.
+ * Every decoder hashes its cursors this way, so chains (chain.h) compare
+ * like with like. */
+void op_continuation_hash(const void *id, size_t len, char out[OP_CONT_MAX]);
 
 /* Flag names, once for events and rules: the i-th flag's name (and bit in
  * *bit), in output order; NULL past the last. */

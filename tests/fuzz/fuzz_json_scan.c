@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../decoders/json/json_scan.h"
+#include "../../sensor/base/hash.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,13 +24,7 @@ struct fuzz_run {
 
 static void hash_bytes(struct fuzz_run *r, const void *p, size_t n)
 {
-    const uint8_t *b = p;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        r->hash ^= b[i];
-        r->hash *= 0x100000001b3ULL;
-    }
+    r->hash = hash_fnv1a64_update(r->hash, p, n);
 }
 
 static void fuzz_callback(void *arg, const struct json_scan *s, const struct json_scan_value *v)
@@ -116,7 +111,7 @@ static int fuzz_scan(const uint8_t *data, size_t size, const uint8_t *sizes, siz
     int rc = 0;
 
     memset(r, 0, sizeof(*r));
-    r->hash = 0xcbf29ce484222325ULL;
+    r->hash = HASH_FNV1A64_OFFSET;
     json_scan_init(&s, fuzz_callback, r);
     while (off < size) {
         size_t piece = size - off;

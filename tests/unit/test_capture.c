@@ -153,7 +153,7 @@ static int drain(struct capture *c, int *packets, char *err, size_t errlen)
     struct capture_packet p;
     int rc;
     *packets = 0;
-    while ((rc = capture_next(c, &p, err, errlen)) == 1)
+    while ((rc = capture_next(c, &p, err, errlen)) == CAPTURE_PACKET)
         (*packets)++;
     return rc;
 }
@@ -171,15 +171,15 @@ static void test_reads_one_file(void)
 
     struct capture_packet p;
     for (int i = 0; i < 3; i++) {
-        CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 1);
+        CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), CAPTURE_PACKET);
         CHECK_EQ_INT(p.caplen, 58);
         CHECK_EQ_INT(p.wire_len, 158);
         CHECK_EQ_INT(p.linktype, 1);
         CHECK(p.ts_us == ((uint64_t)BASE_SEC + (uint64_t)i) * 1000000u + (uint64_t)i + 1);
         CHECK(p.data != NULL && p.data[57] == i && p.data[12] == 8);
     }
-    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 2);
-    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 2);   /* stays at end */
+    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), CAPTURE_END);
+    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), CAPTURE_END);   /* stays at end */
 
     uint64_t drops = 9, ifdrops = 9;
     CHECK_EQ_INT(capture_kernel_stats(c, &drops, &ifdrops), -1);
@@ -198,7 +198,7 @@ static void test_two_files_in_sequence(void)
     struct capture_packet p;
     int from_a = 0, from_b = 0, rc;
     uint64_t last_ts = 0;
-    while ((rc = capture_next(c, &p, err, sizeof(err))) == 1) {
+    while ((rc = capture_next(c, &p, err, sizeof(err))) == CAPTURE_PACKET) {
         CHECK(p.ts_us > last_ts);
         last_ts = p.ts_us;
         if (strcmp(capture_current_name(c), path_a) == 0)
@@ -206,7 +206,7 @@ static void test_two_files_in_sequence(void)
         else if (strcmp(capture_current_name(c), path_b) == 0)
             from_b++;
     }
-    CHECK_EQ_INT(rc, 2);
+    CHECK_EQ_INT(rc, CAPTURE_END);
     CHECK_EQ_INT(from_a, 3);
     CHECK_EQ_INT(from_b, 2);
     capture_close(c);
@@ -234,10 +234,10 @@ static void test_missing_later_file_is_an_error_then_goes_on(void)
     if (c == NULL)
         return;
     int packets;
-    CHECK_EQ_INT(drain(c, &packets, err, sizeof(err)), -1);
+    CHECK_EQ_INT(drain(c, &packets, err, sizeof(err)), CAPTURE_ERROR);
     CHECK_EQ_INT(packets, 3);
     CHECK_EQ_STR(err, "cannot open '/nonexistent/y.pcap': No such file or directory");
-    CHECK_EQ_INT(drain(c, &packets, err, sizeof(err)), 2);
+    CHECK_EQ_INT(drain(c, &packets, err, sizeof(err)), CAPTURE_END);
     CHECK_EQ_INT(packets, 2);
     capture_close(c);
 }
@@ -270,7 +270,7 @@ static int read_fixture(const char *path, int *packets, char *err, size_t errlen
     char after[256];
     int packets_after;
     /* The broken file is finished: nothing more, no second error. */
-    CHECK_EQ_INT(drain(c, &packets_after, after, sizeof(after)), 2);
+    CHECK_EQ_INT(drain(c, &packets_after, after, sizeof(after)), CAPTURE_END);
     CHECK_EQ_INT(packets_after, 0);
     capture_close(c);
     return rc;
@@ -280,7 +280,8 @@ static void test_corrupt_file(void)
 {
     char err[256];
     int packets;
-    CHECK_EQ_INT(read_fixture(DATA_DIR "corrupt.pcap", &packets, err, sizeof(err)), -1);
+    CHECK_EQ_INT(read_fixture(DATA_DIR "corrupt.pcap", &packets, err, sizeof(err)),
+                 CAPTURE_ERROR);
     CHECK_EQ_INT(packets, 0);
     CHECK_EQ_STR(err, DATA_DIR "corrupt.pcap: invalid packet capture length "
                       "2147483647, bigger than snaplen of 65535");
@@ -290,7 +291,8 @@ static void test_truncated_file(void)
 {
     char err[256];
     int packets;
-    CHECK_EQ_INT(read_fixture(DATA_DIR "truncated.pcap", &packets, err, sizeof(err)), -1);
+    CHECK_EQ_INT(read_fixture(DATA_DIR "truncated.pcap", &packets, err, sizeof(err)),
+                 CAPTURE_ERROR);
     CHECK_EQ_INT(packets, 1);
     const char *prefix = DATA_DIR "truncated.pcap: truncated dump file; ";
     CHECK(strncmp(err, prefix, strlen(prefix)) == 0);
@@ -301,7 +303,8 @@ static void test_unsupported_link_type(void)
 {
     char err[256];
     int packets;
-    CHECK_EQ_INT(read_fixture(DATA_DIR "badlink.pcap", &packets, err, sizeof(err)), -1);
+    CHECK_EQ_INT(read_fixture(DATA_DIR "badlink.pcap", &packets, err, sizeof(err)),
+                 CAPTURE_ERROR);
     CHECK_EQ_INT(packets, 0);
     CHECK_EQ_STR(err, DATA_DIR "badlink.pcap: unsupported link type 147 (USER0)");
 }
@@ -317,7 +320,7 @@ static void test_bpf_filter(void)
     o.bpf = "tcp port 9999";
     CHECK_EQ_INT(capture_open_files(&c, a, 1, &o, err, sizeof(err)), 0);
     if (c != NULL) {
-        CHECK_EQ_INT(drain(c, &packets, err, sizeof(err)), 2);
+        CHECK_EQ_INT(drain(c, &packets, err, sizeof(err)), CAPTURE_END);
         CHECK_EQ_INT(packets, 0);
         capture_close(c);
     }
@@ -327,7 +330,7 @@ static void test_bpf_filter(void)
     o.bpf = "tcp dst port 9200";
     CHECK_EQ_INT(capture_open_files(&c, mixed, 2, &o, err, sizeof(err)), 0);
     if (c != NULL) {
-        CHECK_EQ_INT(drain(c, &packets, err, sizeof(err)), 2);
+        CHECK_EQ_INT(drain(c, &packets, err, sizeof(err)), CAPTURE_END);
         CHECK_EQ_INT(packets, 12);
         capture_close(c);
     }
@@ -335,7 +338,7 @@ static void test_bpf_filter(void)
     o.bpf = "";   /* empty = no filter */
     CHECK_EQ_INT(capture_open_files(&c, mixed, 1, &o, err, sizeof(err)), 0);
     if (c != NULL) {
-        CHECK_EQ_INT(drain(c, &packets, err, sizeof(err)), 2);
+        CHECK_EQ_INT(drain(c, &packets, err, sizeof(err)), CAPTURE_END);
         CHECK_EQ_INT(packets, 11);
         capture_close(c);
     }
@@ -367,12 +370,12 @@ static void test_pcapng(void)
     }
     struct capture_packet p;
     for (int i = 0; i < 2; i++) {
-        CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 1);
+        CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), CAPTURE_PACKET);
         CHECK_EQ_INT(p.caplen, 58);
         CHECK_EQ_INT(p.linktype, 1);
         CHECK(p.ts_us == (uint64_t)BASE_SEC * 1000000u + 250000u + (uint64_t)i);
     }
-    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 2);
+    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), CAPTURE_END);
     capture_close(c);
 }
 
@@ -412,10 +415,10 @@ static void test_break_stops_reading(void)
     if (c == NULL)
         return;
     struct capture_packet p;
-    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 1);
+    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), CAPTURE_PACKET);
     capture_break(c);
-    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 2);
-    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 2);
+    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), CAPTURE_END);
+    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), CAPTURE_END);
     capture_close(c);
 }
 
@@ -449,7 +452,7 @@ static void test_live_loopback(void)
 
     /* An idle line must time out, not block for ever. */
     struct capture_packet p;
-    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 0);
+    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), CAPTURE_TIMEOUT);
 
     /* One datagram to that port comes back through the filter. */
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -459,11 +462,11 @@ static void test_live_loopback(void)
                             sizeof(to)) == 6);
     if (fd >= 0)
         close(fd);
-    int rc = 0;
-    for (int i = 0; i < 40 && rc == 0; i++)
+    int rc = CAPTURE_TIMEOUT;
+    for (int i = 0; i < 40 && rc == CAPTURE_TIMEOUT; i++)
         rc = capture_next(c, &p, err, sizeof(err));
-    CHECK_EQ_INT(rc, 1);
-    if (rc == 1) {
+    CHECK_EQ_INT(rc, CAPTURE_PACKET);
+    if (rc == CAPTURE_PACKET) {
         CHECK_EQ_INT(p.linktype, 1);
         CHECK(p.caplen == p.wire_len && p.caplen >= 14 + 20 + 8 + 6);
         CHECK(memcmp(p.data + p.caplen - 6, "swtest", 6) == 0);
@@ -472,7 +475,7 @@ static void test_live_loopback(void)
     uint64_t drops = 1, ifdrops = 1;
     CHECK_EQ_INT(capture_kernel_stats(c, &drops, &ifdrops), 0);
     capture_break(c);
-    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), 2);
+    CHECK_EQ_INT(capture_next(c, &p, err, sizeof(err)), CAPTURE_END);
     capture_close(c);
 
     o.bpf = "port port";
