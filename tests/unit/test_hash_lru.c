@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../decoders/elasticsearch.h"
+#include "../../decoders/elasticsearch/elasticsearch.h"
 #include "../../rules/window.h"
 #include "check.h"
 
