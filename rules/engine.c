@@ -342,31 +342,31 @@ void rule_engine_free(struct rule_engine *e)
     free(e);
 }
 
-struct rule_engine *rule_engine_load(const struct sw_config *cfg, char *err, size_t errlen)
+struct rule_engine *rule_engine_load(const struct detect_settings *ds, char *err, size_t errlen)
 {
     struct rule_engine *e = calloc(1, sizeof(*e));
     if (!e) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (rule_set_load(cfg, &e->rs, err, errlen) != 0) {
+    if (rule_set_load(ds, &e->rs, err, errlen) != 0) {
         free(e);
         return NULL;
     }
-    e->distinct_exact = cfg->detect.distinct_exact;
+    e->distinct_exact = ds->distinct_exact;
     size_t n = e->rs.count ? e->rs.count : 1;
     e->windows = calloc(n, sizeof(*e->windows));
     e->pending = calloc(n, sizeof(*e->pending));
     e->sequence_fired = calloc(n, sizeof(*e->sequence_fired));
     if (!e->windows || !e->pending || !e->sequence_fired
-        || state_init(&e->state, cfg->detect.max_keys) != 0)
+        || state_init(&e->state, ds->max_keys) != 0)
         goto oom;
     for (size_t i = 0; i < e->rs.count; i++) {
         const struct rule *r = &e->rs.rules[i];
         if (!r->has_aggregate)
             continue;
-        e->windows[i] = window_table_new(cfg->detect.max_keys, r->window_s * 1000000,
-                                         cfg->detect.distinct_exact);
+        e->windows[i] = window_table_new(ds->max_keys, r->window_s * 1000000,
+                                         ds->distinct_exact);
         if (!e->windows[i])
             goto oom;
     }

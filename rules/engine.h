@@ -10,18 +10,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../sensor/config.h"
-#include "../sensor/pipeline.h"
+#include "alert.h"
+#include "detect_settings.h"
+#include "../sensor/base/record.h"
 #include "../sensor/base/stats.h"
 
 struct rule_engine;
 
 typedef void (*alert_fn)(void *arg, const struct alert *a);
 
-/* Loads cfg->detect.rules and the lists under cfg->detect.lists. NULL with
+/* Loads ds->rules and the lists under ds->lists. NULL with
  * err = "FILE:LINE: message" (one line) on any error. A configuration with
  * no rule file gives an engine with no rules. */
-struct rule_engine *rule_engine_load(const struct sw_config *cfg, char *err, size_t errlen);
+struct rule_engine *rule_engine_load(const struct detect_settings *ds, char *err, size_t errlen);
 void rule_engine_free(struct rule_engine *e);
 /* Number of rules loaded. */
 size_t rule_engine_rule_count(const struct rule_engine *e);

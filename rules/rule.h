@@ -12,9 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sensor/config.h"
+#include "alert.h"
+#include "detect_settings.h"
 #include "../sensor/base/op.h"
-#include "../sensor/pipeline.h"
+#include "../sensor/base/record.h"
 #include "netlist.h"
 #include "patlist.h"
 
@@ -104,10 +105,10 @@ struct rule_set {
     bool rules_missing;            /* the built-in default rule file does not exist */
 };
 
-/* Reads cfg->detect.rules (and the lists it names under cfg->detect.lists)
- * and cfg->detect.home_nets/trusted_clients. On error returns -1 with one
+/* Reads ds->rules (and the lists it names under ds->lists)
+ * and ds->home_nets/trusted_clients. On error returns -1 with one
  * line "FILE:LINE: message" in err; rs is then empty. */
-int rule_set_load(const struct sw_config *cfg, struct rule_set *rs, char *err, size_t errlen);
+int rule_set_load(const struct detect_settings *ds, struct rule_set *rs, char *err, size_t errlen);
 void rule_set_free(struct rule_set *rs);
 /* The rule with this id, or NULL. */
 const struct rule *rule_set_find(const struct rule_set *rs, uint32_t id);

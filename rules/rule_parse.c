@@ -15,8 +15,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../decoders/apps.h"
+
 struct rule_loader {
-    const struct sw_config *cfg;
+    const struct detect_settings *ds;
     struct rule_set *rs;
     const char *path;      /* the rule file as configured */
     char dir[512];         /* its directory: @include looks there */
@@ -265,7 +267,7 @@ static int find_list(struct rule_loader *ld, const config_setting_t *s, const ch
         }
     const char *ext = kind == RULE_LIST_NETWORK ? "cidr" : "patterns";
     char path[1200];
-    snprintf(path, sizeof(path), "%s/%s.%s", ld->cfg->detect.lists, name, ext);
+    snprintf(path, sizeof(path), "%s/%s.%s", ld->ds->lists, name, ext);
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return rule_fail(ld, s, "'%s': unknown %s list '%s' (no file %s)", field,
@@ -721,7 +723,7 @@ const struct rule *rule_set_find(const struct rule_set *rs, uint32_t id)
     return rs->count ? bsearch(&key, rs->rules, rs->count, sizeof(key), cmp_rule) : NULL;
 }
 
-static int load_nets(struct netlist **out, char (*nets)[CONFIG_NET_LEN], size_t count,
+static int load_nets(struct netlist **out, char (*nets)[DETECT_NET_LEN], size_t count,
                      char *err, size_t errlen, const char *what)
 {
     if (!(*out = netlist_new()))
@@ -797,23 +799,23 @@ static int parse_root(struct rule_loader *ld, config_t *lc)
     return check_sequences(ld);
 }
 
-int rule_set_load(const struct sw_config *cfg, struct rule_set *rs, char *err, size_t errlen)
+int rule_set_load(const struct detect_settings *ds, struct rule_set *rs, char *err, size_t errlen)
 {
     struct rule_loader ld;
     memset(rs, 0, sizeof(*rs));
     memset(&ld, 0, sizeof(ld));
-    ld.cfg = cfg;
+    ld.ds = ds;
     ld.rs = rs;
-    ld.path = cfg->detect.rules;
+    ld.path = ds->rules;
     ld.err = err;
     ld.errlen = errlen;
     if (errlen)
         err[0] = '\0';
 
-    if (load_nets(&rs->home_nets, (void *)cfg->detect.home_nets, cfg->detect.home_net_count,
+    if (load_nets(&rs->home_nets, (void *)ds->home_nets, ds->home_net_count,
                   err, errlen, "home_nets") != 0
-        || load_nets(&rs->trusted_clients, (void *)cfg->detect.trusted_clients,
-                     cfg->detect.trusted_client_count, err, errlen, "trusted_clients") != 0) {
+        || load_nets(&rs->trusted_clients, (void *)ds->trusted_clients,
+                     ds->trusted_client_count, err, errlen, "trusted_clients") != 0) {
         rule_set_free(rs);
         return -1;
     }
@@ -823,7 +825,7 @@ int rule_set_load(const struct sw_config *cfg, struct rule_set *rs, char *err, s
     /* libconfig says only "file I/O error": find out why ourselves. */
     struct stat st;
     if (stat(ld.path, &st) != 0) {
-        if (errno == ENOENT && !cfg->detect.rules_set) {
+        if (errno == ENOENT && !ds->rules_set) {
             rs->rules_missing = true;    /* the built-in default is optional */
             return 0;
         }

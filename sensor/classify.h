@@ -28,7 +28,7 @@ void classify_flow_free(struct classify_flow *f);
 
 /* What nDPI named: the protocols of its stack, wire protocol first (e.g.
  * "HTTP", then the web service it saw in the Host header); NULL where it
- * named none. The names are nDPI's own ("MongoDB", "Redis", "HTTP_Proxy"),
+ * named none. The names are nDPI's own ("HTTP_Proxy", "Redis"),
  * valid while the classifier lives. Decoders claim them by name
  * (decoder.ndpi_names), so nDPI's numbering stays in classify.c. */
 struct classify_result {

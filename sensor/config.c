@@ -220,7 +220,7 @@ void config_defaults(struct sw_config *cfg)
         "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
     };
     for (size_t i = 0; i < sizeof(private_nets) / sizeof(private_nets[0]); i++)
-        snprintf(cfg->detect.home_nets[cfg->detect.home_net_count++], CONFIG_NET_LEN, "%s",
+        snprintf(cfg->detect.home_nets[cfg->detect.home_net_count++], DETECT_NET_LEN, "%s",
                  private_nets[i]);
 }
 
@@ -347,7 +347,7 @@ static int load_nets(struct config_loader *ld, void *base, const config_setting_
     int type = config_setting_type(s);
     if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
         return setting_fail(ld, s, "'%s' must be an array of networks (\"10.0.0.0/8\")", path);
-    char (*nets)[CONFIG_NET_LEN] = (void *)((char *)base + key->offset);
+    char (*nets)[DETECT_NET_LEN] = (void *)((char *)base + key->offset);
     size_t *count = (size_t *)(void *)((char *)base + key->size);
     int n = config_setting_length(s);
     *count = 0;
@@ -358,12 +358,12 @@ static int load_nets(struct config_loader *ld, void *base, const config_setting_
                             ? config_setting_get_string(e) : NULL;
         uint8_t family, addr[16];
         unsigned prefix;
-        if (!v || strlen(v) >= CONFIG_NET_LEN || cidr_parse(v, &family, addr, &prefix) != 0)
+        if (!v || strlen(v) >= DETECT_NET_LEN || cidr_parse(v, &family, addr, &prefix) != 0)
             return setting_fail(ld, where, "'%s' element %d is not a network (\"10.0.0.0/8\", "
                                 "\"fd00::/8\")", path, i + 1);
-        if (*count >= CONFIG_NETS_MAX)
+        if (*count >= DETECT_NETS_MAX)
             return setting_fail(ld, where, "'%s' has more than %d networks", path,
-                                CONFIG_NETS_MAX);
+                                DETECT_NETS_MAX);
         memcpy(nets[(*count)++], v, strlen(v) + 1);
     }
     return 0;
@@ -501,7 +501,7 @@ static int load_decoders(struct config_loader *ld, struct sw_config *cfg,
     return 0;
 }
 
-/* A protocol's own group ("mongodb = {...}"): its keys come from the
+/* A protocol's own group ("<name> = {...}"): its keys come from the
  * decoder's settings, and fill the parameter block of every decoder that
  * shares those settings. 1 when no decoder has a group of that name. */
 static int load_decoder_settings(struct config_loader *ld, struct sw_config *cfg,

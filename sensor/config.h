@@ -12,9 +12,8 @@
 #include <stdalign.h>
 
 #include "../decoders/decoder.h"
+#include "../rules/detect_settings.h"
 
-#define CONFIG_NETS_MAX 256
-#define CONFIG_NET_LEN 48
 
 struct config_decoder {
     char name[32];                        /* registry name: "http" */
@@ -95,17 +94,7 @@ struct sw_config {
         char json[512];            /* JSON lines path, "-" stdout, "" none */
         struct config_output_redis redis;
     } output;
-    struct {                       /* the rule engine (rules/FORMAT.md) */
-        char rules[512];           /* rule file, "" = no rules */
-        bool rules_set;            /* `rules` came from the file, not the default */
-        char lists[512];           /* directory of list files */
-        char home_nets[CONFIG_NETS_MAX][CONFIG_NET_LEN];   /* servers we protect */
-        size_t home_net_count;     /* 0: every server is ours */
-        char trusted_clients[CONFIG_NETS_MAX][CONFIG_NET_LEN];
-        size_t trusted_client_count;
-        unsigned max_keys;         /* per-key state kept, LRU beyond */
-        unsigned distinct_exact;   /* exact distinct items per key, then HyperLogLog */
-    } detect;
+    struct detect_settings detect; /* the rule engine's (rules/detect_settings.h) */
 };
 
 /* Fills cfg with the built-in defaults. */

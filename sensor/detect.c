@@ -94,7 +94,7 @@ static void detect_reload(struct detect *d)
         memcpy(&cfg->detect, &fresh->detect, sizeof(cfg->detect));
         free(fresh);
     }
-    struct rule_engine *e = rule_engine_load(cfg, err, sizeof(err));
+    struct rule_engine *e = rule_engine_load(&cfg->detect, err, sizeof(err));
     free(cfg);
     if (!e) {
         fprintf(stderr, "scrapewatch: reload: %s; keeping the old rules\n", err);

@@ -324,7 +324,7 @@ int main(int argc, char **argv)
         return 0;
     }
     char err[1024];
-    struct rule_engine *engine = rule_engine_load(&s.cfg, err, sizeof(err));
+    struct rule_engine *engine = rule_engine_load(&s.cfg.detect, err, sizeof(err));
     if (!engine) {
         fprintf(stderr, "scrapewatch: %s\n", err);
         return 2;

@@ -5,6 +5,7 @@
  * tests/rules/lists/, and expected errors name them that way. Ops are made
  * here, not decoded: every field a rule can look at is set explicitly. */
 #include "../../rules/engine.h"
+#include "../../sensor/config.h"
 #include "../../rules/match.h"
 #include "../../rules/netlist.h"
 #include "../../rules/patlist.h"
@@ -92,7 +93,7 @@ static struct rule_engine *load(const char *rules, struct sw_config *cfg)
 {
     char err[512] = "";
     config_for(cfg, rules);
-    struct rule_engine *e = rule_engine_load(cfg, err, sizeof(err));
+    struct rule_engine *e = rule_engine_load(&cfg->detect, err, sizeof(err));
     if (!e)
         fprintf(stderr, "load %s: %s\n", rules, err);
     return e;
@@ -127,7 +128,7 @@ static void test_conditions(void)
     struct sw_config cfg;
     char err[512] = "";
     config_for(&cfg, "tests/rules/match.rules");
-    CHECK_EQ_INT(rule_set_load(&cfg, &match_set, err, sizeof(err)), 0);
+    CHECK_EQ_INT(rule_set_load(&cfg.detect, &match_set, err, sizeof(err)), 0);
     CHECK_EQ_STR(err, "");
     CHECK_EQ_INT(match_set.count, 20);
     struct rec_op r = base_op(), m;
@@ -586,12 +587,12 @@ static void test_home_nets_and_trusted(void)
     struct stats st;
     stats_clear(&st);
     config_for(&cfg, "tests/rules/engine.rules");
-    snprintf(cfg.detect.home_nets[0], CONFIG_NET_LEN, "10.0.0.0/8");
-    snprintf(cfg.detect.home_nets[1], CONFIG_NET_LEN, "fd00::/8");
+    snprintf(cfg.detect.home_nets[0], DETECT_NET_LEN, "10.0.0.0/8");
+    snprintf(cfg.detect.home_nets[1], DETECT_NET_LEN, "fd00::/8");
     cfg.detect.home_net_count = 2;
-    snprintf(cfg.detect.trusted_clients[0], CONFIG_NET_LEN, "203.0.113.50/32");
+    snprintf(cfg.detect.trusted_clients[0], DETECT_NET_LEN, "203.0.113.50/32");
     cfg.detect.trusted_client_count = 1;
-    struct rule_engine *e = rule_engine_load(&cfg, err, sizeof(err));
+    struct rule_engine *e = rule_engine_load(&cfg.detect, err, sizeof(err));
     CHECK(e != NULL);
     if (!e)
         return;
@@ -633,7 +634,7 @@ static void test_lru_eviction(void)
     stats_clear(&st);
     config_for(&cfg, "tests/rules/engine.rules");
     cfg.detect.max_keys = 3;
-    struct rule_engine *e = rule_engine_load(&cfg, err, sizeof(err));
+    struct rule_engine *e = rule_engine_load(&cfg.detect, err, sizeof(err));
     if (!e)
         return;
     static struct collected c;
@@ -747,7 +748,7 @@ static void expect_error(const char *rules, const char *want)
     struct sw_config cfg;
     char err[512] = "";
     config_for(&cfg, rules);
-    struct rule_engine *e = rule_engine_load(&cfg, err, sizeof(err));
+    struct rule_engine *e = rule_engine_load(&cfg.detect, err, sizeof(err));
     CHECK(e == NULL);
     CHECK_EQ_STR(err, want);
     rule_engine_free(e);
@@ -782,7 +783,7 @@ static void test_parse_errors(void)
     char err[512] = "";
     config_defaults(&cfg);
     snprintf(cfg.detect.rules, sizeof(cfg.detect.rules), "%s", "tests/rules/nosuch.rules");
-    struct rule_engine *e = rule_engine_load(&cfg, err, sizeof(err));
+    struct rule_engine *e = rule_engine_load(&cfg.detect, err, sizeof(err));
     CHECK(e != NULL);
     if (e) {
         CHECK(rule_engine_rules_missing(e));
@@ -791,7 +792,7 @@ static void test_parse_errors(void)
     rule_engine_free(e);
     /* No rule file at all: an engine with no rules. */
     cfg.detect.rules[0] = '\0';
-    e = rule_engine_load(&cfg, err, sizeof(err));
+    e = rule_engine_load(&cfg.detect, err, sizeof(err));
     CHECK(e != NULL && rule_engine_rule_count(e) == 0 && !rule_engine_rules_missing(e));
     rule_engine_free(e);
 }

@@ -13,6 +13,7 @@
  * Run from the repository root: the paths are relative to it. */
 #include "../../decoders/json/json_scan.h"
 #include "../../rules/engine.h"
+#include "../../sensor/config.h"
 #include "../../decoders/apps.h"
 #include "check.h"
 
@@ -411,7 +412,7 @@ static void replay_print(const struct replay *rp, const char *file)
 static int replay_file(const struct sw_config *cfg, const char *path, struct replay *rp)
 {
     char err[512] = "";
-    struct rule_engine *e = rule_engine_load(cfg, err, sizeof(err));
+    struct rule_engine *e = rule_engine_load(&cfg->detect, err, sizeof(err));
     if (!e) {
         fprintf(stderr, "%s: engine: %s\n", path, err);
         return -1;

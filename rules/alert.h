@@ -1,0 +1,45 @@
+/* alert.h - an alert, as the rule engine (engine.h) makes it and as it
+ * travels to output: the rule, the actor, the server and the evidence. The
+ * engine owns this type; the pipeline only carries it. */
+#ifndef SW_ALERT_H
+#define SW_ALERT_H
+
+#include <stdint.h>
+
+#include "../sensor/base/record.h"
+
+#define ALERT_TARGETS_MAX 8
+#define ALERT_NAME_MAX 96
+#define ALERT_LABEL_MAX 64
+#define ALERT_MITRE_MAX 4
+
+enum alert_severity {
+    SEVERITY_INFO = 0, SEVERITY_LOW, SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_CRITICAL
+};
+
+enum alert_key { ALERT_KEY_SRC = 0, ALERT_KEY_DEST, ALERT_KEY_PAIR };
+
+struct alert {
+    uint64_t ts_us;                 /* packet time of the op that fired it */
+    struct flow_meta meta;          /* that op's flow (client = actor) */
+    uint8_t op_app;                 /* that op's app (enum app_id) */
+    uint8_t severity;               /* enum alert_severity */
+    uint8_t key;                    /* enum alert_key */
+    uint8_t target_count;
+    uint32_t rule_id;
+    uint32_t update;                /* 0 first alert, then 1, 2, ... */
+    char name[ALERT_NAME_MAX];
+    char category[32];
+    char mitre[ALERT_MITRE_MAX][16];
+    char organisation[ALERT_LABEL_MAX];  /* actor's organisation (network list) */
+    char tool[ALERT_LABEL_MAX];          /* actor's tool fingerprint (pattern list) */
+    char stage[32];                      /* sequence stage reached, or "" */
+    uint64_t ops, documents, bytes;      /* evidence over the window/period */
+    uint64_t distinct;                   /* distinct targets (or servers) */
+    uint64_t servers;                    /* distinct servers touched */
+    uint64_t first_us, last_us;          /* first and last op of the evidence */
+    uint64_t window_s;                   /* aggregation window, 0 if none */
+    char targets[ALERT_TARGETS_MAX][64]; /* names touched, capped */
+};
+
+#endif
