@@ -54,6 +54,7 @@ struct flow {
     uint8_t tcp_state;             /* enum tcp_state_bit, or-ed */
     uint8_t decided;               /* decoder chosen (or none will be) */
     uint8_t no_decoder;            /* nDPI named a database no decoder reads */
+    uint8_t decoder_opened;        /* decoder->open was called (on first bytes) */
     uint8_t end_sent[2];           /* decoder told the direction ended */
     uint8_t end_reason;            /* enum flow_end_reason, when ended */
     uint8_t decoder_index;         /* decoder_index(decoder), when set */

@@ -129,6 +129,8 @@ static void early_append(struct worker *w, struct flow *f, uint8_t kind, int dir
             classify_flow_free(f->ndpi);
             f->ndpi = NULL;
             stats_inc(&w->stats, STAT_NDPI_GIVEUP);
+        } else {
+            stats_inc(&w->stats, STAT_PROBE_GIVEUP);   /* probes still wanted more */
         }
         early_discard(f);
         f->decided = 1;
@@ -168,13 +170,32 @@ static void early_replay(struct worker *w, struct flow *f)
 
 static void flow_probe(struct worker *w, struct flow *f);
 
+/* The decoder's state, opened on the flow's first payload or gap rather
+ * than when the decoder is chosen: a flow that never carries bytes (a SYN
+ * scan, a half-open connection) costs no decoder memory. Directions that
+ * already ended are told at once. NULL if the open failed (then the flow's
+ * bytes are not decoded). */
+static void *flow_decoder_state(struct worker *w, struct flow *f)
+{
+    if (f->decoder_state || f->decoder_opened)
+        return f->decoder_state;
+    f->decoder_opened = 1;
+    f->decoder_state = f->decoder->open(flow_ctx(w, f));
+    for (int d = 0; d < 2 && f->decoder_state; d++)
+        if (f->end_sent[d])
+            f->decoder->end(f->decoder_state, flow_ctx(w, f), (enum decoder_dir)d);
+    return f->decoder_state;
+}
+
 /* ---- reassembly sinks ---- */
 
 static void sink_deliver(struct worker *w, int dir, const uint8_t *buf, size_t len)
 {
     struct flow *f = w->cur_flow;
-    if (f->decoder_state) {
-        f->decoder->data(f->decoder_state, flow_ctx(w, f), (enum decoder_dir)dir, buf, len);
+    if (f->decoder) {
+        void *state = flow_decoder_state(w, f);
+        if (state)
+            f->decoder->data(state, flow_ctx(w, f), (enum decoder_dir)dir, buf, len);
     } else if (!f->decided) {
         early_append(w, f, EARLY_DATA, dir, buf, len);
         if (!f->ndpi && !f->decided)
@@ -187,9 +208,11 @@ static void sink_gap(struct worker *w, int dir, uint64_t len)
     struct flow *f = w->cur_flow;
     f->gaps++;
     f->gap_bytes += len;
-    if (f->decoder_state)
-        f->decoder->gap(f->decoder_state, flow_ctx(w, f), (enum decoder_dir)dir, len);
-    else if (!f->decided)
+    if (f->decoder) {
+        void *state = flow_decoder_state(w, f);
+        if (state)
+            f->decoder->gap(state, flow_ctx(w, f), (enum decoder_dir)dir, len);
+    } else if (!f->decided)
         early_append(w, f, EARLY_GAP, dir, NULL, len);
 }
 
@@ -231,20 +254,26 @@ static void flow_attach_decoder(struct worker *w, struct flow *f,
     f->decoder_index = (uint8_t)decoder_index(d);
     f->classified_by = (uint8_t)by;
     f->meta.app = (uint8_t)d->app;
-    f->decoder_state = d->open(flow_ctx(w, f));
     stats_inc(&w->stats, by == CLASSIFIED_BY_PORT    ? STAT_PORT_CLASSIFIED
                          : by == CLASSIFIED_BY_PROBE ? STAT_PROBE_CLASSIFIED
                                                      : STAT_NDPI_CLASSIFIED);
-    if (f->decoder_state && f->early.len)
+    if (f->early.len && flow_decoder_state(w, f))
         early_replay(w, f);
     early_discard(f);
 }
 
-/* A registered decoder that the configuration has not disabled. */
+/* A registered decoder that the configuration has not disabled (looked up
+ * once, at worker_init). */
 static bool decoder_enabled(const struct worker *w, const struct decoder *d)
 {
-    const struct config_decoder *cd = d ? config_decoder_named(w->cfg, d->name) : NULL;
-    return d && (!cd || cd->enabled);
+    size_t i = d ? decoder_index(d) : DECODERS_MAX;
+    return i < DECODERS_MAX && w->decoder_on[i];
+}
+
+static bool config_enables(const struct sw_config *cfg, const struct decoder *d)
+{
+    const struct config_decoder *cd = config_decoder_named(cfg, d->name);
+    return !cd || cd->enabled;
 }
 
 /* The first bytes of one direction held in the early buffer, up to its
@@ -290,6 +319,8 @@ static void flow_probe(struct worker *w, struct flow *f)
         want_more |= r == PROBE_NEED_MORE;
     }
     if (!want_more || (ts >= DECODER_PROBE_BYTES && tc >= DECODER_PROBE_BYTES)) {
+        if (want_more)
+            stats_inc(&w->stats, STAT_PROBE_GIVEUP);
         f->decided = 1;
         early_discard(f);
     }
@@ -665,7 +696,8 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
         decoder_ctx_bind(&bound, all[i], config_decoder_params(cfg, all[i]), &w->stats);
         w->decoder_params[i] = bound.params;
         w->decoder_counters[i] = bound.counters;
-        w->any_probe |= all[i]->probe != NULL && decoder_enabled(w, all[i]);
+        w->decoder_on[i] = config_enables(cfg, all[i]);
+        w->any_probe |= all[i]->probe != NULL && w->decoder_on[i];
     }
     w->dctx.emit = worker_emit_op;
     w->dctx.owner = w;

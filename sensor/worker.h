@@ -34,6 +34,7 @@ struct worker {
      * and its counters in `stats`; set into dctx before each call. */
     const void *decoder_params[DECODERS_MAX];
     stats_counter *decoder_counters[DECODERS_MAX];
+    bool decoder_on[DECODERS_MAX];  /* not disabled by the configuration */
     bool any_probe;                 /* an enabled decoder has a probe */
     struct reasm_sink sink[2];      /* per direction, for the current flow */
     struct flow *cur_flow;          /* flow being worked on */

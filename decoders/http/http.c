@@ -23,22 +23,6 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
-/* ASCII lower case (locale-independent), as the parsers use it. */
-static int lower(int c)
-{
-    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-/* The value of a hex digit, or -1. */
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
 
 /* ---------------------------------------------------------------- decoder */
 
@@ -569,7 +553,7 @@ static void request_from_headers(struct op_record *op, const struct http_head *h
     op->authenticated = OP_AUTH_YES;
     op_set_string(op, op->auth_scheme, sizeof(op->auth_scheme), scheme.ptr, scheme.len);
     for (char *c = op->auth_scheme; *c != '\0'; c++)
-        *c = (char)lower((unsigned char)*c);
+        *c = (char)http_ascii_lower((unsigned char)*c);
 }
 
 /* ---- message boundaries */
@@ -908,7 +892,7 @@ static size_t feed_chunk_size(struct http_flow *f, struct decoder_ctx *ctx,
     struct http_direction *d = &f->dirs[dir];
     const char *nl = memchr(buf, '\n', len);
     size_t take = nl != NULL ? (size_t)(nl - buf) + 1 : len;
-    if ((d->buf_len == 0 && hex_value(buf[0]) < 0) ||
+    if ((d->buf_len == 0 && http_hex_value(buf[0]) < 0) ||
         take > head_limit(ctx) - d->buf_len || !buf_reserve(d, d->buf_len + take)) {
         lose_body(f, ctx, dir, HTTP_COUNTER_MALFORMED, false);
         return 0;

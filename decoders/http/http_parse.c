@@ -33,7 +33,7 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-static int lower(int c)
+int http_ascii_lower(int c)
 {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
@@ -280,11 +280,11 @@ ptrdiff_t http_parse_response_head(const char *buf, size_t len, struct http_head
     return parse_head(buf, len, head, http_parse_status_line);
 }
 
-static int hex_value(char c)
+int http_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
-    c = (char)lower(c);
+    c = (char)http_ascii_lower(c);
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;
@@ -295,7 +295,7 @@ ptrdiff_t http_parse_chunk_size(const char *buf, size_t len, uint64_t *size)
     uint64_t n = 0;
     size_t i = 0;
     int digit;
-    while (i < len && (digit = hex_value(buf[i])) >= 0) {
+    while (i < len && (digit = http_hex_value(buf[i])) >= 0) {
         if (n > (UINT64_MAX >> 4))
             return HTTP_MALFORMED;
         n = (n << 4) | (uint64_t)digit;
@@ -327,7 +327,7 @@ bool http_span_ieq(struct http_span s, const char *text)
     if (s.len != n)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)s.ptr[i]) != lower((unsigned char)text[i]))
+        if (http_ascii_lower((unsigned char)s.ptr[i]) != http_ascii_lower((unsigned char)text[i]))
             return false;
     return true;
 }

@@ -79,6 +79,10 @@ struct http_span http_auth_scheme(struct http_span authorization);
 /* The path of a request-target: before '?' or '#', and without the
  * "scheme://authority" of the absolute form ("/" if it has no path). */
 struct http_span http_target_path(struct http_span target);
+/* ASCII lower case, locale-independent. */
+int http_ascii_lower(int c);
+/* The value of a hex digit, or -1. */
+int http_hex_value(char c);
 /* The next element of a comma-separated list from *pos, blanks trimmed;
  * false when the list is exhausted. Empty elements are skipped. */
 bool http_list_next(struct http_span list, size_t *pos, struct http_span *out);

@@ -60,6 +60,7 @@
     X(NDPI_GIVEUP, "classify.ndpi_gave_up")                             \
     X(PORT_CLASSIFIED, "classify.by_port")                              \
     X(PROBE_CLASSIFIED, "classify.by_probe")                            \
+    X(PROBE_GIVEUP, "classify.probe_gave_up")                           \
     X(CHAINS_STARTED, "chains.started")                                 \
     X(CHAINS_CONTINUED, "chains.continued")                             \
     X(CHAINS_FORGOTTEN, "chains.forgotten")                             \

@@ -43,3 +43,13 @@ for name, t in [("read the file (cat)", cat), ("sensor, no decoder, 1 worker", r
                 ("sensor, decoding, 1 worker", d1), ("sensor, decoding, 2 workers", d2)]:
     print(f"{name:<34}{rate(t):>10.0f}{rate(t) / rate(cat):>14.2f}{rate(t) / rate(raw):>14.2f}")
 PY
+
+# What an idle flow costs: peak RSS of 20,000 SYN-only flows to a decoder's
+# port, against the same run on a capture with one flow (a reference in the
+# same invocation, not an absolute figure).
+SYN=tests/out/bench/syn_flood.pcap
+python3 tests/bench/make_syn_flood.py 20000 9200 "$SYN"
+rss() { /usr/bin/time -f %M "$@" --json=/dev/null 2>&1 >/dev/null | tail -1; }
+r_one=$(rss ./scrapewatch -w 1 -r pcaps/crafted/tcp_gap.pcap)
+r_syn=$(rss ./scrapewatch -w 1 -r "$SYN")
+echo "SYN-only flows to :9200: $(( (r_syn - r_one) * 1024 / 20000 )) bytes per flow above a one-flow run"
