@@ -67,8 +67,11 @@ struct decoder_ctx {
 struct decoder {
     const char *name;               /* config key and registry name: "mongodb" */
     enum app_id app;                /* app of the ops it emits by default */
-    const uint16_t *ports;          /* default server ports (TCP) */
+    const uint16_t *ports;          /* default TCP server ports */
     size_t port_count;
+    const uint16_t *udp_ports;      /* default UDP server ports: each datagram's
+                                       payload is one `data` call */
+    size_t udp_port_count;
     const char *const *ndpi_names;  /* nDPI protocols it reads; NULL-terminated */
     /* Port-independent recognition from the first bytes of each direction
      * (at most DECODER_PROBE_BYTES each, either may be empty). NULL: none. */

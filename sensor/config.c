@@ -123,7 +123,10 @@ static const struct config_key output_keys[] = {
 /* The keys of one entry under `decoders`, relative to struct config_decoder. */
 static const struct config_key decoder_keys[] = {
     { "enabled", KEY_BOOL, offsetof(struct config_decoder, enabled), 0, 0, 1, 1, NULL, NULL, 0, 0, NULL },
-    { "ports", KEY_PORTS, offsetof(struct config_decoder, ports), 0, 1, 65535, 1, NULL, NULL, 0, 0, NULL },
+    { "ports", KEY_PORTS, offsetof(struct config_decoder, ports),
+      offsetof(struct config_decoder, port_count), 1, 65535, 1, NULL, NULL, 0, 0, NULL },
+    { "udp_ports", KEY_PORTS, offsetof(struct config_decoder, udp_ports),
+      offsetof(struct config_decoder, udp_port_count), 1, 65535, 1, NULL, NULL, 0, 0, NULL },
 };
 
 #define KEYS(table) table, sizeof(table) / sizeof(table[0])
@@ -158,6 +161,8 @@ static void config_default_decoders(struct sw_config *cfg)
         d->enabled = true;
         for (size_t k = 0; k < dec->port_count && k < DECODER_PORTS_MAX; k++)
             d->ports[d->port_count++] = dec->ports[k];
+        for (size_t k = 0; k < dec->udp_port_count && k < DECODER_PORTS_MAX; k++)
+            d->udp_ports[d->udp_port_count++] = dec->udp_ports[k];
         const void *params = decoder_default_params(dec);
         if (dec->settings != NULL && params != NULL)
             memcpy(cfg->decoder_params[i], params, dec->settings->params_size);
@@ -295,18 +300,29 @@ static int config_entry_index(const struct sw_config *cfg, const char *name)
     return -1;
 }
 
+/* One of a decoder entry's port lists (TCP or UDP, by the key's offsets). */
+static uint16_t *port_list(const struct config_decoder *d, const struct config_key *key,
+                           size_t **count)
+{
+    *count = (size_t *)(void *)((char *)d + key->size);
+    return (uint16_t *)(void *)((char *)d + key->offset);
+}
+
 /* Reads a ports list into d. A port may appear once in the whole decoders
- * table: otherwise which decoder a server port selects would be ambiguous. */
+ * table, per transport: otherwise which decoder a server port selects would
+ * be ambiguous. */
 static int load_ports(struct config_loader *ld, struct sw_config *cfg,
                       struct config_decoder *d, const config_setting_t *s,
                       const struct config_key *key, const char *path)
 {
+    size_t *own_count;
+    uint16_t *own = port_list(d, key, &own_count);
     int type = config_setting_type(s);
     if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
         return setting_fail(ld, s, "'%s' must be an array of port numbers", path);
 
     int n = config_setting_length(s);
-    d->port_count = 0;
+    *own_count = 0;
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         /* Elements carry no line of their own in libconfig 1.5. */
@@ -319,9 +335,10 @@ static int load_ports(struct config_loader *ld, struct sw_config *cfg,
                                 path, key->min, key->max);
         for (size_t j = 0; j < cfg->decoder_count; j++) {
             const struct config_decoder *other = &cfg->decoders[j];
-            size_t count = other == d ? d->port_count : other->port_count;
-            for (size_t k = 0; k < count; k++) {
-                if (other->ports[k] != v)
+            size_t *count;
+            const uint16_t *ports = port_list(other, key, &count);
+            for (size_t k = 0; k < *count; k++) {
+                if (ports[k] != v)
                     continue;
                 if (other == d)
                     return setting_fail(ld, where, "duplicate port %lld in '%s'", v, path);
@@ -330,10 +347,10 @@ static int load_ports(struct config_loader *ld, struct sw_config *cfg,
                                     v, path, other->name);
             }
         }
-        if (d->port_count >= DECODER_PORTS_MAX)
+        if (*own_count >= DECODER_PORTS_MAX)
             return setting_fail(ld, where, "'%s' has more than %d ports", path,
                                 DECODER_PORTS_MAX);
-        d->ports[d->port_count++] = (uint16_t)v;
+        own[(*own_count)++] = (uint16_t)v;
     }
     return 0;
 }
@@ -489,6 +506,7 @@ static int load_decoders(struct config_loader *ld, struct sw_config *cfg,
         }
         d->enabled = true;
         d->port_count = 0;
+        d->udp_port_count = 0;
     }
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -624,19 +642,34 @@ int config_load(const char *path, struct sw_config *cfg, char *err, size_t errle
     return rc;
 }
 
-const struct config_decoder *config_decoder_for_port(const struct sw_config *cfg,
-                                                     uint16_t port)
+/* Only enabled decoders select traffic; a port appears at most once per
+ * transport. */
+static const struct config_decoder *decoder_on_port(const struct sw_config *cfg,
+                                                    uint16_t port, bool udp)
 {
-    /* Only enabled decoders select traffic; a port appears at most once. */
     for (size_t i = 0; i < cfg->decoder_count; i++) {
         const struct config_decoder *d = &cfg->decoders[i];
+        const uint16_t *ports = udp ? d->udp_ports : d->ports;
+        size_t count = udp ? d->udp_port_count : d->port_count;
         if (!d->enabled)
             continue;
-        for (size_t k = 0; k < d->port_count; k++)
-            if (d->ports[k] == port)
+        for (size_t k = 0; k < count; k++)
+            if (ports[k] == port)
                 return d;
     }
     return NULL;
+}
+
+const struct config_decoder *config_decoder_for_port(const struct sw_config *cfg,
+                                                     uint16_t port)
+{
+    return decoder_on_port(cfg, port, false);
+}
+
+const struct config_decoder *config_decoder_for_udp_port(const struct sw_config *cfg,
+                                                         uint16_t port)
+{
+    return decoder_on_port(cfg, port, true);
 }
 
 const void *config_decoder_params(const struct sw_config *cfg, const struct decoder *d)

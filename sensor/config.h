@@ -18,8 +18,10 @@
 struct config_decoder {
     char name[32];                        /* registry name: "http" */
     bool enabled;
-    uint16_t ports[DECODER_PORTS_MAX];     /* server ports that select it */
+    uint16_t ports[DECODER_PORTS_MAX];     /* TCP server ports that select it */
     size_t port_count;
+    uint16_t udp_ports[DECODER_PORTS_MAX]; /* UDP server ports that select it */
+    size_t udp_port_count;
 };
 
 /* output.redis: the Redis sink (sensor/output_redis.h; README "Redis"). */
@@ -102,9 +104,12 @@ void config_defaults(struct sw_config *cfg);
 /* Loads path over the defaults. On error returns -1 and writes one line
  * "file:line: message" (no newline) into err. */
 int config_load(const char *path, struct sw_config *cfg, char *err, size_t errlen);
-/* The decoder configured for a server port, or NULL. */
+/* The decoder configured for a TCP server port, or NULL. */
 const struct config_decoder *config_decoder_for_port(const struct sw_config *cfg,
                                                      uint16_t port);
+/* The same for a UDP server port. */
+const struct config_decoder *config_decoder_for_udp_port(const struct sw_config *cfg,
+                                                         uint16_t port);
 /* A decoder's parameter struct as configured (its defaults if it is not
  * registered). */
 const void *config_decoder_params(const struct sw_config *cfg, const struct decoder *d);

@@ -238,6 +238,14 @@ static void sink_gap_to_client(void *arg, uint64_t len)
 
 /* ---- decoder choice ---- */
 
+/* The decoder entry a server port selects, by transport. */
+static const struct config_decoder *port_entry(const struct sw_config *cfg, uint8_t proto,
+                                               uint16_t port)
+{
+    return proto == IPPROTO_UDP_NUM ? config_decoder_for_udp_port(cfg, port)
+                                    : config_decoder_for_port(cfg, port);
+}
+
 const struct decoder *worker_decoder_for_port(const struct sw_config *cfg, uint16_t port)
 {
     const struct config_decoder *cd = config_decoder_for_port(cfg, port);
@@ -382,10 +390,10 @@ static void flow_orient(struct worker *w, struct flow *f, const struct packet_in
     if (pi->proto == IPPROTO_TCP_NUM && syn) {
         src_is_client = !ack;
         f->orientation = ORIENT_HANDSHAKE;
-    } else if (config_decoder_for_port(w->cfg, pi->dport)) {
+    } else if (port_entry(w->cfg, pi->proto, pi->dport)) {
         src_is_client = 1;
         f->orientation = ORIENT_PORT;
-    } else if (config_decoder_for_port(w->cfg, pi->sport)) {
+    } else if (port_entry(w->cfg, pi->proto, pi->sport)) {
         src_is_client = 0;
         f->orientation = ORIENT_PORT;
     } else {
@@ -411,6 +419,15 @@ static void flow_orient(struct worker *w, struct flow *f, const struct packet_in
 
 static void flow_choose_decoder(struct worker *w, struct flow *f)
 {
+    if (f->meta.proto == IPPROTO_UDP_NUM) {
+        const struct config_decoder *cd = port_entry(w->cfg, f->meta.proto,
+                                                     f->meta.server_port);
+        const struct decoder *d = cd ? decoder_find(cd->name) : NULL;
+        if (d)
+            flow_attach_decoder(w, f, d, CLASSIFIED_BY_PORT);
+        f->decided = 1;
+        return;
+    }
     if (f->meta.proto != IPPROTO_TCP_NUM) {
         f->decided = 1;
         return;
@@ -534,6 +551,27 @@ static void flow_tcp(struct worker *w, struct flow *f, int dir, const struct pac
     flow_check_ends(w, f);
 }
 
+/* ---- UDP ---- */
+
+/* A datagram is a message of its own: its payload is one `data` call, and
+ * what the snap length cut off is reported as a gap right after it. */
+static void flow_datagram(struct worker *w, struct flow *f, int dir,
+                          const struct packet_info *pi)
+{
+    void *state = flow_decoder_state(w, f);
+    if (!state)
+        return;
+    enum decoder_dir d = (enum decoder_dir)dir;
+    if (pi->payload_len > 0)
+        f->decoder->data(state, flow_ctx(w, f), d, pi->payload, pi->payload_len);
+    if (pi->payload_wire_len > pi->payload_len) {
+        uint64_t lost = pi->payload_wire_len - pi->payload_len;
+        f->gaps++;
+        f->gap_bytes += lost;
+        f->decoder->gap(state, flow_ctx(w, f), d, lost);
+    }
+}
+
 /* ---- messages from the capture thread ---- */
 
 /* Why a closed connection ended: reset, or else FINs. */
@@ -580,6 +618,8 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
         flow_classify(w, f, &pi, m->ts_us);
     if (pi.proto == IPPROTO_TCP_NUM)
         flow_tcp(w, f, dir, &pi);
+    else if (f->decoder && pi.payload_wire_len > 0)
+        flow_datagram(w, f, dir, &pi);
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
     w->cur_flow = NULL;
 }

@@ -17,7 +17,7 @@ enum key_kind {
     KEY_SIZE,       /* size_t; file integer times `scale` */
     KEY_BOOL,       /* bool */
     KEY_STRING,     /* char[size]; min/max bound the length */
-    KEY_PORTS,      /* a decoder's server ports (sensor/config.c) */
+    KEY_PORTS,      /* a decoder's server ports: uint16_t[] at offset, count at `size` */
     KEY_CHOICE,     /* char[size]; one of `choices` */
     KEY_GROUP,      /* a nested group: its keys are `sub` */
     KEY_NETS,       /* array of CIDR strings at offset, their count at `size` */

@@ -177,6 +177,9 @@ static const struct {
       "tests/config/unknown_decoder.conf:6: unknown decoder 'nosuchdb' in 'decoders'" },
     { "tests/config/duplicate_port.conf",
       "tests/config/duplicate_port.conf:5: duplicate port 80 in 'decoders.http.ports'" },
+    { "tests/config/udp_port_conflict.conf",
+      "tests/config/udp_port_conflict.conf:6: port 11211 in 'decoders.mongodb.udp_ports' "
+      "is already used by decoder 'http'" },
     { "tests/config/bad_group_type.conf",
       "tests/config/bad_group_type.conf:2: 'flows' must be a group" },
     { "tests/config/bad_decoder_type.conf",
@@ -408,9 +411,27 @@ static void test_detect_group(void)
     CHECK_EQ_INT(cfg.detect.distinct_exact, 8);
 }
 
+/* UDP ports are a map of their own: a number may select one decoder on TCP
+ * and another on UDP. */
+static void test_udp_ports(void)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+    CHECK_EQ_INT(config_load("tests/config/udp_ports_ok.conf", &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    const struct config_decoder *tcp = config_decoder_for_port(&cfg, 80);
+    const struct config_decoder *udp = config_decoder_for_udp_port(&cfg, 80);
+    CHECK(tcp && udp && strcmp(tcp->name, "http") == 0 && strcmp(udp->name, "mongodb") == 0);
+    udp = config_decoder_for_udp_port(&cfg, 11211);
+    CHECK(udp && strcmp(udp->name, "http") == 0);
+    CHECK(config_decoder_for_port(&cfg, 11211) == NULL);
+    CHECK(config_decoder_for_udp_port(&cfg, 27017) == NULL);
+}
+
 int main(void)
 {
     check_binary = "test_config";
+    RUN(test_udp_ports);
     RUN(test_shipped_config_equals_defaults);
     RUN(test_default_ports);
     RUN(test_bad_configs);
