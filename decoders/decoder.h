@@ -57,6 +57,11 @@ struct decoder_counters {
 
 struct decoder_ctx {
     uint64_t now_us;                    /* packet time of the bytes given */
+    /* 1 when the flow's TCP handshake was not seen (capture or sensor started
+     * mid-connection): what the session did before (authenticate, select a
+     * database) is unknown, so auth state starts "unknown", not "no". 0 for
+     * UDP and for flows seen from their SYN. */
+    uint8_t midstream;
     const void *params;                 /* the decoder's parameter struct */
     stats_counter *counters;            /* the decoder's counters (its group) */
     /* Hands a finished op to the pipeline. The op is copied. */

@@ -60,6 +60,8 @@ static struct decoder_ctx *flow_ctx(struct worker *w, const struct flow *f)
 {
     w->dctx.params = w->decoder_params[f->decoder_index];
     w->dctx.counters = w->decoder_counters[f->decoder_index];
+    w->dctx.midstream = f->key.proto == IPPROTO_TCP_NUM
+                        && !(f->tcp_state & (TCP_STATE_SYN | TCP_STATE_SYNACK));
     return &w->dctx;
 }
 
@@ -81,6 +83,8 @@ static void worker_emit_op(struct decoder_ctx *ctx, const struct op_record *op)
     r->ts_us = ctx->now_us;
     r->meta = f->meta;
     r->op = *op;
+    if (ctx->midstream)
+        r->op.flags |= OP_FLAG_MIDSTREAM;
     ring_commit(&w->out);
     f->ops++;
     stats_inc(&w->stats, op_stat(op->app));

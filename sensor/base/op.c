@@ -16,7 +16,8 @@ static const struct { uint32_t bit; const char *name; } flag_names[] = {
     {OP_FLAG_VIA_KIBANA, "via_kibana"},   {OP_FLAG_MATCH_ALL, "match_all"},
     {OP_FLAG_CONTINUES, "continues"},     {OP_FLAG_COMPRESSED, "compressed"},
     {OP_FLAG_BODY_CAPPED, "body_capped"}, {OP_FLAG_SECURITY_OFF, "security_off"},
-    {OP_FLAG_LEGACY_OPCODE, "legacy_opcode"},
+    {OP_FLAG_LEGACY_OPCODE, "legacy_opcode"}, {OP_FLAG_PROBE, "probe"},
+    {OP_FLAG_AMPLIFIED, "amplified"},     {OP_FLAG_MIDSTREAM, "midstream"},
 };
 
 void op_continuation_hash(const void *id, size_t len, char out[OP_CONT_MAX])

@@ -44,6 +44,11 @@ enum op_status {
 #define OP_FLAG_BODY_CAPPED  0x400u /* a body was longer than the decode cap */
 #define OP_FLAG_SECURITY_OFF 0x800u /* the server said its security is disabled */
 #define OP_FLAG_LEGACY_OPCODE 0x1000u /* a legacy wire opcode no modern driver sends */
+#define OP_FLAG_PROBE        0x2000u /* a known scanner probe (client_id names the tool
+                                       when the client did not name itself) */
+#define OP_FLAG_AMPLIFIED    0x4000u /* UDP reply many times larger than its request */
+#define OP_FLAG_MIDSTREAM    0x8000u /* the flow's start was not seen: session state
+                                       (auth, selected db) before it is unknown */
 
 #define OP_NAME_MAX     48
 #define OP_TARGET_MAX   256
