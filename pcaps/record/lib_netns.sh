@@ -121,3 +121,17 @@ check_not_cut() {            # check_not_cut PCAP: no packet shorter than on the
     cut=$(tshark -r "$1" -Y 'frame.cap_len < frame.len' 2>/dev/null | wc -l)
     [ "$cut" = 0 ] || die "$1: $cut packets cut by the snaplen"
 }
+
+# ---------------------------------------------------------------- step log
+# note_step STEP TOOL REPORTED CMD...: one JSON line in $WORK/steps.jsonl with
+# what was run and what the tool reported (REPORTED: a JSON value, or text).
+note_step() {
+    /usr/bin/python3 -c '
+import json, sys
+a = sys.argv
+try:
+    rep = json.loads(a[3])
+except ValueError:
+    rep = a[3]
+print(json.dumps({"step": a[1], "tool": a[2], "command": a[4:], "reported": rep}))' "$@" >>"$WORK/steps.jsonl"
+}

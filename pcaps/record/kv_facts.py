@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Facts of one recorded Redis or Memcached capture (used by record_redis_clients.sh,
+record_memcached.sh and record_scenarios_kv.sh).
+
+    kv_facts.py write --name N --title T --pcap P --proto resp|memcache --port PORT
+                      --server TEXT --steps STEPS.jsonl --versions JSON --out FACTS.json
+                      [--recorded-by SCRIPT] [--actors JSON --pnat LIST]
+                      [--expected JSON] [--extra JSON]
+
+Writes: what was recorded and with which tools, packet and connection counts,
+every step (what the client ran and what it reported: items, hits, bytes), and
+tshark's own view of the capture (tshark -d tcp.port==PORT,resp / memcache and
+udp.port==PORT,memcache): requests per connection and per command, replies per
+connection, UDP datagrams, and the count of malformed packets (must be 0), so
+that a decoder's ops can be cross-checked against an independent dissector.
+
+tshark counts what it dissects: a request is one top-level RESP value sent to
+the server (for an array, its command is the first bulk string, upper-cased;
+anything else is listed as "inline"), or one memcache PDU sent to the server
+(text: its command word; binary: "bin:" + the opcode name).
+A request that tshark marks "partially decoded, reassembled in the next frame"
+is counted once, where it is reassembled. Replies are not counted: tshark 4.0's
+RESP dissector does not reassemble a large reply array spread over many segments
+(it counts each segment's elements as values), so what each client received is
+in the steps instead.
+"""
+import argparse
+import collections
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+
+def tshark_pdml(pcap, proto, port):
+    args = ["tshark", "-r", pcap, "-o", "tcp.desegment_tcp_streams:TRUE", "-T", "pdml"]
+    if proto == "resp":
+        args += ["-d", "tcp.port==%d,resp" % port]
+    else:
+        args += ["-d", "tcp.port==%d,memcache" % port, "-d", "udp.port==%d,memcache" % port]
+    out = subprocess.run(args, check=True, capture_output=True).stdout
+    return ET.fromstring(out)
+
+
+def field_show(node, name):
+    for f in node.iter("field"):
+        if f.get("name") == name:
+            return f.get("show")
+    return None
+
+
+def resp_items(proto):
+    """Top-level RESP values in one resp proto node: their command names."""
+    names = []
+    for f in proto.findall("field"):
+        n = f.get("name")
+        if f.find(".//field[@name='resp.reassembled_in_next_frame']") is not None:
+            continue                  # partial: counted where it is reassembled
+        if n == "resp.array":
+            first = f.find("field[@name='resp.bulk_string']")
+            if first is not None:
+                sn = first.get("showname", "")
+                names.append(sn.split(": ", 1)[1].upper() if ": " in sn else "?")
+            else:
+                names.append("array")
+        elif n and n.startswith("resp.") and n not in ("resp.fragment", "resp.fragments",
+                                                        "resp.reassembled_in_next_frame"):
+            names.append("inline")
+    return names
+
+
+def memcache_items(proto):
+    """One memcache PDU: its command (text) or opcode (binary)."""
+    cmd = field_show(proto, "memcache.command")
+    if cmd is not None:
+        return [cmd]
+    op = None
+    for f in proto.iter("field"):
+        if f.get("name") == "memcache.opcode":
+            op = f.get("showname", "").split(": ", 1)[-1].split(" (")[0]
+            break
+    if op is not None:
+        return ["bin:" + op]
+    resp = field_show(proto, "memcache.response")
+    return [resp] if resp is not None else ["?"]
+
+
+def payload_head(l4node, l4):
+    """The first bytes of a segment's or datagram's payload, escaped (for scanners)."""
+    for f in l4node.iter("field"):
+        if f.get("name") in ("tcp.payload", "data.data", "data") and f.get("value"):
+            raw = bytes.fromhex(f.get("value"))[:HEAD_BYTES]
+            return raw.decode("latin-1").encode("unicode_escape").decode("ascii")
+    return None
+
+
+HEAD_BYTES = 72
+
+
+def tshark_view(pcap, proto, port, heads=False, payloads=False):
+    root = tshark_pdml(pcap, proto, port)
+    conns = collections.OrderedDict()
+    malformed = packets = 0
+    udp_dgrams = collections.Counter()
+    udp_bytes = collections.Counter()
+    for pkt in root.findall("packet"):
+        packets += 1
+        protos = {p.get("name"): p for p in pkt.findall("proto")}
+        if "_ws.malformed" in protos or pkt.find(".//field[@name='_ws.malformed']") is not None:
+            malformed += 1
+        ip = protos.get("ip") or protos.get("ipv6")
+        src = field_show(ip, "ip.src") or field_show(ip, "ipv6.src")
+        dst = field_show(ip, "ip.dst") or field_show(ip, "ipv6.dst")
+        l4 = "tcp" if "tcp" in protos else "udp"
+        t = protos[l4]
+        sport, dport = int(field_show(t, l4 + ".srcport")), int(field_show(t, l4 + ".dstport"))
+        to_server = dport == port
+        client = "%s:%d" % ((src, sport) if to_server else (dst, dport))
+        key = (l4, client)
+        if key not in conns:
+            conns[key] = dict(transport=l4, client=client, packets=0, requests=0,
+                              requests_by_command=collections.Counter())
+        c = conns[key]
+        c["packets"] += 1
+        if payloads and to_server:
+            h = payload_head(pkt, l4)
+            if h is not None:
+                c.setdefault("client_payloads", []).append(h)
+        if heads:
+            side = "first_request_bytes" if to_server else "first_reply_bytes"
+            if side not in c:
+                h = payload_head(pkt, l4)
+                if h is not None:
+                    c[side] = h
+        if l4 == "udp":
+            udp_dgrams["to_server" if to_server else "to_client"] += 1
+            udp_bytes["to_server" if to_server else "to_client"] += int(field_show(t, "udp.length")) - 8
+        for p in pkt.findall("proto"):
+            if p.get("name") != proto:
+                continue
+            names = resp_items(p) if proto == "resp" else memcache_items(p)
+            if to_server:
+                c["requests"] += len(names)
+                c["requests_by_command"].update(names)
+    by_command = collections.Counter()
+    out = []
+    for i, c in enumerate(conns.values(), 1):
+        by_command.update(c["requests_by_command"])
+        c["requests_by_command"] = dict(sorted(c["requests_by_command"].items()))
+        out.append(dict(conn=i, **c))
+    view = dict(packets=packets, malformed_packets=malformed,
+                tcp_connections=sum(1 for c in out if c["transport"] == "tcp"),
+                requests=sum(c["requests"] for c in out),
+                requests_by_command=dict(sorted(by_command.items())),
+                connections=out)
+    if udp_dgrams:
+        view["udp_datagrams"] = dict(udp_dgrams)
+        view["udp_payload_bytes"] = dict(udp_bytes)
+    return view
+
+
+def write(a):
+    steps = [json.loads(l) for l in open(a.steps) if l.strip()]
+    view = tshark_view(a.pcap, a.proto, a.port, a.heads, a.client_payloads)
+    if view["malformed_packets"]:
+        sys.exit("kv_facts: tshark reports %d malformed packets in %s" % (view["malformed_packets"], a.pcap))
+    facts = collections.OrderedDict()
+    facts["capture"] = a.capture or a.name + ".pcap"
+    facts["title"] = a.title
+    facts["recorded_by"] = a.recorded_by
+    facts["server"] = a.server
+    facts["tools"] = json.loads(a.versions)
+    if a.actors:
+        actors = json.loads(a.actors)
+        facts["rewritten_by"] = "tcprewrite --pnat=%s --fixcsum" % a.pnat
+        facts["addresses"] = {v[0]: v[1] for v in actors.values()}
+    facts["packets"] = view["packets"]
+    facts["bytes"] = len(open(a.pcap, "rb").read())
+    facts["tcp_connections"] = view["tcp_connections"]
+    if a.extra:
+        facts.update(json.loads(a.extra))
+    facts["steps"] = steps
+    facts["tshark"] = view
+    if a.expected:
+        facts["expected_alerts"] = json.loads(a.expected)
+    with open(a.out, "w") as f:
+        json.dump(facts, f, indent=1)
+        f.write("\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["write", "view"])
+    ap.add_argument("--name")
+    ap.add_argument("--capture")
+    ap.add_argument("--title", default="")
+    ap.add_argument("--pcap", required=True)
+    ap.add_argument("--proto", choices=["resp", "memcache"], required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--server", default="")
+    ap.add_argument("--steps")
+    ap.add_argument("--versions", default="{}")
+    ap.add_argument("--recorded-by", default="")
+    ap.add_argument("--actors")
+    ap.add_argument("--pnat")
+    ap.add_argument("--expected")
+    ap.add_argument("--extra")
+    ap.add_argument("--out")
+    ap.add_argument("--client-payloads", action="store_true",
+                    help="add every client payload (first %d bytes each), per connection" % HEAD_BYTES)
+    ap.add_argument("--heads", action="store_true",
+                    help="add the first %d payload bytes each side sent, per connection" % HEAD_BYTES)
+    a = ap.parse_args()
+    if a.cmd == "view":
+        json.dump(tshark_view(a.pcap, a.proto, a.port, a.heads, a.client_payloads), sys.stdout, indent=1)
+        print()
+    else:
+        write(a)
+
+
+if __name__ == "__main__":
+    main()
