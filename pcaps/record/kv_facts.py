@@ -17,7 +17,9 @@ that a decoder's ops can be cross-checked against an independent dissector.
 tshark counts what it dissects: a request is one top-level RESP value sent to
 the server (for an array, its command is the first bulk string, upper-cased;
 anything else is listed as "inline"), or one memcache PDU sent to the server
-(text: its command word; binary: "bin:" + the opcode name).
+(text: its command word, with the stats subcommand; binary: "bin:" + the opcode
+name). Memcached over UDP is read directly from the capture instead (tshark 4.0
+does not dissect past the UDP frame header): "udp_memcache_read_directly".
 A request that tshark marks "partially decoded, reassembled in the next frame"
 is counted once, where it is reassembled. Replies are not counted: tshark 4.0's
 RESP dissector does not reassemble a large reply array spread over many segments
@@ -27,6 +29,7 @@ in the steps instead.
 import argparse
 import collections
 import json
+import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -73,7 +76,8 @@ def memcache_items(proto):
     """One memcache PDU: its command (text) or opcode (binary)."""
     cmd = field_show(proto, "memcache.command")
     if cmd is not None:
-        return [cmd]
+        sub = field_show(proto, "memcache.subcommand")
+        return [cmd + " " + sub if sub else cmd]
     op = None
     for f in proto.iter("field"):
         if f.get("name") == "memcache.opcode":
@@ -95,6 +99,50 @@ def payload_head(l4node, l4):
 
 
 HEAD_BYTES = 72
+
+
+def udp_datagrams(pcap):
+    """(src port, dst port, payload) of every UDP/IPv4 datagram, read directly."""
+    data = open(pcap, "rb").read()
+    endian = "<" if struct.unpack("<I", data[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    off, out = 24, []
+    while off + 16 <= len(data):
+        caplen = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
+        pkt = data[off + 16:off + 16 + caplen][14:]          # Ethernet (loopback capture)
+        off += 16 + caplen
+        if len(pkt) >= 20 and pkt[0] >> 4 == 4 and pkt[9] == 17:
+            ihl = (pkt[0] & 15) * 4
+            sport, dport = struct.unpack(">HH", pkt[ihl:ihl + 4])
+            out.append((sport, dport, pkt[ihl + 8:]))
+    return out
+
+
+def memcache_udp_view(pcap, port):
+    """Memcached over UDP, read here: tshark 4.0 shows these datagrams as an empty
+    "Memcache Protocol" tree (it does not skip the 8-byte frame header). Per client
+    port: requests by command word, reply datagrams and bytes, request ids."""
+    conns = collections.OrderedDict()
+    for sport, dport, pl in udp_datagrams(pcap):
+        to_server = dport == port
+        client = sport if to_server else dport
+        c = conns.setdefault(client, dict(client_port=client, requests_by_command=collections.Counter(),
+                                          request_ids=[], reply_datagrams=0, reply_bytes=0,
+                                          request_bytes=0))
+        if len(pl) < 8:
+            continue
+        rid, seq, count, _ = struct.unpack(">HHHH", pl[:8])
+        if to_server:
+            c["requests_by_command"][pl[8:].split(b" ")[0].split(b"\r")[0].decode("latin-1")] += 1
+            c["request_ids"].append(rid)
+            c["request_bytes"] += len(pl)
+        else:
+            c["reply_datagrams"] += 1
+            c["reply_bytes"] += len(pl)
+    out = []
+    for c in conns.values():
+        c["requests_by_command"] = dict(c["requests_by_command"])
+        out.append(c)
+    return out
 
 
 def tshark_view(pcap, proto, port, heads=False, payloads=False):
@@ -136,7 +184,7 @@ def tshark_view(pcap, proto, port, heads=False, payloads=False):
             udp_dgrams["to_server" if to_server else "to_client"] += 1
             udp_bytes["to_server" if to_server else "to_client"] += int(field_show(t, "udp.length")) - 8
         for p in pkt.findall("proto"):
-            if p.get("name") != proto:
+            if l4 == "udp" or p.get("name") != proto:
                 continue
             names = resp_items(p) if proto == "resp" else memcache_items(p)
             if to_server:
@@ -156,6 +204,7 @@ def tshark_view(pcap, proto, port, heads=False, payloads=False):
     if udp_dgrams:
         view["udp_datagrams"] = dict(udp_dgrams)
         view["udp_payload_bytes"] = dict(udp_bytes)
+        view["udp_memcache_read_directly"] = memcache_udp_view(pcap, port)
     return view
 
 
