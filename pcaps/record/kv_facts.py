@@ -2,6 +2,8 @@
 """Facts of one recorded Redis or Memcached capture (used by record_redis_clients.sh,
 record_memcached.sh and record_scenarios_kv.sh).
 
+    kv_facts.py refresh --pcap P --proto resp|memcache --port PORT --out FACTS.json
+                      (recompute only the tshark view of an existing facts file)
     kv_facts.py write --name N --title T --pcap P --proto resp|memcache --port PORT
                       --server TEXT --steps STEPS.jsonl --versions JSON --out FACTS.json
                       [--recorded-by SCRIPT] [--actors JSON --pnat LIST]
@@ -117,6 +119,75 @@ def udp_datagrams(pcap):
     return out
 
 
+def tcp_client_streams(pcap, port):
+    """Client-to-server bytes of every TCP/IPv4 connection to port, in sequence
+    order (a segment seen twice counts once), keyed by client port."""
+    data = open(pcap, "rb").read()
+    endian = "<" if struct.unpack("<I", data[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    off, segs = 24, collections.OrderedDict()
+    while off + 16 <= len(data):
+        caplen = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
+        pkt = data[off + 16:off + 16 + caplen][14:]
+        off += 16 + caplen
+        if len(pkt) < 20 or pkt[0] >> 4 != 4 or pkt[9] != 6:
+            continue
+        ihl = (pkt[0] & 15) * 4
+        total = struct.unpack(">H", pkt[2:4])[0]
+        sport, dport, seq = struct.unpack(">HHI", pkt[ihl:ihl + 8])
+        doff = (pkt[ihl + 12] >> 4) * 4
+        payload = pkt[ihl + doff:total]
+        if dport == port and payload:
+            segs.setdefault(sport, {})[seq] = payload
+    return {p: b"".join(s[k] for k in sorted(s)) for p, s in segs.items()}
+
+
+MEMCACHE_STORAGE = {b"set", b"add", b"replace", b"append", b"prepend", b"cas"}
+MEMCACHE_OPCODES = {0x00: "Get", 0x01: "Set", 0x02: "Add", 0x03: "Replace", 0x04: "Delete",
+                    0x05: "Increment", 0x06: "Decrement", 0x07: "Quit", 0x08: "Flush",
+                    0x09: "GetQ", 0x0a: "No-op", 0x0b: "Version", 0x0c: "GetK", 0x0d: "GetKQ",
+                    0x10: "Stat", 0x20: "SASL list mechs", 0x21: "SASL auth", 0x22: "SASL step"}
+
+
+def memcache_requests(stream):
+    """Requests in one client stream: text lines (a storage command's data block
+    skipped by its byte count) and binary frames (24-byte header + body)."""
+    out, i = [], 0
+    while i < len(stream):
+        if stream[i] == 0x80:
+            if i + 24 > len(stream):
+                break
+            body = struct.unpack(">I", stream[i + 8:i + 12])[0]
+            out.append("bin:" + MEMCACHE_OPCODES.get(stream[i + 1], "0x%02x" % stream[i + 1]))
+            i += 24 + body
+            continue
+        end = stream.find(b"\r\n", i)
+        if end < 0:
+            break
+        words = stream[i:end].split()
+        i = end + 2
+        if not words:
+            continue
+        name = words[0].decode("latin-1")
+        if words[0] == b"stats" and len(words) > 1:
+            name += " " + words[1].decode("latin-1")
+        out.append(name)
+        if words[0] in MEMCACHE_STORAGE and len(words) >= 5 and words[4].isdigit():
+            i += int(words[4]) + 2
+    return out
+
+
+def memcache_tcp_view(pcap, port):
+    """Memcached requests per TCP connection, parsed here from the client bytes:
+    tshark 4.0's memcache dissector shows only the first text command of a
+    segment (10 pipelined sets count as one), so this count is the exact one."""
+    out = []
+    for client_port, stream in tcp_client_streams(pcap, port).items():
+        names = memcache_requests(stream)
+        out.append(dict(client_port=client_port, client_bytes=len(stream), requests=len(names),
+                        requests_by_command=dict(sorted(collections.Counter(names).items()))))
+    return out
+
+
 def memcache_udp_view(pcap, port):
     """Memcached over UDP, read here: tshark 4.0 shows these datagrams as an empty
     "Memcache Protocol" tree (it does not skip the 8-byte frame header). Per client
@@ -201,6 +272,8 @@ def tshark_view(pcap, proto, port, heads=False, payloads=False):
                 requests=sum(c["requests"] for c in out),
                 requests_by_command=dict(sorted(by_command.items())),
                 connections=out)
+    if proto == "memcache":
+        view["tcp_memcache_read_directly"] = memcache_tcp_view(pcap, port)
     if udp_dgrams:
         view["udp_datagrams"] = dict(udp_dgrams)
         view["udp_payload_bytes"] = dict(udp_bytes)
@@ -239,7 +312,7 @@ def write(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["write", "view"])
+    ap.add_argument("cmd", choices=["write", "view", "refresh"])
     ap.add_argument("--name")
     ap.add_argument("--capture")
     ap.add_argument("--title", default="")
@@ -260,7 +333,16 @@ def main():
     ap.add_argument("--heads", action="store_true",
                     help="add the first %d payload bytes each side sent, per connection" % HEAD_BYTES)
     a = ap.parse_args()
-    if a.cmd == "view":
+    if a.cmd == "refresh":          # recompute the "tshark" view of an existing facts file
+        facts = json.load(open(a.out), object_pairs_hook=collections.OrderedDict)
+        old = facts["tshark"]
+        facts["tshark"] = tshark_view(a.pcap, a.proto, a.port,
+                                      any("first_request_bytes" in c for c in old["connections"]),
+                                      any("client_payloads" in c for c in old["connections"]))
+        with open(a.out, "w") as f:
+            json.dump(facts, f, indent=1)
+            f.write("\n")
+    elif a.cmd == "view":
         json.dump(tshark_view(a.pcap, a.proto, a.port, a.heads, a.client_payloads), sys.stdout, indent=1)
         print()
     else:
