@@ -20,7 +20,9 @@ tshark counts what it dissects: a request is one top-level RESP value sent to
 the server (for an array, its command is the first bulk string, upper-cased;
 anything else is listed as "inline"), or one memcache PDU sent to the server
 (text: its command word, with the stats subcommand; binary: "bin:" + the opcode
-name). Memcached over UDP is read directly from the capture instead (tshark 4.0
+name). Next to tshark's counts, the requests are also counted by reading the client
+bytes directly ("tcp_resp_read_directly", "tcp_memcache_read_directly"): tshark
+4.0 miscounts some pipelined requests. Memcached over UDP is read directly from the capture instead (tshark 4.0
 does not dissect past the UDP frame header): "udp_memcache_read_directly".
 A request that tshark marks "partially decoded, reassembled in the next frame"
 is counted once, where it is reassembled. Replies are not counted: tshark 4.0's
@@ -188,6 +190,47 @@ def memcache_tcp_view(pcap, port):
     return out
 
 
+def resp_requests(stream):
+    """Requests in one client stream: RESP arrays of bulk strings (named by their
+    first element, upper-cased) and inline commands ("inline:" + first word)."""
+    out, i, n = [], 0, len(stream)
+    while i < n:
+        end = stream.find(b"\n", i)
+        if end < 0:
+            out.append("incomplete")
+            break
+        line = stream[i:end].rstrip(b"\r")
+        i = end + 1
+        if not line.startswith(b"*"):
+            if line.strip():
+                out.append("inline:" + line.split()[0].decode("latin-1").upper())
+            continue
+        name = None
+        for _ in range(int(line[1:]) if line[1:].lstrip(b"-").isdigit() else 0):
+            end = stream.find(b"\r\n", i)
+            if end < 0 or stream[i:i + 1] != b"$":
+                i = n
+                break
+            size = int(stream[i + 1:end])
+            if name is None:
+                name = stream[end + 2:end + 2 + size].decode("latin-1").upper()
+            i = end + 2 + size + 2
+        out.append(name if i <= n and name is not None else "incomplete")
+    return out
+
+
+def resp_tcp_view(pcap, port):
+    """RESP requests per TCP connection, parsed here from the client bytes: an
+    exact count next to tshark's (tshark 4.0 miscounts a few pipelined
+    requests that straddle segments)."""
+    out = []
+    for client_port, stream in tcp_client_streams(pcap, port).items():
+        names = resp_requests(stream)
+        out.append(dict(client_port=client_port, client_bytes=len(stream), requests=len(names),
+                        requests_by_command=dict(sorted(collections.Counter(names).items()))))
+    return out
+
+
 def memcache_udp_view(pcap, port):
     """Memcached over UDP, read here: tshark 4.0 shows these datagrams as an empty
     "Memcache Protocol" tree (it does not skip the 8-byte frame header). Per client
@@ -274,6 +317,8 @@ def tshark_view(pcap, proto, port, heads=False, payloads=False):
                 connections=out)
     if proto == "memcache":
         view["tcp_memcache_read_directly"] = memcache_tcp_view(pcap, port)
+    else:
+        view["tcp_resp_read_directly"] = resp_tcp_view(pcap, port)
     if udp_dgrams:
         view["udp_datagrams"] = dict(udp_dgrams)
         view["udp_payload_bytes"] = dict(udp_bytes)

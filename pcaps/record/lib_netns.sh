@@ -125,13 +125,17 @@ check_not_cut() {            # check_not_cut PCAP: no packet shorter than on the
 # ---------------------------------------------------------------- step log
 # note_step STEP TOOL REPORTED CMD...: one JSON line in $WORK/steps.jsonl with
 # what was run and what the tool reported (REPORTED: a JSON value, or text).
+# With STEP_ACTOR set (scenarios), the line names the actor's final address.
 note_step() {
     /usr/bin/python3 -c '
 import json, sys
 a = sys.argv
 try:
-    rep = json.loads(a[3])
+    rep = json.loads(a[4])
 except ValueError:
-    rep = a[3]
-print(json.dumps({"step": a[1], "tool": a[2], "command": a[4:], "reported": rep}))' "$@" >>"$WORK/steps.jsonl"
+    rep = a[4]
+step = {"step": a[2], "tool": a[3], "command": a[5:], "reported": rep}
+if a[1]:
+    step = dict(actor=a[1], **step)
+print(json.dumps(step))' "${STEP_ACTOR:-}" "$@" >>"$WORK/steps.jsonl"
 }

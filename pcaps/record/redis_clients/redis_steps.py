@@ -14,6 +14,8 @@ Steps:
   dump                 SCAN (COUNT 100) the whole keyspace, then TYPE and
                        GET / HGETALL / LRANGE 0 -1 / SMEMBERS / ZRANGE 0 -1
                        WITHSCORES for every key, one command at a time
+  dump_pipelined       the same, but per SCAN batch one pipeline of TYPEs and
+                       one of value commands
   app                  the redis_py capture (server with requirepass): wrong
                        AUTH, a command without AUTH, good AUTH, a pipeline of 50,
                        scan_iter(count=100), HGETALL, DBSIZE, INFO keyspace
@@ -56,6 +58,45 @@ def seed(r, s, h, l, t, z):
         p.zadd("scores:%04d" % i, {"a": 1, "b": 2, "c": 3, "d": 4})
     p.execute()
     return {"keys": r.dbsize(), "strings": s, "hashes": h, "lists": l, "sets": t, "zsets": z}
+
+
+def dump_pipelined(r):
+    """SCAN COUNT 100; for each batch one pipeline of TYPE per key, then one
+    pipeline of the value command per key (how bulk dump scripts go fast)."""
+    cursor, scans, seen = 0, 0, set()
+    per_type, values, value_bytes = {}, {}, 0
+    read = {"string": ("GET", lambda p, k: p.get(k)), "hash": ("HGETALL", lambda p, k: p.hgetall(k)),
+            "list": ("LRANGE", lambda p, k: p.lrange(k, 0, -1)), "set": ("SMEMBERS", lambda p, k: p.smembers(k)),
+            "zset": ("ZRANGE", lambda p, k: p.zrange(k, 0, -1))}
+    commands = {"SCAN": 0, "TYPE": 0}
+    pipelines = 0
+    while True:
+        cursor, batch = r.scan(cursor, count=100)
+        scans += 1
+        batch = [k for k in batch if k not in seen]
+        seen.update(batch)
+        if batch:
+            p = r.pipeline(transaction=False)
+            for k in batch:
+                p.type(k)
+            types = [t.decode() for t in p.execute()]
+            p = r.pipeline(transaction=False)
+            for k, t in zip(batch, types):
+                name, call = read[t]
+                call(p, k)
+                commands[name] = commands.get(name, 0) + 1
+                per_type[t] = per_type.get(t, 0) + 1
+            for t, v in zip(types, p.execute()):
+                n = 1 if t == "string" else len(v)
+                values[t] = values.get(t, 0) + n
+                value_bytes += len(v) if t == "string" else sum(len(a) + len(v[a]) for a in v) if t == "hash" else sum(map(len, v))
+            commands["TYPE"] += len(batch)
+            pipelines += 2
+        if cursor == 0:
+            break
+    commands["SCAN"] = scans
+    return {"scan_calls": scans, "pipelines": pipelines, "keys_dumped": len(seen), "keys_by_type": per_type,
+            "values_received_by_type": values, "commands": commands, "value_bytes": value_bytes}
 
 
 def dump(r):
@@ -194,6 +235,8 @@ def main():
             out = seed(r, *a.args)
         elif a.step == "dump":
             out = dump(r)
+        elif a.step == "dump_pipelined":
+            out = dump_pipelined(r)
         elif a.step == "trusted":
             out = trusted(r)
         else:
