@@ -43,10 +43,13 @@ need_tools() {               # need_tools HINT TOOL...: fail naming the apt-get 
 }
 
 stop_pid() {                 # stop_pid PID SIGNAL: one process we started
-    local pid=$1 signal=$2
+    local pid=$1 signal=$2 p keep=()
     [ -n "$pid" ] || return 0
     kill -"$signal" "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    # forget it, so that cleanup never signals a pid the system has reused
+    for p in "${SW_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+    SW_PIDS=("${keep[@]}")
 }
 
 ns_cleanup() {
