@@ -12,9 +12,10 @@ record_memcached.sh and record_scenarios_kv.sh).
 Writes: what was recorded and with which tools, packet and connection counts,
 every step (what the client ran and what it reported: items, hits, bytes), and
 tshark's own view of the capture (tshark -d tcp.port==PORT,resp / memcache and
-udp.port==PORT,memcache): requests per connection and per command, replies per
-connection, UDP datagrams, and the count of malformed packets (must be 0), so
-that a decoder's ops can be cross-checked against an independent dissector.
+udp.port==PORT,memcache): requests per connection and per command, UDP
+datagrams, and the count of malformed packets (must be 0: writing fails
+otherwise), so that a decoder's ops can be cross-checked against an independent
+dissector.
 
 tshark counts what it dissects: a request is one top-level RESP value sent to
 the server (for an array, its command is the first bulk string, upper-cased;
@@ -22,8 +23,9 @@ anything else is listed as "inline"), or one memcache PDU sent to the server
 (text: its command word, with the stats subcommand; binary: "bin:" + the opcode
 name). Next to tshark's counts, the requests are also counted by reading the client
 bytes directly ("tcp_resp_read_directly", "tcp_memcache_read_directly"): tshark
-4.0 miscounts some pipelined requests. Memcached over UDP is read directly from the capture instead (tshark 4.0
-does not dissect past the UDP frame header): "udp_memcache_read_directly".
+4.0 miscounts some pipelined requests and skips inline commands. Memcached over
+UDP is read directly from the capture instead (tshark 4.0 does not dissect past
+the UDP frame header): "udp_memcache_read_directly".
 A request that tshark marks "partially decoded, reassembled in the next frame"
 is counted once, where it is reassembled. Replies are not counted: tshark 4.0's
 RESP dissector does not reassemble a large reply array spread over many segments
