@@ -3,7 +3,8 @@
  *   capture (this thread) -> worker[N] -> detect -> output
  *
  * Exit status: 0 success; 1 input or runtime error (unreadable capture,
- * output write failure); 2 usage or configuration error. */
+ * output write failure, events neither delivered to Redis nor spooled);
+ * 2 usage or configuration error. */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -251,6 +252,12 @@ static int sensor_stop(struct sensor *s)
     int failed = s->output.write_failed;
     if (failed)
         fprintf(stderr, "scrapewatch: writing events failed\n");
+    if (s->output.undelivered) {
+        fprintf(stderr, "scrapewatch: %llu events were neither delivered to Redis nor "
+                        "spooled (%s)\n",
+                (unsigned long long)s->output.undelivered, s->output.undelivered_why);
+        failed = 1;
+    }
     for (unsigned i = 0; i < s->worker_count; i++)
         worker_destroy(&s->workers[i]);
     detect_destroy(&s->detect);

@@ -80,6 +80,9 @@ void output_redis_drain(struct output_redis *r);
 void output_redis_finish(struct output_redis *r);
 /* One line: the sink's final counters. */
 void output_redis_summary(struct output_redis *r, FILE *f);
+/* After output_redis_finish: events that were neither delivered nor
+ * spooled, with the reasons as "spool full: 12, ..." in why. */
+uint64_t output_redis_undelivered(struct output_redis *r, char *why, size_t whylen);
 void output_redis_free(struct output_redis *r);
 
 /* The record format shared by the memory queue and the spool (exposed for

@@ -522,6 +522,12 @@ int spool_read(struct spool *s, void **data, size_t *len, uint64_t *end)
     return 1;
 }
 
+void spool_rewind(struct spool *s)
+{
+    s->read = s->head;
+    s->unread = s->records;
+}
+
 enum spool_status spool_ack(struct spool *s, uint64_t end, uint64_t count)
 {
     end -= s->shift;

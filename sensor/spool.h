@@ -118,6 +118,8 @@ enum spool_status spool_sync(struct spool *s);
  * the way (the file changed under us since open) is skipped and counted in
  * skipped_regions / skipped_bytes / records_lost. */
 int spool_read(struct spool *s, void **data, size_t *len, uint64_t *end);
+/* Reading starts again at the first unacknowledged record. */
+void spool_rewind(struct spool *s);
 /* Everything before position end (count records) is acknowledged: the head
  * moves there. An empty spool is cut back to its header. */
 enum spool_status spool_ack(struct spool *s, uint64_t end, uint64_t count);

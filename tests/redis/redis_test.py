@@ -507,16 +507,28 @@ def test_auth_and_db(tmp):
     n = c.cmd("XLEN", "scrapewatch:events")
     c.close()
     check(n == len(lines), f"db 3 holds {n} of {len(lines)} events")
-    # a wrong password: refused, counted, nothing silently lost
+    # a wrong password: refused, counted, everything spooled (the default)
     conf = redis_conf(tmp, "d", port=r.port, password="wrong", reconnect_min_ms=20,
                       reconnect_max_ms=40, shutdown_timeout_ms=200)
     rc, err = run_sensor(conf, KEEPALIVE, tmp.path("out2.jsonl"))
     check(rc == 0, f"exit {rc}: {err}")
     s = summary(err)
     n2 = len(json_lines(tmp.path("out2.jsonl")))
-    check(s["errors"] >= 1 and s["sent"] == 0 and s["dropped_shutdown"] == n2,
+    check(s["errors"] >= 1 and s["sent"] == 0 and s["spooled"] == n2
+          and s["spool_pending"] == n2 and s["dropped_shutdown"] == 0,
           f"wrong password: {s}")
     check("AUTH refused" in err, "no AUTH message on stderr")
+    check(os.path.getsize(tmp.path("state/scrapewatch.spool")) > 32,
+          "the default spool location was not used")
+    # without a spool: dropped, counted, and the exit status says so
+    conf = redis_conf(tmp, "e", port=r.port, password="wrong", reconnect_min_ms=20,
+                      reconnect_max_ms=40, shutdown_timeout_ms=200, spool=False)
+    rc, err = run_sensor(conf, KEEPALIVE, tmp.path("out3.jsonl"))
+    s = summary(err)
+    check(rc == 1 and s["dropped_shutdown"] == n2, f"no spool: exit {rc}, {s}")
+    want = (f"scrapewatch: {n2} events were neither delivered to Redis nor spooled "
+            f"(left at shutdown without a spool: {n2})")
+    check(want in err.splitlines(), f"no closing line {want!r}: {err[-300:]}")
 
 
 def test_kill9_restart(tmp):
@@ -654,7 +666,7 @@ def test_listener_never_answers(tmp):
     try:
         conf = redis_conf(tmp, "c", port=port, command_timeout_ms=300, connect_timeout_ms=300,
                           reconnect_min_ms=50, reconnect_max_ms=200, queue_mb=1,
-                          shutdown_timeout_ms=1000)
+                          shutdown_timeout_ms=1000, spool=False)
         out = tmp.path("out.jsonl")
         t0 = time.monotonic()
         rc, err = run_sensor(conf, big, out, timeout=30)
@@ -665,7 +677,12 @@ def test_listener_never_answers(tmp):
         for conn in accepted:
             conn.close()
         srv.close()
-    check(rc == 0, f"exit {rc}: {err[-500:]}")
+    check(rc == 1, f"exit {rc} (events were dropped): {err[-500:]}")
+    check(re.search(r"^scrapewatch: \d+ events were neither delivered to Redis nor spooled "
+                    r"\(memory queue full without a spool: \d+", err, re.M),
+          f"no closing line: {err[-300:]}")
+    check(re.search(r"memory queue full \(queue_mb = 1\) and no spool: dropping events", err),
+          f"the drops were not logged when they happened: {err[-300:]}")
     ref = tmp.path("ref.jsonl")
     subprocess.run([BIN, "-r", big, f"--json={ref}"], check=True, timeout=60,
                    stderr=subprocess.DEVNULL)
@@ -835,6 +852,8 @@ def main():
         if ONLY and name not in ONLY:
             continue
         tmp = Tmp()
+        # the default spool location of every sensor of this test
+        os.environ["STATE_DIRECTORY"] = tmp.path("state")
         t0 = time.monotonic()
         try:
             res = fn(tmp)
