@@ -219,7 +219,8 @@ static int sensor_capture_loop(struct sensor *s)
     struct capture_packet p;
     uint64_t next_kstats = 0;
     for (;;) {
-        if (stop_requested)
+        /* A live capture drains what the kernel holds first (capture.h). */
+        if (stop_requested && !s->dispatch.live)
             return 0;
         int r = capture_next(s->capture, &p, err, sizeof(err));
         if (r == CAPTURE_PACKET)
@@ -241,8 +242,11 @@ static int sensor_capture_loop(struct sensor *s)
 
 static int sensor_stop(struct sensor *s)
 {
-    if (s->dispatch.live)
+    if (s->dispatch.live) {
         sensor_kernel_stats(s);
+        stats_set(&s->dispatch.stats, STAT_CAPTURE_UNREAD_AT_STOP,
+                  capture_unread_at_stop(s->capture));
+    }
     dispatch_end(&s->dispatch);
     for (unsigned i = 0; i < s->worker_count; i++)
         worker_join(&s->workers[i]);

@@ -306,12 +306,11 @@ static void sink_report_previous_run(struct output_redis *r, const struct run_st
     r->prev_safe = p->safe;
     r->prev_check = lost > 0;
     stats_set(&r->stats, STAT_OUTPUT_REDIS_LOST_PREVIOUS_RUN, lost);
-    if (lost)
-        sink_log("%llu events of the previous run (run %llu, %llu events made) were lost: "
-                 "it ended without a clean stop while they were in memory (ids above %llu)%s",
-                 (unsigned long long)lost, (unsigned long long)p->run_id,
-                 (unsigned long long)p->issued, (unsigned long long)p->safe,
-                 p->inexact ? "; more events were dropped than tracked: a rough count" : "");
+    sink_log("the previous run (run %llu) ended without a clean stop: %llu events made, "
+             "%llu of them were lost with its memory (ids above %llu)%s",
+             (unsigned long long)p->run_id, (unsigned long long)p->issued,
+             (unsigned long long)lost, (unsigned long long)p->safe,
+             p->inexact ? "; more events were dropped than tracked: a rough count" : "");
 }
 
 /* Finds, makes and opens the spool and the run state beside it. */

@@ -28,6 +28,7 @@
     X(IFACE_DROPS, "capture.interface_drops")                           \
     X(RING_DROPS, "capture.ring_drops")                                 \
     X(CAPTURE_EXCLUDED, "capture.excluded")                             \
+    X(CAPTURE_UNREAD_AT_STOP, "capture.unread_at_stop")                 \
     X(TRUNCATED, "decode.truncated")                                    \
     X(LINK_UNKNOWN, "decode.unknown_linktype")                          \
     X(L3_UNKNOWN, "decode.unknown_ethertype")                           \
