@@ -869,7 +869,7 @@ def test_kill9_sensor_loop(tmp):
     r = RedisServer(tmp, "r", aof, port=port)
     conf = redis_conf(tmp, "c", port=port, queue_mb=1, reconnect_min_ms=20,
                       reconnect_max_ms=100, shutdown_timeout_ms=5000)
-    for i in range(rounds(3)):
+    for i in range(rounds(2)):
         redis_up = i % 2 == 0
         if redis_up and not (r.proc and r.proc.poll() is None):
             r.start()
@@ -896,7 +896,8 @@ def test_kill9_sensor_loop(tmp):
               f"{made} made, {len(ids.get(killed, []))} delivered, {lost} lost", file=sys.stderr)
         check_run_accounted(ids.get(killed, []), made, lost, f"round {i} (Redis "
                             f"{'up' if redis_up else 'down'}), killed run")
-        check(ids[killed] == sorted(ids[killed]), f"round {i}: killed run out of order")
+        got = ids.get(killed, [])
+        check(got == sorted(got), f"round {i}: killed run out of order")
         # the new run: exactly once, in order, after the killed run's events
         mine = [e for e in stream_entries(r) if id_parts(e["id"])[1] == max(ids)]
         check([e["json"] for e in mine] == json_lines(out), f"round {i}: new run's events")
@@ -909,7 +910,7 @@ def test_kill9_redis_loop(tmp):
     import random
     rnd = random.Random(int(os.environ.get("SW_SEED", "13")))
     big = make_big(tmp, 10)
-    for i in range(rounds(2)):
+    for i in range(rounds(1)):
         port = free_port()
         aof = ["--appendonly", "yes", "--appendfsync", "always"]
         r = RedisServer(tmp, f"r{i}", aof, port=port).start()
