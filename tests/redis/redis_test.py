@@ -1070,14 +1070,20 @@ def test_sigterm_drains_live_capture(tmp):
         subprocess.run([BIN, "-r", big, f"--json={ref}"], check=True, timeout=60,
                        stderr=subprocess.DEVNULL)
         want_ops = sum(1 for l in json_lines(ref) if '"event_type":"op"' in l)
-        port = free_port()
-        r = RedisServer(tmp, "r", ["--bind", "127.0.0.1"], port=port)
-        # Redis inside the namespace, so that the sensor there reaches it
-        r.start = lambda: None
+        # Redis inside the namespace, on its own loopback, for the sensor there
+        port = 6379
+        rdir = tmp.path("redis")
+        os.makedirs(rdir)
         rs = subprocess.Popen(["ip", "netns", "exec", ns, "redis-server", "--port", str(port),
-                               "--bind", "127.0.0.1", "--save", "", "--dir", r.dir],
+                               "--bind", "127.0.0.1", "--save", "", "--dir", rdir],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         tmp.procs.append(rs)
+
+        def redis_cli(*args):
+            res = subprocess.run(["ip", "netns", "exec", ns, "redis-cli", "-p", str(port),
+                                  *args], capture_output=True, text=True, timeout=10)
+            return res.stdout.strip()
+        wait_for(lambda: redis_cli("PING") == "PONG", 10, "redis-server in the namespace")
         conf = tmp.path("live.conf")
         with open(conf, "w") as f:
             f.write("events = { stats_interval = 0; };\ncapture = { ring_kb = 65536; };\n"
@@ -1088,7 +1094,7 @@ def test_sigterm_drains_live_capture(tmp):
                               f"--json={out}"], stdout=subprocess.DEVNULL, stderr=err)
         p.err_file = err
         tmp.procs.append(p)
-        time.sleep(1.0)
+        time.sleep(1.0)   # the capture is open
         res = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", "sw0",
                               "--topspeed", big], capture_output=True, text=True, timeout=60)
         check(res.returncode == 0, f"tcpreplay: {res.stderr[-300:]}")
@@ -1110,10 +1116,8 @@ def test_sigterm_drains_live_capture(tmp):
         lost_on_the_way = cap["kernel_drops"] + cap["unread_at_stop"] + cap["ring_drops"]
         check(ops == want_ops or (ops < want_ops and lost_on_the_way > 0),
               f"{ops} ops of {want_ops}, nothing counted: {cap}")
-        res = subprocess.run(["ip", "netns", "exec", ns, "redis-cli", "-p", str(port), "XLEN",
-                              "scrapewatch:events"], capture_output=True, text=True, timeout=10)
-        check(int(res.stdout.strip() or -1) == len(events),
-              f"Redis holds {res.stdout.strip()} of {len(events)} events")
+        xlen = redis_cli("XLEN", "scrapewatch:events")
+        check(xlen == str(len(events)), f"Redis holds {xlen} of {len(events)} events")
         s = summary(err)
         check(s["sent"] == len(events) and s["submitted"] == len(events), f"{s}")
     finally:
