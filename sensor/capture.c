@@ -343,11 +343,11 @@ static int next_draining(struct capture *c, struct pcap_pkthdr **header,
     uint64_t now = mono_ms();
     if (!c->drain_until_ms)
         c->drain_until_ms = now + CAPTURE_DRAIN_MS;
+    if (now >= c->drain_until_ms)   /* traffic goes on: stop anyway */
+        return PCAP_ERROR_BREAK;
     int rc = next_past_break(c, header, data);
     if (rc != 0)
         return rc == 1 ? 1 : PCAP_ERROR_BREAK;
-    if (now >= c->drain_until_ms)
-        return PCAP_ERROR_BREAK;
     uint64_t left = c->drain_until_ms - now;
     /* the kernel retires a partly filled block within two timeouts */
     int quiet = 2 * c->timeout_ms + 50;

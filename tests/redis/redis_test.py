@@ -1120,6 +1120,26 @@ def test_sigterm_drains_live_capture(tmp):
         check(xlen == str(len(events)), f"Redis holds {xlen} of {len(events)} events")
         s = summary(err)
         check(s["sent"] == len(events) and s["submitted"] == len(events), f"{s}")
+
+        # traffic that never stops: the drain ends at its deadline anyway
+        err2 = open(tmp.path("endless.err"), "w+")
+        p = subprocess.Popen(["ip", "netns", "exec", ns, BIN, "-i", "sw1", "-j"],
+                             stdout=subprocess.DEVNULL, stderr=err2)
+        p.err_file = err2
+        tmp.procs.append(p)
+        flood = subprocess.Popen(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", "sw0",
+                                  "--loop=0", "--topspeed", KEEPALIVE],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tmp.procs.append(flood)
+        try:
+            time.sleep(1.0)
+            t0 = time.monotonic()
+            p.send_signal(signal.SIGTERM)
+            rc, _ = finish(p, timeout=20)
+            stop_s = time.monotonic() - t0
+        finally:
+            flood.kill()
+        check(rc == 0 and stop_s < 10, f"under endless traffic: exit {rc} after {stop_s:.1f} s")
     finally:
         netns("netns", "del", ns)
 
