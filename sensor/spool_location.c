@@ -103,8 +103,9 @@ int spool_location(const struct sw_config *cfg, char *out, size_t outlen, char *
     *last = '\0';
     char failed[512];
     if (make_dirs(dir, failed, sizeof(failed)) != 0) {
-        snprintf(err, errlen, "cannot create the spool directory '%s' (for %s): %s", failed,
-                 out, strerror(errno));
+        int e = errno;
+        snprintf(err, errlen, "cannot create the spool directory '%s' (for %s): %s (errno %d)",
+                 failed, out, strerror(e), e);
         return -1;
     }
     return 0;

@@ -91,7 +91,7 @@ static void test_cannot_be_made(void)
     snprintf(cfg.output.redis.spool_path, sizeof(cfg.output.redis.spool_path),
              "%s/plainfile/sub/x.spool", base);
     CHECK_EQ_INT(spool_location(&cfg, out, sizeof(out), err, sizeof(err)), -1);
-    snprintf(want, sizeof(want), "cannot create the spool directory '%s' (for %s): Not a directory",
+    snprintf(want, sizeof(want), "cannot create the spool directory '%s' (for %s): Not a directory (errno 20)",
              file, cfg.output.redis.spool_path);
     CHECK_EQ_STR(err, want);
     /* nowhere to go at all */
