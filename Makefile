@@ -7,6 +7,8 @@
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench      decode throughput, and events/s into Redis, as ratios
 #                   against reference runs
+#   make soak       the Redis loss loops (kill -9, spool damage) for SOAK_ROUNDS
+#                   rounds each instead of make test's few
 #   make deps       install missing Debian packages (as root) or name them
 
 CC      ?= cc
@@ -31,7 +33,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HEADERS  := $(wildcard sensor/*.h sensor/base/*.h decoders/*.h decoders/*/*.h rules/*.h \
               tests/unit/*.h)
 
-.PHONY: all test asan fuzz demo deps clean unit bench
+.PHONY: all test asan fuzz demo deps clean unit bench soak
 
 all: scrapewatch
 
@@ -85,6 +87,12 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh $(BENCH_CAPTURE)
 	@tests/redis/bench.sh
+
+SOAK_ROUNDS ?= 20
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@SW_SOAK=$(SOAK_ROUNDS) tests/redis/run.sh $(BUILD)/scrapewatch kill9_sensor_loop_accounted \
+		kill9_redis_loop_exactly_once corrupt_spool_resync
 
 demo: deps
 	@$(MAKE) --no-print-directory all

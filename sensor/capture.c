@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/limits.h"
@@ -47,6 +48,10 @@ struct capture {
     uint32_t last_ifdrops;
     uint64_t drops;             /* running 64-bit totals */
     uint64_t ifdrops;
+    uint64_t packets_read;      /* live: handed out by capture_next */
+    uint64_t drain_until_ms;    /* live, stopping: end of the drain (monotonic) */
+    bool drained;               /* the kernel had nothing more to give */
+    bool drain_done;
 };
 
 /* Formats one line into err; newlines from library messages become spaces
@@ -310,6 +315,54 @@ int capture_open_live(struct capture **out, const char *iface,
  * says why). */
 #define POLL_FAILED (-100)
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* pcap_next_ex, reading on past pcap_breakloop: libpcap reports the break
+ * once per place that saw it (its flag, its wake-up eventfd). */
+static int next_past_break(struct capture *c, struct pcap_pkthdr **header,
+                           const u_char **data)
+{
+    int rc = PCAP_ERROR_BREAK;
+    for (int tries = 0; tries < 4 && rc == PCAP_ERROR_BREAK; tries++)
+        rc = pcap_next_ex(c->pcap, header, data);
+    return rc;
+}
+
+/* Stopping: what the kernel already holds is still read, until it has
+ * been quiet for longer than a block timeout (TPACKET_V3 hands a partly
+ * filled block over only then) or CAPTURE_DRAIN_MS have passed. Then
+ * PCAP_ERROR_BREAK. */
+static int next_draining(struct capture *c, struct pcap_pkthdr **header,
+                         const u_char **data)
+{
+    uint64_t now = mono_ms();
+    if (!c->drain_until_ms)
+        c->drain_until_ms = now + CAPTURE_DRAIN_MS;
+    if (now >= c->drain_until_ms)   /* traffic goes on: stop anyway */
+        return PCAP_ERROR_BREAK;
+    int rc = next_past_break(c, header, data);
+    if (rc != 0)
+        return rc == 1 ? 1 : PCAP_ERROR_BREAK;
+    uint64_t left = c->drain_until_ms - now;
+    /* the kernel retires a partly filled block within two timeouts */
+    int quiet = 2 * c->timeout_ms + 50;
+    struct pollfd pfd = {.fd = c->live_fd, .events = POLLIN, .revents = 0};
+    int n = poll(&pfd, 1, left < (uint64_t)quiet ? (int)left : quiet);
+    if (n < 0 && errno != EINTR)
+        return PCAP_ERROR_BREAK;
+    if (n == 0 && left >= (uint64_t)quiet) {
+        c->drained = true;
+        return PCAP_ERROR_BREAK;
+    }
+    rc = next_past_break(c, header, data);
+    return rc == 1 ? 1 : rc == 0 ? 0 : PCAP_ERROR_BREAK;
+}
+
 static int next_live(struct capture *c, struct pcap_pkthdr **header,
                      const u_char **data)
 {
@@ -319,11 +372,13 @@ static int next_live(struct capture *c, struct pcap_pkthdr **header,
      * still holds packets of a block, so this only waits when there are
      * none, and pcap_next_ex is never left to block on an idle line. */
     struct pollfd pfd = {.fd = c->live_fd, .events = POLLIN, .revents = 0};
+    if (c->stop)
+        return next_draining(c, header, data);
     int n = poll(&pfd, 1, c->timeout_ms);
     if (n < 0 && errno != EINTR)
         return POLL_FAILED;
     if (c->stop)
-        return PCAP_ERROR_BREAK;
+        return next_draining(c, header, data);
     if (n <= 0)
         return 0;
     return pcap_next_ex(c->pcap, header, data);
@@ -347,7 +402,8 @@ int capture_next(struct capture *c, struct capture_packet *p, char *err,
 {
     clear_error(err, errlen);
     for (;;) {
-        if (c->stop)
+        /* A live capture that is asked to stop drains first (next_live). */
+        if (c->stop && (!c->live || c->live_fd < 0 || c->drain_done))
             return CAPTURE_END;
         if (c->pcap == NULL) {
             if (c->live || c->next_file >= c->count)
@@ -366,6 +422,7 @@ int capture_next(struct capture *c, struct capture_packet *p, char *err,
         int rc = c->live ? next_live(c, &header, &data)
                          : pcap_next_ex(c->pcap, &header, &data);
         if (rc == 1) {
+            c->packets_read++;
             p->data = data;
             p->caplen = header->caplen;
             p->wire_len = header->len;
@@ -379,8 +436,10 @@ int capture_next(struct capture *c, struct capture_packet *p, char *err,
             continue; /* files do not time out; be safe if one ever does */
         }
         if (rc == PCAP_ERROR_BREAK) {
-            if (c->live)
-                return CAPTURE_END;   /* capture_break */
+            if (c->live) {
+                c->drain_done = true;
+                return CAPTURE_END;   /* capture_break, and drained */
+            }
             close_current(c); /* end of this file: on to the next */
             continue;
         }
@@ -424,6 +483,20 @@ int capture_kernel_stats(struct capture *c, uint64_t *drops, uint64_t *ifdrops)
     *drops = c->drops;
     *ifdrops = c->ifdrops;
     return 0;
+}
+
+uint64_t capture_unread_at_stop(struct capture *c)
+{
+    if (!c->live || c->pcap == NULL || c->drained)
+        return 0;
+    struct pcap_stat ps;
+    if (pcap_stats(c->pcap, &ps) != 0)
+        return 0;
+    /* On Linux ps_recv counts every packet the socket took, dropped ones
+     * included; 32-bit counters, so compare modulo 2^32. */
+    uint32_t kept = (uint32_t)(ps.ps_recv - ps.ps_drop);
+    uint32_t unread = kept - (uint32_t)c->packets_read;
+    return unread < (1u << 31) ? unread : 0;
 }
 
 int capture_is_live(const struct capture *c)

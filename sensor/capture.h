@@ -61,7 +61,11 @@ int capture_next(struct capture *c, struct capture_packet *p, char *err,
                  size_t errlen);
 
 /* Asks capture_next to return CAPTURE_END soon. Async-signal-safe: meant for SIGINT
- * and SIGTERM handlers. A live capture blocked waiting wakes up. */
+ * and SIGTERM handlers. A live capture blocked waiting wakes up, then still
+ * hands out the packets the kernel holds: until none came for two capture
+ * timeouts (a partly filled TPACKET_V3 block is handed over only when its
+ * timer ran out), at most CAPTURE_DRAIN_MS (capture_unread_at_stop
+ * says what was left). Files stop at once. */
 void capture_break(struct capture *c);
 
 /* Live only: the kernel's drop counters (packets dropped for lack of
@@ -71,6 +75,14 @@ void capture_break(struct capture *c);
  * when libpcap cannot say. */
 int capture_kernel_stats(struct capture *c, uint64_t *drops,
                          uint64_t *ifdrops);
+
+/* The longest a live capture drains after capture_break. */
+#define CAPTURE_DRAIN_MS 2000
+
+/* Live, after CAPTURE_END from capture_break: packets the kernel had taken
+ * that were never read (the drain ran out of time); 0 when it emptied the
+ * buffer, for files, or when libpcap cannot say. */
+uint64_t capture_unread_at_stop(struct capture *c);
 
 int capture_is_live(const struct capture *c);
 

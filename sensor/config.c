@@ -94,6 +94,7 @@ static const struct config_key redis_keys[] = {
     CFG_UNSIGNED("batch_max", output.redis.batch_max, 1, 100000),
     CFG_UNSIGNED("flush_ms", output.redis.flush_ms, 1, 60000),
     CFG_SIZE("queue_mb", output.redis.queue_bytes, 1, 65536, 1024 * 1024),
+    CFG_BOOL("spool", output.redis.spool),
     CFG_STRING("spool_path", output.redis.spool_path, 0),
     CFG_SIZE("spool_max_mb", output.redis.spool_max_bytes, 1, 1048576, 1024 * 1024),
     CFG_CHOICE("spool_fsync", output.redis.spool_fsync, redis_fsync_choices),
@@ -209,6 +210,7 @@ void config_defaults(struct sw_config *cfg)
     r->batch_max = 256;
     r->flush_ms = 50;
     r->queue_bytes = (size_t)64 * 1024 * 1024;
+    r->spool = true;
     r->spool_max_bytes = (size_t)1024 * 1024 * 1024;
     snprintf(r->spool_fsync, sizeof(r->spool_fsync), "%s", "batch");
     r->reconnect_min_ms = 100;

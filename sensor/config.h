@@ -44,7 +44,8 @@ struct config_output_redis {
     unsigned batch_max;            /* events per pipelined batch */
     unsigned flush_ms;             /* longest an event waits for its batch */
     size_t queue_bytes;            /* memory queue cap (queue_mb) */
-    char spool_path[512];          /* "" = no spool */
+    bool spool;                    /* spool to disk (false: beyond memory, drop) */
+    char spool_path[512];          /* "" = the default location (spool_location.h) */
     size_t spool_max_bytes;        /* spool file cap (spool_max_mb) */
     char spool_fsync[8];           /* "always" | "batch" | "never" */
     unsigned reconnect_min_ms;     /* back-off doubles from min to max */

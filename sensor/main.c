@@ -3,7 +3,8 @@
  *   capture (this thread) -> worker[N] -> detect -> output
  *
  * Exit status: 0 success; 1 input or runtime error (unreadable capture,
- * output write failure); 2 usage or configuration error. */
+ * output write failure, events neither delivered to Redis nor spooled);
+ * 2 usage or configuration error. */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -218,7 +219,8 @@ static int sensor_capture_loop(struct sensor *s)
     struct capture_packet p;
     uint64_t next_kstats = 0;
     for (;;) {
-        if (stop_requested)
+        /* A live capture drains what the kernel holds first (capture.h). */
+        if (stop_requested && !s->dispatch.live)
             return 0;
         int r = capture_next(s->capture, &p, err, sizeof(err));
         if (r == CAPTURE_PACKET)
@@ -240,8 +242,11 @@ static int sensor_capture_loop(struct sensor *s)
 
 static int sensor_stop(struct sensor *s)
 {
-    if (s->dispatch.live)
+    if (s->dispatch.live) {
         sensor_kernel_stats(s);
+        stats_set(&s->dispatch.stats, STAT_CAPTURE_UNREAD_AT_STOP,
+                  capture_unread_at_stop(s->capture));
+    }
     dispatch_end(&s->dispatch);
     for (unsigned i = 0; i < s->worker_count; i++)
         worker_join(&s->workers[i]);
@@ -251,6 +256,12 @@ static int sensor_stop(struct sensor *s)
     int failed = s->output.write_failed;
     if (failed)
         fprintf(stderr, "scrapewatch: writing events failed\n");
+    if (s->output.undelivered) {
+        fprintf(stderr, "scrapewatch: %llu events were neither delivered to Redis nor "
+                        "spooled (%s)\n",
+                (unsigned long long)s->output.undelivered, s->output.undelivered_why);
+        failed = 1;
+    }
     for (unsigned i = 0; i < s->worker_count; i++)
         worker_destroy(&s->workers[i]);
     detect_destroy(&s->detect);

@@ -207,6 +207,8 @@ void output_join(struct output *o)
     if (o->redis) {
         output_redis_finish(o->redis);
         output_redis_summary(o->redis, stderr);
+        o->undelivered = output_redis_undelivered(o->redis, o->undelivered_why,
+                                                  sizeof(o->undelivered_why));
     }
 }
 

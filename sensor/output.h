@@ -30,6 +30,8 @@ struct output {
     struct output_redis *redis;  /* Redis sink, or NULL */
     char *health;             /* scratch: stats counters as "name value" lines */
     size_t health_cap;
+    uint64_t undelivered;     /* after output_join: events neither in Redis nor spooled */
+    char undelivered_why[256];
 };
 
 /* path: "-" for stdout, a file path, or NULL/"" for no JSON lines. Sets up
@@ -39,7 +41,8 @@ int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
                 const char *path, char *err, size_t errlen);
 int output_start(struct output *o);
 /* Waits for the end of events, then lets the Redis sink flush (bounded by
- * output.redis.shutdown_timeout_ms), and prints its one-line summary. */
+ * output.redis.shutdown_timeout_ms), prints its one-line summary, and notes
+ * how many events were neither delivered nor spooled (undelivered). */
 void output_join(struct output *o);
 void output_destroy(struct output *o);
 

@@ -13,7 +13,9 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "run_state.h"
 #include "spool.h"
+#include "spool_location.h"
 
 /* ---- the record: one event, as queued in memory and written to the spool */
 
@@ -136,6 +138,7 @@ static int record_decode(const uint8_t *p, size_t n, struct record_view *v)
 struct sink_item {
     struct sink_item *next;
     uint64_t order;        /* submit order in this run; 0 from the spool */
+    uint64_t n;            /* event number in this run; 0 from the spool */
     uint64_t enq_ms;       /* when it was queued (monotonic) */
     uint64_t spool_end;    /* from the spool: offset after it */
     size_t len;
@@ -166,8 +169,27 @@ struct output_redis {
     uint64_t spool_newest_order;    /* order of this run's newest spooled event */
     uint64_t appended_since_sync;
     uint64_t next_order;
+    uint64_t issued;                /* id of the newest event submitted */
     bool stopping;
     uint64_t stop_deadline_ms;
+    bool down;                      /* the last attempt failed: spool, not hold */
+    uint64_t memory_spooled_ms;     /* when the outage last moved memory to the spool */
+
+    /* Progress for the next start (run_state.h): the ids of drops above
+     * the safe id, as far as DROP_IDS_MAX go. */
+    struct run_state state;
+#define DROP_IDS_MAX 64
+    uint64_t drop_ids[DROP_IDS_MAX];
+    size_t drop_id_count;
+    bool drops_inexact;
+    /* the previous run, when it ended without a clean stop */
+    uint64_t prev_run, prev_safe;
+    bool prev_check;                /* compare with Redis at the first connect */
+    char spool_file[512];
+    uint64_t spool_skips_seen, spool_skip_bytes_seen, spool_lost_seen;
+    /* loud faults, at most one line per FAULT_LOG_MS */
+    uint64_t fault_logged_ms;
+    uint64_t faults_unlogged;
 
     /* sink thread only */
     redisContext *ctx;
@@ -229,6 +251,91 @@ static bool spool_usable(const struct output_redis *r)
     return r->spool_on && r->spool.fd >= 0;
 }
 
+/* What spool_open found, said on stderr and counted. */
+static void sink_report_open(struct output_redis *r, const struct spool_open_report *rep)
+{
+    const char *path = r->spool_file;
+    for (uint64_t i = 0; i < rep->skipped_regions && i < SPOOL_REPORT_RANGES; i++)
+        sink_log("spool %s: bytes %llu..%llu damaged: skipped, the records after them kept",
+                 path, (unsigned long long)rep->skip_from[i],
+                 (unsigned long long)rep->skip_to[i]);
+    if (rep->skipped_regions > SPOOL_REPORT_RANGES)
+        sink_log("spool %s: %llu more damaged regions skipped", path,
+                 (unsigned long long)(rep->skipped_regions - SPOOL_REPORT_RANGES));
+    stats_add(&r->stats, STAT_OUTPUT_REDIS_SPOOL_SKIPPED_REGIONS, rep->skipped_regions);
+    stats_add(&r->stats, STAT_OUTPUT_REDIS_SPOOL_SKIPPED_BYTES, rep->skipped_bytes);
+    if (rep->truncated_bytes)
+        sink_log("spool %s: cut bytes %llu..%llu off its end (%s)", path,
+                 (unsigned long long)rep->truncated_at,
+                 (unsigned long long)(rep->truncated_at + rep->truncated_bytes),
+                 rep->crc_mismatch ? "a damaged last record" : "a torn last write");
+    if (rep->header_reset)
+        sink_log("spool %s: header damaged; every record will be replayed", path);
+    if (rep->records)
+        sink_log("spool %s holds %llu events from an earlier run: replaying them first",
+                 path, (unsigned long long)rep->records);
+}
+
+/* Events of run `run` with ids above `above` that the spool holds. */
+static uint64_t sink_spooled_above(struct output_redis *r, uint64_t run, uint64_t above)
+{
+    uint64_t count = 0;
+    void *data;
+    size_t len;
+    uint64_t end;
+    struct record_view v;
+    while (spool_read(&r->spool, &data, &len, &end) == 1) {
+        if (record_decode(data, len, &v) == 0 && v.run_id == run && v.n > above)
+            count++;
+        free(data);
+    }
+    spool_rewind(&r->spool);
+    return count;
+}
+
+/* The previous run ended without a clean stop: the events it held only in
+ * memory are gone. Say how many, as far as can be known here; the first
+ * connection to Redis may show that its last batch got there after all. */
+static void sink_report_previous_run(struct output_redis *r, const struct run_state_record *p)
+{
+    uint64_t unsafe = p->issued > p->safe ? p->issued - p->safe : 0;
+    uint64_t spooled = sink_spooled_above(r, p->run_id, p->safe);
+    uint64_t known = spooled + p->drops_above;
+    uint64_t lost = unsafe > known ? unsafe - known : 0;
+    r->prev_run = p->run_id;
+    r->prev_safe = p->safe;
+    r->prev_check = lost > 0;
+    stats_set(&r->stats, STAT_OUTPUT_REDIS_LOST_PREVIOUS_RUN, lost);
+    sink_log("the previous run (run %llu) ended without a clean stop: %llu events made, "
+             "%llu of them were lost with its memory (ids above %llu)%s",
+             (unsigned long long)p->run_id, (unsigned long long)p->issued,
+             (unsigned long long)lost, (unsigned long long)p->safe,
+             p->inexact ? "; more events were dropped than tracked: a rough count" : "");
+}
+
+/* Finds, makes and opens the spool and the run state beside it. */
+static int sink_open_spool(struct output_redis *r, char *err, size_t errlen)
+{
+    if (spool_location(r->cfg, r->spool_file, sizeof(r->spool_file), err, errlen) != 0)
+        return -1;
+    enum spool_fsync policy = SPOOL_FSYNC_BATCH;
+    spool_fsync_parse(r->rc->spool_fsync, &policy);
+    struct spool_open_report rep;
+    if (spool_open(&r->spool, r->spool_file, r->rc->spool_max_bytes, policy, &rep, err,
+                   errlen) != 0)
+        return -1;
+    r->spool_on = true;
+    sink_report_open(r, &rep);
+    char state_path[sizeof(r->spool_file) + 8];
+    snprintf(state_path, sizeof(state_path), "%s.run", r->spool_file);
+    struct run_state_record prev;
+    if (run_state_open(&r->state, state_path, r->run_id, &prev, err, errlen) != 0)
+        return -1;
+    if (prev.run_id && !prev.clean)
+        sink_report_previous_run(r, &prev);
+    return 0;
+}
+
 struct output_redis *output_redis_new(const struct sw_config *cfg, char *err, size_t errlen)
 {
     struct output_redis *r = calloc(1, sizeof(*r));
@@ -262,28 +369,102 @@ struct output_redis *output_redis_new(const struct sw_config *cfg, char *err, si
         output_redis_free(r);
         return NULL;
     }
-    if (r->rc->spool_path[0]) {
-        enum spool_fsync policy = SPOOL_FSYNC_BATCH;
-        spool_fsync_parse(r->rc->spool_fsync, &policy);
-        struct spool_open_report rep;
-        if (spool_open(&r->spool, r->rc->spool_path, r->rc->spool_max_bytes, policy, &rep, err,
-                       errlen) != 0) {
-            output_redis_free(r);
-            return NULL;
-        }
-        r->spool_on = true;
-        if (rep.truncated_bytes)
-            sink_log("spool %s: cut %llu bytes off its end (%s)", r->rc->spool_path,
-                     (unsigned long long)rep.truncated_bytes,
-                     rep.crc_mismatch ? "a record failed its CRC check" : "a torn last write");
-        if (rep.header_reset)
-            sink_log("spool %s: header damaged; every record will be replayed",
-                     r->rc->spool_path);
-        if (rep.records)
-            sink_log("spool %s holds %llu events from an earlier run: replaying them first",
-                     r->rc->spool_path, (unsigned long long)rep.records);
+    if (r->rc->spool && sink_open_spool(r, err, errlen) != 0) {
+        output_redis_free(r);
+        return NULL;
     }
     return r;
+}
+
+/* ---- loud faults and the run's progress (lock held for all of these) */
+
+#define FAULT_LOG_MS 10000
+
+/* Events that were neither delivered nor spooled, all reasons. */
+static uint64_t sink_undelivered(const struct output_redis *r)
+{
+    return stats_get(&r->stats, STAT_OUTPUT_REDIS_DROPPED_QUEUE_FULL)
+           + stats_get(&r->stats, STAT_OUTPUT_REDIS_DROPPED_SPOOL_FULL)
+           + stats_get(&r->stats, STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR)
+           + stats_get(&r->stats, STAT_OUTPUT_REDIS_DROPPED_SHUTDOWN)
+           + stats_get(&r->stats, STAT_OUTPUT_REDIS_DROPPED_SPOOL_DAMAGED);
+}
+
+/* A fault worth a line: at most one per FAULT_LOG_MS, and that one says how
+ * many were not logged since. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void sink_fault(struct output_redis *r, const char *fmt, ...)
+{
+    uint64_t now = mono_ms();
+    if (r->fault_logged_ms && now - r->fault_logged_ms < FAULT_LOG_MS) {
+        r->faults_unlogged++;
+        return;
+    }
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sink_log("%s; %llu events neither delivered nor spooled so far%s", msg,
+             (unsigned long long)sink_undelivered(r),
+             r->faults_unlogged ? " (and more faults since the last such line)" : "");
+    r->fault_logged_ms = now;
+    r->faults_unlogged = 0;
+}
+
+/* The spool's last failed system call, as a line. */
+static void sink_spool_fault(struct output_redis *r, const char *doing)
+{
+    stats_set(&r->stats, STAT_OUTPUT_REDIS_SPOOL_IO_ERRORS, r->spool.io_errors);
+    sink_fault(r, "spool %s: %s failed: %s: %s (errno %d)", r->spool.path, doing,
+               r->spool.error_op ? r->spool.error_op : "?", strerror(r->spool.error_errno),
+               r->spool.error_errno);
+}
+
+/* Writes how far this run got into the run state: the lowest id still only
+ * in memory is the batch in flight from memory, else the memory queue's
+ * first, else the next one to come. */
+static void sink_mark_safe(struct output_redis *r)
+{
+    if (!r->state.rec)
+        return;
+    uint64_t lowest = r->batch_count && !r->batch_from_spool ? r->batch[0]->n
+                      : r->q_head                          ? r->q_head->n
+                                                           : r->issued + 1;
+    uint64_t safe = lowest - 1;
+    size_t k = 0;
+    for (size_t i = 0; i < r->drop_id_count; i++)
+        if (r->drop_ids[i] > safe)
+            r->drop_ids[k++] = r->drop_ids[i];
+    r->drop_id_count = k;
+    r->state.rec->issued = r->issued;
+    r->state.rec->safe = safe;
+    r->state.rec->drops_above = k;
+    r->state.rec->inexact = r->drops_inexact;
+}
+
+/* Event n was dropped: counted by reason, remembered for the run state,
+ * and said (rate-limited). */
+static void sink_count_drop(struct output_redis *r, enum spool_status st, uint64_t n)
+{
+    enum stat_id why = !spool_usable(r)   ? STAT_OUTPUT_REDIS_DROPPED_QUEUE_FULL
+                       : st == SPOOL_FULL ? STAT_OUTPUT_REDIS_DROPPED_SPOOL_FULL
+                                          : STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR;
+    stats_inc(&r->stats, why);
+    if (r->drop_id_count < DROP_IDS_MAX)
+        r->drop_ids[r->drop_id_count++] = n;
+    else
+        r->drops_inexact = true;
+    if (why == STAT_OUTPUT_REDIS_DROPPED_QUEUE_FULL)
+        sink_fault(r, "memory queue full (queue_mb = %zu) and %s: dropping events",
+                   r->rc->queue_bytes >> 20, r->rc->spool ? "the spool failed" : "no spool");
+    else if (why == STAT_OUTPUT_REDIS_DROPPED_SPOOL_FULL)
+        sink_fault(r, "spool %s full (spool_max_mb = %zu): dropping events", r->spool.path,
+                   r->rc->spool_max_bytes >> 20);
+    else
+        sink_spool_fault(r, "appending an event");
 }
 
 /* ---- the producer side (output thread) */
@@ -309,13 +490,6 @@ static enum spool_status sink_evict_oldest(struct output_redis *r)
     return SPOOL_OK;
 }
 
-static void sink_count_drop(struct output_redis *r, enum spool_status st)
-{
-    stats_inc(&r->stats, !spool_usable(r)      ? STAT_OUTPUT_REDIS_DROPPED_QUEUE_FULL
-                         : st == SPOOL_FULL ? STAT_OUTPUT_REDIS_DROPPED_SPOOL_FULL
-                                            : STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR);
-}
-
 void output_redis_submit(struct output_redis *r, const struct redis_event *e)
 {
     const char *s[F_COUNT];
@@ -325,8 +499,17 @@ void output_redis_submit(struct output_redis *r, const struct redis_event *e)
     uint64_t n = ++r->next_n;   /* a dropped event leaves a gap in the ids */
     struct sink_item *it = malloc(ITEM_COST(size));
     pthread_mutex_lock(&r->lock);
+    r->issued = n;
+    stats_inc(&r->stats, STAT_OUTPUT_REDIS_SUBMITTED);
     if (!it || size > SPOOL_RECORD_MAX) {
         stats_inc(&r->stats, STAT_OUTPUT_REDIS_DROPPED_QUEUE_FULL);
+        if (r->drop_id_count < DROP_IDS_MAX)
+            r->drop_ids[r->drop_id_count++] = n;
+        else
+            r->drops_inexact = true;
+        sink_fault(r, "an event of %zu bytes %s: dropped", size,
+                   it ? "is larger than a spool record can be" : "found no memory");
+        sink_mark_safe(r);
         pthread_mutex_unlock(&r->lock);
         free(it);
         return;
@@ -335,6 +518,7 @@ void output_redis_submit(struct output_redis *r, const struct redis_event *e)
     it->next = NULL;
     it->len = size;
     it->order = ++r->next_order;
+    it->n = n;
     it->enq_ms = mono_ms();
     it->spool_end = 0;
 
@@ -357,12 +541,13 @@ void output_redis_submit(struct output_redis *r, const struct redis_event *e)
             }
         }
         if (r->appended_since_sync >= r->rc->batch_max) {
-            spool_sync(&r->spool);
+            if (spool_sync(&r->spool) != SPOOL_OK)
+                sink_spool_fault(r, "syncing");
             r->appended_since_sync = 0;
         }
     }
     if (it && r->mem_bytes + cost > cap) {
-        sink_count_drop(r, st);
+        sink_count_drop(r, st, n);
         free(it);
         it = NULL;
     } else if (it) {
@@ -378,6 +563,7 @@ void output_redis_submit(struct output_redis *r, const struct redis_event *e)
     /* The FIFO invariant: this run's spooled events are all older than
      * the memory queue's. */
     assert(!r->q_head || r->q_head->order > r->spool_newest_order);
+    sink_mark_safe(r);
     if (r->q_count == 1 || r->q_count == r->rc->batch_max || !it)
         pthread_cond_signal(&r->wake);
     pthread_mutex_unlock(&r->lock);
@@ -389,7 +575,8 @@ void output_redis_idle(struct output_redis *r)
         return;
     pthread_mutex_lock(&r->lock);
     if (r->appended_since_sync && spool_usable(r)) {
-        spool_sync(&r->spool);
+        if (spool_sync(&r->spool) != SPOOL_OK)
+            sink_spool_fault(r, "syncing");
         r->appended_since_sync = 0;
     }
     pthread_mutex_unlock(&r->lock);
@@ -405,6 +592,33 @@ void output_redis_collect_stats(struct output_redis *r, struct stats *sum)
 
 /* ---- the sink thread */
 
+/* Damage that spool_read met (the file changed since it was opened): said
+ * and counted. Lock held. */
+static void sink_spool_damage(struct output_redis *r)
+{
+    const struct spool *sp = &r->spool;
+    uint64_t regions = stats_get(&r->stats, STAT_OUTPUT_REDIS_SPOOL_SKIPPED_REGIONS);
+    if (sp->skipped_regions > r->spool_skips_seen) {
+        stats_add(&r->stats, STAT_OUTPUT_REDIS_SPOOL_SKIPPED_REGIONS,
+                  sp->skipped_regions - r->spool_skips_seen);
+        stats_add(&r->stats, STAT_OUTPUT_REDIS_SPOOL_SKIPPED_BYTES,
+                  sp->skipped_bytes - r->spool_skip_bytes_seen);
+        sink_log("spool %s: bytes %llu..%llu damaged while in use: skipped (%llu regions)",
+                 sp->path, (unsigned long long)sp->last_skip_from,
+                 (unsigned long long)sp->last_skip_to,
+                 (unsigned long long)(regions + sp->skipped_regions - r->spool_skips_seen));
+        r->spool_skips_seen = sp->skipped_regions;
+        r->spool_skip_bytes_seen = sp->skipped_bytes;
+    }
+    if (sp->records_lost > r->spool_lost_seen) {
+        stats_add(&r->stats, STAT_OUTPUT_REDIS_DROPPED_SPOOL_DAMAGED,
+                  sp->records_lost - r->spool_lost_seen);
+        sink_fault(r, "spool %s: %llu events lost to damage", sp->path,
+                   (unsigned long long)(sp->records_lost - r->spool_lost_seen));
+        r->spool_lost_seen = sp->records_lost;
+    }
+}
+
 /* Takes the next batch from the spool. Lock held. */
 static void sink_take_spool(struct output_redis *r)
 {
@@ -414,6 +628,9 @@ static void sink_take_spool(struct output_redis *r)
         size_t len;
         uint64_t end;
         int got = spool_read(&r->spool, &data, &len, &end);
+        sink_spool_damage(r);
+        if (got == 0)
+            break;   /* damage swallowed the rest */
         struct sink_item *it = got == 1 ? malloc(ITEM_COST(len)) : NULL;
         if (!it) {
             if (got == 1)
@@ -435,6 +652,7 @@ static void sink_take_spool(struct output_redis *r)
         it->next = NULL;
         it->len = len;
         it->order = 0;
+        it->n = 0;
         it->enq_ms = 0;
         it->spool_end = end;
         r->batch[r->batch_count++] = it;
@@ -456,6 +674,7 @@ static void sink_take_memory(struct output_redis *r)
     }
     if (!r->q_head)
         r->q_tail = NULL;
+    sink_mark_safe(r);
 }
 
 /* The batch reached Redis: it leaves the spool or memory. */
@@ -468,21 +687,21 @@ static void sink_ack(struct output_redis *r)
     if (r->batch_from_spool) {
         if (spool_usable(r)
             && spool_ack(&r->spool, r->batch[n - 1]->spool_end, n) != SPOOL_OK)
-            sink_log("spool %s: cannot record progress (%s): events may be replayed twice",
-                     r->spool.path, strerror(errno));
+            sink_spool_fault(r, "recording progress (events may be replayed twice)");
     } else {
         for (size_t i = 0; i < n; i++)
             r->mem_bytes -= ITEM_COST(r->batch[i]->len);
         r->mem_events -= n;
     }
+    for (size_t i = 0; i < n; i++)
+        free(r->batch[i]);
+    r->batch_count = 0;
+    sink_mark_safe(r);
     pthread_mutex_unlock(&r->lock);
     stats_add(&r->stats, STAT_OUTPUT_REDIS_SENT, n - r->batch_bad);
     if (r->batch_from_spool)
         stats_add(&r->stats, STAT_OUTPUT_REDIS_REPLAYED, n - r->batch_bad);
     r->batch_bad = 0;
-    for (size_t i = 0; i < n; i++)
-        free(r->batch[i]);
-    r->batch_count = 0;
 }
 
 static struct timeval ms_timeval(unsigned ms)
@@ -551,6 +770,23 @@ static void sink_parse_last_id(struct output_redis *r, const char *id, size_t le
     r->skip_valid = true;
 }
 
+/* The previous run's last batch from memory may have reached Redis before
+ * the run died: Redis's last_event_id says so. Then fewer were lost. */
+static void sink_check_previous_run(struct output_redis *r)
+{
+    r->prev_check = false;
+    if (!r->skip_valid || r->skip_run != r->prev_run || r->skip_n <= r->prev_safe
+        || strcmp(r->skip_sensor, r->cfg->sensor.id) != 0)
+        return;
+    pthread_mutex_lock(&r->lock);
+    uint64_t lost = stats_get(&r->stats, STAT_OUTPUT_REDIS_LOST_PREVIOUS_RUN);
+    uint64_t got = r->skip_n - r->prev_safe < lost ? r->skip_n - r->prev_safe : lost;
+    stats_set(&r->stats, STAT_OUTPUT_REDIS_LOST_PREVIOUS_RUN, lost - got);
+    pthread_mutex_unlock(&r->lock);
+    sink_log("of the previous run's lost events, %llu had reached %s after all: %llu lost",
+             (unsigned long long)got, r->target, (unsigned long long)(lost - got));
+}
+
 /* Connects, authenticates, selects the database, and reads which event of
  * ours Redis saw last: a batch whose reply was lost (Redis died, or the
  * connection did, after EXEC) is then not sent twice. 0 ok, -1 failed. */
@@ -607,6 +843,8 @@ static int sink_connect(struct output_redis *r)
     if (reply->type == REDIS_REPLY_STRING)
         sink_parse_last_id(r, reply->str, reply->len);
     freeReplyObject(reply);
+    if (r->prev_check)
+        sink_check_previous_run(r);
     if (r->ever_connected)
         stats_inc(&r->stats, STAT_OUTPUT_REDIS_RECONNECTS);
     if (r->outage_logged)
@@ -966,6 +1204,8 @@ static void sink_leftovers(struct output_redis *r)
             stats_add(&r->stats, !spool_usable(r) ? STAT_OUTPUT_REDIS_DROPPED_SHUTDOWN
                                  : st == SPOOL_FULL ? STAT_OUTPUT_REDIS_DROPPED_SPOOL_FULL
                                                     : STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR, n);
+        if (st == SPOOL_ERROR && spool_usable(r))
+            sink_spool_fault(r, "spooling the batch in flight at shutdown");
         free(data);
         free(len);
         for (size_t i = 0; i < n; i++) {
@@ -989,6 +1229,8 @@ static void sink_leftovers(struct output_redis *r)
         stats_inc(&r->stats, !spool_usable(r) ? STAT_OUTPUT_REDIS_DROPPED_SHUTDOWN
                              : st == SPOOL_FULL ? STAT_OUTPUT_REDIS_DROPPED_SPOOL_FULL
                                                 : STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR);
+        if (st == SPOOL_ERROR && spool_usable(r))
+            sink_spool_fault(r, "spooling the memory queue at shutdown");
         r->q_head = it->next;
         r->q_count--;
         r->mem_bytes -= ITEM_COST(it->len);
@@ -996,9 +1238,64 @@ static void sink_leftovers(struct output_redis *r)
         free(it);
     }
     r->q_tail = NULL;
-    if (spool_usable(r))
-        spool_sync(&r->spool);
+    if (spool_usable(r) && spool_sync(&r->spool) != SPOOL_OK)
+        sink_spool_fault(r, "syncing at shutdown");
+    sink_mark_safe(r);
     pthread_mutex_unlock(&r->lock);
+}
+
+/* Redis is away: an event leaves memory only for the spool. The batch in
+ * flight from memory goes in front of the spool (it is older than anything
+ * spooled since it was taken), the memory queue behind it. When the spool
+ * cannot take them they stay in memory (and are retried from there). Lock
+ * held. */
+static void sink_spool_memory(struct output_redis *r)
+{
+    if (!spool_usable(r))
+        return;
+    size_t n = r->batch_count;
+    if (n && !r->batch_from_spool) {
+        const void **data = malloc(n * sizeof(*data));
+        size_t *len = malloc(n * sizeof(*len));
+        enum spool_status st = SPOOL_ERROR;
+        if (data && len) {
+            for (size_t i = 0; i < n; i++) {
+                data[i] = r->batch[i]->data;
+                len[i] = r->batch[i]->len;
+            }
+            st = spool_prepend(&r->spool, data, len, n);
+        }
+        free(data);
+        free(len);
+        if (st != SPOOL_OK) {
+            if (st == SPOOL_FULL)
+                sink_fault(r, "spool %s full: the batch in flight stays in memory",
+                           r->spool.path);
+            else
+                sink_spool_fault(r, "spooling the batch in flight");
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            r->mem_bytes -= ITEM_COST(r->batch[i]->len);
+            free(r->batch[i]);
+        }
+        r->mem_events -= n;
+        r->batch_count = 0;
+        stats_add(&r->stats, STAT_OUTPUT_REDIS_SPOOLED, n);
+        r->appended_since_sync += n;
+    }
+    enum spool_status st = SPOOL_OK;
+    while (r->q_head && (st = sink_evict_oldest(r)) == SPOOL_OK)
+        ;
+    if (st == SPOOL_ERROR)
+        sink_spool_fault(r, "spooling the memory queue");
+    if (r->appended_since_sync) {
+        if (spool_sync(&r->spool) != SPOOL_OK)
+            sink_spool_fault(r, "syncing");
+        r->appended_since_sync = 0;
+    }
+    r->memory_spooled_ms = mono_ms();
+    sink_mark_safe(r);
 }
 
 /* Picks the next batch, waiting for one as needed. Returns false when the
@@ -1013,6 +1310,13 @@ static bool sink_next_batch(struct output_redis *r)
             uint64_t until = r->retry_at_ms;
             if (r->stopping && r->stop_deadline_ms < until)
                 until = r->stop_deadline_ms;
+            if (r->down && spool_usable(r)) {
+                /* events that came meanwhile: to the spool every flush_ms */
+                if (r->q_head && now >= r->memory_spooled_ms + r->rc->flush_ms)
+                    sink_spool_memory(r);
+                if (r->q_head && r->memory_spooled_ms + r->rc->flush_ms < until)
+                    until = r->memory_spooled_ms + r->rc->flush_ms;
+            }
             sink_wait_until(r, until);
             continue;
         }
@@ -1039,6 +1343,16 @@ static bool sink_next_batch(struct output_redis *r)
     }
 }
 
+/* An attempt failed: from now on, until a batch gets through, memory is
+ * only a waiting room for the spool. */
+static void sink_failed(struct output_redis *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->down = true;
+    sink_spool_memory(r);
+    pthread_mutex_unlock(&r->lock);
+}
+
 static void *sink_main(void *arg)
 {
     struct output_redis *r = arg;
@@ -1049,6 +1363,7 @@ static void *sink_main(void *arg)
         if (!more)
             break;
         if (!r->ctx && sink_connect(r) != 0) {
+            sink_failed(r);
             sink_back_off(r, true);
             continue;
         }
@@ -1057,6 +1372,7 @@ static void *sink_main(void *arg)
         if (res == SEND_OK) {
             sink_ack(r);
             r->backoff_ms = r->rc->reconnect_min_ms;
+            r->down = false;
             continue;
         }
         if (res == SEND_REFUSED) {
@@ -1066,6 +1382,7 @@ static void *sink_main(void *arg)
                          r->target, r->last_error);
             r->outage_logged = true;
         }
+        sink_failed(r);
         sink_back_off(r, false);
     }
     sink_leftovers(r);
@@ -1122,6 +1439,7 @@ void output_redis_finish(struct output_redis *r)
     pthread_mutex_unlock(&r->lock);
     pthread_join(r->thread, NULL);
     r->started = false;
+    run_state_close(&r->state, true);   /* nothing is left only in memory */
 }
 
 void output_redis_summary(struct output_redis *r, FILE *f)
@@ -1141,6 +1459,30 @@ void output_redis_summary(struct output_redis *r, FILE *f)
             (unsigned long long)(r->spool.fd >= 0 ? r->spool.records : 0));
 }
 
+uint64_t output_redis_undelivered(struct output_redis *r, char *why, size_t whylen)
+{
+    static const struct { enum stat_id id; const char *what; } reasons[] = {
+        {STAT_OUTPUT_REDIS_DROPPED_QUEUE_FULL, "memory queue full without a spool"},
+        {STAT_OUTPUT_REDIS_DROPPED_SPOOL_FULL, "spool full"},
+        {STAT_OUTPUT_REDIS_DROPPED_SPOOL_ERROR, "spool write errors"},
+        {STAT_OUTPUT_REDIS_DROPPED_SHUTDOWN, "left at shutdown without a spool"},
+        {STAT_OUTPUT_REDIS_DROPPED_SPOOL_DAMAGED, "spool damaged"},
+    };
+    pthread_mutex_lock(&r->lock);
+    uint64_t total = sink_undelivered(r);
+    size_t used = 0;
+    if (whylen)
+        why[0] = '\0';
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+        uint64_t n = stats_get(&r->stats, reasons[i].id);
+        if (n && used < whylen)
+            used += (size_t)snprintf(why + used, whylen - used, "%s%s: %llu", used ? ", " : "",
+                                     reasons[i].what, (unsigned long long)n);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return total;
+}
+
 void output_redis_free(struct output_redis *r)
 {
     if (!r)
@@ -1154,6 +1496,8 @@ void output_redis_free(struct output_redis *r)
     for (size_t i = 0; i < r->batch_count; i++)
         free(r->batch[i]);
     free(r->batch);
+    if (r->state.rec)
+        run_state_close(&r->state, r->issued == 0);
     spool_close(&r->spool);
     pthread_mutex_destroy(&r->lock);
     pthread_cond_destroy(&r->wake);

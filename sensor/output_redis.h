@@ -17,11 +17,18 @@
  * producer adds at the back (the memory queue) and, when memory is full,
  * moves the *front* of the memory queue to the *back* of the spool, which
  * keeps the FIFO. At start the spool holds what an earlier run left: older
- * than anything new, replayed first. At shutdown, what is left in memory is
- * appended to the spool, and a batch that was in flight from memory is put
- * in front of it. Asserted: every spooled event of this run is older than
- * every event in the memory queue; a batch comes from memory only when the
- * spool is empty.
+ * than anything new, replayed first. After a failed attempt (and until a
+ * batch gets through) and at shutdown, what is left in memory is appended to
+ * the spool, and a batch that was in flight from memory is put in front of
+ * it: during an outage an event leaves memory only for the spool. Asserted:
+ * every spooled event of this run is older than every event in the memory
+ * queue; a batch comes from memory only when the spool is empty.
+ *
+ * Loss. Without a spool (output.redis.spool = false), or when it is full or
+ * failing, events are dropped: counted by reason, logged (at most a line per
+ * 10 s) and reported by output_redis_undelivered for the exit status. A run
+ * that dies (kill -9) loses its memory; the run state beside the spool
+ * (run_state.h) lets the next start count and say how many events that was.
  *
  * Delivery. A batch is one MULTI ... EXEC (pipelined): XADD per event, PUBLISH
  * for published types, HSET of the health hash for stats events, per-minute
@@ -60,8 +67,10 @@ struct redis_event {
     const char *health;      /* stats: "name value\n" lines for the health hash */
 };
 
-/* Sets up the sink (and opens the spool, replaying nothing yet). NULL with
- * err set on failure (e.g. the spool cannot be opened). */
+/* Sets up the sink: finds (spool_location.h), makes and opens the spool,
+ * says what it found there and what a previous run that died lost;
+ * replays nothing yet. NULL with err set on failure (e.g. the spool
+ * directory cannot be made or the spool cannot be opened). */
 struct output_redis *output_redis_new(const struct sw_config *cfg, char *err, size_t errlen);
 int output_redis_start(struct output_redis *r);
 /* Output thread: queue one event. Never waits for Redis. */
@@ -80,6 +89,9 @@ void output_redis_drain(struct output_redis *r);
 void output_redis_finish(struct output_redis *r);
 /* One line: the sink's final counters. */
 void output_redis_summary(struct output_redis *r, FILE *f);
+/* After output_redis_finish: events that were neither delivered nor
+ * spooled, with the reasons as "spool full: 12, ..." in why. */
+uint64_t output_redis_undelivered(struct output_redis *r, char *why, size_t whylen);
 void output_redis_free(struct output_redis *r);
 
 /* The record format shared by the memory queue and the spool (exposed for

@@ -14,7 +14,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static const char spool_magic[8] = {'S', 'W', 'S', 'P', 'O', 'O', 'L', '1'};
+static const char spool_magic[8] = {'S', 'W', 'S', 'P', 'O', 'O', 'L', '2'};
+static const char spool_magic_v1[8] = {'S', 'W', 'S', 'P', 'O', 'O', 'L', '1'};
+static const uint8_t record_magic[4] = {0xFF, 'S', 'W', 'R'};
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -97,6 +99,22 @@ static int sync_fd(int fd)
     return fdatasync(fd) == 0 ? 0 : -1;
 }
 
+/* Remembers a failed system call (errno is still its errno); returns -1. */
+static int spool_io_error(struct spool *s, const char *op)
+{
+    s->error_op = op;
+    s->error_errno = errno;
+    s->io_errors++;
+    return -1;
+}
+
+static void record_header_encode(uint8_t *rh, const void *data, size_t len)
+{
+    memcpy(rh, record_magic, sizeof(record_magic));
+    put_u32(rh + 4, (uint32_t)len);
+    put_u32(rh + 8, record_crc(rh + 4, data, len));
+}
+
 const char *spool_fsync_name(enum spool_fsync p)
 {
     return p == SPOOL_FSYNC_ALWAYS ? "always" : p == SPOOL_FSYNC_NEVER ? "never" : "batch";
@@ -115,35 +133,68 @@ int spool_fsync_parse(const char *name, enum spool_fsync *out)
     return 0;
 }
 
-/* Checks the record at off against a file of `size` bytes: its length in
- * *len, 0 when whole and intact, 1 when cut short, 2 when its CRC (or its
- * length) is wrong, -1 on a read error. */
-static int record_check(int fd, uint64_t off, uint64_t size, uint8_t **buf, size_t *cap,
-                        size_t *len)
+enum record_state { RECORD_OK, RECORD_TORN, RECORD_BAD, RECORD_IO_ERROR };
+
+/* Checks the record at off against a file of `size` bytes: RECORD_OK with
+ * its length in *len when whole and intact; RECORD_TORN when its framing is
+ * right but the file ends inside it; RECORD_BAD when its magic, length or
+ * CRC is wrong. */
+static enum record_state record_check(int fd, uint64_t off, uint64_t size, uint8_t **buf,
+                                      size_t *cap, size_t *len)
 {
     uint8_t rh[SPOOL_RECORD_HEADER];
-    if (size - off < SPOOL_RECORD_HEADER)
-        return 1;
+    uint64_t left = size - off;
+    if (left < SPOOL_RECORD_HEADER) {
+        if (read_all(fd, rh, (size_t)left, off) != 0)
+            return RECORD_IO_ERROR;
+        return memcmp(rh, record_magic, left < 4 ? (size_t)left : 4) == 0 ? RECORD_TORN
+                                                                           : RECORD_BAD;
+    }
     if (read_all(fd, rh, sizeof(rh), off) != 0)
-        return -1;
-    uint32_t n = get_u32(rh);
-    if (n == 0 || n > SPOOL_RECORD_MAX)
-        return size - off - SPOOL_RECORD_HEADER < n ? 1 : 2;
-    if (size - off - SPOOL_RECORD_HEADER < n)
-        return 1;
+        return RECORD_IO_ERROR;
+    uint32_t n = get_u32(rh + 4);
+    if (memcmp(rh, record_magic, sizeof(record_magic)) != 0 || n == 0 || n > SPOOL_RECORD_MAX)
+        return RECORD_BAD;
+    if (left - SPOOL_RECORD_HEADER < n)
+        return RECORD_TORN;
     if (*cap < n) {
         uint8_t *p = realloc(*buf, n);
         if (!p)
-            return -1;
+            return RECORD_IO_ERROR;
         *buf = p;
         *cap = n;
     }
     if (read_all(fd, *buf, n, off + SPOOL_RECORD_HEADER) != 0)
-        return -1;
-    if (record_crc(rh, *buf, n) != get_u32(rh + 4))
-        return 2;
+        return RECORD_IO_ERROR;
+    if (record_crc(rh + 4, *buf, n) != get_u32(rh + 8))
+        return RECORD_BAD;
     *len = n;
-    return 0;
+    return RECORD_OK;
+}
+
+/* The offset of the first intact record in [from, size), or size when there
+ * is none: a scan for the record magic, each candidate checked in full.
+ * UINT64_MAX on a read error. */
+static uint64_t record_resync(int fd, uint64_t from, uint64_t size, uint8_t **buf, size_t *cap)
+{
+    uint8_t chunk[65536];
+    size_t len;
+    while (from < size) {
+        size_t n = size - from < sizeof(chunk) ? (size_t)(size - from) : sizeof(chunk);
+        if (read_all(fd, chunk, n, from) != 0)
+            return UINT64_MAX;
+        for (size_t i = 0; i < n; i++) {
+            if (chunk[i] != record_magic[0])
+                continue;
+            enum record_state st = record_check(fd, from + i, size, buf, cap, &len);
+            if (st == RECORD_OK)
+                return from + i;
+            if (st == RECORD_IO_ERROR)
+                return UINT64_MAX;
+        }
+        from += n;
+    }
+    return size;
 }
 
 #if defined(__GNUC__)
@@ -162,6 +213,48 @@ static int spool_fail(struct spool *s, char *err, size_t errlen, const char *fmt
         close(s->fd);
     s->fd = -1;
     return -1;
+}
+
+/* Walks the records of [head, size): counts the intact ones, skips damaged
+ * regions that good records follow (noted in rep), and returns where the
+ * good records end (a damaged tail starts there). UINT64_MAX on error. */
+static uint64_t spool_walk(struct spool *s, uint64_t head, uint64_t size,
+                           struct spool_open_report *rep)
+{
+    uint8_t *buf = NULL;
+    size_t cap = 0, len = 0;
+    uint64_t off = head;
+    bool failed = false;
+    while (off < size) {
+        enum record_state st = record_check(s->fd, off, size, &buf, &cap, &len);
+        if (st == RECORD_OK) {
+            off += SPOOL_RECORD_HEADER + len;
+            rep->records++;
+            continue;
+        }
+        if (st == RECORD_IO_ERROR) {
+            failed = true;
+            break;
+        }
+        uint64_t next = record_resync(s->fd, off + 1, size, &buf, &cap);
+        if (next == UINT64_MAX) {
+            failed = true;
+            break;
+        }
+        if (next == size) {   /* nothing good after it: a torn tail */
+            rep->crc_mismatch = st == RECORD_BAD;
+            break;
+        }
+        if (rep->skipped_regions < SPOOL_REPORT_RANGES) {
+            rep->skip_from[rep->skipped_regions] = off;
+            rep->skip_to[rep->skipped_regions] = next;
+        }
+        rep->skipped_regions++;
+        rep->skipped_bytes += next - off;
+        off = next;
+    }
+    free(buf);
+    return failed ? UINT64_MAX : off;
 }
 
 int spool_open(struct spool *s, const char *path, uint64_t max_bytes,
@@ -194,6 +287,10 @@ int spool_open(struct spool *s, const char *path, uint64_t max_bytes,
         size = SPOOL_HEADER_SIZE;
     }
     uint8_t h[SPOOL_HEADER_SIZE];
+    if (size >= SPOOL_HEADER_SIZE && read_all(s->fd, h, sizeof(h), 0) == 0
+        && memcmp(h, spool_magic_v1, sizeof(spool_magic_v1)) == 0)
+        return spool_fail(s, err, errlen, "a spool of an older format (SWSPOOL1): replay it "
+                          "with the version that wrote it, or move it away");
     if (size < SPOOL_HEADER_SIZE || read_all(s->fd, h, sizeof(h), 0) != 0
         || memcmp(h, spool_magic, sizeof(spool_magic)) != 0)
         return spool_fail(s, err, errlen, "not a scrapewatch spool file");
@@ -205,29 +302,16 @@ int spool_open(struct spool *s, const char *path, uint64_t max_bytes,
     if (head > size)   /* everything was acknowledged, then the file was cut */
         head = size;
 
-    /* Walk the unacknowledged records; cut at the first bad one. */
-    uint8_t *buf = NULL;
-    size_t cap = 0, len = 0;
-    uint64_t off = head;
-    while (off < size) {
-        int r = record_check(s->fd, off, size, &buf, &cap, &len);
-        if (r < 0) {
-            free(buf);
-            return spool_fail(s, err, errlen, "cannot read: %s", strerror(errno));
-        }
-        if (r > 0) {
-            rep.crc_mismatch = r == 2;
-            break;
-        }
-        off += SPOOL_RECORD_HEADER + len;
-        rep.records++;
-    }
-    free(buf);
+    uint64_t off = spool_walk(s, head, size, &rep);
+    if (off == UINT64_MAX)
+        return spool_fail(s, err, errlen, "cannot read: %s", strerror(errno));
     if (off < size) {
         rep.truncated_bytes = size - off;
+        rep.truncated_at = off;
         if (ftruncate(s->fd, (off_t)off) != 0)
             return spool_fail(s, err, errlen, "cannot truncate: %s", strerror(errno));
     }
+    s->checked_until = off;
     s->head = s->read = head;
     s->tail = off;
     s->records = s->unread = rep.records;
@@ -267,15 +351,18 @@ static enum spool_status spool_rewrite(struct spool *s, const void *const *data,
     char tmp[sizeof(s->path) + 8];
     snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
+    if (fd < 0) {
+        spool_io_error(s, "open (compaction)");
         return SPOOL_ERROR;
+    }
     uint64_t off = SPOOL_HEADER_SIZE;
+    const char *op = "write (compaction)";
     int bad = header_write(fd, SPOOL_HEADER_SIZE);
     for (size_t i = 0; !bad && i < count; i++) {
         uint8_t rh[SPOOL_RECORD_HEADER];
-        put_u32(rh, (uint32_t)len[i]);
-        put_u32(rh + 4, record_crc(rh, data[i], len[i]));
-        bad = write_all(fd, rh, sizeof(rh), off) || write_all(fd, data[i], len[i], off + 8);
+        record_header_encode(rh, data[i], len[i]);
+        bad = write_all(fd, rh, sizeof(rh), off)
+              || write_all(fd, data[i], len[i], off + SPOOL_RECORD_HEADER);
         off += SPOOL_RECORD_HEADER + len[i];
     }
     uint64_t prefix = off - SPOOL_HEADER_SIZE;
@@ -286,9 +373,16 @@ static enum spool_status spool_rewrite(struct spool *s, const void *const *data,
         from += n;
         off += n;
     }
-    if (!bad && s->fsync_policy != SPOOL_FSYNC_NEVER)
+    if (!bad && s->fsync_policy != SPOOL_FSYNC_NEVER) {
+        op = "fdatasync (compaction)";
         bad = sync_fd(fd);
-    if (bad || rename(tmp, s->path) != 0) {
+    }
+    if (!bad && rename(tmp, s->path) != 0) {
+        op = "rename";
+        bad = 1;
+    }
+    if (bad) {
+        spool_io_error(s, op);
         close(fd);
         unlink(tmp);
         return SPOOL_ERROR;
@@ -298,14 +392,17 @@ static enum spool_status spool_rewrite(struct spool *s, const void *const *data,
         memcpy(dir, s->path, sizeof(dir));
         int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
-            fsync(dfd);
+            if (fsync(dfd) != 0)
+                spool_io_error(s, "fsync (directory)");
             close(dfd);
         }
     }
     flock(fd, LOCK_EX | LOCK_NB);
     close(s->fd);
     /* positions given out for records after head stay valid */
-    s->shift += (s->head - SPOOL_HEADER_SIZE) - prefix;
+    uint64_t moved = (s->head - SPOOL_HEADER_SIZE) - prefix;   /* mod 2^64 */
+    s->shift += moved;
+    s->checked_until = s->checked_until > s->head ? s->checked_until - moved : SPOOL_HEADER_SIZE;
     s->fd = fd;
     s->read = SPOOL_HEADER_SIZE + (count ? 0 : prefix + (s->read - s->head));
     if (count)
@@ -334,15 +431,21 @@ enum spool_status spool_append(struct spool *s, const void *data, size_t len)
             return SPOOL_FULL;
     }
     uint8_t rh[SPOOL_RECORD_HEADER];
-    put_u32(rh, (uint32_t)len);
-    put_u32(rh + 4, record_crc(rh, data, len));
+    record_header_encode(rh, data, len);
+    const char *op = NULL;
     if (write_all(s->fd, rh, sizeof(rh), s->tail) != 0
-        || write_all(s->fd, data, len, s->tail + sizeof(rh)) != 0
-        || (s->fsync_policy == SPOOL_FSYNC_ALWAYS && sync_fd(s->fd) != 0)) {
-        /* Leave no partial record behind. */
-        if (ftruncate(s->fd, (off_t)s->tail) != 0) {
-            /* a torn tail is found and cut at the next open */
-        }
+        || write_all(s->fd, data, len, s->tail + sizeof(rh)) != 0)
+        op = "write";
+    else if (s->fsync_policy == SPOOL_FSYNC_ALWAYS && sync_fd(s->fd) != 0)
+        op = "fdatasync";
+    if (op) {
+        spool_io_error(s, op);
+        /* Leave no partial record behind; if even that fails, the next
+         * open finds the torn tail and cuts it. */
+        int saved = errno;
+        if (ftruncate(s->fd, (off_t)s->tail) != 0)
+            s->io_errors++;
+        errno = saved;
         return SPOOL_ERROR;
     }
     s->tail += need;
@@ -357,21 +460,59 @@ enum spool_status spool_sync(struct spool *s)
     if (!s->dirty || s->fsync_policy != SPOOL_FSYNC_BATCH)
         return SPOOL_OK;
     s->dirty = false;
-    return sync_fd(s->fd) == 0 ? SPOOL_OK : SPOOL_ERROR;
+    if (sync_fd(s->fd) == 0)
+        return SPOOL_OK;
+    spool_io_error(s, "fdatasync");
+    return SPOOL_ERROR;
+}
+
+/* The records between read and tail were swallowed by damage found after
+ * open: they are gone; the counts follow. */
+static void spool_forget_unread(struct spool *s)
+{
+    s->records_lost += s->unread;
+    s->records -= s->unread;
+    s->unread = 0;
 }
 
 int spool_read(struct spool *s, void **data, size_t *len, uint64_t *end)
 {
     assert(s->head <= s->read && s->read <= s->tail);
-    if (s->read >= s->tail)
-        return 0;
     uint8_t *buf = NULL;
     size_t cap = 0, n = 0;
-    /* Records were checked on open or written by us: a failure here is an
-     * I/O error or someone else writing the file. */
-    if (record_check(s->fd, s->read, s->tail, &buf, &cap, &n) != 0) {
-        free(buf);
-        return -1;
+    for (;;) {
+        if (s->read >= s->tail) {
+            if (s->unread)
+                spool_forget_unread(s);
+            free(buf);
+            return 0;
+        }
+        enum record_state st = record_check(s->fd, s->read, s->tail, &buf, &cap, &n);
+        if (st == RECORD_OK)
+            break;
+        if (st == RECORD_IO_ERROR) {
+            spool_io_error(s, "read");
+            free(buf);
+            return -1;
+        }
+        uint64_t next = record_resync(s->fd, s->read + 1, s->tail, &buf, &cap);
+        if (next == UINT64_MAX) {
+            spool_io_error(s, "read");
+            free(buf);
+            return -1;
+        }
+        if (s->read >= s->checked_until) {   /* not seen by spool_open */
+            s->skipped_regions++;
+            s->skipped_bytes += next - s->read;
+            s->last_skip_from = s->read;
+            s->last_skip_to = next;
+        }
+        s->read = next;
+    }
+    if (s->unread == 0) {
+        /* cannot happen unless the file changed: keep the counts sane */
+        s->unread = 1;
+        s->records++;
     }
     s->read += SPOOL_RECORD_HEADER + n;
     s->unread--;
@@ -379,6 +520,12 @@ int spool_read(struct spool *s, void **data, size_t *len, uint64_t *end)
     *len = n;
     *end = s->read + s->shift;
     return 1;
+}
+
+void spool_rewind(struct spool *s)
+{
+    s->read = s->head;
+    s->unread = s->records;
 }
 
 enum spool_status spool_ack(struct spool *s, uint64_t end, uint64_t count)
@@ -391,16 +538,18 @@ enum spool_status spool_ack(struct spool *s, uint64_t end, uint64_t count)
         assert(s->records == 0 && s->unread == 0);
         /* Empty: cut back to the header. The header is written first, so a
          * crash in between leaves head past the end: "all acknowledged". */
-        if (header_write(s->fd, SPOOL_HEADER_SIZE) != 0
-            || ftruncate(s->fd, SPOOL_HEADER_SIZE) != 0)
-            return SPOOL_ERROR;
-        s->head = s->read = s->tail = SPOOL_HEADER_SIZE;
+        if (header_write(s->fd, SPOOL_HEADER_SIZE) != 0)
+            return spool_io_error(s, "write (header)"), SPOOL_ERROR;
+        if (ftruncate(s->fd, SPOOL_HEADER_SIZE) != 0)
+            return spool_io_error(s, "ftruncate"), SPOOL_ERROR;
+        s->head = s->read = s->tail = s->checked_until = SPOOL_HEADER_SIZE;
         s->dirty = false;
     } else if (header_write(s->fd, s->head) != 0) {
+        spool_io_error(s, "write (header)");
         return SPOOL_ERROR;
     }
-    if (s->fsync_policy == SPOOL_FSYNC_ALWAYS)
-        sync_fd(s->fd);
+    if (s->fsync_policy == SPOOL_FSYNC_ALWAYS && sync_fd(s->fd) != 0)
+        spool_io_error(s, "fdatasync");
     return SPOOL_OK;
 }
 

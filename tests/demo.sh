@@ -78,7 +78,9 @@ until redis-cli -p "$RPORT" ping > /dev/null 2>&1; do
     i=$((i + 1)); [ $i -lt 100 ] || { echo "redis-server did not start"; exit 1; }
     sleep 0.05
 done
-# the shipped configuration with the output group changed
+# the shipped configuration with the output group changed; its spool (on
+# by default, for when Redis is away) in this demo's own directory
+export STATE_DIRECTORY="$RTMP/state"
 cp "$SCONF" "$RTMP/demo.conf"
 echo "output = { redis = { enabled = true; port = $RPORT; }; };" >> "$RTMP/demo.conf"
 R="redis-cli -p $RPORT"

@@ -28,6 +28,7 @@
     X(IFACE_DROPS, "capture.interface_drops")                           \
     X(RING_DROPS, "capture.ring_drops")                                 \
     X(CAPTURE_EXCLUDED, "capture.excluded")                             \
+    X(CAPTURE_UNREAD_AT_STOP, "capture.unread_at_stop")                 \
     X(TRUNCATED, "decode.truncated")                                    \
     X(LINK_UNKNOWN, "decode.unknown_linktype")                          \
     X(L3_UNKNOWN, "decode.unknown_ethertype")                           \
@@ -72,6 +73,12 @@
     X(OUTPUT_REDIS_DROPPED_SPOOL_FULL, "output_redis.dropped_spool_full")\
     X(OUTPUT_REDIS_DROPPED_SPOOL_ERROR, "output_redis.dropped_spool_error")\
     X(OUTPUT_REDIS_DROPPED_SHUTDOWN, "output_redis.dropped_shutdown")   \
+    X(OUTPUT_REDIS_DROPPED_SPOOL_DAMAGED, "output_redis.dropped_spool_damaged")\
+    X(OUTPUT_REDIS_SUBMITTED, "output_redis.submitted")                 \
+    X(OUTPUT_REDIS_SPOOL_IO_ERRORS, "output_redis.spool_io_errors")     \
+    X(OUTPUT_REDIS_SPOOL_SKIPPED_REGIONS, "output_redis.spool_skipped_regions")\
+    X(OUTPUT_REDIS_SPOOL_SKIPPED_BYTES, "output_redis.spool_skipped_bytes")\
+    X(OUTPUT_REDIS_LOST_PREVIOUS_RUN, "output_redis.lost_previous_run") \
     X(OUTPUT_REDIS_RECONNECTS, "output_redis.reconnects")               \
     X(OUTPUT_REDIS_ERRORS, "output_redis.errors")                       \
     X(OUTPUT_REDIS_TIMEOUTS, "output_redis.timeouts")                   \

@@ -28,6 +28,8 @@ until redis-cli -p "$PORT" ping > /dev/null 2>&1; do
     sleep 0.05
 done
 BIG=$OUT/redis_big.pcap
+# the spool (on by default) in this run's own directory
+export STATE_DIRECTORY="$TMP/state"
 python3 tests/bench/make_big.py pcaps/http_keepalive.pcap "$BIG" "$MB" > /dev/null
 cat > "$TMP/bench.conf" <<CONF
 events = { stats_interval = 0; };

@@ -507,16 +507,28 @@ def test_auth_and_db(tmp):
     n = c.cmd("XLEN", "scrapewatch:events")
     c.close()
     check(n == len(lines), f"db 3 holds {n} of {len(lines)} events")
-    # a wrong password: refused, counted, nothing silently lost
+    # a wrong password: refused, counted, everything spooled (the default)
     conf = redis_conf(tmp, "d", port=r.port, password="wrong", reconnect_min_ms=20,
                       reconnect_max_ms=40, shutdown_timeout_ms=200)
     rc, err = run_sensor(conf, KEEPALIVE, tmp.path("out2.jsonl"))
     check(rc == 0, f"exit {rc}: {err}")
     s = summary(err)
     n2 = len(json_lines(tmp.path("out2.jsonl")))
-    check(s["errors"] >= 1 and s["sent"] == 0 and s["dropped_shutdown"] == n2,
+    check(s["errors"] >= 1 and s["sent"] == 0 and s["spooled"] == n2
+          and s["spool_pending"] == n2 and s["dropped_shutdown"] == 0,
           f"wrong password: {s}")
     check("AUTH refused" in err, "no AUTH message on stderr")
+    check(os.path.getsize(tmp.path("state/scrapewatch.spool")) > 32,
+          "the default spool location was not used")
+    # without a spool: dropped, counted, and the exit status says so
+    conf = redis_conf(tmp, "e", port=r.port, password="wrong", reconnect_min_ms=20,
+                      reconnect_max_ms=40, shutdown_timeout_ms=200, spool=False)
+    rc, err = run_sensor(conf, KEEPALIVE, tmp.path("out3.jsonl"))
+    s = summary(err)
+    check(rc == 1 and s["dropped_shutdown"] == n2, f"no spool: exit {rc}, {s}")
+    want = (f"scrapewatch: {n2} events were neither delivered to Redis nor spooled "
+            f"(left at shutdown without a spool: {n2})")
+    check(want in err.splitlines(), f"no closing line {want!r}: {err[-300:]}")
 
 
 def test_kill9_restart(tmp):
@@ -654,7 +666,7 @@ def test_listener_never_answers(tmp):
     try:
         conf = redis_conf(tmp, "c", port=port, command_timeout_ms=300, connect_timeout_ms=300,
                           reconnect_min_ms=50, reconnect_max_ms=200, queue_mb=1,
-                          shutdown_timeout_ms=1000)
+                          shutdown_timeout_ms=1000, spool=False)
         out = tmp.path("out.jsonl")
         t0 = time.monotonic()
         rc, err = run_sensor(conf, big, out, timeout=30)
@@ -665,7 +677,12 @@ def test_listener_never_answers(tmp):
         for conn in accepted:
             conn.close()
         srv.close()
-    check(rc == 0, f"exit {rc}: {err[-500:]}")
+    check(rc == 1, f"exit {rc} (events were dropped): {err[-500:]}")
+    check(re.search(r"^scrapewatch: \d+ events were neither delivered to Redis nor spooled "
+                    r"\(memory queue full without a spool: \d+", err, re.M),
+          f"no closing line: {err[-300:]}")
+    check(re.search(r"memory queue full \(queue_mb = 1\) and no spool: dropping events", err),
+          f"the drops were not logged when they happened: {err[-300:]}")
     ref = tmp.path("ref.jsonl")
     subprocess.run([BIN, "-r", big, f"--json={ref}"], check=True, timeout=60,
                    stderr=subprocess.DEVNULL)
@@ -810,6 +827,323 @@ def test_own_traffic_excluded(tmp):
           "our own Redis traffic became events")
 
 
+# ---- no event lost: every id delivered exactly once or counted lost
+
+SOAK = int(os.environ.get("SW_SOAK", "0"))   # > 0: that many rounds per loop test
+
+
+def rounds(short):
+    return SOAK if SOAK > 0 else short
+
+
+PREVIOUS = re.compile(r"the previous run \(run (\d+)\) ended without a clean stop: (\d+) events "
+                      r"made, (\d+) of them were lost")
+
+
+def run_ids(entries):
+    """{run id: [n, ...]} of the stream's entries, in stream order."""
+    out = {}
+    for e in entries:
+        _, run, n = id_parts(e["id"])
+        out.setdefault(run, []).append(n)
+    return out
+
+
+def check_run_accounted(ns, made, lost, what):
+    """Run's ids in Redis: no duplicate, all within 1..made, and together with
+    the ones counted lost, all of them."""
+    check(len(ns) == len(set(ns)), f"{what}: {len(ns) - len(set(ns))} duplicates")
+    check(not ns or (min(ns) >= 1 and max(ns) <= made), f"{what}: ids outside 1..{made}")
+    check(len(ns) + lost == made,
+          f"{what}: {len(ns)} delivered + {lost} counted lost != {made} made")
+
+
+def test_kill9_sensor_loop(tmp):
+    """kill -9 of the sensor at a random moment, Redis up or down; the next
+    start replays the spool and says how many the killed run lost."""
+    import random
+    rnd = random.Random(int(os.environ.get("SW_SEED", "13")))
+    big = make_big(tmp, 10)
+    port = free_port()
+    aof = ["--appendonly", "yes", "--appendfsync", "always"]
+    r = RedisServer(tmp, "r", aof, port=port)
+    conf = redis_conf(tmp, "c", port=port, queue_mb=1, reconnect_min_ms=20,
+                      reconnect_max_ms=100, shutdown_timeout_ms=5000)
+    for i in range(rounds(2)):
+        redis_up = i % 2 == 0
+        if redis_up and not (r.proc and r.proc.poll() is None):
+            r.start()
+        if not redis_up and r.proc and r.proc.poll() is None:
+            r.stop()
+        p, feeder = start_sensor_paced(tmp, conf, big, tmp.path(f"k{i}.jsonl"), seconds=3)
+        time.sleep(rnd.uniform(0.3, 2.5))
+        p.send_signal(signal.SIGKILL)
+        p.wait(10)
+        feeder.join(10)
+        if not (r.proc and r.proc.poll() is None):
+            r.start()
+        out = tmp.path(f"after{i}.jsonl")
+        rc, err = run_sensor(conf, KEEPALIVE, out)
+        check(rc == 0, f"round {i}: exit {rc}: {err[-500:]}")
+        m = PREVIOUS.search(err)
+        check(m, f"round {i}: no word about the killed run: {err[-500:]}")
+        killed, made = int(m.group(1)), int(m.group(2))
+        s = summary(err)
+        lost = s["lost_previous_run"]
+        check(lost <= int(m.group(3)), f"round {i}: lost grew: {s}")
+        ids = run_ids(stream_entries(r))
+        print(f"redis/kill9_sensor_loop round {i}: Redis {'up' if redis_up else 'down'}, "
+              f"{made} made, {len(ids.get(killed, []))} delivered, {lost} lost", file=sys.stderr)
+        check_run_accounted(ids.get(killed, []), made, lost, f"round {i} (Redis "
+                            f"{'up' if redis_up else 'down'}), killed run")
+        got = ids.get(killed, [])
+        check(got == sorted(got), f"round {i}: killed run out of order")
+        if not redis_up:
+            # Redis was away the whole run: every event went through the
+            # spool, oldest first; only the newest (memory) can be lost
+            check(got == list(range(1, len(got) + 1)),
+                  f"round {i}: lost events are not the newest: gaps in {got[:20]}...")
+        # the new run: exactly once, in order, after the killed run's events
+        mine = [e for e in stream_entries(r) if id_parts(e["id"])[1] == max(ids)]
+        check([e["json"] for e in mine] == json_lines(out), f"round {i}: new run's events")
+        check(s["spool_pending"] == 0, f"round {i}: {s}")
+
+
+def test_kill9_redis_loop(tmp):
+    """kill -9 of redis-server at random moments of a replay, restarted after a
+    random pause: exactly once, in order."""
+    import random
+    rnd = random.Random(int(os.environ.get("SW_SEED", "13")))
+    big = make_big(tmp, 10)
+    for i in range(rounds(1)):
+        port = free_port()
+        aof = ["--appendonly", "yes", "--appendfsync", "always"]
+        r = RedisServer(tmp, f"r{i}", aof, port=port).start()
+        conf = redis_conf(tmp, f"c{i}", port=port, queue_mb=1, reconnect_min_ms=20,
+                          reconnect_max_ms=200, shutdown_timeout_ms=10000)
+        out = tmp.path(f"out{i}.jsonl")
+        p, feeder = start_sensor_paced(tmp, conf, big, out, seconds=3)
+        for _ in range(2):
+            time.sleep(rnd.uniform(0.2, 1.2))
+            r.kill9()
+            time.sleep(rnd.uniform(0.1, 0.8))
+            r = RedisServer(tmp, f"r{i}", aof, port=port).start()
+        rc, err = finish(p, feeder=feeder)
+        check(rc == 0, f"round {i}: exit {rc}: {err[-500:]}")
+        lines = json_lines(out)
+        check_exactly_once_in_order(stream_entries(r), lines, f"round {i}")
+        s = summary(err)
+        check(s["sent"] == len(lines) == s["submitted"] and s["spool_pending"] == 0,
+              f"round {i}: {len(lines)} events, {s}")
+
+
+def test_full_tmpfs_spool(tmp):
+    """The spool on a 1 MB tmpfs (a mount namespace of the test's own) while
+    Redis is away: ENOSPC is logged with the path and errno, counted, and the
+    exit status says events were lost; what was spooled is replayed later."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return "skip", "needs root and unshare for a private tmpfs"
+    big = make_big(tmp, 10)
+    state = tmp.path("state")
+    os.makedirs(state, exist_ok=True)
+    port = free_port()
+    conf = redis_conf(tmp, "c", port=port, reconnect_min_ms=20, reconnect_max_ms=100)
+    keep = tmp.path("kept")
+    os.makedirs(keep)
+    script = ('mount -t tmpfs -o size=1m tmpfs "$1" || exit 99; '
+              '"$2" -c "$3" -r "$4" --json="$5" 2> "$6"; rc=$?; cp "$1"/* "$7"/; exit $rc')
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", state, BIN, conf, big,
+                        tmp.path("out1.jsonl"), tmp.path("err1"), keep],
+                       timeout=SENSOR_TIMEOUT)
+    if p.returncode == 99:
+        return "skip", "cannot mount a tmpfs in a private mount namespace"
+    err1 = open(tmp.path("err1")).read()
+    check(p.returncode == 1, f"exit {p.returncode}: {err1[-500:]}")
+    s1 = summary(err1)
+    spool_path = os.path.join(state, "scrapewatch.spool")
+    check(re.search(rf"spool {re.escape(spool_path)}: .* failed: write: No space left on device "
+                    r"\(errno 28\)", err1), f"no ENOSPC line: {err1[-600:]}")
+    check(s1["dropped_spool_error"] > 0 and s1["spool_io_errors"] > 0, f"{s1}")
+    check(s1["spooled"] + s1["dropped_spool_error"] == s1["submitted"]
+          == len(json_lines(tmp.path("out1.jsonl"))), f"not every event accounted: {s1}")
+    line = (f"scrapewatch: {s1['dropped_spool_error']} events were neither delivered to Redis "
+            f"nor spooled (spool write errors: {s1['dropped_spool_error']})")
+    check(line in err1.splitlines(), f"no closing line: {err1[-300:]}")
+    check(err1.count("No space left on device") <= 3, "ENOSPC not rate-limited")
+    # the spool that filled up, replayed into Redis
+    os.environ["STATE_DIRECTORY"] = keep
+    r = RedisServer(tmp, "r", port=port).start()
+    rc, err2 = run_sensor(conf, KEEPALIVE, tmp.path("out2.jsonl"))
+    check(rc == 0, f"run 2 exit {rc}: {err2[-500:]}")
+    ids = run_ids(stream_entries(r))
+    first = min(ids)
+    check_run_accounted(ids[first], s1["submitted"], s1["dropped_spool_error"], "run 1")
+    check(ids[first] == sorted(ids[first]), "run 1 out of order")
+
+
+def spool_records(data):
+    """[(offset, end, run, n)] of a spool file's records (format 2)."""
+    out, off = [], 32
+    while off + 12 <= len(data):
+        check(data[off:off + 4] == b"\xffSWR", f"no record at {off}")
+        length = int.from_bytes(data[off + 4:off + 8], "little")
+        payload = data[off + 12:off + 12 + length]
+        out.append((off, off + 12 + length, int.from_bytes(payload[8:16], "little"),
+                    int.from_bytes(payload[16:24], "little")))
+        off += 12 + length
+    return out
+
+
+DAMAGED = re.compile(r"bytes (\d+)\.\.(\d+) damaged")
+CUT = re.compile(r"cut bytes (\d+)\.\.(\d+) off its end")
+
+
+def test_corrupt_spool_resync(tmp):
+    """Damage at random offsets of a spool: only the records it touched are
+    lost; each damaged region is reported with its byte range; everything
+    else reaches Redis exactly once."""
+    import random
+    rnd = random.Random(int(os.environ.get("SW_SEED", "13")))
+    big = make_big(tmp, 3)
+    port = free_port()
+    conf = redis_conf(tmp, "c", port=port, reconnect_min_ms=20, reconnect_max_ms=100)
+    rc, err = run_sensor(conf, big, tmp.path("out0.jsonl"))
+    s0 = summary(err)
+    check(rc == 0 and s0["spool_pending"] == s0["submitted"], f"spooling run: {rc} {s0}")
+    spool = os.path.join(os.environ["STATE_DIRECTORY"], "scrapewatch.spool")
+    pristine = open(spool, "rb").read()
+    records = spool_records(pristine)
+    check(len(records) == s0["submitted"], f"{len(records)} records, {s0}")
+    r = RedisServer(tmp, "r", port=port).start()
+    for i in range(rounds(3)):
+        data = bytearray(pristine)
+        spots = [0] if i == 0 else []   # round 0: a bad length in the first record
+        spots += [rnd.randrange(32, len(data) - 4) for _ in range(rnd.randint(1, 4))]
+        for k, at in enumerate(spots):
+            if k == 0 and i == 0:
+                at = 32 + 4
+                spots[0] = at
+            for b in range(4):
+                data[at + b] ^= rnd.randint(1, 255)
+        open(spool, "wb").write(bytes(data))
+        run = records[0][2]
+        hit = {n for off, end, _, n in records for at in spots if at < end and at + 4 > off}
+        r.cmd("DEL", "scrapewatch:events")
+        rc, err = run_sensor(conf, KEEPALIVE, tmp.path(f"out{i}.jsonl"))
+        check(rc == 0, f"round {i}: exit {rc}: {err[-500:]}")
+        ranges = [(int(a), int(b)) for a, b in DAMAGED.findall(err) + CUT.findall(err)]
+        for at in spots:
+            check(any(a <= at < b for a, b in ranges),
+                  f"round {i}: damage at {at} not in a reported range {ranges}")
+        got = run_ids(stream_entries(r)).get(run, [])
+        want = [n for _, _, _, n in records if n not in hit]
+        check(got == want, f"round {i}: {len(got)} replayed, {len(want)} expected "
+                           f"({len(hit)} records damaged)")
+        s = summary(err)
+        regions = len(DAMAGED.findall(err))
+        check(s["spool_skipped_regions"] == regions, f"round {i}: {s}, {regions} regions logged")
+
+
+def netns(*argv):
+    return subprocess.run(["ip", *argv], capture_output=True, text=True, timeout=20)
+
+
+def test_sigterm_drains_live_capture(tmp):
+    """SIGTERM right after a burst on a veth of a network namespace of the
+    test's own: what the kernel held is still read; ops equal the capture's
+    (or the difference is counted), and all events reach Redis exactly once."""
+    if os.geteuid() != 0 or not shutil.which("tcpreplay"):
+        return "skip", "needs root and tcpreplay for a network namespace"
+    ns = f"swdrain{os.getpid()}"
+    if netns("netns", "add", ns).returncode != 0:
+        return "skip", "cannot create a network namespace"
+    try:
+        netns("netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        netns("netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
+        for argv in (["-n", ns, "link", "add", "sw0", "type", "veth", "peer", "name", "sw1"],
+                     ["-n", ns, "link", "set", "sw0", "up"], ["-n", ns, "link", "set", "sw1", "up"],
+                     ["-n", ns, "link", "set", "lo", "up"]):
+            res = netns(*argv)
+            check(res.returncode == 0, f"ip {' '.join(argv)}: {res.stderr}")
+        big = make_big(tmp, int(os.environ.get("SW_DRAIN_MB", "20")))
+        ref = tmp.path("ref.jsonl")
+        subprocess.run([BIN, "-r", big, f"--json={ref}"], check=True, timeout=60,
+                       stderr=subprocess.DEVNULL)
+        want_ops = sum(1 for l in json_lines(ref) if '"event_type":"op"' in l)
+        # Redis inside the namespace, on its own loopback, for the sensor there
+        port = 6379
+        rdir = tmp.path("redis")
+        os.makedirs(rdir)
+        rs = subprocess.Popen(["ip", "netns", "exec", ns, "redis-server", "--port", str(port),
+                               "--bind", "127.0.0.1", "--save", "", "--dir", rdir],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tmp.procs.append(rs)
+
+        def redis_cli(*args):
+            res = subprocess.run(["ip", "netns", "exec", ns, "redis-cli", "-p", str(port),
+                                  *args], capture_output=True, text=True, timeout=10)
+            return res.stdout.strip()
+        wait_for(lambda: redis_cli("PING") == "PONG", 10, "redis-server in the namespace")
+        conf = tmp.path("live.conf")
+        with open(conf, "w") as f:
+            f.write("events = { stats_interval = 0; };\ncapture = { ring_kb = 65536; };\n"
+                    f"output = {{ redis = {{ enabled = true; port = {port}; }}; }};\n")
+        out = tmp.path("out.jsonl")
+        err = open(tmp.path("live.err"), "w+")
+        p = subprocess.Popen(["ip", "netns", "exec", ns, BIN, "-c", conf, "-i", "sw1",
+                              f"--json={out}"], stdout=subprocess.DEVNULL, stderr=err)
+        p.err_file = err
+        tmp.procs.append(p)
+        time.sleep(1.0)   # the capture is open
+        res = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", "sw0",
+                              "--topspeed", big], capture_output=True, text=True, timeout=60)
+        check(res.returncode == 0, f"tcpreplay: {res.stderr[-300:]}")
+        p.send_signal(signal.SIGTERM)
+        rc, err = finish(p, timeout=30)
+        rx = int(netns("netns", "exec", ns, "cat", "/sys/class/net/sw1/statistics/rx_packets")
+                 .stdout.strip() or -1)
+        check(rc == 0, f"exit {rc}: {err[-400:]}")
+        events = [json.loads(x) for x in json_lines(out)]
+        final = events[-1]
+        check(final["event_type"] == "stats" and final["final"], "no final stats")
+        cap = final["stats"]["capture"]
+        ops = sum(1 for e in events if e["event_type"] == "op")
+        print(f"redis/sigterm_drains: {ops} ops of {want_ops}; {rx} packets reached the "
+              f"interface; capture {cap}", file=sys.stderr)
+        # every packet that reached the interface was read or counted
+        check(cap["packets"] + cap["kernel_drops"] + cap["unread_at_stop"] == rx,
+              f"{rx} packets reached sw1, capture says {cap}")
+        lost_on_the_way = cap["kernel_drops"] + cap["unread_at_stop"] + cap["ring_drops"]
+        check(ops == want_ops or (ops < want_ops and lost_on_the_way > 0),
+              f"{ops} ops of {want_ops}, nothing counted: {cap}")
+        xlen = redis_cli("XLEN", "scrapewatch:events")
+        check(xlen == str(len(events)), f"Redis holds {xlen} of {len(events)} events")
+        s = summary(err)
+        check(s["sent"] == len(events) and s["submitted"] == len(events), f"{s}")
+
+        # traffic that never stops: the drain ends at its deadline anyway
+        err2 = open(tmp.path("endless.err"), "w+")
+        p = subprocess.Popen(["ip", "netns", "exec", ns, BIN, "-i", "sw1", "-j"],
+                             stdout=subprocess.DEVNULL, stderr=err2)
+        p.err_file = err2
+        tmp.procs.append(p)
+        flood = subprocess.Popen(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", "sw0",
+                                  "--loop=0", "--topspeed", KEEPALIVE],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tmp.procs.append(flood)
+        try:
+            time.sleep(1.0)
+            t0 = time.monotonic()
+            p.send_signal(signal.SIGTERM)
+            rc, _ = finish(p, timeout=20)
+            stop_s = time.monotonic() - t0
+        finally:
+            flood.kill()
+        check(rc == 0 and stop_s < 10, f"under endless traffic: exit {rc} after {stop_s:.1f} s")
+    finally:
+        netns("netns", "del", ns)
+
+
 TESTS = [
     ("fields_and_order", test_fields_and_order),
     ("maxlen_trimming", test_maxlen_trimming),
@@ -823,6 +1157,11 @@ TESTS = [
     ("reply_lost_not_sent_twice", test_reply_lost_not_sent_twice),
     ("listener_never_answers", test_listener_never_answers),
     ("own_traffic_excluded", test_own_traffic_excluded),
+    ("kill9_sensor_loop_accounted", test_kill9_sensor_loop),
+    ("kill9_redis_loop_exactly_once", test_kill9_redis_loop),
+    ("full_tmpfs_spool_loud", test_full_tmpfs_spool),
+    ("corrupt_spool_resync", test_corrupt_spool_resync),
+    ("sigterm_drains_live_capture", test_sigterm_drains_live_capture),
 ]
 
 
@@ -835,6 +1174,8 @@ def main():
         if ONLY and name not in ONLY:
             continue
         tmp = Tmp()
+        # the default spool location of every sensor of this test
+        os.environ["STATE_DIRECTORY"] = tmp.path("state")
         t0 = time.monotonic()
         try:
             res = fn(tmp)

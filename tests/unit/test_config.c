@@ -78,6 +78,7 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(r->batch_max, 256);
     CHECK_EQ_INT(r->flush_ms, 50);
     CHECK_EQ_INT(r->queue_bytes, 64 * 1024 * 1024);
+    CHECK(r->spool);
     CHECK_EQ_STR(r->spool_path, "");
     CHECK_EQ_INT(r->spool_max_bytes, 1024LL * 1024 * 1024);
     CHECK_EQ_STR(r->spool_fsync, "batch");
