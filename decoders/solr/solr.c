@@ -99,13 +99,17 @@ static void classify_admin_action(struct solr_call *call, const struct http_url 
         value_ieq(action, n, "CLUSTERSTATUS") || value_ieq(action, n, "LISTALIASES")) {
         call->op_class = OP_CLASS_ENUMERATE;
         call->kind = collections ? SOLR_KIND_COLLECTIONS : SOLR_KIND_CORES;
-    } else if (value_ieq(action, n, "DELETE") || value_ieq(action, n, "DELETEALIAS") ||
-               value_ieq(action, n, "DELETESHARD") || value_ieq(action, n, "DELETEREPLICA")) {
+    } else if (collections && value_ieq(action, n, "DELETE")) {
+        call->op_class = OP_CLASS_DESTROY;
+        call_set_name(call, "delete_collection", NULL);   /* as rules name drops */
+    } else if (value_ieq(action, n, "DELETEALIAS") || value_ieq(action, n, "DELETESHARD") ||
+               value_ieq(action, n, "DELETEREPLICA")) {
         call->op_class = OP_CLASS_DESTROY;
     } else if (value_ieq(action, n, "UNLOAD") &&
                (param_true(url, "deleteIndex") || param_true(url, "deleteDataDir") ||
                 param_true(url, "deleteInstanceDir"))) {
         call->op_class = OP_CLASS_DESTROY;
+        call_set_name(call, "delete_core", NULL);
     }
     char core[OP_TARGET_MAX];
     if (param(url, collections ? "name" : "core", core, sizeof(core), &n) ||
