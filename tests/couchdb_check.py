@@ -21,6 +21,10 @@ pcaps/record/record_couchdb.sh from what the clients received), runs
                   :8080 ops (not CouchDB's port) are CouchDB too
   nmap            /_stats, /_all_dbs, /_config, named so (in any order)
 
+  couchbase       the Couchbase captures of ../shared/pcaps (KV on memcached-binary
+                  ports, REST on :8091/:8092) decode without error and give no
+                  CouchDB op (skipped when the directory is absent)
+
 Prints "ok couchdb/<capture>/<check>" or "FAIL ...: why"; "skip" when a
 capture is absent. Exits 1 if any check failed.
 """
@@ -135,8 +139,27 @@ def check_nmap(name, facts, ops):
     report(name, "names", names == ["_all_dbs", "_config", "_stats"], str(names))
 
 
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "pcaps", "wireshark-wiki")
+COUCHBASE = ("couchbase-create-bucket.pcapng", "couchbase-lww.pcap", "couchbase-xattr.pcapng",
+             "couchbase_subdoc_multi.pcap")
+
+
+def check_couchbase(binary):
+    for f in COUCHBASE:
+        pcap = os.path.join(SHARED, f)
+        name = "couchbase/" + f.split(".")[0]
+        if not os.path.exists(pcap):
+            print("skip couchdb/%s: %s absent (third-party capture)" % (name, pcap))
+            continue
+        ops, rc = run_sensor(binary, pcap)
+        report(name, "exit", rc == 0, "exit status %d" % rc)
+        couch = [describe(e) for e in ops if e["op"].get("app") == "couchdb"]
+        report(name, "not_couchdb", not couch, "; ".join(couch))
+
+
 def main():
     binary = sys.argv[1]
+    check_couchbase(binary)
     for name, fn in (("couchdb_nano", check_nano), ("couchdb_curl", check_curl),
                      ("couchdb_nmap", check_nmap)):
         pcap = os.path.join(ROOT, "pcaps", name + ".pcap")
