@@ -13,12 +13,17 @@
 #                             DELETE db; and on :8080 (not CouchDB's port) the
 #                             banner, nmap's /_stats probe and _all_dbs
 #   pcaps/couchdb_nmap.pcap   nmap --script couchdb-databases,couchdb-stats
+#   pcaps/scenarios/couchdb_dump.pcap   detection scenario: an outside client
+#                             lists the databases, dumps customers with
+#                             _all_docs?include_docs=true and deletes it; a
+#                             trusted application reads the same (no alert)
 #
 # and next to each pcaps/couchdb_<name>.facts.json: what the client received
 # (documents, rows, totals, per call, as the client itself reported or as
 # counted in the bodies curl wrote).
 #
 #   sudo pcaps/record/record_couchdb.sh [OUTDIR]          (default: pcaps/)
+#   sudo ONLY=scenario pcaps/record/record_couchdb.sh     (the scenario alone)
 #
 # Needs root (ip netns), ip, tcpdump, tcprewrite (tcpreplay), curl, nmap,
 # node + npm. pouchdb-server and nano are installed OUTSIDE the repository
@@ -100,10 +105,10 @@ wait_for() {
 }
 port_listening() { in_ns ss -ltn "sport = :$1" | grep -q LISTEN; }
 
-start_pouch() {                   # start_pouch PORT DIR: sets LAST_PID
+start_pouch() {                   # start_pouch PORT DIR [HOST]: sets LAST_PID
     mkdir -p "$2"
     (cd "$2" && exec "${PIN[@]}" ip netns exec "$NS" "$SW_NPM/node_modules/.bin/pouchdb-server" \
-        --in-memory -n -p "$1" >"$2/server.log" 2>&1) &
+        --in-memory -n -p "$1" -o "${3:-127.0.0.1}" >"$2/server.log" 2>&1) &
     LAST_PID=$!
     wait_for "pouchdb-server on port $1" port_listening "$1"
 }
@@ -178,6 +183,54 @@ print(json.dumps({"client": "nmap", "version": version, "command": cmd,
 PYEOF
 }
 
+# The scenario: loopback addresses stand for parties, rewritten after:
+# 127.0.0.1 the scraper (outside), 127.0.0.3 the trusted application,
+# 127.0.0.2 the CouchDB server.
+SCENARIO_PNAT=127.0.0.1/32:198.51.100.60/32,127.0.0.3/32:10.9.9.9/32,127.0.0.2/32:10.0.0.8/32
+
+client_scenario() {
+    local srv=http://127.0.0.2:$PORT
+    : >"$WORK/$NAME.steps.jsonl"
+    # the trusted application: the same reads, no credentials
+    curl_step none 200 --interface 127.0.0.3 "$srv/_all_dbs"
+    curl_step rows 200 --interface 127.0.0.3 "$srv/customers/_all_docs?include_docs=true"
+    sleep 1
+    # the scraper
+    curl_step none 200 --interface 127.0.0.1 "$srv/"
+    curl_step list 200 --interface 127.0.0.1 "$srv/_all_dbs"
+    curl_step db 200 --interface 127.0.0.1 "$srv/customers"
+    curl_step rows 200 --interface 127.0.0.1 "$srv/customers/_all_docs?include_docs=true"
+    curl_step none 200 --interface 127.0.0.1 -X DELETE "$srv/customers"
+    CMD=(curl "(7 commands, see steps)")
+    "$PY" -c 'import json,sys; print(json.dumps({"client": "curl", "version": sys.argv[1], "steps": [json.loads(l) for l in open(sys.argv[2])], "pnat": sys.argv[3]}))' \
+        "$(curl --version | head -1 | cut -d' ' -f2)" "$WORK/$NAME.steps.jsonl" "$SCENARIO_PNAT" >"$WORK/$NAME.client.json"
+}
+
+record_scenario() {               # the detection scenario, rewritten to its addresses
+    NAME=couchdb_dump
+    local raw=$WORK/$NAME.raw.pcap
+    start_pouch "$PORT" "$WORK/srv-$NAME" 0.0.0.0; SERVER_PID=$LAST_PID
+    load_db "http://127.0.0.2:$PORT" customers 6000
+    "${PIN[@]}" ip netns exec "$NS" tcpdump --immediate-mode -B 32768 -i lo -s "$SNAPLEN" -U -Z root \
+        -w "$raw" "tcp port $PORT" 2>"$WORK/$NAME.tcpdump.log" &
+    DUMP_PID=$!
+    wait_for "tcpdump" grep -q "listening on" "$WORK/$NAME.tcpdump.log"
+    client_scenario
+    sleep 1
+    stop_pid "$DUMP_PID" TERM; DUMP_PID=
+    stop_pid "$SERVER_PID" TERM; SERVER_PID=
+    grep -q "^0 packets dropped by kernel" "$WORK/$NAME.tcpdump.log" \
+        || die "tcpdump dropped packets: $(cat "$WORK/$NAME.tcpdump.log")"
+    tcprewrite --pnat="$SCENARIO_PNAT" --fixcsum --infile="$raw" --outfile="$WORK/$NAME.pcap" 2>&1 \
+        | { grep -v -e 'was captured using a snaplen' -e '^Warning in tcprewrite' || true; } >&2
+    write_facts "$NAME" "scenario: 10.9.9.9 (trusted app) reads customers; 198.51.100.60 lists, dumps 6000 with _all_docs?include_docs=true, deletes the database" \
+        "$WORK/$NAME.pcap" "$WORK/$NAME.facts.json"
+    mkdir -p "$OUT/scenarios"
+    mv "$WORK/$NAME.pcap" "$OUT/scenarios/$NAME.pcap"
+    mv "$WORK/$NAME.facts.json" "$OUT/scenarios/$NAME.facts.json"
+    echo "wrote $OUT/scenarios/$NAME.pcap and $NAME.facts.json"
+}
+
 # ---------------------------------------------------------------- facts
 
 write_facts() {                   # write_facts NAME TITLE PCAP OUT
@@ -248,8 +301,11 @@ ip netns add "$NS"
 in_ns ip link set lo mtu 1500 up
 in_ns ip link set lo gso_max_size 1500 gso_max_segs 1 || die "cannot cap GSO on lo"
 
-record couchdb_nano "nano: load 6000 docs, _all_dbs, db info, _all_docs include_docs dump, page, _find, _changes, doc, keys, DELETE" \
-    client_nano
-record couchdb_curl "curl: LeakIX-style _all_dbs/_membership/_dbs_info, _all_docs dumps, _changes feeds, _session 401, DELETE; :8080 banner and _stats" \
-    client_curl
-record couchdb_nmap "nmap couchdb-databases and couchdb-stats" client_nmap
+if [ "${ONLY:-all}" != scenario ]; then
+    record couchdb_nano "nano: load 6000 docs, _all_dbs, db info, _all_docs include_docs dump, page, _find, _changes, doc, keys, DELETE" \
+        client_nano
+    record couchdb_curl "curl: LeakIX-style _all_dbs/_membership/_dbs_info, _all_docs dumps, _changes feeds, _session 401, DELETE; :8080 banner and _stats" \
+        client_curl
+    record couchdb_nmap "nmap couchdb-databases and couchdb-stats" client_nmap
+fi
+record_scenario
