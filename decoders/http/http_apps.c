@@ -70,6 +70,20 @@ static void op_reset_plain(struct op_record *op)
     op->authenticated = (op->flags & OP_FLAG_AUTH_HEADER) ? OP_AUTH_YES : OP_AUTH_UNKNOWN;
 }
 
+/* The op was read, at request time, by an app that no longer has the flow
+ * (a pipelined request queued before the switch). */
+static bool read_by_other(const struct apps_flow *m, const struct op_record *op)
+{
+    if (op->app == APP_HTTP || m->current == NO_APP)
+        return false;
+    if (m->current != 0)
+        return op->app != m->apps[m->current]->app;
+    for (size_t i = 1; i < m->count; i++)
+        if (op->app == m->apps[i]->app)
+            return true;
+    return false;
+}
+
 /* An op about to go to a non-default app carries that app's id. */
 static void stamp(const struct apps_flow *m, struct op_record *op)
 {
@@ -140,6 +154,8 @@ static void apps_response_head(void *st, struct decoder_ctx *ctx, struct op_reco
             break;
         }
     }
+    if (read_by_other(m, op))
+        op_reset_plain(op);       /* queued before the flow changed hands */
     m->marked = NO_APP;
     m->sniffing = !m->shown && op->status_code >= 200 && op->status_code < 300;
     m->sniffed = 0;

@@ -415,6 +415,37 @@ static void test_http_claims_frozen(void)
     free(list);
 }
 
+/* Pipelined across a change of hands: the second request was read by
+ * Elasticsearch (its path is an ES API) before the first answer showed
+ * CouchDB; both ops end up CouchDB's, the second with nothing of ES's. */
+static void test_http_pipelined_switch(void)
+{
+    char *dbs = response("HTTP/1.1 200 OK\r\nServer: CouchDB/3.3.2\r\n", "[\"a\",\"b\",\"c\"]");
+    char *err = response("HTTP/1.1 400 Bad Request\r\n", "{\"error\":\"bad_request\"}");
+    const struct session_step steps[] = {
+        {DIR_TO_SERVER, "GET /_all_dbs HTTP/1.1\r\n\r\n"},
+        {DIR_TO_SERVER, "GET /idx/_search?size=10&q=*:* HTTP/1.1\r\n\r\n"},
+        {DIR_TO_CLIENT, dbs}, {DIR_TO_CLIENT, err},
+    };
+    static struct session s;
+    for (size_t piece = 1; piece < 60; piece++) {
+        session_run(&s, &http_decoder, steps, 4, piece);
+        CHECK_EQ_INT(s.count, 2);
+        if (s.count != 2)
+            break;
+        CHECK_EQ_INT(s.ops[0].app, APP_COUCHDB);
+        CHECK_EQ_INT(s.ops[0].items, 3);
+        CHECK_EQ_INT(s.ops[1].app, APP_COUCHDB);
+        CHECK_EQ_STR(s.ops[1].op, "_search");
+        CHECK_EQ_INT(s.ops[1].op_class, OP_CLASS_UNKNOWN);
+        CHECK_EQ_INT(s.ops[1].page_size, -1);
+        CHECK(!(s.ops[1].flags & OP_FLAG_MATCH_ALL));
+        CHECK_EQ_STR(s.ops[1].error_type, "bad_request");
+    }
+    free(dbs);
+    free(err);
+}
+
 int main(void)
 {
     check_binary = "couchdb";
@@ -428,5 +459,6 @@ int main(void)
     RUN(test_http_stats_probe);
     RUN(test_http_banner);
     RUN(test_http_claims_frozen);
+    RUN(test_http_pipelined_switch);
     CHECK_EXIT();
 }
