@@ -6,8 +6,9 @@
  * The choice is a small state machine: `current` is the app whose observer
  * runs (0, the default, until another is chosen), `shown` says the server
  * itself showed what it is, which freezes the choice against request
- * claims. Evidence in a body can only be acted on when the response ends,
- * so a body mark is kept in `marked` until then. */
+ * claims. A body mark in the body's first HTTP_APPS_REPLAY_BYTES hands
+ * the op over at once (the bytes so far are replayed to the new app); one
+ * found later is kept in `marked` and acted on when the response ends. */
 #include "http.h"
 
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct apps_flow {
     size_t marked;            /* app whose mark was found in this body; NO_APP if none */
     char window[HTTP_APPS_MARK_MAX];
     size_t window_len;
+    uint8_t replay[HTTP_APPS_REPLAY_BYTES];   /* the body's first bytes, as sniffed */
 };
 
 static const struct http_observer *current_obs(const struct apps_flow *m)
@@ -188,17 +190,50 @@ static void sniff_byte(struct apps_flow *m, char c)
     }
 }
 
+/* A mark early in the body: the new app takes the op now, is given a head
+ * with the status alone (its body is read by the call's own rules) and the
+ * body bytes so far, and reads the rest as it comes. */
+static void hand_over_mid_body(struct apps_flow *m, struct decoder_ctx *ctx,
+                               struct op_record *op)
+{
+    size_t to = m->marked;
+    m->marked = NO_APP;
+    server_is(m, to, op);
+    stamp(m, op);
+    const struct http_observer *obs = current_obs(m);
+    if (obs == NULL)
+        return;
+    struct http_head head;
+    memset(&head, 0, sizeof(head));
+    head.status = op->status_code;
+    head.content_length = -1;
+    if (obs->response_head != NULL)
+        obs->response_head(m->state, ctx, op, &head);
+    if (obs->response_body != NULL)
+        obs->response_body(m->state, ctx, op, m->replay, m->sniffed);
+}
+
 static void apps_response_body(void *st, struct decoder_ctx *ctx, struct op_record *op,
                                const uint8_t *buf, size_t len)
 {
     struct apps_flow *m = st;
-    for (size_t i = 0; m->sniffing && i < len; i++) {
-        sniff_byte(m, (char)buf[i]);
+    size_t i = 0;
+    while (m->sniffing && i < len) {
+        if (m->sniffed < sizeof(m->replay))
+            m->replay[m->sniffed] = buf[i];
+        sniff_byte(m, (char)buf[i++]);
         if (++m->sniffed >= HTTP_APPS_SNIFF_BYTES)
             m->sniffing = false;
+        if (m->marked != NO_APP && m->marked != 0 && m->marked != m->current &&
+            m->sniffed <= sizeof(m->replay)) {
+            hand_over_mid_body(m, ctx, op);
+            buf += i;
+            len -= i;
+            break;
+        }
     }
     const struct http_observer *obs = current_obs(m);
-    if (obs != NULL && obs->response_body != NULL)
+    if (obs != NULL && obs->response_body != NULL && len > 0)
         obs->response_body(m->state, ctx, op, buf, len);
 }
 

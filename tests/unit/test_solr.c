@@ -256,7 +256,8 @@ static void test_bodies(void)
 }
 
 /* On the "http" decoder: /solr/ takes the flow; a prefix-less select is
- * recognised by its answer, and the op after it is counted. */
+ * recognised by its answer: counted when the mark is in the body's first
+ * bytes (handed over at once), named only when it comes later. */
 static void test_http_decoder(void)
 {
     char *json = response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
@@ -269,6 +270,14 @@ static void test_http_decoder(void)
         {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, json},
         {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, json},
     };
+    char body[600];
+    snprintf(body, sizeof(body), "{%300s\"responseHeader\":{\"status\":0},\"response\":{"
+             "\"numFound\":7,\"docs\":[{\"id\":\"a\"}]}}", "");
+    char *padded = response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", body);
+    const struct session_step late[] = {
+        {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, padded},
+        {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, json},
+    };
     static struct session s;
     for (size_t piece = 1; piece < 60; piece++) {
         session_run(&s, &http_decoder, prefixed, 2, piece);
@@ -279,12 +288,19 @@ static void test_http_decoder(void)
         CHECK_EQ_INT(s.count, 2);
         CHECK_EQ_INT(s.ops[0].app, APP_SOLR);
         CHECK_EQ_STR(s.ops[0].op, "select");
-        CHECK_EQ_INT(s.ops[0].items, -1);      /* read before the answer showed Solr */
+        CHECK_EQ_INT(s.ops[0].items, 1);       /* handed over mid-body, replayed */
+        CHECK_EQ_INT(s.ops[0].total, 7);
         CHECK_EQ_INT(s.ops[1].app, APP_SOLR);
         CHECK_EQ_INT(s.ops[1].items, 1);
         CHECK_EQ_INT(s.ops[1].total, 7);
+        session_run(&s, &http_decoder, late, 4, piece);
+        CHECK_EQ_INT(s.count, 2);
+        CHECK_EQ_INT(s.ops[0].app, APP_SOLR);
+        CHECK_EQ_INT(s.ops[0].items, -1);      /* the mark came past the replay bytes */
+        CHECK_EQ_INT(s.ops[1].items, 1);
     }
     free(json);
+    free(padded);
 }
 
 int main(void)
