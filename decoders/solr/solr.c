@@ -25,6 +25,7 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define FORM_MAX 1024     /* bytes of a form body read for parameters */
 #define MARK_WINDOW 32    /* bytes kept to find words across body pieces */
+#define WORDS_SCAN_MAX 65536  /* request body bytes searched for words */
 
 /* ------------------------------------------------------------ classifier */
 
@@ -499,6 +500,7 @@ static const char *const delete_words[] = { "<delete", "\"delete\"", NULL };
 struct solr_words {
     char window[MARK_WINDOW];
     size_t len;
+    size_t scanned;              /* bytes looked at, up to WORDS_SCAN_MAX */
 };
 
 struct solr_request_side {
@@ -566,11 +568,16 @@ static bool op_call(const struct op_record *op, struct solr_call *call)
 
 /* ---- request side */
 
-/* Slides body bytes through the window; true when one of `words` ends in it. */
+/* Slides body bytes through the window; true when one of `words` ends in
+ * it. Only the first WORDS_SCAN_MAX bytes of a body are searched: commands
+ * and configurations are small, bulk updates are not. */
 static bool words_feed(struct solr_words *w, const uint8_t *buf, size_t len,
                        const char *const *words)
 {
     bool found = false;
+    if (len > WORDS_SCAN_MAX - w->scanned)
+        len = WORDS_SCAN_MAX - w->scanned;
+    w->scanned += len;
     for (size_t i = 0; i < len; i++) {
         if (w->len == sizeof(w->window)) {
             memmove(w->window, w->window + 1, sizeof(w->window) - 1);
@@ -645,7 +652,9 @@ static void solr_request_body(void *st, struct decoder_ctx *ctx, struct op_recor
     (void)ctx;
     if (!r->active)
         return;
-    if (words_feed(&r->words, buf, len, probe_words))
+    bool commands = r->kind != SOLR_KIND_SEARCH && r->kind != SOLR_KIND_GET &&
+                    r->kind != SOLR_KIND_STREAM;
+    if (commands && words_feed(&r->words, buf, len, probe_words))
         op->flags |= OP_FLAG_PROBE;
     if (r->kind == SOLR_KIND_UPDATE && r->mode != BODY_JSON) {
         if (words_feed(&r->deletes, buf, len, delete_words))

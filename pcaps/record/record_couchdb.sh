@@ -9,7 +9,7 @@
 #   pcaps/couchdb_curl.pcap   curl: LeakIX-style /, _all_dbs, _membership, _dbs_info;
 #                             the db infos; _all_docs?include_docs=true dumps of
 #                             customers (6000) and orders (500); _changes normal,
-#                             longpoll (since=) and continuous; _session 401;
+#                             longpoll (since=); _session 401;
 #                             DELETE db; and on :8080 (not CouchDB's port) the
 #                             banner, nmap's /_stats probe and _all_dbs
 #   pcaps/couchdb_nmap.pcap   nmap --script couchdb-databases,couchdb-stats
@@ -23,7 +23,7 @@
 # counted in the bodies curl wrote).
 #
 #   sudo pcaps/record/record_couchdb.sh [OUTDIR]          (default: pcaps/)
-#   sudo ONLY=scenario pcaps/record/record_couchdb.sh     (the scenario alone)
+#   sudo ONLY=couchdb_curl,scenario pcaps/record/record_couchdb.sh   (some only)
 #
 # Needs root (ip netns), ip, tcpdump, tcprewrite (tcpreplay), curl, nmap,
 # node + npm. pouchdb-server and nano are installed OUTSIDE the repository
@@ -158,14 +158,13 @@ client_curl() {
     curl_step rows 200 "$URL/orders/_all_docs?include_docs=true&limit=200&skip=100"
     curl_step results 200 "$URL/orders/_changes?include_docs=true"
     curl_step results 200 "$URL/orders/_changes?feed=longpoll&since=450"
-    curl_step lines 200 --max-time 2 "$URL/orders/_changes?feed=continuous&since=490"
     curl_step none 401 -X POST -H 'Content-Type: application/json' \
         -d '{"name":"admin","password":"admin"}' "$URL/_session"
     curl_step none 200 -X DELETE "$URL/orders"
     curl_step none 200 "$other/"
     curl_step none 200 "$other/_stats"
     curl_step list 200 "$other/_all_dbs"
-    CMD=(curl "(16 commands, see steps)")
+    CMD=(curl "(15 commands, see steps)")
     "$PY" -c 'import json,sys; print(json.dumps({"client": "curl", "version": sys.argv[1], "steps": [json.loads(l) for l in open(sys.argv[2])]}))' \
         "$(curl --version | head -1 | cut -d' ' -f2)" "$WORK/$NAME.steps.jsonl" >"$WORK/$NAME.client.json"
 }
@@ -301,11 +300,12 @@ ip netns add "$NS"
 in_ns ip link set lo mtu 1500 up
 in_ns ip link set lo gso_max_size 1500 gso_max_segs 1 || die "cannot cap GSO on lo"
 
-if [ "${ONLY:-all}" != scenario ]; then
-    record couchdb_nano "nano: load 6000 docs, _all_dbs, db info, _all_docs include_docs dump, page, _find, _changes, doc, keys, DELETE" \
-        client_nano
-    record couchdb_curl "curl: LeakIX-style _all_dbs/_membership/_dbs_info, _all_docs dumps, _changes feeds, _session 401, DELETE; :8080 banner and _stats" \
-        client_curl
-    record couchdb_nmap "nmap couchdb-databases and couchdb-stats" client_nmap
-fi
-record_scenario
+# ONLY=NAME,...: just those (couchdb_nano, couchdb_curl, couchdb_nmap, scenario)
+wanted() { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+wanted couchdb_nano && record couchdb_nano "nano: load 6000 docs, _all_dbs, db info, _all_docs include_docs dump, page, _find, _changes, doc, keys, DELETE" \
+    client_nano
+wanted couchdb_curl && record couchdb_curl "curl: LeakIX-style _all_dbs/_membership/_dbs_info, _all_docs dumps, _changes feeds, _session 401, DELETE; :8080 banner and _stats" \
+    client_curl
+wanted couchdb_nmap && record couchdb_nmap "nmap couchdb-databases and couchdb-stats" client_nmap
+wanted scenario && record_scenario
+exit 0
