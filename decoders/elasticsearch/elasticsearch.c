@@ -1370,33 +1370,34 @@ const struct decoder elasticsearch_decoder = {
     .close = http_stream_close,
 };
 
-/* "http": any HTTP server. Its ops stay plain HTTP until the server or the
- * request path shows Elasticsearch/OpenSearch (or a Kibana console proxy),
- * so an exposed cluster on port 80 or 8080 is still recognised. Its default
- * ports are plain HTTP and the other HTTP-based servers: Kibana (5601),
- * CouchDB (5984), Solr (8983). nDPI's HTTP and HTTP_Proxy (absolute URIs)
- * select it; HTTP_CONNECT does not: after the CONNECT the bytes are a
- * tunnel, usually TLS. */
-static void *http_es_open(struct decoder_ctx *ctx)
+/* ---- the "http" decoder's view of Elasticsearch (http_decoder.c) */
+
+/* The path names an Elasticsearch API (or Kibana's console proxy). */
+static bool es_claims(struct http_span method, struct http_span target)
 {
-    return http_open_with(ctx, &es_observer, APP_HTTP);
+    struct es_call call;
+    es_classify_target(method, target, &call);
+    return call.api;
 }
 
-static const uint16_t http_ports[] = { 80, 8080, 5601, 5984, 8983 };
-static const char *const http_ndpi_names[] = { "HTTP", "HTTP_Proxy", NULL };
+static bool es_server_head(const struct http_head *head)
+{
+    struct es_flow f = { .evidence = false };
+    note_server_head(&f, head);
+    return f.evidence;
+}
 
-const struct decoder http_decoder = {
-    .name = "http",
-    .app = APP_HTTP,
-    .ports = http_ports,
-    .port_count = sizeof(http_ports) / sizeof(http_ports[0]),
-    .ndpi_names = http_ndpi_names,
-    .probe = http_probe,
-    .settings = &http_settings,
-    .counters = &http_counters,
-    .open = http_es_open,
-    .data = http_stream_data,
-    .gap = http_stream_gap,
-    .end = http_stream_end,
-    .close = http_stream_close,
+static const char *const es_marks[] = {
+    "You Know, for Search", "The OpenSearch Project", NULL,
+};
+
+/* The default app of the "http" decoder: it runs while nothing else is
+ * known, reading an op as Elasticsearch only when its path is an ES API or
+ * the server has shown itself (see elasticsearch.h). */
+const struct http_app es_http_app = {
+    .app = APP_ELASTICSEARCH,
+    .obs = &es_observer,
+    .claims = es_claims,
+    .server_head = es_server_head,
+    .body_marks = es_marks,
 };

@@ -103,5 +103,7 @@ void es_cursor_hash(const char *id, size_t len, char out[OP_CONT_MAX]);
 extern const struct http_observer es_observer;
 
 extern const struct decoder elasticsearch_decoder;
+/* Elasticsearch as one of the "http" decoder's apps (its default). */
+extern const struct http_app es_http_app;
 
 #endif

@@ -1210,6 +1210,11 @@ void *http_open_with(struct decoder_ctx *ctx, const struct http_observer *obs,
     return f;
 }
 
+void *http_flow_observer_state(void *flow)
+{
+    return flow != NULL ? ((struct http_flow *)flow)->obs_state : NULL;
+}
+
 static void *http_open(struct decoder_ctx *ctx)
 {
     return http_open_with(ctx, NULL, APP_HTTP);

@@ -102,6 +102,52 @@ void http_stream_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
 void http_stream_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir);
 void http_stream_close(void *state, struct decoder_ctx *ctx);
 
+/* ---- several applications on one framer: the "http" decoder ----
+ *
+ * On a port that is not an application's own (80, 8080, any port found by
+ * the probe or nDPI), the server may be Elasticsearch, CouchDB, Solr or
+ * none of them. The "http" decoder hosts one observer at a time, chosen per
+ * flow from a list of applications (http_apps.c):
+ * - apps[0] is the default: it runs while nothing else is known, gets ops
+ *   as APP_HTTP and decides itself which ones it reads (Elasticsearch);
+ * - another app takes the flow when a request path is one of its own APIs
+ *   (`claims`), unless the server has already shown what it is;
+ * - the server shows what it is by a response head (`server_head`: a
+ *   Server or product header) or by a mark in the first bytes of a 2xx
+ *   response body (`body_marks`: a banner, a response envelope). That
+ *   choice is final for request claims, and overrides a claim: an op the
+ *   previous app had read is reset to the plain op the framer made and read
+ *   again by the new app from its method and target; a body mark within
+ *   the first HTTP_APPS_REPLAY_BYTES hands the op over at once, with a head
+ *   that has only the status and the body bytes so far replayed.
+ * The chosen app's observer state is allocated when it is chosen and freed
+ * when another is; ops of apps other than apps[0] are stamped with the
+ * app's id before its hooks see them. */
+struct http_app {
+    enum app_id app;
+    const struct http_observer *obs;
+    /* The request's own path names an API of this app and of no other in
+     * the list. NULL: never by claim. */
+    bool (*claims)(struct http_span method, struct http_span target);
+    /* The response head shows the server is this app. NULL: never. */
+    bool (*server_head)(const struct http_head *head);
+    /* Byte strings that, in the first HTTP_APPS_SNIFF_BYTES of a 2xx body,
+     * show the server is this app; NULL-terminated, each shorter than
+     * HTTP_APPS_MARK_MAX. NULL: none. */
+    const char *const *body_marks;
+};
+
+#define HTTP_APPS_SNIFF_BYTES 1024
+#define HTTP_APPS_MARK_MAX 32
+#define HTTP_APPS_REPLAY_BYTES 256   /* body bytes kept to replay to a new app */
+
+/* Framer state for a flow read by the first fitting app of `apps` (count
+ * entries, the list outliving the flow); ops start as APP_HTTP. */
+void *http_open_apps(struct decoder_ctx *ctx, const struct http_app *const *apps,
+                     size_t count);
+/* The observer state block of a flow opened by http_open_with. */
+void *http_flow_observer_state(void *flow);
+
 /* The contract in detail, for observer writers:
  * - `op` is valid only during the call. Never keep it: a queued request's
  *   op moves (the queue grows, the request is popped to be answered), so

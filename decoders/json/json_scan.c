@@ -720,6 +720,8 @@ bool json_scan_at(const struct json_scan *s, const char *path)
             if (p[0] != '[' || p[1] != ']')
                 return false;
             p += 2;
+        } else if (p[0] == '*' && (p[1] == '.' || p[1] == '\0')) {
+            p += 1;                 /* any key */
         } else {
             size_t j;
             if (l->key_cut)

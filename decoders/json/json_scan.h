@@ -10,7 +10,8 @@
  * Paths: the callback can ask whether the value being reported sits at a
  * path given as dotted keys, with "[]" for "any element of an array", e.g.
  * json_scan_at(s, "hits.hits.[]") is true for each element of hits.hits, and
- * json_scan_at(s, "hits.total.value") for that number. */
+ * json_scan_at(s, "hits.total.value") for that number. A path component
+ * "*" is any key of an object ("status.*" is each member of status). */
 #ifndef SW_JSON_SCAN_H
 #define SW_JSON_SCAN_H
 

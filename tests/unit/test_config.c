@@ -86,10 +86,10 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(r->reconnect_max_ms, 5000);
     CHECK_EQ_INT(r->shutdown_timeout_ms, 5000);
 
-    CHECK_EQ_INT(file.decoder_count, 3);
+    CHECK_EQ_INT(file.decoder_count, 5);
     CHECK_EQ_STR(file.decoders[0].name, "http");
     CHECK(file.decoders[0].enabled);
-    CHECK_EQ_INT(file.decoders[0].port_count, 5);
+    CHECK_EQ_INT(file.decoders[0].port_count, 3);
     CHECK_EQ_STR(file.decoders[1].name, "elasticsearch");
     CHECK_EQ_INT(file.decoders[1].port_count, 2);
     CHECK_EQ_STR(file.decoders[2].name, "mongodb");
@@ -99,6 +99,10 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(mongodb_params_of(&file)->compressed_max, 16 * 1024 * 1024);
     CHECK_EQ_INT(mongodb_params_of(&file)->decompressed_max, 48 * 1024 * 1024);
     CHECK_EQ_INT(mongodb_params_of(&file)->pending_max, 64);
+    CHECK_EQ_STR(file.decoders[3].name, "couchdb");
+    CHECK_EQ_INT(file.decoders[3].ports[0], 5984);
+    CHECK_EQ_STR(file.decoders[4].name, "solr");
+    CHECK_EQ_INT(file.decoders[4].ports[0], 8983);
 
     CHECK_EQ_STR(file.detect.rules, "rules/scrapewatch.rules");
     CHECK(file.detect.rules_set);
@@ -121,7 +125,7 @@ static void test_shipped_config_equals_defaults(void)
 static void test_default_ports(void)
 {
     struct sw_config cfg;
-    static const uint16_t ports[] = { 80, 8080, 5601, 5984, 8983 };
+    static const uint16_t ports[] = { 80, 8080, 5601 };
 
     config_defaults(&cfg);
     for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
@@ -144,6 +148,10 @@ static void test_default_ports(void)
     CHECK(config_decoder_for_port(&cfg, 0) == NULL);
     CHECK(config_decoder_named(&cfg, "http") == &cfg.decoders[0]);
     CHECK(config_decoder_named(&cfg, "mongodb") == &cfg.decoders[2]);
+    const struct config_decoder *couch = config_decoder_for_port(&cfg, 5984);
+    CHECK(couch != NULL && strcmp(couch->name, "couchdb") == 0);
+    const struct config_decoder *solr = config_decoder_for_port(&cfg, 8983);
+    CHECK(solr != NULL && strcmp(solr->name, "solr") == 0);
     CHECK(config_decoder_named(&cfg, "redis") == NULL);
 }
 
@@ -275,7 +283,7 @@ static void test_decoder_entry_replaces_defaults(void)
 
     CHECK_EQ_INT(config_load("tests/config/decoder_disabled.conf", &cfg, err, sizeof(err)), 0);
     CHECK_EQ_STR(err, "");
-    CHECK_EQ_INT(cfg.decoder_count, 3);
+    CHECK_EQ_INT(cfg.decoder_count, 5);
     const struct config_decoder *http = config_decoder_named(&cfg, "http");
     CHECK(http != NULL);
     if (http) {
@@ -355,7 +363,7 @@ static void test_port_conflict_between_decoders(void)
     if (d)
         CHECK_EQ_STR(d->name, "http");
     CHECK(config_decoder_for_port(&cfg, 5601) == NULL);
-    CHECK_EQ_INT(cfg.decoder_count, 3);
+    CHECK_EQ_INT(cfg.decoder_count, 5);
     unlink(path);
 }
 

@@ -24,7 +24,9 @@ KIBANA, MONGO, MONGO2, REDIS = "10.0.4.1", "10.0.2.1", "10.0.2.2", "10.0.3.1"
 REDIS2, MEMCACHED = "10.0.3.2", "10.0.5.1"
 TRUSTED, INSIDE = "10.9.9.9", "10.5.5.5"
 CENSYS, CENSYS_B, CENSYS6 = "162.142.125.10", "162.142.125.11", "2602:80d:1000:b0cc:e::10"
-PORTS = {"elasticsearch": 9200, "opensearch": 9200, "kibana": 5601, "mongodb": 27017, "redis": 6379, "memcached": 11211}
+PORTS = {"elasticsearch": 9200, "opensearch": 9200, "kibana": 5601, "mongodb": 27017, "redis": 6379, "memcached": 11211,
+         "couchdb": 5984, "solr": 8983}
+COUCH, SOLR = "10.0.6.1", "10.0.7.1"
 
 UA_CENSYS = "Mozilla/5.0 (compatible; CensysInspect/1.1; +https://about.censys.io/)"
 UA_ZGRAB = "Mozilla/5.0 zgrab/0.x"
@@ -323,15 +325,59 @@ def kv_cases(c):
                {8003: 1, 4001: 1, 5005: 1, 7005: 1})
 
 
+def couch_solr_cases():
+    """The generic rules on CouchDB and Solr ops: name -> (fires, quiet, expect)."""
+    couch = lambda t, src, name, cls, **kw: op(t, src, COUCH, name, cls, app="couchdb", **kw)
+    solr = lambda t, src, name, cls, **kw: op(t, src, SOLR, name, cls, app="solr", **kw)
+    c = {}
+    c["4001-couchdb"] = ([couch(0, P[20], "_all_dbs", "enumerate", items=4, uri="/_all_dbs")],
+                         [couch(0, P[21], "_all_dbs", "enumerate", items=4, uri="/_all_dbs",
+                                auth="yes", flags=["auth_header"])],
+                         {4001: 1})
+    alldocs = lambda t, src, n: couch(t, src, "_all_docs", "read", target="customers", items=n,
+                                      total=6000, flags=["match_all"],
+                                      uri="/customers/_all_docs?include_docs=true")
+    c["5001-couchdb"] = ([alldocs(0, P[22], 6000)],                        # one unbounded page
+                         [alldocs(0, P[22], 4999)],
+                         {5001: 1})
+    page = lambda t, src, i: solr(t, src, "select", "read", target="products", items=100,
+                                  total=5000, page_size=100, flags=["match_all", "continues"],
+                                  uri="/solr/products/select?q=*:*&rows=100&sort=id+asc&cursorMark=AoE%d" % i,
+                                  continuation="%016x" % i)
+    c["5002-solr"] = ([page(i, P[23], i) for i in range(10)],             # 10 pages, 1,000 docs
+                      [page(i, P[23], i) for i in range(9)],
+                      {5002: 1})
+    c["7001-couchdb"] = ([couch(0, P[24], "delete_db", "destroy", target="customers",
+                                method="DELETE", uri="/customers")],
+                         [couch(0, INSIDE, "delete_db", "destroy", target="customers",
+                                method="DELETE", uri="/customers"),
+                          couch(1, P[25], "delete_db", "destroy", target="customers", status="denied",
+                                method="DELETE", uri="/customers")],
+                         {7001: 1})
+    drop = lambda t, src, name: solr(t, src, "delete_collection", "destroy", target=name,
+                                     uri="/solr/admin/collections?action=DELETE&name=" + name)
+    c["7002-solr"] = ([drop(i, P[26], n) for i, n in enumerate(["a", "b", "c"])],
+                      [drop(i, P[26], n) for i, n in enumerate(["a", "b"])],
+                      {7002: 1, 7001: 1})
+    c["1005-solr"] = ([solr(0, P[27], "config", "admin", target="products", flags=["probe"],
+                            method="POST", uri="/solr/products/config")],
+                      [solr(0, P[28], "config", "admin", target="products", method="POST",
+                            uri="/solr/products/config")],
+                      {1005: 1})
+    return c
+
+
 def main():
-    for rid, (fires, quiet, expect) in sorted(cases().items()):
+    named = {"%d" % rid: case for rid, case in cases().items()}
+    named.update(couch_solr_cases())
+    for rid, (fires, quiet, expect) in sorted(named.items()):
         for kind, ops in (("fires", fires), ("quiet", quiet)):
-            with open(os.path.join(HERE, "%d-%s.jsonl" % (rid, kind)), "w") as f:
+            with open(os.path.join(HERE, "%s-%s.jsonl" % (rid, kind)), "w") as f:
                 for ev in sorted(ops, key=lambda e: e["timestamp"]):
                     f.write(json.dumps(ev, separators=(",", ":")) + "\n")
-        with open(os.path.join(HERE, "%d-fires.expect" % rid), "w") as f:
+        with open(os.path.join(HERE, "%s-fires.expect" % rid), "w") as f:
             f.write("# rule-id count: alerts with update == 0 this file must raise\n")
-            for k in sorted(expect, key=lambda k: (k != rid, k)):
+            for k in sorted(expect, key=lambda k: (k != int(rid.split("-")[0]), k)):
                 f.write("%d %d\n" % (k, expect[k]))
 
 
