@@ -985,8 +985,11 @@ static size_t frame_step(struct cass_flow *f, struct decoder_ctx *ctx, enum deco
                          const uint8_t *buf, size_t len)
 {
     struct cass_dir *d = &f->dir[dir];
-    if (d->state == FR_RESYNC)
-        return resync_scan(f, dir, buf, len);
+    if (d->state == FR_RESYNC) {
+        size_t skipped = resync_scan(f, dir, buf, len);
+        if (skipped > 0 || d->state == FR_RESYNC)
+            return skipped;
+    }
     if (d->state == FR_BODY)
         return body_step(f, ctx, dir, buf, len);
     size_t used = 0;
@@ -1124,8 +1127,8 @@ static void segment_done(struct cass_flow *f, struct decoder_ctx *ctx, enum deco
     }
 }
 
-static size_t segment_resync(struct cass_flow *f, enum decoder_dir dir, const uint8_t *buf,
-                             size_t len)
+static size_t segment_resync(struct cass_flow *f, struct decoder_ctx *ctx, enum decoder_dir dir,
+                             const uint8_t *buf, size_t len)
 {
     struct cass_dir *d = &f->dir[dir];
     bool lz4 = lz4_segments(f);
@@ -1133,7 +1136,7 @@ static size_t segment_resync(struct cass_flow *f, enum decoder_dir dir, const ui
         struct cql_segment s;
         if (cql_parse_segment_header(buf + i, len - i, lz4, &s) > 0) {
             d->seg_state = SEG_HEADER;
-            return i;
+            return i > 0 ? i : segment_step(f, ctx, dir, buf, len);
         }
     }
     return len;
@@ -1144,7 +1147,7 @@ static size_t segment_step(struct cass_flow *f, struct decoder_ctx *ctx, enum de
 {
     struct cass_dir *d = &f->dir[dir];
     if (d->seg_state == SEG_RESYNC)
-        return segment_resync(f, dir, buf, len);
+        return segment_resync(f, ctx, dir, buf, len);
     size_t need = (size_t)d->seg.payload_len + CQL_SEGMENT_TRAILER;
     if (d->seg_state == SEG_PAYLOAD) {
         size_t n = need - d->seg_len < len ? need - d->seg_len : len;
