@@ -343,6 +343,7 @@ static void statement_scan_forms(void)
     CHECK_EQ_INT(cql_select_class("system_schema", "tables"), OP_CLASS_ENUMERATE);
     CHECK_EQ_INT(cql_select_class("system", "peers"), OP_CLASS_ENUMERATE);
     CHECK_EQ_INT(cql_select_class("system", "local"), OP_CLASS_ENUMERATE);
+    CHECK_EQ_INT(cql_select_class("system", "schema_triggers"), OP_CLASS_ENUMERATE);
     CHECK_EQ_INT(cql_select_class("system", "batches"), OP_CLASS_READ);
     CHECK_EQ_INT(cql_select_class("shop", "peers"), OP_CLASS_READ);
 }
