@@ -6,6 +6,8 @@
 #
 #   pcaps/cassandra_python_v4.pcap  Debian python3-cassandra, protocol v4, lz4 frames
 #   pcaps/cassandra_python_v5.pcap  the same client, protocol v5: segments, lz4
+#   pcaps/cassandra_node_driver.pcap DataStax Node driver (cassandra-driver), protocol v4
+#                                   (it does not speak v5), uncompressed
 #
 # Each session: a login with a wrong password (Bad credentials), a login, the
 # system_schema enumeration (keyspaces, tables, columns), a paged full-table
@@ -16,7 +18,9 @@
 #   sudo pcaps/record/record_cassandra.sh [OUTDIR]          (default: pcaps/)
 #
 # Needs root (ip netns), ip, tcpdump, tcprewrite (tcpreplay), Debian's python3
-# with python3-cassandra and python3-lz4. Same recipe as record_mongo.sh (lo
+# with python3-cassandra and python3-lz4, node + npm. The npm package is
+# installed OUTSIDE the repository (default /tmp/sw-npm-cassandra, override
+# with SW_NPM=DIR) at the version pinned in cassandra_clients/package.json. Same recipe as record_mongo.sh (lo
 # MTU 1500, GSO capped, tcpdump --immediate-mode, drops checked, checksums
 # fixed), kept self-contained here.
 set -euo pipefail
@@ -26,6 +30,7 @@ OUT=$(cd "${1:-$HERE/..}" && pwd)
 NS=sw-rec-cassandra-$$
 WORK=$(mktemp -d /tmp/sw-rec-cassandra.XXXXXX)
 PY=/usr/bin/python3
+SW_NPM=${SW_NPM:-/tmp/sw-npm-cassandra}
 PORT=9042
 SNAPLEN=65535
 SERVER_PID=
@@ -50,10 +55,26 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 [ "$(id -u)" = 0 ] || die "must run as root (ip netns)"
-for tool in ip tcpdump tcprewrite "$PY"; do
+for tool in ip tcpdump tcprewrite node npm "$PY"; do
     command -v "$tool" >/dev/null || die "missing $tool (apt-get install -y iproute2 tcpdump tcpreplay python3)"
 done
 "$PY" -c 'import cassandra, lz4' 2>/dev/null || die "Debian's python3 lacks the driver or lz4 (apt-get install -y python3-cassandra python3-lz4)"
+
+PKGS=$(node -p "const d=require('$HERE/cassandra_clients/package.json').dependencies; Object.keys(d).map(n=>n+'@'+d[n]).join(' ')")
+installed_ok() {
+    local spec name ver
+    for spec in $PKGS; do
+        name=${spec%@*}; ver=${spec##*@}
+        [ "$(node -p "try{require('$SW_NPM/node_modules/$name/package.json').version}catch(e){''}")" = "$ver" ] || return 1
+    done
+}
+if ! installed_ok; then
+    echo "record_cassandra: npm install --prefix $SW_NPM $PKGS" >&2
+    # shellcheck disable=SC2086
+    npm install --prefix "$SW_NPM" --no-audit --no-fund $PKGS >&2
+    installed_ok || die "npm install did not give the pinned versions ($PKGS)"
+fi
+export NODE_PATH=$SW_NPM/node_modules
 
 PIN=()
 command -v taskset >/dev/null && PIN=(taskset -c 0)
@@ -73,6 +94,12 @@ client_python() {
     in_ns "$PY" "$HERE/cassandra_clients/python_client.py" 127.0.0.1 "$PORT" "$VERSION" \
         >"$WORK/$NAME.client.json" 2>"$WORK/$NAME.client.log" \
         || die "python client failed: $(tail -5 "$WORK/$NAME.client.log")"
+}
+
+client_node() {
+    in_ns node "$HERE/cassandra_clients/node_client.js" 127.0.0.1 "$PORT" \
+        >"$WORK/$NAME.client.json" 2>"$WORK/$NAME.client.log" \
+        || die "node client failed: $(tail -5 "$WORK/$NAME.client.log")"
 }
 
 write_facts() {                   # write_facts NAME TITLE PCAP FACTS
@@ -143,3 +170,4 @@ in_ns ip link set lo gso_max_size 1500 gso_max_segs 1 || die "cannot cap GSO on 
 
 VERSION=4 record cassandra_python_v4 "python3-cassandra, protocol v4 (lz4 frames): bad login, login, system_schema, paged read of 3000 rows, TRUNCATE, DROP TABLE" client_python
 VERSION=5 record cassandra_python_v5 "python3-cassandra, protocol v5 (segments, lz4): bad login, login, system_schema, paged read of 3000 rows, TRUNCATE, DROP TABLE" client_python
+record cassandra_node_driver "cassandra-driver 4.10.0 (node), protocol v4: bad login, login, system_schema, paged read of 3000 rows, TRUNCATE, DROP TABLE" client_node
