@@ -181,6 +181,7 @@ struct cass_dir {
     /* segments (v5) */
     bool segments;
     bool wait_self_contained;    /* after a loss: skip parts of a cut frame */
+    bool segment_compressed;     /* the segment being read was lz4 */
     uint8_t seg_state;           /* enum segment_state */
     uint8_t seg_hbuf[8];
     size_t seg_hlen;
@@ -769,6 +770,8 @@ static void frame_done(struct cass_flow *f, struct decoder_ctx *ctx, enum decode
     struct cass_dir *d = &f->dir[dir];
     const struct cql_header *h = &d->hdr;
     uint32_t op_flags = d->partial ? OP_FLAG_PARTIAL : 0;
+    if (d->segment_compressed)
+        op_flags |= OP_FLAG_COMPRESSED;     /* the segment that completed it */
     uint8_t *plain = NULL;
     size_t plain_len = 0;
     if ((h->flags & CQL_FLAG_COMPRESSION) && h->version < 5 && h->length > 0) {
@@ -1115,7 +1118,9 @@ static void segment_done(struct cass_flow *f, struct decoder_ctx *ctx, enum deco
         payload = plain;
         len = s->uncompressed_len;
     }
+    d->segment_compressed = plain != NULL;
     frames_feed(f, ctx, dir, payload, len);
+    d->segment_compressed = false;
     if (d->state == FR_RESYNC) {
         /* a malformed frame inside a segment: the next self-contained one */
         d->state = FR_HEADER;
