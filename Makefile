@@ -19,9 +19,11 @@ OPT     ?= -O2 -g
 SAN     ?=
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -pthread \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# MongoDB compressors: libzstd has a pkg-config file, Debian's snappy does not
+# MongoDB compressors: libzstd has a pkg-config file, Debian's snappy does not;
+# Cassandra: lz4 (liblz4) and snappy
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz \
            $(shell pkg-config --libs libzstd 2>/dev/null || echo -lzstd) \
+           $(shell pkg-config --libs liblz4 2>/dev/null || echo -llz4) \
            $(shell pkg-config --libs snappy 2>/dev/null || echo -lsnappy) -pthread -lm
 LDFLAGS := $(SAN)
 

@@ -20,7 +20,8 @@
     X(elasticsearch) \
     X(mongodb) \
     X(couchdb) \
-    X(solr)
+    X(solr) \
+    X(cassandra)
 
 #define DECLARE_DECODER(name) extern const struct decoder name##_decoder;
 DECODERS(DECLARE_DECODER)

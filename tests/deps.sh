@@ -4,7 +4,7 @@
 # As root: installs what is missing with apt-get. Otherwise: names the
 # missing packages in one line and fails.
 set -eu
-BUILD="gcc make pkg-config libpcap-dev libndpi-dev libhiredis-dev libconfig-dev zlib1g-dev libzstd-dev libsnappy-dev"
+BUILD="gcc make pkg-config libpcap-dev libndpi-dev libhiredis-dev libconfig-dev zlib1g-dev libzstd-dev libsnappy-dev liblz4-dev"
 TEST="python3 tshark clang libclang-rt-14-dev redis-server redis-tools time"
 case "${1:-build}" in
 build) want="$BUILD $TEST" ;;

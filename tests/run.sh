@@ -35,6 +35,7 @@ run_part es tests/es_check.py "$BUILD/scrapewatch"
 run_part mongo tests/mongo_check.py "$BUILD/scrapewatch"
 run_part couchdb tests/couchdb_check.py "$BUILD/scrapewatch"
 run_part solr tests/solr_check.py "$BUILD/scrapewatch"
+run_part cassandra tests/cassandra_check.py "$BUILD/scrapewatch"
 run_part scenarios tests/scenarios/run.sh "$BUILD/scrapewatch"
 run_part redis tests/redis/run.sh "$BUILD/scrapewatch"
 

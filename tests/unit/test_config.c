@@ -5,6 +5,7 @@
 #include "../../sensor/config.h"
 #include "../../decoders/http/http.h"
 #include "../../decoders/mongodb/mongodb.h"
+#include "../../decoders/cassandra/cassandra.h"
 #include "check.h"
 
 #include <stdio.h>
@@ -21,6 +22,11 @@ static const struct http_params *http_params_of(const struct sw_config *cfg)
 static const struct mongodb_params *mongodb_params_of(const struct sw_config *cfg)
 {
     return config_decoder_params(cfg, decoder_find("mongodb"));
+}
+
+static const struct cassandra_params *cassandra_params_of(const struct sw_config *cfg)
+{
+    return config_decoder_params(cfg, decoder_find("cassandra"));
 }
 
 static void test_shipped_config_equals_defaults(void)
@@ -86,7 +92,7 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(r->reconnect_max_ms, 5000);
     CHECK_EQ_INT(r->shutdown_timeout_ms, 5000);
 
-    CHECK_EQ_INT(file.decoder_count, 5);
+    CHECK_EQ_INT(file.decoder_count, 6);
     CHECK_EQ_STR(file.decoders[0].name, "http");
     CHECK(file.decoders[0].enabled);
     CHECK_EQ_INT(file.decoders[0].port_count, 3);
@@ -103,6 +109,15 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(file.decoders[3].ports[0], 5984);
     CHECK_EQ_STR(file.decoders[4].name, "solr");
     CHECK_EQ_INT(file.decoders[4].ports[0], 8983);
+    CHECK_EQ_STR(file.decoders[5].name, "cassandra");
+    CHECK_EQ_INT(file.decoders[5].port_count, 1);
+    CHECK_EQ_INT(file.decoders[5].ports[0], 9042);
+    CHECK_EQ_INT(cassandra_params_of(&file)->frame_max, 256 * 1024 * 1024);
+    CHECK_EQ_INT(cassandra_params_of(&file)->head_max, 64 * 1024);
+    CHECK_EQ_INT(cassandra_params_of(&file)->compressed_max, 16 * 1024 * 1024);
+    CHECK_EQ_INT(cassandra_params_of(&file)->decompressed_max, 64 * 1024 * 1024);
+    CHECK_EQ_INT(cassandra_params_of(&file)->pending_max, 128);
+    CHECK_EQ_INT(cassandra_params_of(&file)->prepared_max, 64);
 
     CHECK_EQ_STR(file.detect.rules, "rules/scrapewatch.rules");
     CHECK(file.detect.rules_set);
@@ -283,7 +298,7 @@ static void test_decoder_entry_replaces_defaults(void)
 
     CHECK_EQ_INT(config_load("tests/config/decoder_disabled.conf", &cfg, err, sizeof(err)), 0);
     CHECK_EQ_STR(err, "");
-    CHECK_EQ_INT(cfg.decoder_count, 5);
+    CHECK_EQ_INT(cfg.decoder_count, 6);
     const struct config_decoder *http = config_decoder_named(&cfg, "http");
     CHECK(http != NULL);
     if (http) {
@@ -363,7 +378,7 @@ static void test_port_conflict_between_decoders(void)
     if (d)
         CHECK_EQ_STR(d->name, "http");
     CHECK(config_decoder_for_port(&cfg, 5601) == NULL);
-    CHECK_EQ_INT(cfg.decoder_count, 5);
+    CHECK_EQ_INT(cfg.decoder_count, 6);
     unlink(path);
 }
 

@@ -21,11 +21,11 @@ T0 = datetime.datetime(2026, 1, 15, 10, 0, 0, tzinfo=datetime.timezone.utc)
 # committed rules/lists/scanners.cidr (Censys).
 ES, ES2, ES3, ES4, ES5 = "10.0.1.1", "10.0.1.2", "10.0.1.3", "10.0.1.4", "10.0.1.5"
 KIBANA, MONGO, MONGO2, REDIS = "10.0.4.1", "10.0.2.1", "10.0.2.2", "10.0.3.1"
-REDIS2, MEMCACHED = "10.0.3.2", "10.0.5.1"
+REDIS2, MEMCACHED, CASSANDRA = "10.0.3.2", "10.0.5.1", "10.0.6.1"
 TRUSTED, INSIDE = "10.9.9.9", "10.5.5.5"
 CENSYS, CENSYS_B, CENSYS6 = "162.142.125.10", "162.142.125.11", "2602:80d:1000:b0cc:e::10"
 PORTS = {"elasticsearch": 9200, "opensearch": 9200, "kibana": 5601, "mongodb": 27017, "redis": 6379, "memcached": 11211,
-         "couchdb": 5984, "solr": 8983}
+         "couchdb": 5984, "solr": 8983, "cassandra": 9042}
 COUCH, SOLR = "10.0.6.1", "10.0.7.1"
 
 UA_CENSYS = "Mozilla/5.0 (compatible; CensysInspect/1.1; +https://about.censys.io/)"
@@ -63,6 +63,8 @@ def op(t, src, dst, name, cls, app="elasticsearch", target="", status="ok", code
         code = {"ok": 200, "denied": 401, "error": 400, "unknown": 0}[status]
         if app in ("mongodb", "redis", "memcached"):
             code = {"ok": 0, "denied": 13, "error": 2, "unknown": 0}[status]
+        if app == "cassandra":
+            code = {"ok": 0, "denied": 0x2100, "error": 0x2200, "unknown": 0}[status]
     o = {"app": app, "name": name, "class": cls, "target": target, "status": status}
     if code:
         o["status_code"] = code
@@ -125,12 +127,18 @@ def redis(t, src, name, cls, dst=REDIS, **kw):
     return op(t, src, dst, name, cls, app="redis", **kw)
 
 
+def cassandra(t, src, name, cls, dst=CASSANDRA, **kw):
+    kw.setdefault("client", "DataStax Python Driver 3.25.0")
+    return op(t, src, dst, name, cls, app="cassandra", **kw)
+
+
 def memcached(t, src, name, cls, dst=MEMCACHED, **kw):
     kw.setdefault("client", "")
     return op(t, src, dst, name, cls, app="memcached", **kw)
 
 
 O = ["198.51.100.%d" % i for i in range(10, 60)]   # outside clients
+C_OUT = ["198.51.100.%d" % i for i in range(70, 75)]   # outside Cassandra clients
 P = ["203.0.113.%d" % i for i in range(10, 60)]
 
 
@@ -233,13 +241,24 @@ def cases():
                {6001: 1})
     delete = lambda t, src, idx, dst=ES, **kw: op(t, src, dst, "delete_index", "destroy", target=idx,
                                                   method="DELETE", uri="/" + idx, **kw)
-    c[7001] = ([delete(0, O[28], "logs-2024")],
+    # own source ports: the shared counter (and so every later case) stays as it was
+    cql_drop = lambda t, src, verb, target, **kw: cassandra(t, src, verb, "destroy", target=target,
+                                                            sport=52000 + t, **kw)
+    c[7001] = ([delete(0, O[28], "logs-2024"),
+                cql_drop(1, C_OUT[0], "DROP TABLE", "shop.users")],
                [delete(0, INSIDE, "logs-2024"),                              # retention job inside
-                delete(1, O[29], "logs-2024", status="denied")],
-               {7001: 1})
-    c[7002] = ([delete(i, O[30], idx) for i, idx in enumerate(["idx-a", "idx-b", "idx-c"])],
-               [delete(i, O[30], idx) for i, idx in enumerate(["idx-a", "idx-b"])],
-               {7002: 1, 7001: 1})
+                delete(1, O[29], "logs-2024", status="denied"),
+                cql_drop(2, C_OUT[1], "DROP TABLE", "shop.users", status="denied")],
+               {7001: 2})
+    c[7002] = ([delete(i, O[30], idx) for i, idx in enumerate(["idx-a", "idx-b", "idx-c"])] +
+               [cql_drop(10, C_OUT[2], "TRUNCATE", "shop.orders"),
+                cql_drop(11, C_OUT[2], "DROP TABLE", "shop.users"),
+                cql_drop(12, C_OUT[2], "DROP KEYSPACE", "shop")],
+               [delete(i, O[30], idx) for i, idx in enumerate(["idx-a", "idx-b"])] +
+               [cql_drop(10, C_OUT[2], "DROP TABLE", "shop.users"),
+                cql_drop(11, C_OUT[2], "DROP TABLE", "shop.users"),
+                cql_drop(12, C_OUT[2], "DROP TABLE", "shop.users")],         # one table, 3 times
+               {7002: 2, 7001: 2})
     dbq = lambda t, src, n: op(t, src, ES, "_delete_by_query", "destroy", target="tickets", items=n,
                                total=n, method="POST", uri="/tickets/_delete_by_query", flags=["match_all"])
     c[7003] = ([dbq(0, O[31], 5000), dbq(1, O[31], 5000)],
