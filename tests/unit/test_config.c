@@ -85,7 +85,7 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(r->reconnect_max_ms, 5000);
     CHECK_EQ_INT(r->shutdown_timeout_ms, 5000);
 
-    CHECK_EQ_INT(file.decoder_count, 3);
+    CHECK_EQ_INT(file.decoder_count, 4);
     CHECK_EQ_STR(file.decoders[0].name, "http");
     CHECK(file.decoders[0].enabled);
     CHECK_EQ_INT(file.decoders[0].port_count, 5);
@@ -143,7 +143,12 @@ static void test_default_ports(void)
     CHECK(config_decoder_for_port(&cfg, 0) == NULL);
     CHECK(config_decoder_named(&cfg, "http") == &cfg.decoders[0]);
     CHECK(config_decoder_named(&cfg, "mongodb") == &cfg.decoders[2]);
-    CHECK(config_decoder_named(&cfg, "redis") == NULL);
+    const struct config_decoder *redis = config_decoder_for_port(&cfg, 6379);
+    CHECK(redis != NULL);
+    if (redis)
+        CHECK_EQ_STR(redis->name, "redis");
+    CHECK(config_decoder_named(&cfg, "redis") == &cfg.decoders[3]);
+    CHECK(config_decoder_named(&cfg, "memcached") == NULL);
 }
 
 /* Each bad fixture and the one line it must produce. */
@@ -274,7 +279,7 @@ static void test_decoder_entry_replaces_defaults(void)
 
     CHECK_EQ_INT(config_load("tests/config/decoder_disabled.conf", &cfg, err, sizeof(err)), 0);
     CHECK_EQ_STR(err, "");
-    CHECK_EQ_INT(cfg.decoder_count, 3);
+    CHECK_EQ_INT(cfg.decoder_count, 4);
     const struct config_decoder *http = config_decoder_named(&cfg, "http");
     CHECK(http != NULL);
     if (http) {
@@ -354,7 +359,7 @@ static void test_port_conflict_between_decoders(void)
     if (d)
         CHECK_EQ_STR(d->name, "http");
     CHECK(config_decoder_for_port(&cfg, 5601) == NULL);
-    CHECK_EQ_INT(cfg.decoder_count, 3);
+    CHECK_EQ_INT(cfg.decoder_count, 4);
     unlink(path);
 }
 
