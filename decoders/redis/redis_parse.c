@@ -281,8 +281,9 @@ static bool line_first_byte(struct redis_parser *p, uint8_t c)
         p->message_bytes = 0;
         p->went_deep = false;
         p->inline_line = p->requests && c != '*';
-        if (p->inline_line)
-            return true;
+        if (p->inline_line)     /* a command name, blanks, or an empty line */
+            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == ' ' || c == '\t' ||
+                   c == '\r' || c == '\n';
     }
     return is_number_line(c) || is_line_type(c);
 }

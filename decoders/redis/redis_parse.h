@@ -16,7 +16,9 @@
  * ("*?" ... ".") and streamed strings ("$?" ";n" chunks ... ";0"). A `|`
  * attribute is not an element of its parent; at top level it is a message of
  * its own (top type '|'). On the request side (`requests`), a top-level byte
- * other than '*' starts an inline command (a line) and the elements of a
+ * other than '*' starts an inline command (a line; it must begin with a
+ * letter, a blank or its end, so binary such as TLS is malformed at its
+ * first byte) and the elements of a
  * request array must be bulk strings, as Redis itself requires.
  *
  * No allocation, no I/O: the state is the struct, so it is unit-tested at
