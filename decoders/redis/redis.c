@@ -1370,6 +1370,8 @@ static void feed(struct redis_flow *f, struct decoder_ctx *ctx, enum decoder_dir
             used = resync_scan(f, ctx, dir, buf, len);
         else if (dir == DIR_TO_CLIENT && sync_wanted(f, buf))
             used = sync_feed(f, ctx, buf, len);
+        else if (dir == DIR_TO_CLIENT && buf[0] == '\n' && redis_parser_idle(&f->parser[dir]))
+            used = 1;               /* a bare newline between replies (a master's keep-alive) */
         else
             used = parse_step(f, ctx, dir, buf, len);
         assert(used > 0 && used <= len);
