@@ -283,6 +283,20 @@ static void commands_sorted_and_found(void)
     CHECK(c != NULL && c->op_class == OP_CLASS_DESTROY);
     c = redis_command_find("HSCAN", 5);
     CHECK(c != NULL && c->op_class == OP_CLASS_READ);
+    /* key metadata returns no value: one per key is enumeration */
+    static const char *const metadata[] = { "TYPE", "TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME",
+                                            "EXISTS", "STRLEN", "HSTRLEN", "HLEN", "LLEN",
+                                            "SCARD", "ZCARD", "XLEN", "OBJECT ENCODING",
+                                            "OBJECT FREQ", "OBJECT IDLETIME", "MEMORY USAGE",
+                                            "DEBUG OBJECT" };
+    for (size_t i = 0; i < sizeof(metadata) / sizeof(metadata[0]); i++) {
+        c = redis_command_find(metadata[i], strlen(metadata[i]));
+        CHECK(c != NULL && c->op_class == OP_CLASS_ENUMERATE);
+        if (c == NULL || c->op_class != OP_CLASS_ENUMERATE)
+            fprintf(stderr, "    %s is not enumerate\n", metadata[i]);
+    }
+    c = redis_command_find("GET", 3);
+    CHECK(c != NULL && c->op_class == OP_CLASS_READ);
 }
 
 /* A small valid RDB: magic, two AUX (one int-encoded), SELECTDB 0,
