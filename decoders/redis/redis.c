@@ -28,7 +28,9 @@
 #include "redis.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +117,7 @@ struct redis_reply {
     uint8_t first[FIRST_MAX];       /* element 0: its text */
     size_t first_len;
     bool first_cut;
+    bool first_aggregate;           /* element 0 is an aggregate */
     int64_t second_len;             /* element 1: its length if an aggregate */
     int64_t third_int;              /* element 2: its value if an integer */
     int64_t hits;                   /* non-nil elements */
@@ -122,16 +125,44 @@ struct redis_reply {
     struct keyspace_scan keyspace;
 };
 
+#define PENDING_TEXT_MAX 64 /* bytes kept of a waiting request's name and target */
+
+enum redis_scheme { SCHEME_NONE = 0, SCHEME_PASSWORD, SCHEME_ACL };
+
+/* What a scanner-looking request is. */
+enum redis_probe_kind {
+    PROBE_KIND_NONE = 0,
+    PROBE_KIND_HTTP,        /* "GET / HTTP/1.1" sent to Redis */
+    PROBE_KIND_INLINE,      /* a lower-case inline command opening the connection */
+    PROBE_KIND_INFO,        /* "*1 $4 info" opening it: Nmap's probe, or a client
+                               library's ready check (ioredis) if more follows */
+};
+
+/* A request waiting for its reply: only what its op needs (an op record is
+ * about 1.3 KB, this is 128 bytes; the op is rebuilt when it leaves). */
 struct redis_pending {
-    struct op_record op;
-    uint8_t items;                  /* enum redis_items */
-    uint8_t special;                /* enum redis_special */
-    bool no_reply;                  /* CLIENT REPLY OFF/SKIP, REPLCONF ACK */
-    bool scan_pairs;                /* HSCAN/ZSCAN: field and value per item */
-    bool hello_auth;
-    bool fullresync;                /* SYNC/PSYNC: +FULLRESYNC came */
+    uint64_t request_bytes;
+    uint64_t response_bytes;        /* so far: (un)subscribe confirmations, +FULLRESYNC */
+    uint64_t ts_request_us;
+    int64_t page_size;
+    uint64_t continuation;          /* hash of the cursor it continues (OP_FLAG_CONTINUES) */
+    uint32_t flags;                 /* OP_FLAG_* */
     uint32_t confirms;              /* (UN)SUBSCRIBE: confirmations still due; 0 for
                                        an UNSUBSCRIBE of all: until none is left */
+    uint32_t confirmed;             /* (UN)SUBSCRIBE: confirmations that came */
+    uint16_t command;               /* table index + 1 when the name is the table's;
+                                       0: the name leads `text` */
+    uint8_t op_class;               /* enum op_class */
+    uint8_t scheme;                 /* enum redis_scheme */
+    uint8_t items;                  /* enum redis_items */
+    uint8_t special;                /* enum redis_special */
+    uint8_t name_len;               /* bytes of `text` that are the name */
+    uint8_t probe;                  /* enum redis_probe_kind */
+    bool no_reply : 1;              /* CLIENT REPLY OFF/SKIP, REPLCONF ACK */
+    bool scan_pairs : 1;            /* HSCAN/ZSCAN: field and value per item */
+    bool hello_auth : 1;
+    bool fullresync : 1;            /* SYNC/PSYNC: +FULLRESYNC came */
+    char text[PENDING_TEXT_MAX];    /* the name (unless `command`), then the target */
 };
 
 struct redis_resync {
@@ -163,7 +194,8 @@ struct redis_flow {
     struct redis_resync resync[2];
     uint64_t message_ts[2];
     bool partial[2];                /* a gap cut this direction's current message */
-    struct redis_args args;
+    struct redis_args *args;        /* while a request is parsed; freed between data
+                                       calls when no request is cut across them */
     struct redis_reply reply;
     uint64_t attribute_bytes;       /* attributes before the coming reply */
     struct redis_pending *pending;  /* ring */
@@ -178,8 +210,12 @@ struct redis_flow {
     bool monitor;
     bool replica_stream;
     bool http_probe;
+    bool request_seen;              /* a request came: the next is not the first */
+    struct op_record *held;         /* an opening "info" op, until what follows tells
+                                       a scanner from a client library */
     char client_name[NAME_MAX];
-    char client_lib[NAME_MAX];
+    char client_lib[NAME_MAX];      /* CLIENT SETINFO LIB-NAME (and LIB-VER), or the
+                                       User-Agent of HTTP sent to Redis */
 };
 
 size_t redis_pending_count(const void *state)
@@ -190,6 +226,16 @@ size_t redis_pending_count(const void *state)
 size_t redis_pending_capacity(const void *state)
 {
     return ((const struct redis_flow *)state)->pending_cap;
+}
+
+size_t redis_flow_size(void)
+{
+    return sizeof(struct redis_flow);
+}
+
+size_t redis_pending_size(void)
+{
+    return sizeof(struct redis_pending);
 }
 
 static void reply_reset(struct redis_reply *r)
@@ -279,11 +325,128 @@ static bool pending_grow(struct redis_flow *f)
     return true;
 }
 
+/* A request's op, compacted to wait (the inverse of pending_op). */
+static void pending_pack(struct redis_pending *p, const struct op_record *op,
+                         const struct redis_command *c)
+{
+    size_t table_count;
+    const struct redis_command *table = redis_command_table(&table_count);
+    p->op_class = op->op_class;
+    p->flags = op->flags;
+    p->request_bytes = op->request_bytes;
+    p->ts_request_us = op->ts_request_us;
+    p->page_size = op->page_size;
+    if (op->flags & OP_FLAG_CONTINUES)
+        p->continuation = strtoull(op->continuation, NULL, 16);
+    p->scheme = strcmp(op->auth_scheme, "acl") == 0        ? SCHEME_ACL
+                : strcmp(op->auth_scheme, "password") == 0 ? SCHEME_PASSWORD
+                                                           : SCHEME_NONE;
+    size_t n = 0;
+    if (c != NULL && strcmp(c->name, op->op) == 0) {
+        p->command = (uint16_t)(c - table + 1);
+    } else {
+        n = strlen(op->op);         /* < OP_NAME_MAX < PENDING_TEXT_MAX */
+        memcpy(p->text, op->op, n);
+        p->name_len = (uint8_t)n;
+    }
+    size_t t = strlen(op->target);
+    if (t > PENDING_TEXT_MAX - 1 - n) {
+        t = PENDING_TEXT_MAX - 1 - n;
+        p->flags |= OP_FLAG_TRUNCATED;
+    }
+    memcpy(p->text + n, op->target, t);
+    p->text[n + t] = '\0';
+}
+
+static void set_client_id(const struct redis_flow *f, const struct redis_pending *p,
+                          struct op_record *op)
+{
+    const char *id = f->client_name[0] != '\0' ? f->client_name : f->client_lib;
+    if (id[0] == '\0' && p->probe == PROBE_KIND_HTTP)
+        id = "HTTP client";
+    else if (id[0] == '\0' && p->probe == PROBE_KIND_INLINE)
+        id = "Inline banner grab (nc, telnet or a scanner)";
+    op_set_string(op, op->client_id, sizeof(op->client_id), id, strlen(id));
+}
+
+/* The op of a request that waited. */
+static void pending_op(const struct redis_flow *f, const struct redis_pending *p,
+                       struct op_record *op)
+{
+    size_t table_count;
+    const struct redis_command *table = redis_command_table(&table_count);
+    op_record_init(op, APP_REDIS);
+    op->op_class = p->op_class;
+    op->flags = p->flags;
+    op->request_bytes = p->request_bytes;
+    op->response_bytes = p->response_bytes;
+    op->ts_request_us = p->ts_request_us;
+    op->page_size = p->page_size;
+    if (p->command > 0) {
+        const char *name = table[p->command - 1].name;
+        op_set_string(op, op->op, sizeof(op->op), name, strlen(name));
+    } else {
+        op_set_string(op, op->op, sizeof(op->op), p->text, p->name_len);
+    }
+    const char *target = p->text + p->name_len;
+    op_set_string(op, op->target, sizeof(op->target), target, strlen(target));
+    if (p->flags & OP_FLAG_CONTINUES)
+        snprintf(op->continuation, sizeof(op->continuation), "%016" PRIx64, p->continuation);
+    if (p->scheme != SCHEME_NONE) {
+        const char *scheme = p->scheme == SCHEME_ACL ? "acl" : "password";
+        op_set_string(op, op->auth_scheme, sizeof(op->auth_scheme), scheme, strlen(scheme));
+    }
+    if (p->confirmed > 0)
+        op->items = p->confirmed;
+    set_client_id(f, p, op);
+}
+
+/* The front request leaves: its facts in *p, its op rebuilt in *op. */
+static void pending_take(struct redis_flow *f, struct redis_pending *p, struct op_record *op)
+{
+    pending_pop(f, p);
+    pending_op(f, p, op);
+}
+
 static void emit_op(struct redis_flow *f, struct decoder_ctx *ctx, struct op_record *op)
 {
     if (op->authenticated == OP_AUTH_UNKNOWN)
         op->authenticated = f->auth;
     decoder_emit(ctx, op);
+}
+
+/* The held opening "info" leaves: a probe when nothing followed it. */
+static void held_release(struct redis_flow *f, struct decoder_ctx *ctx, bool probe)
+{
+    struct op_record *op = f->held;
+    if (op == NULL)
+        return;
+    f->held = NULL;
+    if (probe) {
+        op->flags |= OP_FLAG_PROBE;
+        if (op->client_id[0] == '\0')
+            op_set_string(op, op->client_id, sizeof(op->client_id), "Nmap service probe",
+                          strlen("Nmap service probe"));
+        decoder_count(ctx, REDIS_COUNTER_PROBES);
+    }
+    emit_op(f, ctx, op);
+    free(op);
+}
+
+/* A request's op leaves; an opening "info" waits for what follows it. */
+static void emit_request(struct redis_flow *f, struct decoder_ctx *ctx,
+                         const struct redis_pending *p, struct op_record *op)
+{
+    if (p->probe == PROBE_KIND_INFO && f->held == NULL) {
+        if (op->authenticated == OP_AUTH_UNKNOWN)
+            op->authenticated = f->auth;
+        f->held = malloc(sizeof(*f->held));
+        if (f->held != NULL) {
+            *f->held = *op;
+            return;
+        }
+    }
+    emit_op(f, ctx, op);
 }
 
 /* Requests that expect no reply leave as soon as they reach the front. */
@@ -292,8 +455,9 @@ static void pending_settle(struct redis_flow *f, struct decoder_ctx *ctx)
     struct redis_pending *p;
     while ((p = pending_front(f)) != NULL && p->no_reply) {
         struct redis_pending done;
-        pending_pop(f, &done);
-        emit_op(f, ctx, &done.op);
+        struct op_record op;
+        pending_take(f, &done, &op);
+        emit_request(f, ctx, &done, &op);
     }
 }
 
@@ -304,12 +468,13 @@ static void pending_push(struct redis_flow *f, struct decoder_ctx *ctx,
 {
     if (f->pending_count == f->pending_cap && !pending_grow(f)) {
         struct redis_pending oldest;
-        pending_pop(f, &oldest);
-        oldest.op.flags |= OP_FLAG_NO_RESPONSE;
+        struct op_record op;
+        pending_take(f, &oldest, &op);
+        op.flags |= OP_FLAG_NO_RESPONSE;
         if (!oldest.no_reply)
             f->owed_replies++;
         decoder_count(ctx, REDIS_COUNTER_PENDING_OVERFLOW);
-        emit_op(f, ctx, &oldest.op);
+        emit_request(f, ctx, &oldest, &op);
     }
     f->pending[(f->pending_head + f->pending_count) % f->pending_cap] = *p;
     f->pending_count++;
@@ -321,10 +486,11 @@ static void pending_flush(struct redis_flow *f, struct decoder_ctx *ctx, uint32_
 {
     while (f->pending_count > 0) {
         struct redis_pending p;
-        pending_pop(f, &p);
+        struct op_record op;
+        pending_take(f, &p, &op);
         if (!p.no_reply)
-            p.op.flags |= flags;
-        emit_op(f, ctx, &p.op);
+            op.flags |= flags;
+        emit_request(f, ctx, &p, &op);
     }
 }
 
@@ -332,13 +498,26 @@ static void pending_flush(struct redis_flow *f, struct decoder_ctx *ctx, uint32_
 
 static void args_reset(struct redis_args *a)
 {
+    if (a == NULL)
+        return;
     a->count = 0;
     a->kept = 0;
     a->used = 0;
 }
 
+/* A request begins: its argument slots are allocated now (NULL if that
+ * fails: the request then goes unnamed and its reply unpaired). */
+static void args_start(struct redis_flow *f)
+{
+    if (f->args == NULL)
+        f->args = malloc(sizeof(*f->args));
+    args_reset(f->args);
+}
+
 static void args_open(struct redis_args *a, uint64_t full)
 {
+    if (a == NULL)
+        return;
     a->count++;
     if (a->kept >= ARGS_MAX)
         return;
@@ -350,7 +529,7 @@ static void args_open(struct redis_args *a, uint64_t full)
 
 static void args_append(struct redis_args *a, const uint8_t *s, size_t n)
 {
-    if (a->kept == 0 || a->kept != a->count)
+    if (a == NULL || a->kept == 0 || a->kept != a->count)
         return;                     /* the current argument has no slot */
     size_t i = a->kept - 1;
     size_t room = ARG_CAP - a->len[i];
@@ -552,10 +731,9 @@ static void request_scan(struct op_record *op, const struct redis_command *c,
 }
 
 /* What a request does to the connection and its op's class. */
-static void request_special(struct redis_flow *f, struct redis_pending *p,
+static void request_special(struct redis_flow *f, struct redis_pending *p, struct op_record *op,
                             const struct redis_command *c, const struct redis_args *a)
 {
-    struct op_record *op = &p->op;
     switch (c->special) {
     case REDIS_SPECIAL_AUTH:
         op->flags |= OP_FLAG_AUTH_HEADER;
@@ -632,46 +810,102 @@ static bool http_header_line(const struct redis_args *a)
     return a->kept > 0 && a->len[0] > 1 && a->pool[a->off[0] + a->len[0] - 1] == ':';
 }
 
-static void set_client_id(struct redis_flow *f, struct op_record *op)
+/* "User-Agent: curl/8.0": its value, arguments joined by one space, capped. */
+static void http_user_agent(struct redis_flow *f, const struct redis_args *a)
 {
-    const char *id = f->client_name[0] != '\0' ? f->client_name : f->client_lib;
-    op_set_string(op, op->client_id, sizeof(op->client_id), id, strlen(id));
+    if (!arg_is(a, 0, "User-Agent:") || f->client_lib[0] != '\0')
+        return;
+    size_t n = 0;
+    for (unsigned i = 1; i < a->kept; i++) {
+        if (i > 1 && n < NAME_MAX - 1)
+            f->client_lib[n++] = ' ';
+        size_t l = a->len[i] < NAME_MAX - 1 - n ? a->len[i] : NAME_MAX - 1 - n;
+        memcpy(f->client_lib + n, a->pool + a->off[i], l);
+        n += l;
+    }
+    f->client_lib[n] = '\0';
+}
+
+/* True when the command word has no upper-case letter and one lower-case. */
+static bool lower_case_word(const struct redis_args *a)
+{
+    bool lower = false;
+    for (size_t i = 0; i < a->len[0]; i++) {
+        uint8_t ch = a->pool[a->off[0] + i];
+        if (ch >= 'A' && ch <= 'Z')
+            return false;
+        lower |= ch >= 'a' && ch <= 'z';
+    }
+    return lower;
+}
+
+/* Scanners' openings. Client libraries and redis-cli send RESP arrays, so a
+ * lower-case inline "info" or "ping" opening a connection is a banner grab. "*1 $4 info"
+ * is Nmap's service probe (nmap-service-probes, "Probe TCP Redis") but also
+ * ioredis's ready check; it is told apart by what follows (held_release). */
+static uint8_t request_probe(struct redis_flow *f, struct decoder_ctx *ctx,
+                             const struct redis_args *a, bool is_inline)
+{
+    if (is_inline && http_request_line(a)) {
+        f->http_probe = true;
+        decoder_count(ctx, REDIS_COUNTER_PROBES);
+        return PROBE_KIND_HTTP;
+    }
+    if (f->request_seen || ctx->midstream || !lower_case_word(a))
+        return PROBE_KIND_NONE;
+    if (is_inline && (arg_is(a, 0, "info") || arg_is(a, 0, "ping"))) {
+        decoder_count(ctx, REDIS_COUNTER_PROBES);
+        return PROBE_KIND_INLINE;   /* "set k v" typed into nc is not a banner grab */
+    }
+    if (a->count == 1 && starts_with(a->pool + a->off[0], a->len[0], "info") &&
+        a->len[0] == 4)
+        return PROBE_KIND_INFO;
+    return PROBE_KIND_NONE;
 }
 
 /* A whole request: its op waits for the reply (or leaves at once). */
 static void request_done(struct redis_flow *f, struct decoder_ctx *ctx, uint64_t bytes,
                          bool is_inline, bool partial)
 {
-    struct redis_args *a = &f->args;
-    if (a->kept == 0)
+    struct redis_args *a = f->args;
+    if (a == NULL || a->kept == 0)
         return;                     /* an empty line or "*0": asks nothing */
-    if (is_inline && f->http_probe && http_header_line(a))
+    if (is_inline && f->http_probe && http_header_line(a)) {
+        http_user_agent(f, a);
         return;                     /* part of the HTTP request already counted */
+    }
+    held_release(f, ctx, false);    /* more came: a client library's ready check */
     struct redis_pending p;
     memset(&p, 0, sizeof(p));
-    op_record_init(&p.op, APP_REDIS);
-    p.op.request_bytes = bytes;
-    p.op.ts_request_us = f->message_ts[DIR_TO_SERVER];
+    struct op_record op;
+    op_record_init(&op, APP_REDIS);
+    op.request_bytes = bytes;
+    op.ts_request_us = f->message_ts[DIR_TO_SERVER];
     if (partial)
-        p.op.flags |= OP_FLAG_PARTIAL;
-    if (is_inline && http_request_line(a)) {
-        op_set_string(&p.op, p.op.op, sizeof(p.op.op), "HTTP", 4);
-        p.op.op_class = OP_CLASS_HANDSHAKE;
-        p.op.flags |= OP_FLAG_PROBE;
-        f->http_probe = true;
-        decoder_count(ctx, REDIS_COUNTER_PROBES);
+        op.flags |= OP_FLAG_PARTIAL;
+    p.probe = request_probe(f, ctx, a, is_inline);
+    f->request_seen = true;
+    const struct redis_command *c = NULL;
+    if (p.probe == PROBE_KIND_HTTP) {
+        op_set_string(&op, op.op, sizeof(op.op), "HTTP", 4);
+        op.op_class = OP_CLASS_HANDSHAKE;
+        op.flags |= OP_FLAG_PROBE;
     } else {
-        const struct redis_command *c = name_request(&p.op, a);
+        c = name_request(&op, a);
         if (c != NULL) {
-            p.op.op_class = c->op_class;
+            op.op_class = c->op_class;
             p.items = c->items;
+            if (p.items == REDIS_ITEMS_AGG && arg_find(a, 2, "WITHSCORES") >= 0)
+                p.items = REDIS_ITEMS_SCORED;
             p.special = c->special;
-            request_target(&p.op, c, a);
+            request_target(&op, c, a);
             request_names(f, c, a);
-            request_special(f, &p, c, a);
+            request_special(f, &p, &op, c, a);
         }
+        if (p.probe == PROBE_KIND_INLINE)
+            op.flags |= OP_FLAG_PROBE;
     }
-    set_client_id(f, &p.op);
+    pending_pack(&p, &op, c);
     /* CLIENT REPLY itself was settled by request_special */
     if (p.special != REDIS_SPECIAL_CLIENT_REPLY && !p.no_reply && f->reply_mode != REPLY_ON) {
         p.no_reply = true;
@@ -770,6 +1004,8 @@ static void reply_token(struct redis_flow *f, const struct redis_token *t)
             r->hits++;
         if (t->index == 0 && t->type != '$')
             copy_capped(r->first, &r->first_len, FIRST_MAX, t->text, t->text_len);
+        if (t->index == 0 && is_aggregate_type(t->type))
+            r->first_aggregate = true;
         if (t->index == 1 && is_aggregate_type(t->type))
             r->second_len = t->null ? 0 : t->value;
         if (t->index == 2 && t->type == ':')
@@ -833,6 +1069,12 @@ static int64_t reply_items(const struct redis_pending *p, const struct redis_rep
         return p->scan_pairs ? r->second_len / 2 : r->second_len;
     case REDIS_ITEMS_LINES:
         return r->type == '$' || r->type == '=' ? (int64_t)r->lines : -1;
+    case REDIS_ITEMS_SCORED:
+        if (r->null || r->type == '_')
+            return 0;
+        if (r->type != '*')
+            return -1;
+        return r->first_aggregate ? r->value : r->value / 2;
     default:
         return -1;
     }
@@ -855,8 +1097,9 @@ static void reply_pair(struct redis_flow *f, struct decoder_ctx *ctx, uint64_t b
 {
     struct redis_reply *r = &f->reply;
     struct redis_pending p;
-    pending_pop(f, &p);
-    struct op_record *op = &p.op;
+    struct op_record op_storage;
+    pending_take(f, &p, &op_storage);
+    struct op_record *op = &op_storage;
     op->response_bytes += bytes;
     op->ts_response_us = ctx->now_us;
     if (r->partial)
@@ -880,7 +1123,7 @@ static void reply_pair(struct redis_flow *f, struct decoder_ctx *ctx, uint64_t b
             op_continuation_hash(r->first, r->first_len, op->cursor_out);
     }
     reply_effects(f, &p, op);
-    emit_op(f, ctx, op);
+    emit_request(f, ctx, &p, op);
     pending_settle(f, ctx);
 }
 
@@ -913,18 +1156,19 @@ static bool pubsub_confirm(struct redis_flow *f, struct decoder_ctx *ctx, enum p
     f->subscribed = kind == PUBSUB_SUBSCRIBED || f->reply.third_int != 0;
     if (p == NULL || p->special != want)
         return false;
-    p->op.response_bytes += bytes;
-    p->op.items = p->op.items < 0 ? 1 : p->op.items + 1;
+    p->response_bytes += bytes;
+    p->confirmed++;
     bool last = p->confirms > 0 ? --p->confirms == 0 : f->reply.third_int <= 0;
     if (!last)
         return true;
     struct redis_pending done;
-    pending_pop(f, &done);
-    done.op.status = OP_STATUS_OK;
-    done.op.ts_response_us = ctx->now_us;
+    struct op_record op;
+    pending_take(f, &done, &op);
+    op.status = OP_STATUS_OK;
+    op.ts_response_us = ctx->now_us;
     if (f->reply.partial)
-        done.op.flags |= OP_FLAG_PARTIAL;
-    emit_op(f, ctx, &done.op);
+        op.flags |= OP_FLAG_PARTIAL;
+    emit_request(f, ctx, &done, &op);
     pending_settle(f, ctx);
     return true;
 }
@@ -984,7 +1228,7 @@ static void reply_done(struct redis_flow *f, struct decoder_ctx *ctx, uint64_t b
     } else if (front->special == REDIS_SPECIAL_SYNC && r->type == '+' &&
                starts_with(r->head, r->head_len, "FULLRESYNC")) {
         front->fullresync = true;   /* the RDB follows */
-        front->op.response_bytes += bytes;
+        front->response_bytes += bytes;
         sync_start(f);
     } else {
         bool resumed = front->special == REDIS_SPECIAL_SYNC && r->type == '+' &&
@@ -1015,13 +1259,14 @@ static void sync_finish(struct redis_flow *f, struct decoder_ctx *ctx, uint32_t 
     struct redis_pending *front = pending_front(f);
     if (front != NULL && front->special == REDIS_SPECIAL_SYNC) {
         struct redis_pending p;
-        pending_pop(f, &p);
-        p.op.response_bytes += s->bytes + s->line_len;
-        p.op.items = s->rdb.keys;
-        p.op.status = OP_STATUS_OK;
-        p.op.ts_response_us = ctx->now_us;
-        p.op.flags |= flags;
-        emit_op(f, ctx, &p.op);
+        struct op_record op;
+        pending_take(f, &p, &op);
+        op.response_bytes += s->bytes + s->line_len;
+        op.items = s->rdb.keys;
+        op.status = OP_STATUS_OK;
+        op.ts_response_us = ctx->now_us;
+        op.flags |= flags;
+        emit_request(f, ctx, &p, &op);
     }
     free(s);
     f->replica_stream = true;
@@ -1158,9 +1403,10 @@ static bool sync_wanted(struct redis_flow *f, const uint8_t *buf)
 static void finish_cut_request(struct redis_flow *f, struct decoder_ctx *ctx)
 {
     struct redis_parser *p = &f->parser[DIR_TO_SERVER];
-    if (!redis_parser_idle(p) && f->args.kept > 0)
+    if (!redis_parser_idle(p) && f->args != NULL && f->args->kept > 0)
         request_done(f, ctx, p->message_bytes, p->inline_line, true);
-    args_reset(&f->args);
+    if (f->args != NULL)
+        args_reset(f->args);
 }
 
 /* A direction lost its place: what was cut leaves flagged partial, and
@@ -1315,11 +1561,11 @@ static size_t resync_scan(struct redis_flow *f, struct decoder_ctx *ctx, enum de
 static void request_token(struct redis_flow *f, const struct redis_token *t)
 {
     if (t->kind == REDIS_TOK_HEADER && t->depth == 1 && t->type == '$')
-        args_open(&f->args, t->null ? 0 : (uint64_t)t->value);
+        args_open(f->args, t->null ? 0 : (uint64_t)t->value);
     else if (t->kind == REDIS_TOK_DATA && t->depth == 1)
-        args_append(&f->args, t->text, t->text_len);
-    else if (t->kind == REDIS_TOK_INLINE)
-        args_from_line(&f->args, t->text, t->text_len);
+        args_append(f->args, t->text, t->text_len);
+    else if (t->kind == REDIS_TOK_INLINE && f->args != NULL)
+        args_from_line(f->args, t->text, t->text_len);
 }
 
 /* One parser step; returns the bytes it used. */
@@ -1330,7 +1576,7 @@ static size_t parse_step(struct redis_flow *f, struct decoder_ctx *ctx, enum dec
     if (redis_parser_idle(p)) {
         f->message_ts[dir] = ctx->now_us;
         if (dir == DIR_TO_SERVER)
-            args_reset(&f->args);
+            args_start(f);
         else
             reply_reset(&f->reply);
     }
@@ -1352,7 +1598,7 @@ static size_t parse_step(struct redis_flow *f, struct decoder_ctx *ctx, enum dec
         f->partial[dir] = false;
         if (dir == DIR_TO_SERVER) {
             request_done(f, ctx, t.message_bytes, t.kind == REDIS_TOK_INLINE, partial);
-            args_reset(&f->args);
+            args_reset(f->args);
         } else {
             f->reply.partial = partial;
             reply_done(f, ctx, t.message_bytes);
@@ -1385,6 +1631,10 @@ static void redis_data(void *state, struct decoder_ctx *ctx, enum decoder_dir di
 {
     struct redis_flow *f = state;
     feed(f, ctx, dir, buf, len);
+    if (dir == DIR_TO_SERVER && redis_parser_idle(&f->parser[DIR_TO_SERVER])) {
+        free(f->args);              /* no request is cut across calls */
+        f->args = NULL;
+    }
     assert(f->pending_count <= f->pending_cap && f->pending_cap <= f->pending_max);
 }
 
@@ -1404,13 +1654,14 @@ static void redis_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir
         f->sync->rdb.stopped = true;
         struct redis_pending *front = pending_front(f);
         if (front != NULL)
-            front->op.flags |= OP_FLAG_PARTIAL;
+            front->flags |= OP_FLAG_PARTIAL;
         return;
     }
     if (f->sync == NULL && len > 0 && redis_parser_skip_payload(p, len)) {
         f->partial[dir] = true;     /* inside a bulk's payload: the framing holds */
-        if (dir == DIR_TO_SERVER && f->args.kept > 0 && f->args.kept == f->args.count)
-            f->args.full[f->args.kept - 1] = UINT64_MAX;    /* that argument is cut */
+        struct redis_args *a = f->args;
+        if (dir == DIR_TO_SERVER && a != NULL && a->kept > 0 && a->kept == a->count)
+            a->full[a->kept - 1] = UINT64_MAX;    /* that argument is cut */
         return;
     }
     resync_start(f, ctx, dir);
@@ -1422,14 +1673,16 @@ static void redis_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir
     struct redis_flow *f = state;
     if (dir == DIR_TO_SERVER) {
         finish_cut_request(f, ctx);
+        held_release(f, ctx, true); /* nothing followed the opening "info" */
     } else if (f->sync != NULL) {
         sync_finish(f, ctx, OP_FLAG_PARTIAL);
     } else if (!redis_parser_idle(&f->parser[dir]) && pending_front(f) != NULL) {
         struct redis_pending p;
-        pending_pop(f, &p);
-        p.op.flags |= OP_FLAG_PARTIAL;
-        p.op.response_bytes += f->parser[dir].message_bytes;
-        emit_op(f, ctx, &p.op);
+        struct op_record op;
+        pending_take(f, &p, &op);
+        op.flags |= OP_FLAG_PARTIAL;
+        op.response_bytes += f->parser[dir].message_bytes;
+        emit_request(f, ctx, &p, &op);
         pending_settle(f, ctx);
     }
     redis_parser_reset(&f->parser[dir]);
@@ -1441,6 +1694,8 @@ static void redis_close(void *state, struct decoder_ctx *ctx)
     redis_end(f, ctx, DIR_TO_SERVER);
     redis_end(f, ctx, DIR_TO_CLIENT);
     pending_flush(f, ctx, OP_FLAG_NO_RESPONSE);
+    held_release(f, ctx, true);
+    free(f->args);
     free(f->sync);
     free(f->pending);
     free(f);

@@ -9,10 +9,12 @@
  * replication stream after it) keep the pairing in step. README.md next to
  * this file lists the ops, fields, counters and limits.
  *
- * Memory per flow: the flow struct (about 1.5 KiB: two parsers, the request
- * arguments, the reply summary), the waiting requests' op records (grown by
- * doubling, at most pending_max), and during a SYNC only, a small RDB
- * reader. */
+ * Memory per flow: the flow struct (two parsers, the request arguments, the
+ * reply summary; tests/unit/test_redis.c asserts its size), the waiting
+ * requests, 128 bytes each (not op records: name, target capped at 64 bytes,
+ * counts, flags, times), in a ring grown by doubling from 4, at most
+ * pending_max; during a SYNC only, a small RDB reader; for an opening "info"
+ * only, its op until the next request or the end. */
 #ifndef SW_REDIS_H
 #define SW_REDIS_H
 
@@ -57,5 +59,8 @@ extern const struct decoder redis_decoder;
 /* For tests and fuzz targets: requests waiting, and the FIFO's capacity. */
 size_t redis_pending_count(const void *state);
 size_t redis_pending_capacity(const void *state);
+/* For tests: bytes of a flow's state as opened, and of one waiting request. */
+size_t redis_flow_size(void);
+size_t redis_pending_size(void);
 
 #endif

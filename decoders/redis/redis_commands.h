@@ -33,6 +33,8 @@ enum redis_items {
     REDIS_ITEMS_TOTAL_INT,  /* total = the integer reply (DBSIZE) */
     REDIS_ITEMS_INFO,       /* total = sum of keys=N of the dbN lines */
     REDIS_ITEMS_LINES,      /* lines of the bulk (CLIENT LIST) */
+    REDIS_ITEMS_SCORED,     /* WITHSCORES: member-score pairs, a RESP2 flat array / 2
+                               or a RESP3 array of pairs (set by the request) */
 };
 
 enum redis_special {

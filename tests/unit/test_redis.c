@@ -785,6 +785,7 @@ static void decoder_auth(void)
     /* redis-py names itself with CLIENT SETINFO */
     harness_open(&h);
     send(&h, cmd(b, "CLIENT", "SETINFO", "LIB-NAME", "redis-py", NULL));
+    answer(&h, "+OK\r\n");        /* its op leaves before LIB-VER is sent */
     send(&h, cmd(b, "CLIENT", "SETINFO", "LIB-VER", "5.0.1", NULL));
     send(&h, cmd(b, "GET", "k", NULL));
     harness_close(&h);
@@ -1011,7 +1012,8 @@ static void decoder_http_probe(void)
 {
     struct harness h;
     harness_open(&h);
-    send(&h, "GET / HTTP/1.1\r\nHost: 10.0.0.5:6379\r\nUser-Agent: x\r\n\r\n");
+    send(&h, "GET / HTTP/1.1\r\nHost: 10.0.0.5:6379\r\nUser-Agent: Mozilla/5.0 (compatible; "
+             "CensysInspect/1.1; +https://about.censys.io/)\r\n\r\n");
     answer(&h, "-ERR wrong number of arguments for 'get' command\r\n");
     harness_close(&h);
     CHECK_EQ_INT(h.out.count, 1);
@@ -1019,7 +1021,146 @@ static void decoder_http_probe(void)
     CHECK_EQ_INT(h.out.ops[0].op_class, OP_CLASS_HANDSHAKE);
     CHECK_EQ_INT(h.out.ops[0].flags, OP_FLAG_PROBE);
     CHECK_EQ_INT(h.out.ops[0].status, OP_STATUS_ERROR);
+    /* the User-Agent names the tool, capped at 63 bytes */
+    CHECK_EQ_STR(h.out.ops[0].client_id,
+                 "Mozilla/5.0 (compatible; CensysInspect/1.1; +https://about.cens");
     CHECK_EQ_INT(counter(&h, REDIS_COUNTER_PROBES), 1);
+
+    /* curl's request as recorded in pcaps/redis_nmap.pcap; Redis closes */
+    harness_open(&h);
+    send(&h, "GET / HTTP/1.1\r\nHost: 127.0.0.1:6379\r\nUser-Agent: curl/7.88.1\r\n"
+             "Accept: */*\r\n\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 1);
+    CHECK_EQ_STR(h.out.ops[0].client_id, "curl/7.88.1");
+    CHECK_EQ_INT(h.out.ops[0].flags, OP_FLAG_PROBE | OP_FLAG_NO_RESPONSE);
+
+    /* no User-Agent */
+    harness_open(&h);
+    send(&h, "HEAD / HTTP/1.0\r\n\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 1);
+    CHECK_EQ_STR(h.out.ops[0].client_id, "HTTP client");
+}
+
+/* Banner grabs: a lower-case inline first command, and Nmap's service probe
+ * "*1 $4 info" when nothing follows it (ioredis sends the same bytes as its
+ * ready check, then more). */
+static void decoder_banner_probes(void)
+{
+    char b[256];
+    struct harness h;
+    harness_open(&h);
+    send(&h, "info\r\n");
+    answer(&h, "$10\r\n# Server\r\n\r\n");
+    send(&h, "ping\r\n");
+    answer(&h, "+PONG\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 2);
+    CHECK_EQ_STR(h.out.ops[0].op, "INFO");
+    CHECK_EQ_INT(h.out.ops[0].flags, OP_FLAG_PROBE);
+    CHECK_EQ_STR(h.out.ops[0].client_id, "Inline banner grab (nc, telnet or a scanner)");
+    CHECK_EQ_INT(h.out.ops[1].flags, 0);       /* only the opening command */
+    CHECK_EQ_STR(h.out.ops[1].client_id, "");
+    CHECK_EQ_INT(counter(&h, REDIS_COUNTER_PROBES), 1);
+
+    /* upper case inline (redis-cli --rdb sends "SYNC"), or midstream: no */
+    harness_open(&h);
+    send(&h, "PING\r\n");
+    answer(&h, "+PONG\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 1);
+    CHECK_EQ_INT(h.out.ops[0].flags, 0);
+    harness_open_with(&h, 1024, true);
+    send(&h, "ping\r\n");
+    answer(&h, "+PONG\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 1);
+    CHECK_EQ_INT(h.out.ops[0].flags, 0); /* the core adds midstream; no probe */
+
+    /* Nmap -sV: "*1 $4 info", the reply, the client closes */
+    harness_open(&h);
+    send(&h, cmd(b, "info", NULL));
+    answer(&h, "$10\r\n# Server\r\n\r\n");
+    CHECK_EQ_INT(h.out.count, 0);               /* held: what follows decides */
+    redis_decoder.end(h.state, &h.ctx, DIR_TO_SERVER);
+    CHECK_EQ_INT(h.out.count, 1);
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 1);
+    CHECK_EQ_STR(h.out.ops[0].op, "INFO");
+    CHECK_EQ_INT(h.out.ops[0].flags, OP_FLAG_PROBE);
+    CHECK_EQ_STR(h.out.ops[0].client_id, "Nmap service probe");
+    CHECK_EQ_INT(h.out.ops[0].response_bytes, 17);
+    CHECK_EQ_INT(counter(&h, REDIS_COUNTER_PROBES), 1);
+
+    /* ioredis: the same "info", then its commands */
+    harness_open(&h);
+    send(&h, cmd(b, "info", NULL));
+    answer(&h, "$10\r\n# Server\r\n\r\n");
+    send(&h, cmd(b, "hgetall", "customer:0001", NULL));
+    answer(&h, "*0\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 2);
+    CHECK_EQ_STR(h.out.ops[0].op, "INFO");
+    CHECK_EQ_INT(h.out.ops[0].flags, 0);
+    CHECK_EQ_STR(h.out.ops[1].op, "HGETALL");
+    CHECK_EQ_INT(h.out.ops[1].flags, 0);
+    CHECK_EQ_INT(counter(&h, REDIS_COUNTER_PROBES), 0);
+
+    /* "info" never answered, the flow gone: a probe, no response */
+    harness_open(&h);
+    send(&h, cmd(b, "info", NULL));
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 1);
+    CHECK_EQ_INT(h.out.ops[0].flags, OP_FLAG_PROBE | OP_FLAG_NO_RESPONSE);
+}
+
+/* Per-flow memory: the state as opened, one waiting request, and 1024
+ * pipelined requests (the ring doubles from 4 up to pending_max). */
+static void decoder_memory(void)
+{
+    CHECK_EQ_INT(redis_flow_size(), 1344);
+    CHECK_EQ_INT(redis_pending_size(), 128);
+    char b[256];
+    char key[16];
+    struct harness h;
+    harness_open(&h);
+    CHECK_EQ_INT(redis_pending_capacity(h.state), 0);
+    for (int i = 0; i < 1024; i++) {
+        snprintf(key, sizeof(key), "k%04d", i);
+        send(&h, cmd(b, "GET", key, NULL));
+    }
+    CHECK_EQ_INT(redis_pending_count(h.state), 1024);
+    CHECK_EQ_INT(redis_pending_capacity(h.state), 1024);
+    CHECK(redis_pending_capacity(h.state) * redis_pending_size() <= 128 * 1024);
+    for (int i = 0; i < 1024; i++)
+        answer(&h, "$1\r\nv\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count + h.out.dropped, 1024);
+    for (size_t i = 0; i < h.out.count; i++) {
+        snprintf(key, sizeof(key), "k%04zu", i);
+        CHECK_EQ_STR(h.out.ops[i].target, key);
+        CHECK_EQ_STR(h.out.ops[i].op, "GET");
+        CHECK_EQ_INT(h.out.ops[i].items, 1);
+        CHECK_EQ_INT(h.out.ops[i].request_bytes, 24);
+    }
+
+    /* a waiting target keeps 63 bytes; an unknown command's name shares them */
+    char longkey[101];
+    memset(longkey, 'x', 100);
+    longkey[100] = '\0';
+    harness_open(&h);
+    send(&h, cmd(b, "GET", longkey, NULL));
+    send(&h, cmd(b, "CONFIG", "FROBNICATE", "maxmemory", NULL));
+    send(&h, cmd(b, "NOSUCHCOMMAND", NULL));
+    answer(&h, "$-1\r\n-ERR unknown subcommand\r\n-ERR unknown command\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 3);
+    CHECK_EQ_INT(strlen(h.out.ops[0].target), 63);
+    CHECK(h.out.ops[0].flags & OP_FLAG_TRUNCATED);
+    CHECK_EQ_STR(h.out.ops[1].op, "CONFIG FROBNICATE");
+    CHECK_EQ_STR(h.out.ops[2].op, "NOSUCHCOMMAND");
+    CHECK_EQ_STR(h.out.ops[2].target, "");
 }
 
 static enum probe_result probe(const char *c, const char *s)
@@ -1092,6 +1233,8 @@ int main(void)
     RUN(decoder_reply_first_midstream);
     RUN(decoder_pending_overflow);
     RUN(decoder_http_probe);
+    RUN(decoder_banner_probes);
+    RUN(decoder_memory);
     RUN(decoder_probe);
     RUN(decoder_description);
     CHECK_EXIT();
