@@ -21,7 +21,8 @@
     X(mongodb) \
     X(couchdb) \
     X(solr) \
-    X(cassandra)
+    X(cassandra) \
+    X(redis)
 
 #define DECLARE_DECODER(name) extern const struct decoder name##_decoder;
 DECODERS(DECLARE_DECODER)

@@ -37,6 +37,8 @@ run_part couchdb tests/couchdb_check.py "$BUILD/scrapewatch"
 run_part solr tests/solr_check.py "$BUILD/scrapewatch"
 run_part cassandra tests/cassandra_check.py "$BUILD/scrapewatch"
 run_part scenarios tests/scenarios/run.sh "$BUILD/scrapewatch"
+run_part redis_decode tests/redis_check.py "$BUILD/scrapewatch"
+run_part redis_facts tests/redis_facts_check.py "$BUILD/scrapewatch"
 run_part redis tests/redis/run.sh "$BUILD/scrapewatch"
 
 passed=$(grep -ac '^ok ' "$LOG")

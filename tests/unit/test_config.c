@@ -92,7 +92,7 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(r->reconnect_max_ms, 5000);
     CHECK_EQ_INT(r->shutdown_timeout_ms, 5000);
 
-    CHECK_EQ_INT(file.decoder_count, 6);
+    CHECK_EQ_INT(file.decoder_count, 7);
     CHECK_EQ_STR(file.decoders[0].name, "http");
     CHECK(file.decoders[0].enabled);
     CHECK_EQ_INT(file.decoders[0].port_count, 3);
@@ -167,7 +167,12 @@ static void test_default_ports(void)
     CHECK(couch != NULL && strcmp(couch->name, "couchdb") == 0);
     const struct config_decoder *solr = config_decoder_for_port(&cfg, 8983);
     CHECK(solr != NULL && strcmp(solr->name, "solr") == 0);
-    CHECK(config_decoder_named(&cfg, "redis") == NULL);
+    const struct config_decoder *redis = config_decoder_for_port(&cfg, 6379);
+    CHECK(redis != NULL);
+    if (redis)
+        CHECK_EQ_STR(redis->name, "redis");
+    CHECK(config_decoder_named(&cfg, "redis") == &cfg.decoders[6]);
+    CHECK(config_decoder_named(&cfg, "memcached") == NULL);
 }
 
 /* Each bad fixture and the one line it must produce. */
@@ -298,7 +303,7 @@ static void test_decoder_entry_replaces_defaults(void)
 
     CHECK_EQ_INT(config_load("tests/config/decoder_disabled.conf", &cfg, err, sizeof(err)), 0);
     CHECK_EQ_STR(err, "");
-    CHECK_EQ_INT(cfg.decoder_count, 6);
+    CHECK_EQ_INT(cfg.decoder_count, 7);
     const struct config_decoder *http = config_decoder_named(&cfg, "http");
     CHECK(http != NULL);
     if (http) {
@@ -378,7 +383,7 @@ static void test_port_conflict_between_decoders(void)
     if (d)
         CHECK_EQ_STR(d->name, "http");
     CHECK(config_decoder_for_port(&cfg, 5601) == NULL);
-    CHECK_EQ_INT(cfg.decoder_count, 6);
+    CHECK_EQ_INT(cfg.decoder_count, 7);
     unlink(path);
 }
 
