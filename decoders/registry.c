@@ -18,7 +18,8 @@
 #define DECODERS(X) \
     X(http) \
     X(elasticsearch) \
-    X(mongodb)
+    X(mongodb) \
+    X(memcached)
 
 #define DECLARE_DECODER(name) extern const struct decoder name##_decoder;
 DECODERS(DECLARE_DECODER)
