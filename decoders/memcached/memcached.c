@@ -385,13 +385,11 @@ static ptrdiff_t take_binary(struct mc_flow *f, struct decoder_ctx *ctx, enum de
 {
     struct mc_bin_header h;
     uint8_t magic = dir == DIR_TO_SERVER ? MC_BIN_MAGIC_REQUEST : MC_BIN_MAGIC_RESPONSE;
-    if (len > 0 && buf[0] != magic)
+    if ((len > 0 && buf[0] != magic) || (len > 1 && !mc_bin_known_opcode(buf[1])))
         return MC_MALFORMED;
     ptrdiff_t r = mc_parse_bin(buf, len, &h);
     if (r <= 0)
         return r;
-    if (!mc_bin_known_opcode(h.opcode))
-        return MC_MALFORMED;
     f->dir[dir].resync = false;
     f->dir[dir].skip = h.value_len;
     if (dir == DIR_TO_SERVER)
@@ -473,6 +471,17 @@ static size_t feed_held(struct mc_flow *f, struct decoder_ctx *ctx, enum decoder
     ptrdiff_t r = take_unit(f, ctx, dir, d->held, d->held_len, d->held_ts);
     if (r == MC_NEED_MORE)
         return n;
+    if (r < 0 && d->mode == MC_MODE_BINARY && d->resync) {
+        /* not a header after all: search again from the candidate's second
+         * byte; the bytes just copied are read again from buf */
+        size_t old = d->held_len - n, from = 1;
+        while (from < old && d->held[from] != MC_BIN_MAGIC_REQUEST &&
+               d->held[from] != MC_BIN_MAGIC_RESPONSE)
+            from++;
+        memmove(d->held, d->held + from, old - from);
+        d->held_len = old - from;
+        return 0;
+    }
     if (r < 0) {
         bool text_unended = d->mode != MC_MODE_BINARY && d->held[d->held_len - 1] != '\n';
         malformed(f, ctx, dir);
@@ -518,9 +527,11 @@ void mc_feed(struct mc_flow *f, struct decoder_ctx *ctx, enum decoder_dir dir,
             d->mode = (buf[0] == MC_BIN_MAGIC_REQUEST || buf[0] == MC_BIN_MAGIC_RESPONSE)
                       ? MC_MODE_BINARY : MC_MODE_TEXT;
         size_t n = feed_skip(d, buf, len);
-        if (n == 0 && d->held_len > 0)
+        if (n == 0 && d->held_len > 0) {
             n = feed_held(f, ctx, dir, buf, len);
-        if (n == 0) {
+            if (n == 0)
+                continue;   /* the held bytes shrank or were dropped */
+        } else if (n == 0) {
             ptrdiff_t r = take_unit(f, ctx, dir, buf, len, ctx->now_us);
             if (r > 0) {
                 n = (size_t)r;

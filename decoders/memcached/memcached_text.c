@@ -190,8 +190,6 @@ static enum mc_shape command_op(struct mc_flow *f, struct op_record *op,
         f->dir[DIR_TO_SERVER].skip = n + 2;
         op->request_bytes += n + 2;
     }
-    if (c->shape == MC_SHAPE_VALUES)
-        op->items = 0;
     return c->shape;
 }
 
@@ -211,6 +209,8 @@ void mc_text_request(struct mc_flow *f, struct decoder_ctx *ctx, const struct mc
         return;
     }
     enum mc_shape shape = command_op(f, &op, c, line);
+    if (shape == MC_SHAPE_VALUES || shape == MC_SHAPE_LIST)
+        op.items = 0;   /* counted as the reply comes */
     if (asks_no_reply(c, line)) {
         mc_emit(f, ctx, &op);
         return;
