@@ -629,6 +629,87 @@ static void udp_incomplete_and_probe(void)
     CHECK_EQ_INT(counter(&h, MEMCACHED_COUNTER_UDP_INCOMPLETE), 3);
 }
 
+
+/* Meta commands: ms's data block skipped, VA's value skipped, q emitted at
+ * once. */
+static void text_meta(void)
+{
+    struct harness h;
+    harness_open(&h, false, false);
+    feed_str(&h, DIR_TO_SERVER, "ms k 5 T0\r\nEN\r\nX\r\nmg k v\r\nmg z v\r\nmd k q\r\nmn\r\n");
+    feed_str(&h, DIR_TO_CLIENT, "HD\r\nVA 4\r\nEN\r\n\r\nEN\r\nMN\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.count, 5);
+    if (h.count != 5)
+        return;
+    CHECK_EQ_STR(h.ops[0].op, "md");
+    CHECK_EQ_INT(h.ops[0].status, OP_STATUS_UNKNOWN);
+    CHECK_EQ_STR(h.ops[1].op, "ms");
+    CHECK_EQ_INT(h.ops[1].request_bytes, 11 + 7);
+    CHECK_EQ_INT(h.ops[1].status, OP_STATUS_OK);
+    CHECK_EQ_INT(h.ops[1].items, -1);
+    CHECK_EQ_STR(h.ops[2].op, "mg");
+    CHECK_EQ_INT(h.ops[2].items, 1);
+    CHECK_EQ_INT(h.ops[2].response_bytes, 6 + 6);
+    CHECK_EQ_STR(h.ops[3].target, "z");
+    CHECK_EQ_INT(h.ops[3].items, 0);
+    CHECK_EQ_STR(h.ops[4].op, "mn");
+    CHECK_EQ_INT(h.ops[4].op_class, OP_CLASS_HANDSHAKE);
+    CHECK_EQ_INT(counter(&h, MEMCACHED_COUNTER_UNPAIRED), 0);
+}
+
+/* A quiet set that fails is answered with its opaque; one that succeeds is
+ * ok once a later response comes; a response nobody asked for is unpaired. */
+static void binary_quiet_and_unpaired(void)
+{
+    uint8_t b[512];
+    struct harness h;
+    harness_open(&h, false, true);
+    size_t n = bin_msg(b, 0x80, 0x11, 0, 1, 8, "a", 2);
+    n += bin_msg(b + n, 0x80, 0x11, 0, 2, 8, "b", 2);
+    n += bin_msg(b + n, 0x80, 0x0b, 0, 3, 0, "", 0);
+    feed(&h, DIR_TO_SERVER, b, n);
+    n = bin_msg(b, 0x81, 0x11, 0x0002, 2, 0, "", 0);
+    n += bin_msg(b + n, 0x81, 0x0b, 0, 3, 0, "", 6);
+    n += bin_msg(b + n, 0x81, 0x08, 0, 9, 0, "", 0);
+    feed(&h, DIR_TO_CLIENT, b, n);
+    harness_close(&h);
+    CHECK_EQ_INT(h.count, 4);
+    if (h.count != 4)
+        return;
+    CHECK_EQ_STR(h.ops[0].target, "a");
+    CHECK_EQ_INT(h.ops[0].status, OP_STATUS_OK);
+    CHECK_EQ_INT(h.ops[0].authenticated, OP_AUTH_UNKNOWN);
+    CHECK_EQ_STR(h.ops[1].target, "b");
+    CHECK_EQ_INT(h.ops[1].status, OP_STATUS_ERROR);
+    CHECK_EQ_STR(h.ops[1].error_type, "KEY_EXISTS");
+    CHECK_EQ_INT(h.ops[1].status_code, 2);
+    CHECK_EQ_STR(h.ops[2].op, "version");
+    CHECK_EQ_INT(h.ops[2].response_bytes, 30);
+    CHECK_EQ_STR(h.ops[3].op, "flush_all");
+    CHECK_EQ_INT(h.ops[3].flags, OP_FLAG_UNPAIRED);
+    CHECK_EQ_INT(counter(&h, MEMCACHED_COUNTER_UNPAIRED), 1);
+}
+
+/* A request datagram cut by the snap length: its op is partial; a datagram
+ * without a frame header is malformed. */
+static void udp_cut_and_malformed(void)
+{
+    struct harness h;
+    harness_open(&h, true, false);
+    uint8_t d[64];
+    feed(&h, DIR_TO_SERVER, d, udp_dgram(d, 9, 0, 1, "get k\r\n", 7));
+    memcached_decoder.gap(h.state, &h.ctx, DIR_TO_SERVER, 100);
+    feed(&h, DIR_TO_SERVER, "\x00\x01", 2);
+    feed(&h, DIR_TO_CLIENT, d, udp_dgram(d, 9, 0, 1, "END\r\n", 5));
+    harness_close(&h);
+    CHECK_EQ_INT(h.count, 1);
+    CHECK_EQ_INT(h.ops[0].flags, OP_FLAG_PARTIAL);
+    CHECK_EQ_INT(h.ops[0].items, 0);
+    CHECK_EQ_INT(h.ops[0].status, OP_STATUS_OK);
+    CHECK_EQ_INT(counter(&h, MEMCACHED_COUNTER_MALFORMED), 1);
+}
+
 static void probe(void)
 {
     const struct decoder *d = &memcached_decoder;
@@ -664,6 +745,9 @@ int main(void)
     RUN(binary_resync);
     RUN(udp_single_and_reassembled);
     RUN(udp_incomplete_and_probe);
+    RUN(text_meta);
+    RUN(binary_quiet_and_unpaired);
+    RUN(udp_cut_and_malformed);
     RUN(probe);
     CHECK_EXIT();
 }
