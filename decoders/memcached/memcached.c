@@ -545,13 +545,11 @@ void mc_feed(struct mc_flow *f, struct decoder_ctx *ctx, enum decoder_dir dir,
                 d->held_ts = ctx->now_us;
                 return;
             } else {
-                bool was_resync = d->resync;
                 malformed(f, ctx, dir);
                 if (d->mode == MC_MODE_BINARY)
                     n = 1;  /* search again from the next byte */
                 else
                     d->skip_line = true;
-                (void)was_resync;
             }
         }
         buf += n;

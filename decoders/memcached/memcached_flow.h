@@ -97,7 +97,7 @@ void mc_dir_reset(struct mc_dir *d);
 void mc_lower(char *s);
 
 /* ---- memcached_text.c ---- */
-/* A whole text line of a direction; false: not a line to act on (resync). */
+/* A whole text line: a request (to the server) or a reply line. */
 void mc_text_request(struct mc_flow *f, struct decoder_ctx *ctx, const struct mc_line *line,
                      uint64_t ts);
 void mc_text_reply(struct mc_flow *f, struct decoder_ctx *ctx, const struct mc_line *line,
