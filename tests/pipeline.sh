@@ -93,8 +93,15 @@ live_sigterm() {
 check live_sigterm live_sigterm
 
 # The recorded captures agree with tshark on requests and status codes.
+# redis_nmap.pcap holds one real HTTP request (curl) sent to the Redis port
+# 6379: the sensor's HTTP probe finds it, tshark decodes HTTP only on 9200 and
+# sees none; its facts (pcaps/redis_nmap.facts.json) describe it instead.
 for p in pcaps/*.pcap; do
     [ -f "$p" ] || continue
+    if [ "${p##*/}" = redis_nmap.pcap ]; then
+        echo "skip tshark/redis_nmap: HTTP sent to the Redis port, which tshark does not decode as HTTP"
+        continue
+    fi
     "$BIN" -j -r "$p" > "$TMP/t.json" 2>/dev/null
     tests/tshark_check.sh "$p" "$TMP/t.json"
 done

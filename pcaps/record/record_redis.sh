@@ -13,8 +13,8 @@
 #
 # Needs root (ip netns), ip, ss, tcpdump, tcprewrite (tcpreplay), redis-server
 # and redis-cli (redis-server, redis-tools).
-# Same recipe as record_http.sh: everything happens in a namespace
-# sw-rec-<pid> and a temp dir that the EXIT trap removes; loopback MTU 1500
+# Same recipe as record_http.sh (shared helpers in lib_netns.sh): everything happens in a namespace
+# sw-rec-record_redis-<pid> and a temp dir that the EXIT trap removes; loopback MTU 1500
 # with GSO capped so segments are wire-sized; tcpdump --immediate-mode, kernel
 # drops checked; checksums fixed with `tcprewrite --fixcsum`. Timestamps,
 # ports and ISNs are real, so a rerun gives different bytes but the same
@@ -29,47 +29,12 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$(cd "${1:-$HERE/..}" && pwd)
-NS=sw-rec-$$
-WORK=$(mktemp -d /tmp/sw-rec.XXXXXX)
 PORT=6379
 SERVER_PID=
-DUMP_PID=
-
-die() { echo "record_redis: $*" >&2; exit 1; }
-
-stop_pid() {                      # stop one process we started, by its pid
-    local pid=$1 signal=$2
-    [ -n "$pid" ] || return 0
-    kill -"$signal" "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    stop_pid "$DUMP_PID" TERM
-    stop_pid "$SERVER_PID" TERM
-    ip netns del "$NS" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-[ "$(id -u)" = 0 ] || die "must run as root (ip netns)"
-for tool in ip ss tcpdump tcprewrite redis-server redis-cli; do
-    command -v "$tool" >/dev/null || die "missing $tool (apt-get install -y iproute2 tcpdump tcpreplay redis-server redis-tools)"
-done
-
-in_ns() { ip netns exec "$NS" "$@"; }
-
-wait_for() {                      # wait_for DESCRIPTION COMMAND...: poll up to 5 s
-    local what=$1; shift
-    for _ in $(seq 50); do
-        if "$@" >/dev/null 2>&1; then return 0; fi
-        sleep 0.1
-    done
-    die "timed out waiting for $what"
-}
-
-port_listening() { in_ns ss -ltn "sport = :$PORT" | grep -q LISTEN; }
+SW_TAG=record_redis
+# shellcheck source=lib_netns.sh
+source "$HERE/lib_netns.sh"
+need_tools "apt-get install -y redis-server redis-tools" redis-server redis-cli
 
 # --no-raw: redis-cli marks the reply types ((integer), (nil), (error), quotes
 # for bulk strings, "N) " for array elements) even though stdout is not a tty.
@@ -196,18 +161,11 @@ record() {
     CMD_NO=0
     CONN_NO=0
 
-    # Started with ip netns exec directly (not through in_ns, which would fork
-    # a subshell) so that $! is the server's own pid. The cwd is the temp dir
-    # (--save '': nothing is written anyway).
-    ip netns exec "$NS" "$@" >"$WORK/$name.server.log" 2>&1 &
-    SERVER_PID=$!
-    wait_for "the server on port $PORT" port_listening
-
-    # --immediate-mode and -B 32768: see record_http.sh (late delivery and ring
-    # overflow on bursts; the COMMAND DOCS reply is a ~170 KB burst).
-    ip netns exec "$NS" tcpdump --immediate-mode -B 32768 -i lo -s 65535 -U -Z root -w "$raw" "tcp port $PORT" 2>"$WORK/$name.tcpdump.log" &
-    DUMP_PID=$!
-    wait_for "tcpdump" grep -q "listening on" "$WORK/$name.tcpdump.log"
+    # The cwd is the temp dir (--save '': nothing is written anyway).
+    start_bg SERVER_PID "$@" >"$WORK/$name.server.log" 2>&1
+    wait_for "the server on port $PORT" port_listening "$PORT"
+    # -s 65535 and -B 32768: the COMMAND DOCS reply is a ~170 KB burst.
+    capture_start "$raw" "tcp port $PORT"
 
     {
         echo "# $name.pcap - $title"
@@ -219,13 +177,9 @@ record() {
     } >"$LISTING"
     "$commands"
 
-    sleep 1                       # let the last FIN/ACKs reach tcpdump
-    stop_pid "$DUMP_PID" TERM; DUMP_PID=     # tcpdump flushes and closes on TERM
+    capture_stop
     stop_pid "$SERVER_PID" TERM; SERVER_PID=
-    grep -q "^0 packets dropped by kernel" "$WORK/$name.tcpdump.log" \
-        || die "tcpdump dropped packets: $(cat "$WORK/$name.tcpdump.log")"
-
-    tcprewrite --fixcsum --infile="$raw" --outfile="$WORK/$name.pcap"
+    fix_checksums "$raw" "$WORK/$name.pcap"
     local syns
     syns=$(tcpdump -nn -r "$WORK/$name.pcap" 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' 2>/dev/null | wc -l)
     [ "$syns" = "$CONN_NO" ] || die "expected $CONN_NO connections in the capture, found $syns SYNs"
@@ -235,14 +189,8 @@ record() {
     echo "wrote $OUT/$name.pcap ($(stat -c %s "$OUT/$name.pcap") bytes) and $name.txt"
 }
 
+ns_setup
 cd "$WORK"
-ip netns add "$NS"
-in_ns ip link set lo mtu 1500 up
-# Loopback does segmentation offload: without a GSO cap tcpdump sees 16-64 KB
-# "segments" despite the 1500 MTU. Cap GSO so every segment is at most one MSS.
-in_ns ip link set lo gso_max_size 1500 gso_max_segs 1 \
-    || die "cannot cap GSO on lo (iproute2/kernel too old?)"
-
 record redis_cli \
     "redis-cli sessions against redis-server (PING; a stdin session of 11 commands on one connection; --scan; AUTH error; FLUSHALL)" \
     commands redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no

@@ -21,7 +21,7 @@ while off + 16 <= len(data):
     records.append((sec, usec, orig, data[off + 16:off + 16 + incl]))
     off += 16 + incl
 span = records[-1][0] - records[0][0] + 1
-server_ports = {9200, 9201, 5601, 80, 8080, 27017}
+server_ports = {9200, 9201, 5601, 80, 8080, 27017, 6379, 11211}
 
 def shift_ports(frame, k):
     """Moves the non-server port of TCP/IPv4 frames by k*64 (wrapping): the

@@ -21,9 +21,10 @@ T0 = datetime.datetime(2026, 1, 15, 10, 0, 0, tzinfo=datetime.timezone.utc)
 # committed rules/lists/scanners.cidr (Censys).
 ES, ES2, ES3, ES4, ES5 = "10.0.1.1", "10.0.1.2", "10.0.1.3", "10.0.1.4", "10.0.1.5"
 KIBANA, MONGO, MONGO2, REDIS = "10.0.4.1", "10.0.2.1", "10.0.2.2", "10.0.3.1"
+REDIS2, MEMCACHED = "10.0.3.2", "10.0.5.1"
 TRUSTED, INSIDE = "10.9.9.9", "10.5.5.5"
 CENSYS, CENSYS_B, CENSYS6 = "162.142.125.10", "162.142.125.11", "2602:80d:1000:b0cc:e::10"
-PORTS = {"elasticsearch": 9200, "opensearch": 9200, "kibana": 5601, "mongodb": 27017, "redis": 6379}
+PORTS = {"elasticsearch": 9200, "opensearch": 9200, "kibana": 5601, "mongodb": 27017, "redis": 6379, "memcached": 11211}
 
 UA_CENSYS = "Mozilla/5.0 (compatible; CensysInspect/1.1; +https://about.censys.io/)"
 UA_ZGRAB = "Mozilla/5.0 zgrab/0.x"
@@ -58,7 +59,7 @@ def op(t, src, dst, name, cls, app="elasticsearch", target="", status="ok", code
     dport = dport or PORTS[app]
     if code is None:
         code = {"ok": 200, "denied": 401, "error": 400, "unknown": 0}[status]
-        if app in ("mongodb", "redis"):
+        if app in ("mongodb", "redis", "memcached"):
             code = {"ok": 0, "denied": 13, "error": 2, "unknown": 0}[status]
     o = {"app": app, "name": name, "class": cls, "target": target, "status": status}
     if code:
@@ -120,6 +121,11 @@ def mongo(t, src, name, cls, dst=MONGO, **kw):
 def redis(t, src, name, cls, dst=REDIS, **kw):
     kw.setdefault("client", "")
     return op(t, src, dst, name, cls, app="redis", **kw)
+
+
+def memcached(t, src, name, cls, dst=MEMCACHED, **kw):
+    kw.setdefault("client", "")
+    return op(t, src, dst, name, cls, app="memcached", **kw)
 
 
 O = ["198.51.100.%d" % i for i in range(10, 60)]   # outside clients
@@ -244,10 +250,12 @@ def cases():
                [op(0, O[33], ES, "create_index", "write", target="logs-2026", method="PUT", uri="/logs-2026"),
                 search(1, O[33], ES, index="read_me", size=10, items=1)],      # reading a note
                {7004: 3})
-    c[7005] = ([redis(0, O[34], "FLUSHALL", "destroy")],
+    c[7005] = ([redis(0, O[34], "FLUSHALL", "destroy"),
+                memcached(1, O[34], "flush_all", "destroy")],
                [redis(0, TRUSTED, "FLUSHALL", "destroy"),
-                redis(1, O[35], "FLUSHALL", "destroy", status="denied")],      # NOAUTH
-               {7005: 1})
+                redis(1, O[35], "FLUSHALL", "destroy", status="denied"),       # NOAUTH
+                memcached(2, O[35], "flush_all", "destroy", status="error")],
+               {7005: 2})
     c[7006] = ([redis(0, O[36], "CONFIG", "admin", target="SET dir")],
                [redis(0, O[37], "CONFIG", "admin", target="GET dir"),
                 redis(1, O[37], "CONFIG", "admin", target="SET maxmemory")],
@@ -268,7 +276,51 @@ def cases():
                [creds(i, O[42], ES4, "yes") for i in range(19)]
                + [creds(i, O[43], ES5, "no") for i in range(20)],
                {9001: 1})
+    kv_cases(c)
     return c
+
+
+def kv_cases(c):
+    """Rules written for the Redis and Memcached decoders."""
+    c[1005] = ([redis(0, O[44], "INFO", "handshake", status="error", flags=["probe"],
+                      client="Nmap NSE redis-info")],
+               [redis(0, O[45], "INFO", "handshake", status="error"),           # no probe shape
+                redis(1, CENSYS, "HTTP", "handshake", status="error", flags=["probe"])],  # 1001/1002's
+               {1005: 1})
+    c[4005] = ([memcached(0, O[46], "stats cachedump", "enumerate", target="1 0", items=120)],
+               [memcached(0, O[47], "stats items", "enumerate", items=30),
+                memcached(1, TRUSTED, "stats cachedump", "enumerate", target="1 0", items=120)],
+               {4005: 1, 4001: 1})
+    scan = lambda t, src, n: redis(t, src, "SCAN", "enumerate", target="*", items=n, page_size=10,
+                                   flags=["continues"] if t else [])
+    c[4006] = ([scan(i, O[48], 10) for i in range(50)],                   # 500 key names
+               [scan(i, O[48], 10) for i in range(49)],                   # 490
+               {4006: 1, 4001: 1})
+    mget = lambda t, src, hits, dst=REDIS: redis(t, src, "MGET", "read", target="user:%d" % t,
+                                                 items=hits, page_size=5, dst=dst)
+    c[5005] = ([mget(i, O[49], 5) for i in range(100)],                   # 500 values
+               [mget(i, O[49], 5) for i in range(99)] + [mget(99, O[49], 4)],
+               {5005: 1})
+    sync = lambda t, src, **kw: redis(t, src, "SYNC", "read", items=500, resp_bytes=48213, **kw)
+    c[5006] = ([sync(0, O[50 - 10])],
+               [sync(0, INSIDE), sync(1, O[41], status="error")],
+               {5006: 1})
+    amp = lambda t, victim: memcached(t, victim, "stats", "handshake", items=60, req_bytes=15,
+                                      resp_bytes=2400, flags=["amplified"], dport=11211)
+    c[6002] = ([amp(i * 0.5, P[5]) for i in range(10)],
+               [amp(i * 0.5, P[6]) for i in range(9)] + [amp(40 + i * 10, P[7]) for i in range(10)],
+               {6002: 1})
+    c[7008] = ([redis(0, O[12], "MODULE LOAD", "destroy", target="/tmp/exp.so"),
+                redis(1, O[12], "SHUTDOWN", "destroy", status="unknown", dst=REDIS2,
+                      flags=["no_response"])],
+               [redis(0, O[13], "MODULE LOAD", "destroy", target="/tmp/exp.so", status="error"),
+                redis(1, TRUSTED, "SHUTDOWN", "destroy", status="unknown")],
+               {7008: 2})
+    info = lambda t, src: redis(t, src, "INFO", "enumerate", target="keyspace", total=500, dst=REDIS2)
+    flush = lambda t, src: redis(t, src, "FLUSHALL", "destroy", dst=REDIS2)
+    c[8003] = ([info(0, O[14])] + [mget(1 + i, O[14], 5, REDIS2) for i in range(100)] + [flush(200, O[14])],
+               [flush(0, O[15])] + [mget(1 + i, O[15], 5, REDIS2) for i in range(100)] + [info(200, O[15])],
+               {8003: 1, 4001: 1, 5005: 1, 7005: 1})
 
 
 def main():
