@@ -63,7 +63,9 @@ struct mc_flow {
      * being read answers a waiting request */
     uint16_t udp_id;
     bool udp_orphan;
-    bool udp_seen_request;          /* a request datagram came before */
+    uint8_t udp_requests;           /* request datagrams seen: 0, 1, 2, 3 (more) */
+    bool udp_first_stats;           /* the first was a bare "stats" */
+    uint16_t udp_first_id;          /* its request id */
     const char *probe_client;       /* the next request op is a known probe: */
     bool probe_next;                /* flag it, and name the tool if known */
     struct mc_udp_reply *udp;       /* replies being reassembled (list) */

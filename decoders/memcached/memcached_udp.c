@@ -24,7 +24,10 @@
  * Probes: the first request datagram of a flow that is one bare "stats",
  * "version" or "flush_all" line is flagged probe (the reflection
  * reconnaissance of scanners and DDoS kits); masscan's exact datagram
- * (request id 0, "flush_all\r\n") is named "masscan". */
+ * (request id 0, "flush_all\r\n") is named "masscan". nmap's memcached-info
+ * over UDP asks "stats", then "stats settings" under the next request id:
+ * that second op is flagged probe and named "Nmap NSE memcached-info". Over
+ * TCP nothing is flagged: the same pair is what monitoring agents ask. */
 #include "memcached_flow.h"
 
 #include <stdlib.h>
@@ -55,13 +58,36 @@ static bool payload_is(const uint8_t *buf, size_t len, const char *s)
 {
     return len == strlen(s) && memcmp(buf, s, len) == 0;
 }
+#define MC_NMAP_CLIENT "Nmap NSE memcached-info"
+
+/* nmap's memcached-info over UDP: a flow's first request "stats", its
+ * second "stats settings" under the next request id. The second op is named
+ * (the first was emitted with its reply before the second came). */
+static bool nmap_second(const struct mc_flow *f, const struct mc_udp_header *h,
+                        const uint8_t *buf, size_t len)
+{
+    return f->udp_first_stats && h->request_id == (uint16_t)(f->udp_first_id + 1) &&
+           payload_is(buf, len, "stats settings\r\n");
+}
+
 static void check_probe(struct mc_flow *f, const struct mc_udp_header *h, const uint8_t *buf,
                         size_t len)
 {
-    if (f->udp_seen_request)
+    if (f->udp_requests < 2)
+        f->udp_requests++;
+    if (f->udp_requests == 2) {
+        if (nmap_second(f, h, buf, len)) {
+            f->probe_next = true;
+            f->probe_client = MC_NMAP_CLIENT;
+        }
+        f->udp_first_stats = false;
+        f->udp_requests = 3;
+    }
+    if (f->udp_requests != 1)
         return;
-    f->udp_seen_request = true;
-    if (!payload_is(buf, len, "stats\r\n") && !payload_is(buf, len, "version\r\n") &&
+    f->udp_first_id = h->request_id;
+    f->udp_first_stats = payload_is(buf, len, "stats\r\n");
+    if (!f->udp_first_stats && !payload_is(buf, len, "version\r\n") &&
         !payload_is(buf, len, "flush_all\r\n"))
         return;
     f->probe_next = true;

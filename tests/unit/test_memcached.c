@@ -679,6 +679,37 @@ static void udp_runs_per_value(void)
 }
 
 
+/* nmap's memcached-info over UDP: "stats", then "stats settings" under the
+ * next request id names the second op; another id or command does not. */
+static void udp_nmap_memcached_info(void)
+{
+    const uint16_t second_ids[2] = { 0x0de3, 0x0de4 };
+    for (int i = 0; i < 2; i++) {
+        struct harness h;
+        harness_open(&h, true, false);
+        uint8_t d[256];
+        feed(&h, DIR_TO_SERVER, d, udp_dgram(d, 0x0de2, 0, 1, "stats\r\n", 7));
+        feed(&h, DIR_TO_CLIENT, d, udp_dgram(d, 0x0de2, 0, 1, "STAT pid 1\r\nEND\r\n", 17));
+        feed(&h, DIR_TO_SERVER, d,
+             udp_dgram(d, second_ids[i], 0, 1, "stats settings\r\n", 16));
+        feed(&h, DIR_TO_CLIENT, d,
+             udp_dgram(d, second_ids[i], 0, 1, "STAT maxconns 1024\r\nEND\r\n", 25));
+        feed(&h, DIR_TO_SERVER, d, udp_dgram(d, 0x0de5, 0, 1, "stats settings\r\n", 16));
+        harness_close(&h);
+        CHECK_EQ_INT(h.count, 3);
+        if (h.count != 3)
+            return;
+        CHECK_EQ_INT(h.ops[0].flags, OP_FLAG_PROBE);
+        CHECK_EQ_STR(h.ops[0].client_id, "");
+        CHECK_EQ_STR(h.ops[1].op, "stats settings");
+        CHECK_EQ_INT(h.ops[1].items, 1);
+        CHECK_EQ_INT(h.ops[1].flags, i == 0 ? OP_FLAG_PROBE : 0);
+        CHECK_EQ_STR(h.ops[1].client_id, i == 0 ? "Nmap NSE memcached-info" : "");
+        CHECK_EQ_INT(h.ops[2].flags, OP_FLAG_NO_RESPONSE);
+        CHECK_EQ_INT(counter(&h, MEMCACHED_COUNTER_PROBES), i == 0 ? 2 : 1);
+    }
+}
+
 /* Meta commands: ms's data block skipped, VA's value skipped, q emitted at
  * once. */
 static void text_meta(void)
@@ -795,6 +826,7 @@ int main(void)
     RUN(udp_single_and_reassembled);
     RUN(udp_incomplete_and_probe);
     RUN(udp_runs_per_value);
+    RUN(udp_nmap_memcached_info);
     RUN(text_meta);
     RUN(binary_quiet_and_unpaired);
     RUN(udp_cut_and_malformed);
