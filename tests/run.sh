@@ -34,6 +34,7 @@ run_part crafted tests/crafted_check.py "$BUILD/scrapewatch"
 run_part es tests/es_check.py "$BUILD/scrapewatch"
 run_part mongo tests/mongo_check.py "$BUILD/scrapewatch"
 run_part memcached tests/memcached_check.py "$BUILD/scrapewatch"
+run_part memcached_facts tests/memcached_facts_check.py "$BUILD/scrapewatch"
 run_part scenarios tests/scenarios/run.sh "$BUILD/scrapewatch"
 run_part redis tests/redis/run.sh "$BUILD/scrapewatch"
 

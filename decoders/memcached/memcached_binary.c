@@ -193,7 +193,8 @@ void mc_bin_request(struct mc_flow *f, struct decoder_ctx *ctx, const struct mc_
 static void set_status(struct op_record *op, uint16_t status)
 {
     if (status == MC_STATUS_OK || status == MC_STATUS_NOT_FOUND) {
-        op->status = OP_STATUS_OK;
+        op->status = OP_STATUS_OK;      /* a miss is an answer, kept as its code */
+        op->status_code = status;
         return;
     }
     op->status_code = status;

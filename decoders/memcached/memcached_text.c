@@ -320,6 +320,15 @@ static void values_reply(struct mc_flow *f, struct decoder_ctx *ctx, struct mc_p
     finish_reply(f, ctx, OP_STATUS_ERROR);
 }
 
+/* NOT_FOUND, EXISTS, NOT_STORED: the client's "nothing done", kept as the
+ * binary protocol's status for the same outcome (1, 2, 5). */
+static uint16_t miss_code(const struct mc_line *line)
+{
+    if (mc_token_is(line, 0, "NOT_FOUND"))
+        return 1;
+    return mc_token_is(line, 0, "EXISTS") ? 2 : 5;
+}
+
 void mc_text_reply(struct mc_flow *f, struct decoder_ctx *ctx, const struct mc_line *line,
                    uint64_t ts)
 {
@@ -348,6 +357,8 @@ void mc_text_reply(struct mc_flow *f, struct decoder_ctx *ctx, const struct mc_l
         meta_reply(f, ctx, e, line, kind);
         return;
     default:
+        if (kind == MC_REPLY_MISS)
+            e->op.status_code = miss_code(line);
         finish_reply(f, ctx, OP_STATUS_OK);
         return;
     }
