@@ -62,6 +62,9 @@ struct decoder_ctx {
      * database) is unknown, so auth state starts "unknown", not "no". 0 for
      * UDP and for flows seen from their SYN. */
     uint8_t midstream;
+    /* 1 for a UDP flow: each data call is one whole datagram (with what the
+     * snap length cut reported as a gap right after it). */
+    uint8_t datagram;
     const void *params;                 /* the decoder's parameter struct */
     stats_counter *counters;            /* the decoder's counters (its group) */
     /* Hands a finished op to the pipeline. The op is copied. */

@@ -22,7 +22,8 @@
     X(couchdb) \
     X(solr) \
     X(cassandra) \
-    X(redis)
+    X(redis) \
+    X(memcached)
 
 #define DECLARE_DECODER(name) extern const struct decoder name##_decoder;
 DECODERS(DECLARE_DECODER)

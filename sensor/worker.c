@@ -62,6 +62,7 @@ static struct decoder_ctx *flow_ctx(struct worker *w, const struct flow *f)
     w->dctx.counters = w->decoder_counters[f->decoder_index];
     w->dctx.midstream = f->key.proto == IPPROTO_TCP_NUM
                         && !(f->tcp_state & (TCP_STATE_SYN | TCP_STATE_SYNACK));
+    w->dctx.datagram = f->key.proto == IPPROTO_UDP_NUM;
     return &w->dctx;
 }
 

@@ -92,7 +92,7 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(r->reconnect_max_ms, 5000);
     CHECK_EQ_INT(r->shutdown_timeout_ms, 5000);
 
-    CHECK_EQ_INT(file.decoder_count, 7);
+    CHECK_EQ_INT(file.decoder_count, 8);
     CHECK_EQ_STR(file.decoders[0].name, "http");
     CHECK(file.decoders[0].enabled);
     CHECK_EQ_INT(file.decoders[0].port_count, 3);
@@ -118,6 +118,11 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(cassandra_params_of(&file)->decompressed_max, 64 * 1024 * 1024);
     CHECK_EQ_INT(cassandra_params_of(&file)->pending_max, 128);
     CHECK_EQ_INT(cassandra_params_of(&file)->prepared_max, 64);
+    CHECK_EQ_STR(file.decoders[7].name, "memcached");
+    CHECK_EQ_INT(file.decoders[7].port_count, 1);
+    CHECK_EQ_INT(file.decoders[7].ports[0], 11211);
+    CHECK_EQ_INT(file.decoders[7].udp_port_count, 1);
+    CHECK_EQ_INT(file.decoders[7].udp_ports[0], 11211);
 
     CHECK_EQ_STR(file.detect.rules, "rules/scrapewatch.rules");
     CHECK(file.detect.rules_set);
@@ -207,7 +212,7 @@ static const struct {
     { "tests/config/duplicate_port.conf",
       "tests/config/duplicate_port.conf:5: duplicate port 80 in 'decoders.http.ports'" },
     { "tests/config/udp_port_conflict.conf",
-      "tests/config/udp_port_conflict.conf:6: port 11211 in 'decoders.mongodb.udp_ports' "
+      "tests/config/udp_port_conflict.conf:6: port 11311 in 'decoders.mongodb.udp_ports' "
       "is already used by decoder 'http'" },
     { "tests/config/bad_group_type.conf",
       "tests/config/bad_group_type.conf:2: 'flows' must be a group" },
@@ -303,7 +308,7 @@ static void test_decoder_entry_replaces_defaults(void)
 
     CHECK_EQ_INT(config_load("tests/config/decoder_disabled.conf", &cfg, err, sizeof(err)), 0);
     CHECK_EQ_STR(err, "");
-    CHECK_EQ_INT(cfg.decoder_count, 7);
+    CHECK_EQ_INT(cfg.decoder_count, 8);
     const struct config_decoder *http = config_decoder_named(&cfg, "http");
     CHECK(http != NULL);
     if (http) {
@@ -383,7 +388,7 @@ static void test_port_conflict_between_decoders(void)
     if (d)
         CHECK_EQ_STR(d->name, "http");
     CHECK(config_decoder_for_port(&cfg, 5601) == NULL);
-    CHECK_EQ_INT(cfg.decoder_count, 7);
+    CHECK_EQ_INT(cfg.decoder_count, 8);
     unlink(path);
 }
 
@@ -451,9 +456,9 @@ static void test_udp_ports(void)
     const struct config_decoder *tcp = config_decoder_for_port(&cfg, 80);
     const struct config_decoder *udp = config_decoder_for_udp_port(&cfg, 80);
     CHECK(tcp && udp && strcmp(tcp->name, "http") == 0 && strcmp(udp->name, "mongodb") == 0);
-    udp = config_decoder_for_udp_port(&cfg, 11211);
+    udp = config_decoder_for_udp_port(&cfg, 11311);
     CHECK(udp && strcmp(udp->name, "http") == 0);
-    CHECK(config_decoder_for_port(&cfg, 11211) == NULL);
+    CHECK(config_decoder_for_port(&cfg, 11311) == NULL);
     CHECK(config_decoder_for_udp_port(&cfg, 27017) == NULL);
 }
 
