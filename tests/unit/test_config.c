@@ -177,7 +177,7 @@ static void test_default_ports(void)
     if (redis)
         CHECK_EQ_STR(redis->name, "redis");
     CHECK(config_decoder_named(&cfg, "redis") == &cfg.decoders[6]);
-    CHECK(config_decoder_named(&cfg, "memcached") == NULL);
+    CHECK(config_decoder_named(&cfg, "memcached") == &cfg.decoders[7]);
 }
 
 /* Each bad fixture and the one line it must produce. */
