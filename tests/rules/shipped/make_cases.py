@@ -206,7 +206,8 @@ def cases():
     mapping = lambda t, src, idx: op(t, src, ES, "_mapping", "enumerate", target=idx,
                                      uri="/%s/_mapping" % idx)
     c[4003] = ([mapping(i, O[17], "idx%d" % i) for i in range(10)],
-               [mapping(i, O[17], "idx%d" % (i % 9)) for i in range(12)],
+               [mapping(i, O[17], "idx%d" % (i % 9)) for i in range(12)]
+               + [redis(20 + i, O[17], "TYPE", "enumerate", target="user:%d" % i) for i in range(12)],
                {4003: 1})
     c[4004] = ([redis(0, O[18], "KEYS", "enumerate", target="*", items=5210)],
                [redis(0, O[19], "KEYS", "enumerate", target="user:*", items=40),
