@@ -136,6 +136,7 @@ enum redis_probe_kind {
     PROBE_KIND_INLINE,      /* a lower-case inline command opening the connection */
     PROBE_KIND_INFO,        /* "*1 $4 info" opening it: Nmap's probe, or a client
                                library's ready check (ioredis) if more follows */
+    PROBE_KIND_ZGRAB,       /* "NONEXISTENT": zgrab2's redis module */
 };
 
 /* A request waiting for its reply: only what its op needs (an op record is
@@ -366,6 +367,8 @@ static void set_client_id(const struct redis_flow *f, const struct redis_pending
         id = "HTTP client";
     else if (id[0] == '\0' && p->probe == PROBE_KIND_INLINE)
         id = "Inline banner grab (nc, telnet or a scanner)";
+    else if (id[0] == '\0' && p->probe == PROBE_KIND_ZGRAB)
+        id = "zgrab2 redis module";
     op_set_string(op, op->client_id, sizeof(op->client_id), id, strlen(id));
 }
 
@@ -851,6 +854,12 @@ static uint8_t request_probe(struct redis_flow *f, struct decoder_ctx *ctx,
         decoder_count(ctx, REDIS_COUNTER_PROBES);
         return PROBE_KIND_HTTP;
     }
+    /* zgrab2's redis module sends PING, INFO, then the made-up command
+     * NONEXISTENT (to see the unknown-command error), then QUIT. */
+    if (a->count == 1 && arg_is(a, 0, "NONEXISTENT")) {
+        decoder_count(ctx, REDIS_COUNTER_PROBES);
+        return PROBE_KIND_ZGRAB;
+    }
     if (f->request_seen || ctx->midstream || !lower_case_word(a))
         return PROBE_KIND_NONE;
     if (is_inline && (arg_is(a, 0, "info") || arg_is(a, 0, "ping"))) {
@@ -902,7 +911,7 @@ static void request_done(struct redis_flow *f, struct decoder_ctx *ctx, uint64_t
             request_names(f, c, a);
             request_special(f, &p, &op, c, a);
         }
-        if (p.probe == PROBE_KIND_INLINE)
+        if (p.probe == PROBE_KIND_INLINE || p.probe == PROBE_KIND_ZGRAB)
             op.flags |= OP_FLAG_PROBE;
     }
     pending_pack(&p, &op, c);

@@ -1043,6 +1043,31 @@ static void decoder_http_probe(void)
     CHECK_EQ_STR(h.out.ops[0].client_id, "HTTP client");
 }
 
+/* zgrab2's redis module: PING, INFO, NONEXISTENT, QUIT; the made-up
+ * command is the probe, named after the tool. */
+static void decoder_zgrab_probe(void)
+{
+    struct harness h;
+    harness_open(&h);
+    send(&h, "*1\r\n$4\r\nPING\r\n");
+    answer(&h, "+PONG\r\n");
+    send(&h, "*1\r\n$4\r\nINFO\r\n");
+    answer(&h, "$10\r\n# Server\r\n\r\n");
+    send(&h, "*1\r\n$11\r\nNONEXISTENT\r\n");
+    answer(&h, "-ERR unknown command 'NONEXISTENT', with args beginning with: \r\n");
+    send(&h, "*1\r\n$4\r\nQUIT\r\n");
+    answer(&h, "+OK\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 4);
+    CHECK_EQ_INT(h.out.ops[1].flags & OP_FLAG_PROBE, 0);
+    CHECK_EQ_STR(h.out.ops[2].op, "NONEXISTENT");
+    CHECK_EQ_INT(h.out.ops[2].flags & OP_FLAG_PROBE, OP_FLAG_PROBE);
+    CHECK_EQ_STR(h.out.ops[2].client_id, "zgrab2 redis module");
+    CHECK_EQ_STR(h.out.ops[2].error_type, "ERR unknown command");
+    CHECK_EQ_INT(h.out.ops[3].flags & OP_FLAG_PROBE, 0);
+    CHECK_EQ_INT(counter(&h, REDIS_COUNTER_PROBES), 1);
+}
+
 /* Banner grabs: a lower-case inline first command, and Nmap's service probe
  * "*1 $4 info" when nothing follows it (ioredis sends the same bytes as its
  * ready check, then more). */
@@ -1234,6 +1259,7 @@ int main(void)
     RUN(decoder_pending_overflow);
     RUN(decoder_http_probe);
     RUN(decoder_banner_probes);
+    RUN(decoder_zgrab_probe);
     RUN(decoder_memory);
     RUN(decoder_probe);
     RUN(decoder_description);
