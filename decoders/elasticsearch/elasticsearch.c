@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "../http/http_url.h"
 #include "../json/json_scan.h"
 
 #define ES_SEGMENTS_MAX 8        /* path segments looked at */
@@ -64,38 +65,6 @@ static bool span_contains_ci(struct http_span s, const char *needle)
             return true;
     }
     return false;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower_ascii(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Percent-decodes src into dst (at most cap bytes, not NUL-terminated);
- * '+' is a space in query values. A '%' not followed by two hex digits
- * stands for itself. Returns the decoded length; *cut says input was left. */
-static size_t url_decode(struct http_span src, char *dst, size_t cap, bool plus_space,
-                         bool *cut)
-{
-    size_t out = 0, i = 0;
-    while (i < src.len && out < cap) {
-        char c = src.ptr[i++];
-        if (c == '%' && i + 1 < src.len && hex_digit(src.ptr[i]) >= 0 &&
-            hex_digit(src.ptr[i + 1]) >= 0) {
-            c = (char)(hex_digit(src.ptr[i]) * 16 + hex_digit(src.ptr[i + 1]));
-            i += 2;
-        } else if (c == '+' && plus_space) {
-            c = ' ';
-        }
-        dst[out++] = c;
-    }
-    *cut = i < src.len;
-    return out;
 }
 
 /* A non-negative decimal number of at most 18 digits, or -1. */
@@ -169,7 +138,7 @@ static void path_split(struct http_span path, struct es_path *p)
             break;
         struct es_segment *s = &p->seg[p->count++];
         s->raw = span_make(path.ptr + start, i - start);
-        size_t n = url_decode(s->raw, s->text, ES_SEGMENT_TEXT, false, &s->cut);
+        size_t n = http_url_decode(s->raw, s->text, ES_SEGMENT_TEXT, false, &s->cut);
         s->text[n] = '\0';
     }
 }
@@ -313,7 +282,7 @@ static void call_set_name(struct es_call *call, const char *a, const char *b)
 static void call_set_target(struct es_call *call, struct http_span raw)
 {
     bool cut;
-    call->target_len = url_decode(raw, call->target, OP_TARGET_MAX, false, &cut);
+    call->target_len = http_url_decode(raw, call->target, OP_TARGET_MAX, false, &cut);
     call->target[call->target_len] = '\0';
 }
 
@@ -370,7 +339,7 @@ static void classify_path_extras(struct es_call *call, const struct es_path *p, 
     if (id != NULL && !seg_is(id, "_all")) {
         char buf[JSON_SCAN_STRING_MAX];
         bool cut;
-        size_t n = url_decode(id->raw, buf, sizeof(buf), false, &cut);
+        size_t n = http_url_decode(id->raw, buf, sizeof(buf), false, &cut);
         call_set_continuation(call, buf, n);
         /* a scroll page, or fetching an async search's results */
         call->continues = call->kind == ES_KIND_SCROLL || (m & M_READ) != 0;
@@ -509,7 +478,7 @@ static bool query_find(struct http_span query, const char *name, char *buf, size
             continue;
         size_t off = eq != NULL ? key_len + 1 : pair.len;
         bool cut;
-        *len = url_decode(span_make(pair.ptr + off, pair.len - off), buf, cap, true, &cut);
+        *len = http_url_decode(span_make(pair.ptr + off, pair.len - off), buf, cap, true, &cut);
         return true;
     }
     return false;
@@ -532,7 +501,7 @@ static void parse_query(struct es_call *call, struct http_span query)
         size_t off = eq != NULL ? key_len + 1 : pair.len;
         char value[JSON_SCAN_STRING_MAX];
         bool cut;
-        size_t n = url_decode(span_make(pair.ptr + off, pair.len - off), value,
+        size_t n = http_url_decode(span_make(pair.ptr + off, pair.len - off), value,
                               sizeof(value), true, &cut);
         query_param(call, span_make(pair.ptr, key_len), value, n, cut);
     }
