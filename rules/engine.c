@@ -382,11 +382,6 @@ size_t rule_engine_rule_count(const struct rule_engine *e)
     return e->rs.count;
 }
 
-bool rule_engine_rules_missing(const struct rule_engine *e)
-{
-    return e->rs.rules_missing;
-}
-
 /* ---- alerts ------------------------------------------------------------- */
 
 /* The actor's organisation and tool: from the rule's own lists when they

@@ -26,9 +26,6 @@ struct rule_engine *rule_engine_load(const struct detect_settings *ds, char *err
 void rule_engine_free(struct rule_engine *e);
 /* Number of rules loaded. */
 size_t rule_engine_rule_count(const struct rule_engine *e);
-/* True when detect.rules was left at its built-in default and that file does
- * not exist (the engine then has no rules; the caller may warn). */
-bool rule_engine_rules_missing(const struct rule_engine *e);
 /* One op; calls emit for each alert it causes (in a deterministic order).
  * Counters (rules.*) go to st. */
 void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op *r,

@@ -102,7 +102,6 @@ struct rule_set {
     size_t list_count;
     struct netlist *home_nets;     /* empty: every server is ours */
     struct netlist *trusted_clients;
-    bool rules_missing;            /* the built-in default rule file does not exist */
 };
 
 /* Reads ds->rules (and the lists it names under ds->lists)

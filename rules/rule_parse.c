@@ -249,6 +249,28 @@ static int compile_regex(struct rule_loader *ld, const config_setting_t *s, cons
     return 0;
 }
 
+/* The file NAME.EXT in the first directory of dirs (':'-separated) that
+ * has it: 0, or -1 with path naming it in the first directory. */
+static int list_path(const char *dirs, const char *name, const char *ext, char *path,
+                     size_t cap)
+{
+    int found = -1;
+    for (const char *d = dirs; found != 0;) {
+        size_t n = strcspn(d, ":");
+        char candidate[1200];
+        snprintf(candidate, sizeof(candidate), "%.*s/%s.%s", (int)n, d, name, ext);
+        struct stat st;
+        if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode))
+            found = 0;
+        if (found == 0 || d == dirs)
+            snprintf(path, cap, "%s", candidate);
+        if (!d[n])
+            break;
+        d += n + 1;
+    }
+    return found;
+}
+
 /* The list called name of this kind, read from detect.lists on first use. */
 static int find_list(struct rule_loader *ld, const config_setting_t *s, const char *name,
                      const char *field, enum rule_list_kind kind, struct rule_list **out)
@@ -267,11 +289,14 @@ static int find_list(struct rule_loader *ld, const config_setting_t *s, const ch
         }
     const char *ext = kind == RULE_LIST_NETWORK ? "cidr" : "patterns";
     char path[1200];
-    snprintf(path, sizeof(path), "%s/%s.%s", ld->ds->lists, name, ext);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    if (list_path(ld->ds->lists, name, ext, path, sizeof(path)) != 0) {
+        if (strchr(ld->ds->lists, ':'))
+            return rule_fail(ld, s, "'%s': unknown %s list '%s' (no file %s.%s in %s)", field,
+                             kind == RULE_LIST_NETWORK ? "network" : "pattern", name, name,
+                             ext, ld->ds->lists);
         return rule_fail(ld, s, "'%s': unknown %s list '%s' (no file %s)", field,
                          kind == RULE_LIST_NETWORK ? "network" : "pattern", name, path);
+    }
     void *p = realloc(rs->lists, (rs->list_count + 1) * sizeof(*rs->lists));
     if (!p)
         return rule_fail(ld, s, "out of memory");
@@ -825,10 +850,6 @@ int rule_set_load(const struct detect_settings *ds, struct rule_set *rs, char *e
     /* libconfig says only "file I/O error": find out why ourselves. */
     struct stat st;
     if (stat(ld.path, &st) != 0) {
-        if (errno == ENOENT && !ds->rules_set) {
-            rs->rules_missing = true;    /* the built-in default is optional */
-            return 0;
-        }
         snprintf(err, errlen, "%s: cannot read rules: %s", ld.path, strerror(errno));
         rule_set_free(rs);
         return -1;

@@ -8,9 +8,12 @@
 
 #include "../rules/netlist.h"
 #include "base/limits.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <libconfig.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -217,8 +220,8 @@ void config_defaults(struct sw_config *cfg)
     r->reconnect_max_ms = 5000;
     r->shutdown_timeout_ms = 5000;
 
-    snprintf(cfg->detect.rules, sizeof(cfg->detect.rules), "%s", "rules/scrapewatch.rules");
-    snprintf(cfg->detect.lists, sizeof(cfg->detect.lists), "%s", "rules/lists");
+    paths_default_rules(cfg->detect.rules, sizeof(cfg->detect.rules));
+    paths_default_lists(cfg->detect.lists, sizeof(cfg->detect.lists));
     cfg->detect.max_keys = 100000;
     cfg->detect.distinct_exact = 64;
     /* Like Suricata's HOME_NET: the private ranges are ours, the internet
@@ -238,6 +241,7 @@ struct config_loader {
     char *err;
     size_t errlen;
     char dir[512];      /* the file's directory, where @include looks */
+    char absdir[PATH_MAX];  /* the same, absolute: relative paths start here */
 };
 
 #if defined(__GNUC__)
@@ -588,9 +592,79 @@ static int check_redis(struct config_loader *ld, const struct sw_config *cfg, co
     return 0;
 }
 
+/* The path-like keys: a relative value is taken from the directory of the
+ * file that sets it. */
+#define CFG_PATH(name, field) \
+    { name, offsetof(struct sw_config, field), sizeof(((struct sw_config *)0)->field) }
+
+static const struct config_path_key {
+    const char *name;
+    size_t offset, size;
+} config_path_keys[] = {
+    CFG_PATH("detect.rules", detect.rules),
+    CFG_PATH("detect.lists", detect.lists),
+    CFG_PATH("output.json", output.json),
+    CFG_PATH("output.redis.spool_path", output.redis.spool_path),
+    CFG_PATH("output.redis.unix_socket", output.redis.unix_socket),
+};
+
+/* The absolute directory of the file a setting was read from (the main
+ * file, or one it @includes, which libconfig names as written). */
+static void setting_dir(const struct config_loader *ld, const config_setting_t *s,
+                        char *out, size_t cap)
+{
+    const char *file = config_setting_source_file(s);
+    if (!file || strcmp(file, ld->path) == 0) {
+        snprintf(out, cap, "%s", ld->absdir);
+        return;
+    }
+    paths_from_dir(ld->absdir, file, out, cap);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *(slash == out ? slash + 1 : slash) = '\0';
+}
+
+/* Rewrites one path value; detect.lists may name several directories
+ * separated by ':', each resolved on its own. */
+static int resolve_path(struct config_loader *ld, const config_setting_t *s,
+                        const struct config_path_key *key, char *value)
+{
+    char dir[PATH_MAX], out[PATH_MAX * 2] = "", part[PATH_MAX];
+    if (strcmp(value, "-") == 0 && strcmp(key->name, "output.json") == 0)
+        return 0;
+    setting_dir(ld, s, dir, sizeof(dir));
+    size_t used = 0;
+    for (const char *p = value;;) {
+        size_t n = strcspn(p, ":");
+        snprintf(part, sizeof(part), "%.*s", (int)n, p);
+        if (paths_from_dir(dir, part, out + used, sizeof(out) - used) != 0)
+            break;
+        used += strlen(out + used);
+        if (!p[n] || used + 1 >= sizeof(out))
+            break;
+        out[used++] = ':';
+        p += n + 1;
+    }
+    if (strlen(out) >= key->size)
+        return setting_fail(ld, s, "'%s': the path '%s' is too long", key->name, out);
+    memcpy(value, out, strlen(out) + 1);
+    return 0;
+}
+
+static int resolve_paths(struct config_loader *ld, struct sw_config *cfg, config_t *lc)
+{
+    for (size_t i = 0; i < sizeof(config_path_keys) / sizeof(config_path_keys[0]); i++) {
+        const struct config_path_key *key = &config_path_keys[i];
+        const config_setting_t *s = config_lookup(lc, key->name);
+        if (s && resolve_path(ld, s, key, (char *)cfg + key->offset) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int config_load(const char *path, struct sw_config *cfg, char *err, size_t errlen)
 {
-    struct config_loader ld = { path, err, errlen, "" };
+    struct config_loader ld = { path, err, errlen, "", "" };
     struct sw_config loaded;
     char *dir = ld.dir;
     config_t lc;
@@ -623,6 +697,8 @@ int config_load(const char *path, struct sw_config *cfg, char *err, size_t errle
     else
         snprintf(dir, sizeof(ld.dir), "%s", ".");
 
+    if (!realpath(dir, ld.absdir))
+        snprintf(ld.absdir, sizeof(ld.absdir), "%s", dir);
     config_init(&lc);
     config_set_include_dir(&lc, dir);
     if (config_read_file(&lc, path) != CONFIG_TRUE) {
@@ -634,6 +710,8 @@ int config_load(const char *path, struct sw_config *cfg, char *err, size_t errle
         rc = load_root(&ld, &loaded, config_root_setting(&lc));
         if (rc == 0)
             rc = check_redis(&ld, &loaded, &lc);
+        if (rc == 0)
+            rc = resolve_paths(&ld, &loaded, &lc);
         if (rc == 0 && config_lookup(&lc, "detect.rules"))
             loaded.detect.rules_set = true;
     }

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #include "detect.h"
 #include "dispatch.h"
 #include "output.h"
+#include "paths.h"
+#include "preflight.h"
 #include "worker.h"
 
 #define SCRAPEWATCH_VERSION "0.1.0"
@@ -39,8 +42,10 @@ struct options {
 
 static struct capture *volatile running_capture;
 static volatile sig_atomic_t stop_requested;
-/* SIGHUP: the detect thread reloads the rules before its next op. */
+/* SIGHUP: the detect thread reloads the rules before its next op, and the
+ * output thread reopens its file (logrotate). */
 static atomic_int reload_requested;
+static atomic_int reopen_requested;
 
 static void on_signal(int sig)
 {
@@ -54,18 +59,22 @@ static void on_hangup(int sig)
 {
     (void)sig;
     atomic_store(&reload_requested, 1);
+    atomic_store(&reopen_requested, 1);
 }
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: scrapewatch [-c FILE] (-r FILE [FILE...] | -i IFACE) [options]\n"
-            "  -c, --config FILE     configuration (libconfig); built-in defaults otherwise\n"
+            "  -c, --config FILE     configuration (libconfig); default: " SW_SYSCONFDIR
+            "/scrapewatch.conf\n"
+            "                        when installed, else the built-in defaults\n"
             "  -r, --read FILE...    read pcap/pcapng files in order; '-' is stdin\n"
             "  -i, --interface IFACE capture live\n"
             "  -j, --json[=PATH]     JSON lines to PATH ('-' or no PATH: stdout)\n"
             "  -w, --workers N       worker threads (overrides sensor.workers)\n"
-            "      --test-config     check the configuration and exit\n"
+            "      --test-config     check the configuration, and that every file it names\n"
+            "                        can be opened as sensor.user, and exit\n"
             "      --test-rules      check the configuration and the rules, and exit\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n");
@@ -130,6 +139,7 @@ struct sensor {
     struct output output;
     _Atomic size_t reasm_used;
     struct capture *capture;
+    int linktype_shown;        /* the first live packet's link type was printed */
 };
 
 /* Our own Redis traffic is not monitored traffic: when the sink talks TCP,
@@ -164,6 +174,25 @@ static void sensor_exclude_redis(struct sensor *s)
     freeaddrinfo(res);
 }
 
+/* One line: who this process runs as now. */
+static void announce_user(void)
+{
+    char user[96];
+    paths_user_name(user, sizeof(user));
+    fprintf(stderr, "scrapewatch: running as %s\n", user);
+}
+
+static int sensor_drop_privileges(struct sensor *s)
+{
+    char err[512];
+    if (capture_drop_privileges(s->cfg.sensor.user, err, sizeof(err)) != 0) {
+        fprintf(stderr, "scrapewatch: %s\n", err);
+        return -1;
+    }
+    announce_user();
+    return 0;
+}
+
 static int sensor_start(struct sensor *s, const char *json_path, struct rule_engine *engine,
                         const char *config_path)
 {
@@ -187,6 +216,10 @@ static int sensor_start(struct sensor *s, const char *json_path, struct rule_eng
         fprintf(stderr, "scrapewatch: %s\n", err[0] ? err : "cannot set up output");
         return -1;
     }
+    s->output.reopen = &reopen_requested;
+    /* Files are open: now the capture's privileges can go. */
+    if (live && sensor_drop_privileges(s) != 0)
+        return -1;
     for (unsigned i = 0; i < n; i++)
         if (worker_start(&s->workers[i]) != 0)
             return -1;
@@ -223,6 +256,12 @@ static int sensor_capture_loop(struct sensor *s)
         if (stop_requested && !s->dispatch.live)
             return 0;
         int r = capture_next(s->capture, &p, err, sizeof(err));
+        if (r == CAPTURE_PACKET && s->dispatch.live && !s->linktype_shown) {
+            const char *name = pcap_datalink_val_to_name(p.linktype);
+            fprintf(stderr, "scrapewatch: first packet: link type %d (%s)\n", p.linktype,
+                    name ? name : "unknown");
+            s->linktype_shown = 1;
+        }
         if (r == CAPTURE_PACKET)
             dispatch_packet(&s->dispatch, p.data, p.caplen, p.wire_len, p.ts_us, p.linktype);
         else if (r == CAPTURE_TIMEOUT)
@@ -286,9 +325,12 @@ static int sensor_open_capture(struct sensor *s, const struct options *o)
     }
     if (o->iface && err[0])
         fprintf(stderr, "scrapewatch: warning: %s\n", err);
-    if (o->iface && capture_drop_privileges(s->cfg.sensor.user, err, sizeof(err)) != 0) {
-        fprintf(stderr, "scrapewatch: %s\n", err);
-        return -1;
+    if (o->iface) {
+        const struct sw_config *c = &s->cfg;
+        fprintf(stderr, "scrapewatch: capturing on %s (%spromiscuous, buffer %u MiB, "
+                        "snaplen %u%s%s%s)\n", o->iface, c->capture.promisc ? "" : "not ",
+                c->capture.buffer_mb, c->capture.snaplen, c->capture.bpf[0] ? ", filter '" : "",
+                c->capture.bpf, c->capture.bpf[0] ? "'" : "");
     }
     return 0;
 }
@@ -308,16 +350,73 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static int load_config(const struct options *o, struct sw_config *cfg)
+static int load_config(struct options *o, struct sw_config *cfg)
 {
     char err[1024];
     config_defaults(cfg);
+    if (!o->config_path)
+        o->config_path = paths_default_config();
     if (o->config_path && config_load(o->config_path, cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "scrapewatch: %s\n", err);
         return -1;
     }
     if (o->workers > 0)
         cfg->sensor.workers = (unsigned)o->workers;
+    return 0;
+}
+
+/* Where events go, in words. */
+static void describe_sinks(const struct sw_config *cfg, const char *json, char *out, size_t cap)
+{
+    int n = 0;
+    if (strcmp(json, "-") == 0)
+        n = snprintf(out, cap, "JSON lines to standard output");
+    else if (json[0])
+        n = snprintf(out, cap, "JSON lines appended to %s (SIGHUP reopens it)", json);
+    const struct config_output_redis *r = &cfg->output.redis;
+    if (r->enabled && n >= 0 && (size_t)n < cap) {
+        char where[400];
+        if (r->unix_socket[0])
+            snprintf(where, sizeof(where), "%s", r->unix_socket);
+        else
+            snprintf(where, sizeof(where), "%s:%u", r->host, r->port);
+        snprintf(out + n, cap - (size_t)n, "%sRedis at %s (stream %s)", n ? ", " : "", where,
+                 r->stream);
+    }
+}
+
+/* The start-up lines of a live sensor: configuration, rules, sinks. */
+static void announce(const struct sw_config *cfg, const struct options *o, const char *json,
+                     size_t rule_count)
+{
+    char sinks[1024] = "nowhere";
+    describe_sinks(cfg, json, sinks, sizeof(sinks));
+    fprintf(stderr, "scrapewatch: configuration %s\n",
+            o->config_path ? o->config_path : "(built-in defaults)");
+    fprintf(stderr, "scrapewatch: %zu rules from %s\n", rule_count,
+            cfg->detect.rules[0] ? cfg->detect.rules : "(none: detect.rules is \"\")");
+    fprintf(stderr, "scrapewatch: events: %s\n", sinks);
+}
+
+/* --test-config: the configuration, then every file it names, as the user
+ * the sensor will run as. */
+static int test_config(const struct sw_config *cfg, const struct options *o, const char *json)
+{
+    size_t rules = 0;
+    int problems = preflight_check(cfg, json, &rules);
+    if (problems) {
+        fprintf(stderr, "scrapewatch: %s: %d problem%s\n",
+                o->config_path ? o->config_path : "(built-in defaults)", problems,
+                problems == 1 ? "" : "s");
+        return 2;
+    }
+    char sinks[1024] = "nowhere";
+    describe_sinks(cfg, json, sinks, sizeof(sinks));
+    printf("configuration OK: %s\n", o->config_path ? o->config_path : "(built-in defaults)");
+    printf("rules: %zu from %s\n", rules, cfg->detect.rules[0] ? cfg->detect.rules : "(none)");
+    printf("lists: %s\n", cfg->detect.lists);
+    printf("events: %s\n", sinks);
+    printf("user: %s\n", cfg->sensor.user[0] ? cfg->sensor.user : "(the one that starts it)");
     return 0;
 }
 
@@ -330,34 +429,31 @@ int main(int argc, char **argv)
     static struct sensor s;
     if (load_config(&o, &s.cfg) != 0)
         return 2;
-    if (o.test_config && !o.test_rules) {
-        printf("configuration OK: %s\n", o.config_path ? o.config_path : "(built-in defaults)");
-        return 0;
-    }
+    /* JSON lines: --json, else output.json, else stdout unless Redis is on. */
+    const char *json = o.json_path               ? o.json_path
+                       : s.cfg.output.json[0]    ? s.cfg.output.json
+                       : s.cfg.output.redis.enabled ? ""
+                                                    : "-";
+    if (o.test_config && !o.test_rules)
+        return test_config(&s.cfg, &o, json);
     char err[1024];
     struct rule_engine *engine = rule_engine_load(&s.cfg.detect, err, sizeof(err));
     if (!engine) {
         fprintf(stderr, "scrapewatch: %s\n", err);
         return 2;
     }
-    if (rule_engine_rules_missing(engine))
-        fprintf(stderr, "scrapewatch: warning: no rule file '%s': running without rules\n",
-                s.cfg.detect.rules);
     if (o.test_rules) {
         printf("rules OK: %zu rules\n", rule_engine_rule_count(engine));
         rule_engine_free(engine);
         return 0;
     }
-    /* JSON lines: --json, else output.json, else stdout unless Redis is on. */
-    const char *json = o.json_path               ? o.json_path
-                       : s.cfg.output.json[0]    ? s.cfg.output.json
-                       : s.cfg.output.redis.enabled ? ""
-                                                    : "-";
     if (sensor_open_capture(&s, &o) != 0) {
         rule_engine_free(engine);
         return 1;
     }
     s.worker_count = s.cfg.sensor.workers;
+    if (o.iface)
+        announce(&s.cfg, &o, json, rule_engine_rule_count(engine));
     install_signals();
     if (sensor_start(&s, json, engine, o.config_path) != 0)
         return 1;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "event_json.h"
+#include "paths.h"
 #include "json.h"
 #include "pipeline.h"
 #include "stats_names.h"
@@ -36,13 +37,43 @@ int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
         o->json = stdout;
         return 0;
     }
-    o->json = fopen(path, "w");
-    if (!o->json) {
-        snprintf(err, errlen, "cannot open '%s' for writing: %s", path, strerror(errno));
+    if (strlen(path) >= sizeof(o->json_path)) {
+        snprintf(err, errlen, "output path too long: '%s'", path);
         return -1;
     }
+    o->json = fopen(path, "a");
+    if (!o->json) {
+        int e = errno;
+        char user[96];
+        paths_user_name(user, sizeof(user));
+        snprintf(err, errlen, "cannot open '%s' for appending (as %s): %s", path, user,
+                 strerror(e));
+        return -1;
+    }
+    memcpy(o->json_path, path, strlen(path) + 1);
     o->close_json = 1;
     return 0;
+}
+
+/* After SIGHUP: the file by its name again. The new file is opened before
+ * the old one is closed; when it cannot be, events keep going to the old. */
+static void output_reopen(struct output *o)
+{
+    if (!o->reopen || !atomic_load_explicit(o->reopen, memory_order_relaxed)
+        || !atomic_exchange(o->reopen, 0) || !o->close_json)
+        return;
+    FILE *f = fopen(o->json_path, "a");
+    if (!f) {
+        int e = errno;
+        char user[96];
+        paths_user_name(user, sizeof(user));
+        fprintf(stderr, "scrapewatch: cannot reopen '%s' (as %s): %s; still writing to the "
+                        "old file\n", o->json_path, user, strerror(e));
+        return;
+    }
+    if (fclose(o->json) != 0)
+        o->write_failed = 1;
+    o->json = f;
 }
 
 static void output_write(struct output *o, struct json_writer *w)
@@ -171,6 +202,7 @@ static void *output_main(void *arg)
     for (;;) {
         uint32_t type;
         size_t len;
+        output_reopen(o);
         const void *ev = ring_peek(o->in, &type, &len);
         if (!ev) {
             if (round == 0 && o->redis)

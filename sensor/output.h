@@ -12,6 +12,7 @@
 #define SW_OUTPUT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -25,6 +26,8 @@ struct output {
     const struct sw_config *cfg;
     FILE *json;               /* JSON lines sink, or NULL */
     int close_json;           /* we opened it */
+    char json_path[512];      /* the file, when we opened it */
+    atomic_int *reopen;       /* set by SIGHUP: reopen the file (or NULL) */
     struct stats stats;
     int write_failed;
     struct output_redis *redis;  /* Redis sink, or NULL */
@@ -34,9 +37,12 @@ struct output {
     char undelivered_why[256];
 };
 
-/* path: "-" for stdout, a file path, or NULL/"" for no JSON lines. Sets up
- * the Redis sink when configured. Returns -1 with err set when the file or
- * the spool cannot be opened. */
+/* path: "-" for stdout, a file path, or NULL/"" for no JSON lines. A file
+ * is appended to, and reopened (by name) when *reopen is set, so that
+ * logrotate can rename it and signal: events before the signal are in the
+ * old file, the rest in the new one. Sets up the Redis sink when
+ * configured. Returns -1 with err set when the file or the spool cannot be
+ * opened. */
 int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
                 const char *path, char *err, size_t errlen);
 int output_start(struct output *o);

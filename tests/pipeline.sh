@@ -128,7 +128,7 @@ fi
 sighup_reload() {
     if [ "$(id -u)" -ne 0 ]; then echo "skip pipeline/sighup_reload: needs root"; return 0; fi
     cp rules/scrapewatch.rules "$TMP/r.rules"
-    printf 'detect = { rules = "%s"; lists = "rules/lists"; };\n' "$TMP/r.rules" > "$TMP/r.conf"
+    printf 'detect = { rules = "%s"; lists = "%s/rules/lists"; };\n' "$TMP/r.rules" "$PWD" > "$TMP/r.conf"
     "$BIN" -c "$TMP/r.conf" -i lo -j > /dev/null 2> "$TMP/hup.err" &
     pid=$!
     sleep 1

@@ -6,10 +6,13 @@
 #include "../../decoders/http/http.h"
 #include "../../decoders/mongodb/mongodb.h"
 #include "../../decoders/cassandra/cassandra.h"
+#include "../../sensor/paths.h"
 #include "check.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The real registry is linked: decoder names are checked against it. */
@@ -124,10 +127,16 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(file.decoders[7].udp_port_count, 1);
     CHECK_EQ_INT(file.decoders[7].udp_ports[0], 11211);
 
-    CHECK_EQ_STR(file.detect.rules, "rules/scrapewatch.rules");
-    CHECK(file.detect.rules_set);
+    /* The built-in rule file and lists of this source tree, found from
+     * the binary's place, not the current directory (sensor/paths.h). */
+    char tree_rules[PATH_MAX + 32], tree_lists[PATH_MAX + 32];
+    CHECK(paths_source_tree() != NULL);
+    snprintf(tree_rules, sizeof(tree_rules), "%s/rules/scrapewatch.rules", paths_source_tree());
+    snprintf(tree_lists, sizeof(tree_lists), "%s/rules/lists", paths_source_tree());
+    CHECK_EQ_STR(file.detect.rules, tree_rules);
+    CHECK(!file.detect.rules_set);
     CHECK(!def.detect.rules_set);
-    CHECK_EQ_STR(file.detect.lists, "rules/lists");
+    CHECK_EQ_STR(file.detect.lists, tree_lists);
     CHECK_EQ_INT(file.detect.home_net_count, 4);
     CHECK_EQ_STR(file.detect.home_nets[0], "10.0.0.0/8");
     CHECK_EQ_STR(file.detect.home_nets[3], "fc00::/7");
@@ -135,10 +144,8 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(file.detect.max_keys, 100000);
     CHECK_EQ_INT(file.detect.distinct_exact, 64);
 
-    /* Everything but the source name and whether `detect.rules` was
-     * written out, byte for byte (both were memset). */
+    /* Everything but the source name, byte for byte (both were memset). */
     memcpy(file.source, def.source, sizeof(file.source));
-    file.detect.rules_set = def.detect.rules_set;
     CHECK(memcmp(&file, &def, sizeof(def)) == 0);
 }
 
@@ -429,6 +436,65 @@ static void test_int64_and_all_types(void)
     unlink(path);
 }
 
+/* Relative paths in a file are taken from that file's directory (and an
+ * @included file's from its own), wherever the sensor is started from;
+ * absolute paths, "" and output.json "-" stay as written. */
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void test_relative_paths(void)
+{
+    char dir[] = "/tmp/sw_paths_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char sub[48], conf[64], inc[64], want[128];
+    snprintf(sub, sizeof(sub), "%s/sub", dir);
+    CHECK_EQ_INT(mkdir(sub, 0700), 0);
+    snprintf(conf, sizeof(conf), "%s/a.conf", dir);
+    snprintf(inc, sizeof(inc), "%s/b.conf", sub);
+    write_text(conf, "detect = { rules = \"r/x.rules\"; lists = \"l1:/abs/l2\"; };\n"
+                     "output = { json = \"out.jsonl\";\n"
+                     "@include \"sub/b.conf\"\n"
+                     "};\n");
+    write_text(inc, "extra = 1;\n");
+    struct sw_config cfg;
+    char err[512] = "";
+    /* From another directory, through a relative name of the file. */
+    char cwd[PATH_MAX];
+    CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+    CHECK_EQ_INT(chdir("/tmp"), 0);
+    CHECK_EQ_INT(config_load(conf + strlen("/tmp/"), &cfg, err, sizeof(err)), -1);
+    CHECK(strstr(err, "unknown key 'output.extra'") != NULL);   /* the include was read */
+    write_text(inc, "redis = { spool_path = \"sp/s.spool\"; unix_socket = \"\"; };\n");
+    err[0] = '\0';
+    CHECK_EQ_INT(config_load(conf + strlen("/tmp/"), &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    snprintf(want, sizeof(want), "%s/r/x.rules", dir);
+    CHECK_EQ_STR(cfg.detect.rules, want);
+    CHECK(cfg.detect.rules_set);
+    snprintf(want, sizeof(want), "%s/l1:/abs/l2", dir);
+    CHECK_EQ_STR(cfg.detect.lists, want);
+    snprintf(want, sizeof(want), "%s/out.jsonl", dir);
+    CHECK_EQ_STR(cfg.output.json, want);
+    snprintf(want, sizeof(want), "%s/sp/s.spool", sub);
+    CHECK_EQ_STR(cfg.output.redis.spool_path, want);
+    CHECK_EQ_STR(cfg.output.redis.unix_socket, "");
+    write_text(conf, "output = { json = \"-\"; };\n");
+    CHECK_EQ_INT(config_load(conf, &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_STR(cfg.output.json, "-");
+    CHECK_EQ_INT(chdir(cwd), 0);
+    unlink(inc);
+    unlink(conf);
+    rmdir(sub);
+    rmdir(dir);
+}
+
 static void test_detect_group(void)
 {
     struct sw_config cfg;
@@ -476,5 +542,6 @@ int main(void)
     RUN(test_port_conflict_between_decoders);
     RUN(test_int64_and_all_types);
     RUN(test_detect_group);
+    RUN(test_relative_paths);
     CHECK_EXIT();
 }

@@ -778,22 +778,19 @@ static void test_parse_errors(void)
     expect_error("tests/rules/nosuch.rules",
                  "tests/rules/nosuch.rules: cannot read rules: No such file or directory");
 
-    /* The built-in default path may be missing: no rules, flagged. */
+    /* A missing rule file is an error, even when it is the built-in
+     * default (the path is named). */
     struct sw_config cfg;
     char err[512] = "";
     config_defaults(&cfg);
     snprintf(cfg.detect.rules, sizeof(cfg.detect.rules), "%s", "tests/rules/nosuch.rules");
     struct rule_engine *e = rule_engine_load(&cfg.detect, err, sizeof(err));
-    CHECK(e != NULL);
-    if (e) {
-        CHECK(rule_engine_rules_missing(e));
-        CHECK_EQ_INT(rule_engine_rule_count(e), 0);
-    }
-    rule_engine_free(e);
+    CHECK(e == NULL);
+    CHECK_EQ_STR(err, "tests/rules/nosuch.rules: cannot read rules: No such file or directory");
     /* No rule file at all: an engine with no rules. */
     cfg.detect.rules[0] = '\0';
     e = rule_engine_load(&cfg.detect, err, sizeof(err));
-    CHECK(e != NULL && rule_engine_rule_count(e) == 0 && !rule_engine_rules_missing(e));
+    CHECK(e != NULL && rule_engine_rule_count(e) == 0);
     rule_engine_free(e);
 }
 
