@@ -10,6 +10,10 @@
 #   make soak       the Redis loss loops (kill -9, spool damage) for SOAK_ROUNDS
 #                   rounds each instead of make test's few
 #   make deps       install missing Debian packages (as root) or name them
+#   make man        the man pages, from docs/ (build/man/)
+#   make install    binary, configuration, rules, man pages, systemd unit
+#                   (PREFIX=/usr/local, DESTDIR for staging)
+#   make deb        the Debian package (dpkg-buildpackage -us -uc -b), into ..
 
 CC      ?= cc
 BUILD   ?= build
@@ -27,6 +31,18 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz \
            $(shell pkg-config --libs snappy 2>/dev/null || echo -lsnappy) -pthread -lm
 LDFLAGS := $(SAN)
 
+# Where make install puts things; the rule file and lists are looked up in
+# SYSCONFDIR, then DATADIR (sensor/paths.h), compiled into sensor/paths.o.
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share/scrapewatch
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc/scrapewatch
+DEFAULTDIR  ?= /etc/default
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+PATHS_DEFS  := -DSW_DATADIR='"$(DATADIR)"' -DSW_SYSCONFDIR='"$(SYSCONFDIR)"'
+
 LIB_SRC  := $(filter-out sensor/main.c,$(wildcard sensor/*.c)) $(wildcard sensor/base/*.c) \
             $(wildcard decoders/*.c decoders/*/*.c) $(wildcard rules/*.c)
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
@@ -35,7 +51,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HEADERS  := $(wildcard sensor/*.h sensor/base/*.h decoders/*.h decoders/*/*.h rules/*.h \
               tests/unit/*.h)
 
-.PHONY: all test asan fuzz demo deps clean unit bench soak
+.PHONY: all test asan fuzz demo deps clean unit bench soak man install deb FORCE
 
 all: scrapewatch
 
@@ -52,6 +68,13 @@ $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
+
+# paths.o is rebuilt when the directories change (make PREFIX=/usr).
+$(BUILD)/paths.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(PATHS_DEFS)' | cmp -s - $@ || echo '$(PATHS_DEFS)' > $@
+$(BUILD)/sensor/paths.o: CFLAGS += $(PATHS_DEFS)
+$(BUILD)/sensor/paths.o: $(BUILD)/paths.flags
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsw.a $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -95,6 +118,45 @@ soak: deps
 	@$(MAKE) --no-print-directory all
 	@SW_SOAK=$(SOAK_ROUNDS) tests/redis/run.sh $(BUILD)/scrapewatch kill9_sensor_loop_accounted \
 		kill9_redis_loop_exactly_once corrupt_spool_resync
+
+MAN_PAGES := $(BUILD)/man/scrapewatch.8 $(BUILD)/man/scrapewatch.conf.5 \
+             $(BUILD)/man/scrapewatch-rules.5
+
+$(BUILD)/man/%: docs/%.md docs/mkman.py config/scrapewatch.conf
+	@mkdir -p $(dir $@)
+	python3 docs/mkman.py $< config/scrapewatch.conf > $@
+
+man: $(MAN_PAGES)
+
+# The unit with this installation's paths.
+$(BUILD)/scrapewatch.service: debian/dist/scrapewatch.service.in FORCE
+	@mkdir -p $(BUILD)
+	@sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	     -e 's|@DEFAULTDIR@|$(DEFAULTDIR)|g' $< > $@.tmp && mv $@.tmp $@
+
+# Files in /etc that exist already are kept (a local configuration).
+install: all man $(BUILD)/scrapewatch.service
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/lists $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DEFAULTDIR) $(DESTDIR)/etc/logrotate.d
+	install -m 755 $(BUILD)/scrapewatch $(DESTDIR)$(SBINDIR)/scrapewatch
+	install -m 644 rules/scrapewatch.rules $(DESTDIR)$(DATADIR)/scrapewatch.rules
+	install -m 644 rules/lists/*.cidr rules/lists/*.patterns $(DESTDIR)$(DATADIR)/lists/
+	install -m 644 $(BUILD)/man/scrapewatch.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 $(BUILD)/man/scrapewatch.conf.5 $(BUILD)/man/scrapewatch-rules.5 \
+		$(DESTDIR)$(MANDIR)/man5/
+	install -m 644 $(BUILD)/scrapewatch.service $(DESTDIR)$(UNITDIR)/scrapewatch.service
+	install -m 644 debian/dist/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/scrapewatch.conf
+	@for f in $(SYSCONFDIR)/scrapewatch.conf:config/scrapewatch.conf \
+	          $(DEFAULTDIR)/scrapewatch:debian/dist/default \
+	          /etc/logrotate.d/scrapewatch:debian/dist/logrotate; do \
+		to=$(DESTDIR)$${f%%:*}; from=$${f#*:}; \
+		if [ -e "$$to" ]; then echo "  KEEP    $$to (exists)"; \
+		else echo "  INSTALL $$to"; install -m 644 "$$from" "$$to"; fi; \
+	done
+
+deb:
+	dpkg-buildpackage -us -uc -b
 
 demo: deps
 	@$(MAKE) --no-print-directory all
