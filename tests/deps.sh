@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh - make sure the Debian packages the project needs are installed.
-#   tests/deps.sh [build|test|fuzz|all]
+#   tests/deps.sh [build|test|fuzz|all|deb]
 # As root: installs what is missing with apt-get. Otherwise: names the
 # missing packages in one line and fails.
 set -eu
@@ -9,7 +9,8 @@ TEST="python3 tshark clang libclang-rt-14-dev redis-server redis-tools time"
 case "${1:-build}" in
 build) want="$BUILD $TEST" ;;
 fuzz|all) want="$BUILD $TEST" ;;
-*) echo "usage: tests/deps.sh [build|fuzz|all]" >&2; exit 2 ;;
+deb) want="$BUILD debhelper dpkg-dev adduser man-db" ;;   # tests/deb_check.sh
+*) echo "usage: tests/deps.sh [build|fuzz|all|deb]" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do
