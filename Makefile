@@ -156,6 +156,7 @@ install: all man $(BUILD)/scrapewatch.service
 	done
 
 deb:
+	@tests/deps.sh deb
 	dpkg-buildpackage -us -uc -b
 
 demo: deps
