@@ -343,11 +343,20 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    /* A reload request must not interrupt reading the capture. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* From the start: a SIGHUP (logrotate) while the sensor starts up is a
+ * reload and reopen once it runs, never the end of it. A reload request
+ * must not interrupt reading the capture. */
+static void install_hangup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_hangup;
+    sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 }
 
 static int load_config(struct options *o, struct sw_config *cfg)
@@ -426,6 +435,7 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc;
+    install_hangup();
     static struct sensor s;
     if (load_config(&o, &s.cfg) != 0)
         return 2;

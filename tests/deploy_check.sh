@@ -137,6 +137,36 @@ EOF
         || echo "old ($(wc -l < "$TMP/ev.jsonl.1")) + new ($(wc -l < "$TMP/ev.jsonl")) lines differ from the $(wc -l < "$TMP/ref.jsonl") of a plain run"
 }
 
+# A live sensor says what it opened, as whom, with how many rules, and
+# where events go; the JSON file is opened before privileges are dropped.
+startup_lines() {
+    if [ "$(id -u)" -ne 0 ] || ! id nobody > /dev/null 2>&1; then
+        echo "SKIP needs root (live capture on lo) and the user nobody"; return
+    fi
+    mkdir -p "$TMP/rootonly"
+    chmod 700 "$TMP/rootonly"
+    printf 'sensor = { user = "nobody"; };\n' > "$TMP/live.conf"
+    "$BIN" -c "$TMP/live.conf" -i lo --json="$TMP/rootonly/ev.jsonl" 2> "$TMP/live.err" &
+    pid=$!
+    i=0
+    while ! grep -q "running as" "$TMP/live.err" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", 9))'
+    sleep 1
+    kill -TERM $pid
+    wait $pid
+    rc=$?
+    [ $rc -eq 0 ] || { echo "exit $rc: $(cat "$TMP/live.err")"; return; }
+    for want in "scrapewatch: capturing on lo (promiscuous, buffer 64 MiB, snaplen 65535)" \
+                "scrapewatch: configuration $TMP/live.conf" \
+                "scrapewatch: [1-9][0-9]* rules from $ROOT/rules/scrapewatch.rules" \
+                "scrapewatch: events: JSON lines appended to $TMP/rootonly/ev.jsonl (SIGHUP reopens it)" \
+                "scrapewatch: running as user nobody" \
+                "scrapewatch: first packet: link type 1 (EN10MB)"; do
+        grep -qx "$want" "$TMP/live.err" || { echo "no line '$want' in: $(cat "$TMP/live.err")"; return; }
+    done
+    [ -s "$TMP/rootonly/ev.jsonl" ] || echo "no events in the file opened as root"
+}
+
 # The man pages render without a groff warning.
 man_pages() {
     if ! command -v man > /dev/null; then echo "SKIP man is not installed"; return; fi
@@ -181,7 +211,7 @@ make_install() {
 }
 
 for t in no_config_elsewhere relative_config_elsewhere missing_rules test_config_problems \
-         test_config_as_user json_appends sighup_reopen man_pages make_install; do
+         test_config_as_user json_appends sighup_reopen startup_lines man_pages make_install; do
     why=$($t)
     case "$why" in
     SKIP*) echo "skip deploy/$t: ${why#SKIP }" ;;

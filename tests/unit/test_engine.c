@@ -15,6 +15,7 @@
 #include "check.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #define SEC 1000000ull
@@ -754,6 +755,47 @@ static void expect_error(const char *rules, const char *want)
     rule_engine_free(e);
 }
 
+/* detect.lists may name several directories: each list file comes from the
+ * first that has it (an installed sensor's /etc over /usr/share). */
+static void test_list_search_path(void)
+{
+    char dir[] = "/tmp/sw_lists_XXXXXX", bad[64], err[512] = "";
+    CHECK(mkdtemp(dir) != NULL);
+    struct sw_config cfg;
+    config_for(&cfg, "tests/rules/match.rules");
+    snprintf(cfg.detect.lists, sizeof(cfg.detect.lists), "%s/none:tests/rules/lists", dir);
+    struct rule_engine *e = rule_engine_load(&cfg.detect, err, sizeof(err));
+    CHECK(e != NULL);
+    CHECK_EQ_STR(err, "");
+    rule_engine_free(e);
+    /* A file in the first directory wins over the second's: a broken one
+     * there is the one reported. */
+    snprintf(bad, sizeof(bad), "%s/agents.patterns", dir);
+    FILE *f = fopen(bad, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("nosuchkind x y\n", f);
+        fclose(f);
+    }
+    snprintf(cfg.detect.lists, sizeof(cfg.detect.lists), "%s:tests/rules/lists", dir);
+    e = rule_engine_load(&cfg.detect, err, sizeof(err));
+    CHECK(e == NULL);
+    CHECK(strncmp(err, bad, strlen(bad)) == 0);
+    rule_engine_free(e);
+    unlink(bad);
+    /* A list in none of them names the directories searched. */
+    config_for(&cfg, "tests/rules/bad_list.rules");
+    snprintf(cfg.detect.lists, sizeof(cfg.detect.lists), "%s:tests/rules/lists", dir);
+    char want[256];
+    snprintf(want, sizeof(want), "tests/rules/bad_list.rules:3: rule 1: 'match.src_list': unknown "
+             "network list 'nosuch' (no file nosuch.cidr in %s:tests/rules/lists)", dir);
+    e = rule_engine_load(&cfg.detect, err, sizeof(err));
+    CHECK(e == NULL);
+    CHECK_EQ_STR(err, want);
+    rule_engine_free(e);
+    rmdir(dir);
+}
+
 static void test_parse_errors(void)
 {
     expect_error("tests/rules/bad_unknown_key.rules",
@@ -852,6 +894,7 @@ int main(void)
     RUN(test_one_op_alerts_by_rule_id);
     RUN(test_alert_json);
     RUN(test_parse_errors);
+    RUN(test_list_search_path);
     RUN(test_reload_keeps_state);
     CHECK_EXIT();
 }
