@@ -4,9 +4,10 @@ each run's packets/s and Gbit/s (per wall second), CPU seconds (user+sys of
 the child, from wait4's rusage), peak RSS, and its CPU and wall time as
 ratios to the bare libpcap read loop (build/pcap_count) on the same file in
 the same invocation. Runs: the bare loop, ndpiReader -i, tshark -r -q,
-scrapewatch with 1 worker and then 2..cores workers (the scaling curve:
-wall-time speedup over 1 worker). Fast runs are repeated (REPS, default 3)
-and the one with the least CPU is kept; tshark runs once.
+scrapewatch with no decoder and no nDPI (tests/bench/nodecode.conf: what
+the pipeline alone costs), then scrapewatch with 1..cores workers (the
+scaling curve: wall-time speedup over 1 worker). Fast runs are repeated
+(REPS, default 3) and the one with the least CPU is kept; tshark runs once.
 --no-tools leaves out ndpiReader and tshark (the flood captures).
 Environment: BUILD (default build), REPS, WORKERS (default: the cores)."""
 import os
@@ -53,6 +54,9 @@ def main():
     if tools:
         runs.append(("ndpiReader -i FILE -q", ["ndpiReader", "-q", "-i", path], REPS))
         runs.append(("tshark -r FILE -q", ["tshark", "-r", path, "-q"], 1))
+    runs.append(("scrapewatch, 1 worker, no decoder, no nDPI",
+                 [f"{BUILD}/scrapewatch", "-c", "tests/bench/nodecode.conf", "-w", "1", "-r", path,
+                  "--json=/dev/null"], REPS))
     for n in range(1, CORES + 1):
         runs.append((f"scrapewatch, {n} worker{'s' if n > 1 else ''}",
                      [f"{BUILD}/scrapewatch", "-w", str(n), "-r", path, "--json=/dev/null"],
@@ -67,9 +71,10 @@ def main():
     for label, argv, reps in runs:
         wall, cpu, rss = measure(argv, reps)
         base = base or (wall, cpu)
-        if label.startswith("scrapewatch, 1 "):
+        scaling = label.startswith("scrapewatch") and "no decoder" not in label
+        if scaling and one is None:
             one = wall
-        speed = f"{one / wall:.2f}" if one and label.startswith("scrapewatch") else ""
+        speed = f"{one / wall:.2f}" if scaling else ""
         print(f"| {label} | {packets / wall:,.0f} | {nbytes * 8 / wall / 1e9:.2f} | {wall:.2f} "
               f"| {cpu:.2f} | {packets / max(cpu, 1e-3):,.0f} | {rss / 1024:.0f} "
               f"| {cpu / max(base[1], 1e-3):.1f} | {wall / base[0]:.1f} | {speed} |", flush=True)
