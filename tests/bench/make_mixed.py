@@ -2,18 +2,20 @@
 """make_mixed.py OUT [MEGABYTES] [SEED] - the mixed benchmark capture: what a
 mirror port in front of a hosting network carries, written byte by byte
 (standard library only). Deterministic: the same arguments write the same
-file. Default 256 MB, seed 1.
+file. At least MEGABYTES (default 512; the connections open at that point
+are finished), seed 1 by default.
 
-Share of bytes, roughly:
-  TLS-like on :443   ~50 %  ClientHello with SNI, ServerHello, then
-                            application-data records of random bytes
-  HTTP on :80        ~22 %  keep-alive GETs of HTML, JSON and images
-  databases          ~22 %  Elasticsearch scroll dumps (:9200), MongoDB
-                            find + getMore streams (:27017), Redis
-                            pipelines (:6379), memcached multi-gets (:11211)
-  DNS on :53/udp      ~2 %  queries and answers
-  SYN probes                one SYN to a database or admin port from a
-                            scanner, answered by RST (≈ 10 % of packets)
+Share of bytes (of packets), seed 1:
+  TLS-like on :443   51 % (45 %)  ClientHello with SNI, ServerHello, then
+                                  application-data records of random bytes
+  HTTP on :80        26 % (24 %)  keep-alive GETs of HTML, JSON and images
+  databases          22 % (21 %)  Elasticsearch scroll dumps (:9200, 7 %),
+                                  MongoDB find + getMore streams (:27017,
+                                  6 %), memcached multi-gets (:11211, 5 %),
+                                  Redis pipelines (:6379, 5 %)
+  DNS on :53/udp    0.2 % (2 %)   queries and answers
+  SYN probes        0.4 % (9 %)   one SYN to a database or admin port from a
+                                  scanner, answered by RST
 About 40 connections are open at once and their packets interleave. Some
 loss (0.2 % of data segments never appear) and reordering (0.5 % of data
 segments swap with the next one). TCP segments are at most 1448 bytes.
@@ -168,7 +170,8 @@ def http_conn(rng, pool, conn):
                % (path, host))
         n = int(rng.expovariate(1 / 30000)) + 100
         if kind == 0:
-            ctype, body = b"text/html; charset=utf-8", (b"<p>lorem ipsum dolor sit amet</p>\n" * (n // 33 + 1))[:n]
+            ctype = b"text/html; charset=utf-8"
+            body = (b"<p>lorem ipsum dolor sit amet</p>\n" * (n // 33 + 1))[:n]
         elif kind == 1:
             ctype = b"application/json"
             items = b",".join(b'{"id":%d,"title":"item %d","tags":["a","b"],"price":%d.5}'
@@ -352,7 +355,7 @@ def new_conn(rng, pool, serial):
 
 def main():
     out = sys.argv[1]
-    megabytes = int(sys.argv[2]) if len(sys.argv) > 2 else 256
+    megabytes = int(sys.argv[2]) if len(sys.argv) > 2 else 512
     rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 1)
     pool = Pool(rng)
     w = Writer(out)

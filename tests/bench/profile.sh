@@ -17,8 +17,9 @@ perf record -q -F 999 --call-graph dwarf,8192 -o "$OUT/perf.data" \
     "$BUILD/scrapewatch" -w 1 -r "$CAP" --json=/dev/null > /dev/null 2>&1
 perf report -i "$OUT/perf.data" --no-children --sort pid,sym --stdio -g none 2>/dev/null \
     | grep -E '^ +[0-9]' > "$OUT/perf.pidsym"
-perf report -i "$OUT/perf.data" --no-children --sort pid --stdio -g none 2>/dev/null \
-    | grep -E '^ +[0-9]' | while read -r share tid; do
-    echo "thread $tid: $share of the samples; top symbols (share of all samples):"
+echo "(perf samples at 999 Hz: one sample is about 1 ms of CPU)"
+perf report -i "$OUT/perf.data" --no-children --sort pid -n --stdio -g none 2>/dev/null \
+    | grep -E '^ +[0-9]' | while read -r share samples tid; do
+    echo "thread $tid: $share of the samples ($samples); top symbols (share of all samples):"
     grep -F " $tid " "$OUT/perf.pidsym" | head -n "$TOP" | sed 's/^ */    /'
 done

@@ -70,7 +70,8 @@ machine() {
     echo "## Machine"
     echo
     echo '```'
-    lscpu | grep -E '^(Model name|Architecture|CPU\(s\)|Thread|Core|Socket|CPU max MHz|L2|L3)' || true
+    lscpu | grep -E '^(Model name|Architecture|CPU\(s\)|Thread|Core|Socket|CPU max MHz|L2|L3)' \
+        || true
     grep MemTotal /proc/meminfo
     echo "kernel:   $(uname -srm)"
     echo "compiler: $(${CC:-cc} --version | head -1)"
