@@ -5,8 +5,11 @@
 #   make test       build and run every test (ends with "N passed, N failed")
 #   make asan       the whole test suite under AddressSanitizer + UBSan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
-#   make bench      decode throughput, and events/s into Redis, as ratios
-#                   against reference runs
+#   make bench      one table per capture (mixed capture of BENCH_MB MB, SYN
+#                   flood): packets/s, CPU, peak RSS as ratios to a bare
+#                   libpcap read loop, ndpiReader, tshark, 1..cores workers;
+#                   then decode throughput per workload and events/s into
+#                   Redis (markdown; docs/bench.md is one run)
 #   make soak       the Redis loss loops (kill -9, spool damage) for SOAK_ROUNDS
 #                   rounds each instead of make test's few
 #   make deps       install missing Debian packages (as root) or name them
@@ -108,10 +111,16 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(HEADERS)
 fuzz: deps $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
+$(BUILD)/pcap_count: tests/bench/pcap_count.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+BENCH_MB ?= 512
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@tests/bench/run.sh $(BENCH_CAPTURE)
-	@tests/redis/bench.sh
+	@$(MAKE) --no-print-directory all $(BUILD)/pcap_count
+	@MIXED_MB=$(BENCH_MB) BUILD=$(BUILD) tests/bench/run.sh $(BENCH_CAPTURE)
+	@if [ -z "$(BENCH_CAPTURE)" ]; then echo; echo '## Events into Redis'; echo; echo '```'; \
+		tests/redis/bench.sh; echo '```'; fi
 
 SOAK_ROUNDS ?= 20
 soak: deps

@@ -158,6 +158,34 @@ static void json_put_u00(struct json_writer *w, uint8_t c)
     json_put(w, esc, sizeof(esc));
 }
 
+/* Whether s[0..len) is printable ASCII without quote or backslash: the
+ * common case, written in one copy. */
+static bool json_is_plain(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = (uint8_t)s[i];
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+/* Writes "s" (plain, see json_is_plain) and then `tail` (0 for none). */
+static void json_put_plain(struct json_writer *w, const char *s, size_t len, char tail)
+{
+    size_t n = len + 2 + (tail != 0);
+    if (!json_reserve(w, n))
+        return;
+    char *out = w->buf + w->len;
+    out[0] = '"';
+    memcpy(out + 1, s, len);
+    out[len + 1] = '"';
+    if (tail != 0)
+        out[len + 2] = tail;
+    w->len += n;
+    w->buf[w->len] = '\0';
+}
+
 /* Writes s[0..len) as a quoted JSON string, at most cap input bytes of it.
  * Printable ASCII and valid UTF-8 pass through; quote, backslash and control
  * characters are escaped; every byte of invalid UTF-8 becomes \u00XX (the
@@ -168,6 +196,10 @@ static void json_put_string(struct json_writer *w, const char *str, size_t len, 
     size_t limit = len < cap ? len : cap;
     size_t i = 0, run = 0;   /* s[run..i) passes through unchanged */
 
+    if (json_is_plain(str, limit)) {
+        json_put_plain(w, str, limit, 0);
+        return;
+    }
     json_putc(w, '"');
     while (i < limit && !w->failed) {
         uint8_t c = s[i];
@@ -209,8 +241,13 @@ void json_key(struct json_writer *w, const char *key)
     if (w->failed)
         return;
     json_separate(w);
-    json_put_string(w, key, strlen(key), SIZE_MAX);
-    json_putc(w, ':');
+    size_t len = strlen(key);
+    if (json_is_plain(key, len)) {
+        json_put_plain(w, key, len, ':');
+    } else {
+        json_put_string(w, key, len, SIZE_MAX);
+        json_putc(w, ':');
+    }
     if (w->depth > 0)
         w->need_comma[w->depth - 1] = false;   /* the value writes no comma */
 }

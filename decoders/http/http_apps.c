@@ -25,8 +25,11 @@ struct apps_flow {
     bool sniffing;            /* reading the first bytes of a 2xx body for marks */
     size_t sniffed;           /* body bytes looked at */
     size_t marked;            /* app whose mark was found in this body; NO_APP if none */
-    char window[HTTP_APPS_MARK_MAX];
+    char window[2 * HTTP_APPS_MARK_MAX];   /* the last bytes; shifted when full */
     size_t window_len;
+    uint8_t last_chars[32];   /* bit set: the last bytes of the marks */
+    uint8_t prev_chars[32];   /* bit set: the bytes before those */
+    bool short_mark;          /* a mark of fewer than 2 bytes: check every byte */
     uint8_t replay[HTTP_APPS_REPLAY_BYTES];   /* the body's first bytes, as sniffed */
 };
 
@@ -168,26 +171,67 @@ static void apps_response_head(void *st, struct decoder_ctx *ctx, struct op_reco
         obs->response_head(m->state, ctx, op, head);
 }
 
-/* Slides one byte into the window and looks for a mark ending there. */
-static void sniff_byte(struct apps_flow *m, char c)
+static bool char_in(const uint8_t *set, char c)
 {
-    if (m->window_len == sizeof(m->window)) {
-        memmove(m->window, m->window + 1, sizeof(m->window) - 1);
-        m->window_len--;
-    }
-    m->window[m->window_len++] = c;
+    uint8_t b = (uint8_t)c;
+    return (set[b >> 3] >> (b & 7)) & 1;
+}
+
+static void char_add(uint8_t *set, char c)
+{
+    uint8_t b = (uint8_t)c;
+    set[b >> 3] = (uint8_t)(set[b >> 3] | 1u << (b & 7));
+}
+
+/* Notes the last two bytes of every mark, so that sniff_byte compares the
+ * marks only where a mark could end. */
+static void marks_index(struct apps_flow *m)
+{
     for (size_t i = 0; i < m->count; i++) {
         const char *const *mark = m->apps[i]->body_marks;
         for (; mark != NULL && *mark != NULL; mark++) {
             size_t n = strlen(*mark);
-            if (n <= m->window_len &&
-                memcmp(m->window + m->window_len - n, *mark, n) == 0) {
+            if (n < 2) {
+                m->short_mark = true;
+                continue;
+            }
+            char_add(m->last_chars, (*mark)[n - 1]);
+            char_add(m->prev_chars, (*mark)[n - 2]);
+        }
+    }
+}
+
+/* Whether a mark ends at the window's last byte: the first one, in app
+ * and mark order, is kept in `marked`. Only the last HTTP_APPS_MARK_MAX
+ * bytes count. */
+static void match_marks(struct apps_flow *m)
+{
+    size_t avail = m->window_len < HTTP_APPS_MARK_MAX ? m->window_len : HTTP_APPS_MARK_MAX;
+    const char *end = m->window + m->window_len;
+    for (size_t i = 0; i < m->count; i++) {
+        const char *const *mark = m->apps[i]->body_marks;
+        for (; mark != NULL && *mark != NULL; mark++) {
+            size_t n = strlen(*mark);
+            if (n <= avail && memcmp(end - n, *mark, n) == 0) {
                 m->marked = i;
                 m->sniffing = false;
                 return;
             }
         }
     }
+}
+
+/* Slides one byte into the window and looks for a mark ending there. */
+static void sniff_byte(struct apps_flow *m, char c)
+{
+    if (m->window_len == sizeof(m->window)) {
+        memmove(m->window, m->window + HTTP_APPS_MARK_MAX, HTTP_APPS_MARK_MAX);
+        m->window_len = HTTP_APPS_MARK_MAX;
+    }
+    m->window[m->window_len++] = c;
+    if (m->short_mark || (m->window_len >= 2 && char_in(m->last_chars, c) &&
+                          char_in(m->prev_chars, m->window[m->window_len - 2])))
+        match_marks(m);
 }
 
 /* A mark early in the body: the new app takes the op now, is given a head
@@ -301,6 +345,7 @@ void *http_open_apps(struct decoder_ctx *ctx, const struct http_app *const *apps
     m->count = count;
     m->marked = NO_APP;
     m->current = NO_APP;
+    marks_index(m);
     switch_to(m, 0);
     return flow;
 }

@@ -1,16 +1,28 @@
 #!/bin/sh
-# bench/run.sh - decode throughput, as ratios against reference runs on the
-# same file in the same invocation (never a timed assertion), for three
-# workloads: an Elasticsearch scroll dump (recorded elasticdump capture), a
-# Redis pipeline and a memcached multi-get stream (tests/bench/
-# make_kv_stream.py). Each is repeated to MEGABYTES and read by: cat, the
-# sensor with no decoder and no nDPI (tests/bench/nodecode.conf), the sensor
-# decoding with 1 and 2 workers. Then the memory an idle flow costs.
-#   tests/bench/run.sh [CAPTURE] [MEGABYTES]     (default: the three, 200 MB)
-# With a CAPTURE, only that one is measured (repeated to MEGABYTES).
+# bench/run.sh - what `make bench` prints, as markdown (docs/bench.md is one
+# run of it): the machine, then one table per capture (tests/bench/table.py:
+# packets/s, Gbit/s, CPU, peak RSS, ratios against the bare libpcap read
+# loop build/pcap_count, ndpiReader, tshark, scrapewatch on 1..cores
+# workers) for the mixed capture (tests/bench/make_mixed.py, MIXED_MB, seed
+# 1) and a SYN flood (tests/bench/make_syn_flood.py, FLOOD_FLOWS to :9200);
+# then decode throughput, as ratios against reference runs on the same file
+# in the same invocation (never a timed assertion), for three workloads: an
+# Elasticsearch scroll dump (recorded elasticdump capture), a Redis pipeline
+# and a memcached multi-get stream (tests/bench/make_kv_stream.py). Each is
+# repeated to MEGABYTES and read by: cat, the sensor with no decoder and no
+# nDPI (tests/bench/nodecode.conf), the sensor decoding with 1 and 2
+# workers. Then the memory an idle flow costs.
+#   tests/bench/run.sh [CAPTURE] [MEGABYTES]     (default: all, 200 MB)
+# With a CAPTURE, only that one is measured (repeated to MEGABYTES), in the
+# decode-throughput form.
+#   MIXED_MB=1024 tests/bench/run.sh             the mixed capture at 1 GiB
 set -eu
 ONLY=${1:-}
 MB=${2:-200}
+MIXED_MB=${MIXED_MB:-512}
+FLOOD_FLOWS=${FLOOD_FLOWS:-200000}
+BUILD=${BUILD:-build}
+export BUILD
 OUT=tests/out/bench
 mkdir -p "$OUT"
 
@@ -53,6 +65,38 @@ if [ -n "$ONLY" ]; then
     bench "$ONLY" "$ONLY"
     exit 0
 fi
+
+machine() {
+    echo "## Machine"
+    echo
+    echo '```'
+    lscpu | grep -E '^(Model name|Architecture|CPU\(s\)|Thread|Core|Socket|CPU max MHz|L2|L3)' \
+        || true
+    grep MemTotal /proc/meminfo
+    echo "kernel:   $(uname -srm)"
+    echo "compiler: $(${CC:-cc} --version | head -1)"
+    echo "libpcap:  $(dpkg-query -W -f '${Version}' libpcap0.8 2>/dev/null || echo ?)," \
+         "nDPI: $(dpkg-query -W -f '${Version}' libndpi4.2 2>/dev/null || echo ?)," \
+         "tshark: $(dpkg-query -W -f '${Version}' tshark 2>/dev/null || echo ?)"
+    echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the runs)"
+    echo '```'
+}
+
+machine
+MIXED=$OUT/mixed_${MIXED_MB}MB.pcap
+[ -f "$MIXED" ] || python3 tests/bench/make_mixed.py "$MIXED" "$MIXED_MB" 1 > /dev/null
+cat "$MIXED" > /dev/null   # warm the page cache
+python3 tests/bench/table.py "$MIXED" \
+    "Mixed capture (tests/bench/make_mixed.py $MIXED_MB MB, seed 1)"
+FLOOD=$OUT/syn_flood_${FLOOD_FLOWS}.pcap
+[ -f "$FLOOD" ] || python3 tests/bench/make_syn_flood.py "$FLOOD_FLOWS" 9200 "$FLOOD"
+python3 tests/bench/table.py "$FLOOD" \
+    "SYN flood ($FLOOD_FLOWS SYN-only flows to :9200, shipped config)" --no-tools
+echo
+echo "## Decode throughput by workload"
+echo
+echo '```'
 ES=pcaps/http_keepalive.pcap
 [ -f pcaps/es_elasticdump_scroll.pcap ] && ES=pcaps/es_elasticdump_scroll.pcap
 bench "Elasticsearch scroll dump ($ES)" "$ES"
@@ -71,3 +115,4 @@ r_one=$(rss ./scrapewatch -w 1 -r pcaps/crafted/tcp_gap.pcap)
 r_syn=$(rss ./scrapewatch -w 1 -r "$SYN")
 echo
 echo "SYN-only flows to :9200: $(( (r_syn - r_one) * 1024 / 20000 )) bytes per flow above a one-flow run"
+echo '```'
