@@ -105,7 +105,9 @@ void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
     dispatch_maybe_tick(d, ts_us);
     struct packet_info pi;
     enum stat_id reason;
-    if (packet_parse(linktype, data, caplen, &pi, &reason) != 0) {
+    int parsed = packet_parse(linktype, data, caplen, &pi, &reason);
+    packet_count_tunnels(&pi, &d->stats);
+    if (parsed != 0) {
         stats_inc(&d->stats, reason);
         return;
     }

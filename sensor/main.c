@@ -22,6 +22,7 @@
 #include "detect.h"
 #include "dispatch.h"
 #include "output.h"
+#include "packet.h"
 #include "worker.h"
 
 #define SCRAPEWATCH_VERSION "0.1.0"
@@ -318,6 +319,11 @@ static int load_config(const struct options *o, struct sw_config *cfg)
     }
     if (o->workers > 0)
         cfg->sensor.workers = (unsigned)o->workers;
+    struct packet_options po = {
+        (uint16_t)cfg->tunnels.vxlan_port, (uint16_t)cfg->tunnels.geneve_port,
+        cfg->tunnels.max_depth,
+    };
+    packet_set_options(&po);
     return 0;
 }
 

@@ -417,6 +417,11 @@ static void flow_orient(struct worker *w, struct flow *f, const struct packet_in
     m->server_port = src_is_client ? pi->dport : pi->sport;
     community_id_v1(0, m->family, m->proto, m->client, m->server,
                     m->client_port, m->server_port, m->community_id);
+    if (pi->tunnel_count > 0) {
+        m->tunnel = pi->tunnel[0].type;
+        m->tunnel_id = pi->tunnel[0].id;
+        m->tunnel_has_id = pi->tunnel[0].has_id;
+    }
     /* Same flow, same id, whatever the worker count. */
     m->flow_id = (flow_hash(&f->key) ^ (f->first_seq * HASH_GOLDEN64))
                  & 0x7fffffffffffffffull;
