@@ -23,6 +23,7 @@
 #include "dispatch.h"
 #include "output.h"
 #include "packet.h"
+#include "progress.h"
 #include "worker.h"
 
 #define SCRAPEWATCH_VERSION "0.1.0"
@@ -36,6 +37,7 @@ struct options {
     int workers;               /* -1: from config */
     int test_config;
     int test_rules;
+    int quiet;                 /* no progress line */
 };
 
 static struct capture *volatile running_capture;
@@ -68,6 +70,8 @@ static void usage(FILE *f)
             "  -w, --workers N       worker threads (overrides sensor.workers)\n"
             "      --test-config     check the configuration and exit\n"
             "      --test-rules      check the configuration and the rules, and exit\n"
+            "  -q, --quiet           no progress line while reading files (shown only\n"
+            "                        when stderr is a terminal)\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n");
 }
@@ -78,14 +82,14 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"config", required_argument, NULL, 'c'}, {"read", no_argument, NULL, 'r'},
         {"interface", required_argument, NULL, 'i'}, {"json", optional_argument, NULL, 'j'},
         {"workers", required_argument, NULL, 'w'}, {"test-config", no_argument, NULL, 'T'},
-        {"test-rules", no_argument, NULL, 'R'},
+        {"test-rules", no_argument, NULL, 'R'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int read_files = 0, c;
     memset(o, 0, sizeof(*o));
     o->workers = -1;
-    while ((c = getopt_long(argc, argv, "c:ri:j::w:hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:ri:j::w:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': o->config_path = optarg; break;
         case 'r': read_files = 1; break;
@@ -104,6 +108,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         case 'T': o->test_config = 1; break;
         case 'R': o->test_rules = 1; break;
+        case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf("scrapewatch %s\n", SCRAPEWATCH_VERSION); exit(0);
         default: usage(stderr); return 2;
@@ -212,9 +217,17 @@ static void sensor_kernel_stats(struct sensor *s)
     }
 }
 
+/* Events written so far, for the progress line. */
+static uint64_t sensor_events(const struct sensor *s)
+{
+    const struct stats *st = &s->detect.stats;
+    return stats_get(st, STAT_EVENTS_OP) + stats_get(st, STAT_EVENTS_FLOW) +
+           stats_get(st, STAT_RULES_ALERTS);
+}
+
 /* The capture loop: returns 0 at the end of input or on a signal, 1 when
  * the input is broken (the error is printed; what came before is kept). */
-static int sensor_capture_loop(struct sensor *s)
+static int sensor_capture_loop(struct sensor *s, struct progress *pg)
 {
     char err[512];
     struct capture_packet p;
@@ -224,13 +237,15 @@ static int sensor_capture_loop(struct sensor *s)
         if (stop_requested && !s->dispatch.live)
             return 0;
         int r = capture_next(s->capture, &p, err, sizeof(err));
-        if (r == CAPTURE_PACKET)
+        if (r == CAPTURE_PACKET) {
             dispatch_packet(&s->dispatch, p.data, p.caplen, p.wire_len, p.ts_us, p.linktype);
-        else if (r == CAPTURE_TIMEOUT)
+            progress_packet(pg, s->capture, sensor_events(s));
+        } else if (r == CAPTURE_TIMEOUT)
             dispatch_idle(&s->dispatch, now_us());
         else if (r == CAPTURE_END)
             return 0;
         else {
+            progress_end(pg);
             fprintf(stderr, "scrapewatch: %s\n", err);
             return 1;
         }
@@ -368,7 +383,10 @@ int main(int argc, char **argv)
     if (sensor_start(&s, json, engine, o.config_path) != 0)
         return 1;
     running_capture = s.capture;
-    rc = sensor_capture_loop(&s);
+    struct progress pg;
+    progress_init(&pg, o.files, o.iface ? 0 : o.file_count, !o.quiet);
+    rc = sensor_capture_loop(&s, &pg);
+    progress_end(&pg);
     running_capture = NULL;
     rc |= sensor_stop(&s);
     capture_close(s.capture);
