@@ -38,6 +38,7 @@ struct options {
     int test_config;
     int test_rules;
     int quiet;                 /* no progress line */
+    long stats_interval;       /* --stats-interval seconds, -1: not given */
 };
 
 static struct capture *volatile running_capture;
@@ -70,6 +71,9 @@ static void usage(FILE *f)
             "  -w, --workers N       worker threads (overrides sensor.workers)\n"
             "      --test-config     check the configuration and exit\n"
             "      --test-rules      check the configuration and the rules, and exit\n"
+            "      --stats-interval N  a stats event every N seconds: of packet time when\n"
+            "                        reading files (default: only the final one), of wall\n"
+            "                        clock when live (overrides events.stats_interval)\n"
             "  -q, --quiet           no progress line while reading files (shown only\n"
             "                        when stderr is a terminal)\n"
             "  -h, --help            this text\n"
@@ -83,12 +87,14 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"interface", required_argument, NULL, 'i'}, {"json", optional_argument, NULL, 'j'},
         {"workers", required_argument, NULL, 'w'}, {"test-config", no_argument, NULL, 'T'},
         {"test-rules", no_argument, NULL, 'R'}, {"quiet", no_argument, NULL, 'q'},
+        {"stats-interval", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int read_files = 0, c;
     memset(o, 0, sizeof(*o));
     o->workers = -1;
+    o->stats_interval = -1;
     while ((c = getopt_long(argc, argv, "c:ri:j::w:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': o->config_path = optarg; break;
@@ -109,6 +115,15 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'T': o->test_config = 1; break;
         case 'R': o->test_rules = 1; break;
         case 'q': o->quiet = 1; break;
+        case 'S': {
+            char *end;
+            o->stats_interval = strtol(optarg, &end, 10);
+            if (*end || o->stats_interval < 1 || o->stats_interval > 86400) {
+                fprintf(stderr, "scrapewatch: --stats-interval must be between 1 and 86400\n");
+                return 2;
+            }
+            break;
+        }
         case 'h': usage(stdout); exit(0);
         case 'V': printf("scrapewatch %s\n", SCRAPEWATCH_VERSION); exit(0);
         default: usage(stderr); return 2;
@@ -334,6 +349,8 @@ static int load_config(const struct options *o, struct sw_config *cfg)
     }
     if (o->workers > 0)
         cfg->sensor.workers = (unsigned)o->workers;
+    if (o->stats_interval > 0)
+        cfg->events.stats_interval = (unsigned)o->stats_interval;
     struct packet_options po = {
         (uint16_t)cfg->tunnels.vxlan_port, (uint16_t)cfg->tunnels.geneve_port,
         cfg->tunnels.max_depth,
@@ -382,6 +399,8 @@ int main(int argc, char **argv)
     install_signals();
     if (sensor_start(&s, json, engine, o.config_path) != 0)
         return 1;
+    if (!s.dispatch.live && o.stats_interval > 0)
+        s.dispatch.stats_interval_us = (uint64_t)o.stats_interval * 1000000;
     running_capture = s.capture;
     struct progress pg;
     progress_init(&pg, o.files, o.iface ? 0 : o.file_count, !o.quiet);

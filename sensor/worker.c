@@ -687,6 +687,28 @@ static void worker_shutdown(struct worker *w, const struct msg_tick *t)
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
 }
 
+/* Offline stats boundary: this worker's counters after every packet
+ * before it (plus the capture thread's, carried by the message). */
+static void worker_stats_snapshot(struct worker *w, const void *m, size_t len)
+{
+    const struct msg_stats *s = m;
+    const uint64_t *carried = len >= sizeof(*s) + sizeof(uint64_t) * STATS_SLOTS
+                                  ? (const uint64_t *)(s + 1) : NULL;
+    struct rec_stats *r = ring_reserve(&w->out, REC_STATS, sizeof(*r));
+    unsigned round = 0;
+    while (!r) {
+        ring_backoff(&round);
+        r = ring_reserve(&w->out, REC_STATS, sizeof(*r));
+    }
+    r->key.seq = s->seq;
+    r->key.flow_seq = UINT64_MAX;  /* after every record of that seq */
+    r->key.sub = 0;
+    r->ts_us = s->ts_us;
+    for (unsigned i = 0; i < STATS_SLOTS; i++)
+        r->v[i] = stats_get(&w->stats, i) + (carried ? carried[i] : 0);
+    ring_commit(&w->out);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -706,6 +728,8 @@ static void *worker_main(void *arg)
         } else if (type == MSG_TICK) {
             worker_tick(w, t);
             worker_watermark(w, t->seq);
+        } else if (type == MSG_STATS) {
+            worker_stats_snapshot(w, m, len);
         } else if (type == MSG_MARK) {
             worker_watermark(w, t->seq);
         } else if (type == MSG_END) {

@@ -66,3 +66,42 @@ if command -v script > /dev/null 2>&1; then
 else
     echo "skip progress/stdin_no_total: script(1) (bsdutils) is not installed"
 fi
+
+# --stats-interval on files: stats events by packet time, the same for 1
+# and 4 workers, and every other event exactly as without it.
+# redis_dump.pcap spans 5.1 s of packet time from 21:48:29.8: boundaries
+# 30, 31, 32, 33, 34, then the final event.
+stats_interval() {
+    p=pcaps/redis_dump.pcap
+    "$BIN" -w 1 --stats-interval 1 -j -r $p > "$TMP/si1" 2>/dev/null || { WHY="exit $?"; return 1; }
+    "$BIN" -w 4 --stats-interval 1 -j -r $p > "$TMP/si4" 2>/dev/null
+    "$BIN" -w 4 -j -r $p > "$TMP/nosi" 2>/dev/null
+    cmp -s "$TMP/si1" "$TMP/si4" || { WHY="1 and 4 workers differ"; return 1; }
+    grep -v '"event_type":"stats"' "$TMP/si4" > "$TMP/si4_events"
+    grep -v '"event_type":"stats"' "$TMP/nosi" > "$TMP/nosi_events"
+    [ -s "$TMP/nosi_events" ] || { WHY="no events"; return 1; }
+    cmp -s "$TMP/si4_events" "$TMP/nosi_events" || { WHY="other events changed"; return 1; }
+    got=$(python3 -c '
+import json, sys
+stats = [json.loads(l) for l in open(sys.argv[1]) if "\"event_type\":\"stats\"" in l]
+print(" ".join(e["timestamp"][11:26] + ("F" if e.get("final") else "") + ":%d" % e["stats"]["capture"]["packets"] for e in stats))
+' "$TMP/si1")
+    case "$got" in
+        "21:48:30.000000:"*" 21:48:31.000000:"*" 21:48:32.000000:"*" 21:48:33.000000:"*" 21:48:34.000000:"*" 21:48:34.954481F:1648") ;;
+        *) WHY="stats events: $got"; return 1 ;;
+    esac
+    # packet counts only grow
+    python3 -c '
+import sys
+counts = [int(x.split(":")[-1]) for x in sys.argv[1].split()]
+sys.exit(0 if counts == sorted(counts) and counts[0] > 0 else 1)' "$got" || { WHY="counts: $got"; return 1; }
+}
+check stats_interval stats_interval
+
+stats_interval_usage() {
+    "$BIN" --stats-interval 0 -j -r pcaps/redis_dump.pcap > /dev/null 2> "$TMP/err"
+    rc=$?
+    [ $rc -eq 2 ] && grep -q -- '--stats-interval must be between 1 and 86400' "$TMP/err" \
+        || { WHY="exit $rc: $(cat "$TMP/err")"; return 1; }
+}
+check stats_interval_usage stats_interval_usage
