@@ -787,8 +787,7 @@ static int ip_step(struct span *s, uint16_t *type, struct packet_info *out,
     case IPPROTO_UDP_NUM:
         if (udp_parse(&l4, out, why) != 0)
             return -1;
-        rc = udp_tunnel_step(out, s, type, out, why);
-        return rc;
+        return udp_tunnel_step(out, s, type, out, why);
     default:
         return transport_parse(&l4, out, why) == 0 ? 1 : -1;
     }
