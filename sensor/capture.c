@@ -509,6 +509,21 @@ const char *capture_current_name(const struct capture *c)
     return c->name;
 }
 
+int capture_file_position(const struct capture *c, size_t *files_done,
+                          uint64_t *offset)
+{
+    *files_done = 0;
+    *offset = 0;
+    if (c->live)
+        return -1;
+    *files_done = c->next_file - (c->pcap != NULL ? 1 : 0);
+    FILE *fp = c->pcap != NULL ? pcap_file(c->pcap) : NULL;
+    off_t at = fp != NULL ? ftello(fp) : -1;
+    if (at > 0)
+        *offset = (uint64_t)at;
+    return 0;
+}
+
 void capture_close(struct capture *c)
 {
     if (c == NULL)

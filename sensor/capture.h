@@ -88,6 +88,12 @@ int capture_is_live(const struct capture *c);
 
 /* The file being read ("stdin" for "-") or the interface name. */
 const char *capture_current_name(const struct capture *c);
+/* File mode: how far the reading is, for a progress display: files
+ * finished, and the byte offset reached in the one being read (0 between
+ * files, or when the stream cannot tell, as stdin may not). Returns -1 on a
+ * live capture. */
+int capture_file_position(const struct capture *c, size_t *files_done,
+                          uint64_t *offset);
 
 void capture_close(struct capture *c);
 

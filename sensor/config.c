@@ -51,6 +51,12 @@ static const struct config_key capture_keys[] = {
     CFG_UNSIGNED("timeout_ms", capture.timeout_ms, 1, 60000),
 };
 
+static const struct config_key tunnels_keys[] = {
+    CFG_UNSIGNED("vxlan_port", tunnels.vxlan_port, 0, 65535),
+    CFG_UNSIGNED("geneve_port", tunnels.geneve_port, 0, 65535),
+    CFG_UNSIGNED("max_depth", tunnels.max_depth, 1, 8),
+};
+
 static const struct config_key flows_keys[] = {
     CFG_UNSIGNED("max", flows.max, 1, 100000000),
     CFG_UNSIGNED("idle_timeout", flows.idle_timeout, 1, 86400),
@@ -144,6 +150,7 @@ struct config_group {
 static const struct config_group config_groups[] = {
     { "sensor", KEYS(sensor_keys) },
     { "capture", KEYS(capture_keys) },
+    { "tunnels", KEYS(tunnels_keys) },
     { "flows", KEYS(flows_keys) },
     { "reassembly", KEYS(reassembly_keys) },
     { "ndpi", KEYS(ndpi_keys) },
@@ -183,6 +190,9 @@ void config_defaults(struct sw_config *cfg)
     cfg->capture.promisc = true;
     cfg->capture.ring_kb = 4096;
     cfg->capture.timeout_ms = 100;
+    cfg->tunnels.vxlan_port = 4789;
+    cfg->tunnels.geneve_port = 6081;
+    cfg->tunnels.max_depth = 4;
     cfg->flows.max = 200000;
     cfg->flows.idle_timeout = 600;
     cfg->flows.closed_timeout = 5;

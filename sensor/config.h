@@ -69,6 +69,11 @@ struct sw_config {
         unsigned timeout_ms;       /* live read timeout */
     } capture;
     struct {
+        unsigned vxlan_port;       /* UDP destination port, 0 = not decapsulated */
+        unsigned geneve_port;      /* UDP destination port, 0 = not decapsulated */
+        unsigned max_depth;        /* tunnel layers crossed per packet */
+    } tunnels;
+    struct {
         unsigned max;              /* flows tracked, all workers together */
         unsigned idle_timeout;     /* seconds without a packet */
         unsigned closed_timeout;   /* seconds after FIN/RST both ways */

@@ -62,6 +62,25 @@ static void detect_emit_stats(struct detect *d, uint64_t ts_us, uint32_t final)
     detect_push(d, EVENT_STATS, &e, sizeof(e));
 }
 
+/* Offline `--stats-interval`: one worker's snapshot (pipeline.h); with
+ * the last one, the stats event of that point in packet time. */
+static void detect_stats_snapshot(struct detect *d, const struct rec_stats *r)
+{
+    for (unsigned i = 0; i < STATS_SLOTS; i++)
+        d->snap[i] += r->v[i];
+    if (++d->snap_parts < d->worker_count)
+        return;
+    struct event_stats *e = detect_reserve(d, EVENT_STATS, sizeof(*e));
+    stats_inc(&d->stats, STAT_EVENTS_STATS);
+    memset(e, 0, sizeof(*e));
+    e->ts_us = r->ts_us;
+    for (unsigned i = 0; i < STATS_SLOTS; i++)
+        e->v[i] = d->snap[i] + stats_get(&d->stats, i);
+    ring_commit(&d->out);
+    memset(d->snap, 0, sizeof(d->snap));
+    d->snap_parts = 0;
+}
+
 static void detect_alert(void *arg, const struct alert *a)
 {
     struct detect *d = arg;
@@ -128,6 +147,8 @@ static void detect_record(struct detect *d, uint32_t type, const void *rec)
             op->chain = chain;
             rule_engine_op(d->engine, &d->stats, op, detect_alert, d);
         }
+    } else if (type == REC_STATS) {
+        detect_stats_snapshot(d, rec);
     } else if (type == REC_FLOW) {
         const struct rec_flow *r = rec;
         d->last_ts_us = r->ts_us > d->last_ts_us ? r->ts_us : d->last_ts_us;

@@ -34,6 +34,8 @@ struct detect {
     atomic_int *reload;               /* set (by a signal handler): reload the rules */
     const char *config_path;          /* re-read on reload for the detect group, or NULL */
     struct rec_op scratch;            /* the op with its chain, for the engine */
+    uint64_t snap[STATS_SLOTS];       /* offline stats: workers' snapshots summed */
+    unsigned snap_parts;              /* snapshots summed so far */
 };
 
 /* Takes ownership of engine (may be NULL). reload may be NULL. */

@@ -95,9 +95,43 @@ static void dispatch_maybe_tick(struct dispatch *d, uint64_t ts_us)
     dispatch_broadcast(d, MSG_TICK, ts_us);
 }
 
+/* Offline, at each stats_interval boundary of packet time: every worker
+ * snapshots its counters after the packets before it (pipeline.h). */
+static void dispatch_maybe_stats(struct dispatch *d, uint64_t ts_us)
+{
+    uint64_t slot = ts_us / d->stats_interval_us;
+    if (d->last_stats_slot == 0 || slot < d->last_stats_slot) {
+        d->last_stats_slot = slot ? slot : 1;  /* the first packet starts the clock */
+        return;
+    }
+    if (slot == d->last_stats_slot)
+        return;
+    d->last_stats_slot = slot;
+    struct {
+        struct msg_stats m;
+        uint64_t v[STATS_SLOTS];
+    } first;
+    /* No sequence number of its own (flow ids derive from them): it goes
+     * right after the last message, whose records all sort before it. */
+    first.m.seq = d->seq;
+    first.m.ts_us = slot * d->stats_interval_us;
+    for (unsigned i = 0; i < STATS_SLOTS; i++)
+        first.v[i] = stats_get(&d->stats, i);
+    for (unsigned i = 0; i < d->worker_count; i++) {
+        size_t len = i == 0 ? sizeof(first) : sizeof(first.m);
+        unsigned round = 0;
+        while (ring_push(&d->workers[i].in, MSG_STATS, &first, len) != 0) {
+            dispatch_marks(d, i);
+            ring_backoff(&round);
+        }
+    }
+}
+
 void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
                      uint32_t wire_len, uint64_t ts_us, int linktype)
 {
+    if (d->stats_interval_us && !d->live)
+        dispatch_maybe_stats(d, ts_us);
     stats_inc(&d->stats, STAT_PACKETS);
     stats_add(&d->stats, STAT_BYTES, wire_len);
     if (ts_us > d->last_ts_us)
@@ -105,7 +139,9 @@ void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
     dispatch_maybe_tick(d, ts_us);
     struct packet_info pi;
     enum stat_id reason;
-    if (packet_parse(linktype, data, caplen, &pi, &reason) != 0) {
+    int parsed = packet_parse(linktype, data, caplen, &pi, &reason);
+    packet_count_tunnels(&pi, &d->stats);
+    if (parsed != 0) {
         stats_inc(&d->stats, reason);
         return;
     }

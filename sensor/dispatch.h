@@ -33,6 +33,8 @@ struct dispatch {
     uint64_t mark_sent[64];    /* per worker: newest mark it holds */
     struct dispatch_exclude exclude[DISPATCH_EXCLUDE_MAX];
     unsigned exclude_count;
+    uint64_t stats_interval_us; /* offline: stats snapshots by packet time, 0 = none */
+    uint64_t last_stats_slot;   /* packet time / stats_interval_us of the last one */
 };
 
 void dispatch_init(struct dispatch *d, struct worker *workers, unsigned count, bool live);

@@ -8,6 +8,7 @@
 
 #include "../decoders/apps.h"
 #include "base/op.h"
+#include "packet.h"
 #include "stats_names.h"
 
 /* Calendar formatting costs more than the rest of an op event; events
@@ -198,10 +199,24 @@ static const char *flow_classified_by_name(uint8_t by)
     return by < sizeof(names) / sizeof(names[0]) ? names[by] : names[CLASSIFIED_NONE];
 }
 
+/* The outermost tunnel the flow arrived in, when there was one. */
+static void flow_tunnel(struct json_writer *w, const struct flow_meta *m)
+{
+    if (m->tunnel == TUNNEL_NONE)
+        return;
+    json_key(w, "tunnel");
+    json_object_open(w);
+    json_kv_string(w, "type", tunnel_type_name(m->tunnel));
+    if (m->tunnel_has_id)
+        json_kv_uint(w, "id", m->tunnel_id);
+    json_object_close(w);
+}
+
 void event_json_flow(struct json_writer *w, const struct event_json_opts *o,
                      const struct rec_flow *r)
 {
     event_header(w, o, r->ts_us, "flow", &r->meta);
+    flow_tunnel(w, &r->meta);
     json_key(w, "flow");
     json_object_open(w);
     json_kv_uint(w, "pkts_toserver", r->pkts[0]);

@@ -23,8 +23,10 @@
 #include "detect.h"
 #include "dispatch.h"
 #include "output.h"
+#include "packet.h"
 #include "paths.h"
 #include "preflight.h"
+#include "progress.h"
 #include "worker.h"
 
 #define SCRAPEWATCH_VERSION "0.1.0"
@@ -38,6 +40,8 @@ struct options {
     int workers;               /* -1: from config */
     int test_config;
     int test_rules;
+    int quiet;                 /* no progress line */
+    long stats_interval;       /* --stats-interval seconds, -1: not given */
 };
 
 static struct capture *volatile running_capture;
@@ -76,6 +80,11 @@ static void usage(FILE *f)
             "      --test-config     check the configuration, and that every file it names\n"
             "                        can be opened as sensor.user, and exit\n"
             "      --test-rules      check the configuration and the rules, and exit\n"
+            "      --stats-interval N  a stats event every N seconds: of packet time when\n"
+            "                        reading files (default: only the final one), of wall\n"
+            "                        clock when live (overrides events.stats_interval)\n"
+            "  -q, --quiet           no progress line while reading files (shown only\n"
+            "                        when stderr is a terminal)\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n");
 }
@@ -86,14 +95,16 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"config", required_argument, NULL, 'c'}, {"read", no_argument, NULL, 'r'},
         {"interface", required_argument, NULL, 'i'}, {"json", optional_argument, NULL, 'j'},
         {"workers", required_argument, NULL, 'w'}, {"test-config", no_argument, NULL, 'T'},
-        {"test-rules", no_argument, NULL, 'R'},
+        {"test-rules", no_argument, NULL, 'R'}, {"quiet", no_argument, NULL, 'q'},
+        {"stats-interval", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int read_files = 0, c;
     memset(o, 0, sizeof(*o));
     o->workers = -1;
-    while ((c = getopt_long(argc, argv, "c:ri:j::w:hV", longopts, NULL)) != -1) {
+    o->stats_interval = -1;
+    while ((c = getopt_long(argc, argv, "c:ri:j::w:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': o->config_path = optarg; break;
         case 'r': read_files = 1; break;
@@ -112,6 +123,16 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         case 'T': o->test_config = 1; break;
         case 'R': o->test_rules = 1; break;
+        case 'q': o->quiet = 1; break;
+        case 'S': {
+            char *end;
+            o->stats_interval = strtol(optarg, &end, 10);
+            if (*end || o->stats_interval < 1 || o->stats_interval > 86400) {
+                fprintf(stderr, "scrapewatch: --stats-interval must be between 1 and 86400\n");
+                return 2;
+            }
+            break;
+        }
         case 'h': usage(stdout); exit(0);
         case 'V': printf("scrapewatch %s\n", SCRAPEWATCH_VERSION); exit(0);
         default: usage(stderr); return 2;
@@ -244,9 +265,17 @@ static void sensor_kernel_stats(struct sensor *s)
     }
 }
 
+/* Events written so far, for the progress line. */
+static uint64_t sensor_events(const struct sensor *s)
+{
+    const struct stats *st = &s->detect.stats;
+    return stats_get(st, STAT_EVENTS_OP) + stats_get(st, STAT_EVENTS_FLOW) +
+           stats_get(st, STAT_RULES_ALERTS);
+}
+
 /* The capture loop: returns 0 at the end of input or on a signal, 1 when
  * the input is broken (the error is printed; what came before is kept). */
-static int sensor_capture_loop(struct sensor *s)
+static int sensor_capture_loop(struct sensor *s, struct progress *pg)
 {
     char err[512];
     struct capture_packet p;
@@ -262,13 +291,15 @@ static int sensor_capture_loop(struct sensor *s)
                     name ? name : "unknown");
             s->linktype_shown = 1;
         }
-        if (r == CAPTURE_PACKET)
+        if (r == CAPTURE_PACKET) {
             dispatch_packet(&s->dispatch, p.data, p.caplen, p.wire_len, p.ts_us, p.linktype);
-        else if (r == CAPTURE_TIMEOUT)
+            progress_packet(pg, s->capture, sensor_events(s));
+        } else if (r == CAPTURE_TIMEOUT)
             dispatch_idle(&s->dispatch, now_us());
         else if (r == CAPTURE_END)
             return 0;
         else {
+            progress_end(pg);
             fprintf(stderr, "scrapewatch: %s\n", err);
             return 1;
         }
@@ -371,6 +402,13 @@ static int load_config(struct options *o, struct sw_config *cfg)
     }
     if (o->workers > 0)
         cfg->sensor.workers = (unsigned)o->workers;
+    if (o->stats_interval > 0)
+        cfg->events.stats_interval = (unsigned)o->stats_interval;
+    struct packet_options po = {
+        (uint16_t)cfg->tunnels.vxlan_port, (uint16_t)cfg->tunnels.geneve_port,
+        cfg->tunnels.max_depth,
+    };
+    packet_set_options(&po);
     return 0;
 }
 
@@ -467,8 +505,13 @@ int main(int argc, char **argv)
     install_signals();
     if (sensor_start(&s, json, engine, o.config_path) != 0)
         return 1;
+    if (!s.dispatch.live && o.stats_interval > 0)
+        s.dispatch.stats_interval_us = (uint64_t)o.stats_interval * 1000000;
     running_capture = s.capture;
-    rc = sensor_capture_loop(&s);
+    struct progress pg;
+    progress_init(&pg, o.files, o.iface ? 0 : o.file_count, !o.quiet);
+    rc = sensor_capture_loop(&s, &pg);
+    progress_end(&pg);
     running_capture = NULL;
     rc |= sensor_stop(&s);
     capture_close(s.capture);

@@ -2,7 +2,12 @@
  *
  * A pure function over the captured bytes: no allocation, no I/O. It either
  * fills a packet_info for a TCP or UDP packet over IPv4/IPv6, or says why the
- * packet is not one (a stats counter id), so nothing is ignored silently. */
+ * packet is not one (a stats counter id), so nothing is ignored silently.
+ *
+ * Tunnels are crossed on the way (MPLS, VXLAN, GENEVE, GRE, ERSPAN I/II/III,
+ * IP-in-IP, IPv6-in-IP, nested up to a configured depth): the addresses,
+ * ports and payload are always the innermost packet's, and the layers
+ * crossed are listed in packet_info.tunnel, outermost first. */
 #ifndef SW_PACKET_H
 #define SW_PACKET_H
 
@@ -30,6 +35,37 @@
 #define IPPROTO_TCP_NUM 6
 #define IPPROTO_UDP_NUM 17
 
+/* The encapsulations packet_parse crosses (stats: "tunnel.<name>"). */
+enum tunnel_type {
+    TUNNEL_NONE,
+    TUNNEL_MPLS,        /* id: the top label */
+    TUNNEL_VXLAN,       /* id: VNI */
+    TUNNEL_GENEVE,      /* id: VNI */
+    TUNNEL_GRE,         /* id: the key, when the K bit is set */
+    TUNNEL_ERSPAN1,     /* no id (type I has no ERSPAN header) */
+    TUNNEL_ERSPAN2,     /* id: session id */
+    TUNNEL_ERSPAN3,     /* id: session id */
+    TUNNEL_IPIP,        /* IPv4 or IPv6 in IPv4/IPv6, protocol 4: no id */
+    TUNNEL_IP6IP,       /* protocol 41: no id */
+    TUNNEL_TYPE_COUNT
+};
+
+/* Layers recorded per packet; packet_options.max_depth is at most this. */
+#define PACKET_TUNNEL_MAX 8
+
+struct packet_tunnel {
+    uint8_t type;            /* enum tunnel_type */
+    uint8_t has_id;
+    uint32_t id;
+};
+
+/* Process-wide settings, from the `tunnels` configuration group. */
+struct packet_options {
+    uint16_t vxlan_port;     /* UDP destination port of VXLAN, 0 = none */
+    uint16_t geneve_port;    /* UDP destination port of GENEVE, 0 = none */
+    unsigned max_depth;      /* tunnel layers crossed, 1..PACKET_TUNNEL_MAX */
+};
+
 struct packet_info {
     uint8_t family;          /* 4 or 6 */
     uint8_t proto;           /* 6 (TCP) or 17 (UDP) */
@@ -45,7 +81,20 @@ struct packet_info {
     const uint8_t *payload;  /* captured payload bytes (may be fewer than wire) */
     size_t payload_len;      /* captured payload length */
     size_t payload_wire_len; /* payload length on the wire (from IP lengths) */
+    uint8_t tunnel_count;    /* tunnel layers crossed (also when the parse failed) */
+    struct packet_tunnel tunnel[PACKET_TUNNEL_MAX]; /* outermost first */
 };
+
+/* Sets the tunnel settings; call before any thread parses packets. Without
+ * a call the defaults hold: VXLAN 4789, GENEVE 6081, depth 4. */
+void packet_set_options(const struct packet_options *o);
+
+/* "vxlan", "gre", ... ("none" for TUNNEL_NONE). */
+const char *tunnel_type_name(unsigned type);
+
+/* Counts the tunnel layers a parsed packet crossed, one per layer
+ * ("tunnel.<name>"). */
+void packet_count_tunnels(const struct packet_info *pi, struct stats *st);
 
 /* True when the link type is one packet_parse understands. */
 int packet_linktype_supported(int linktype);

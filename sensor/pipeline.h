@@ -34,6 +34,8 @@ enum msg_type {
     EVENT_STATS,      /* struct event_stats */
     EVENT_ALERT,      /* struct alert */
     EVENT_END,
+    MSG_STATS,        /* struct msg_stats: offline stats boundary in packet time */
+    REC_STATS,        /* struct rec_stats: one worker's counters at that point */
 };
 
 struct msg_packet {
@@ -91,6 +93,24 @@ struct rec_flow {
 
 struct rec_watermark {
     uint64_t seq;          /* every later record of this worker has seq > this */
+};
+
+/* Offline `--stats-interval`: at each boundary of packet time every worker
+ * gets one, in order with its packets, and answers with a snapshot of its
+ * counters (rec_stats); the first worker's also carries the capture
+ * thread's counters at that point (`v` follows only in that one). The
+ * detect thread sums the snapshots of one seq: counters as of that packet,
+ * whatever the number of workers. */
+struct msg_stats {
+    uint64_t seq;          /* the last seq given out: no number of its own */
+    uint64_t ts_us;        /* the boundary crossed */
+    /* uint64_t v[STATS_SLOTS] follows in the first worker's */
+};
+
+struct rec_stats {
+    struct record_key key; /* (seq of the msg_stats, UINT64_MAX, 0) */
+    uint64_t ts_us;
+    uint64_t v[STATS_SLOTS];
 };
 
 struct event_stats {

@@ -417,6 +417,11 @@ static void flow_orient(struct worker *w, struct flow *f, const struct packet_in
     m->server_port = src_is_client ? pi->dport : pi->sport;
     community_id_v1(0, m->family, m->proto, m->client, m->server,
                     m->client_port, m->server_port, m->community_id);
+    if (pi->tunnel_count > 0) {
+        m->tunnel = pi->tunnel[0].type;
+        m->tunnel_id = pi->tunnel[0].id;
+        m->tunnel_has_id = pi->tunnel[0].has_id;
+    }
     /* Same flow, same id, whatever the worker count. */
     m->flow_id = (flow_hash(&f->key) ^ (f->first_seq * HASH_GOLDEN64))
                  & 0x7fffffffffffffffull;
@@ -682,6 +687,28 @@ static void worker_shutdown(struct worker *w, const struct msg_tick *t)
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
 }
 
+/* Offline stats boundary: this worker's counters after every packet
+ * before it (plus the capture thread's, carried by the message). */
+static void worker_stats_snapshot(struct worker *w, const void *m, size_t len)
+{
+    const struct msg_stats *s = m;
+    const uint64_t *carried = len >= sizeof(*s) + sizeof(uint64_t) * STATS_SLOTS
+                                  ? (const uint64_t *)(s + 1) : NULL;
+    struct rec_stats *r = ring_reserve(&w->out, REC_STATS, sizeof(*r));
+    unsigned round = 0;
+    while (!r) {
+        ring_backoff(&round);
+        r = ring_reserve(&w->out, REC_STATS, sizeof(*r));
+    }
+    r->key.seq = s->seq;
+    r->key.flow_seq = UINT64_MAX;  /* after every record of that seq */
+    r->key.sub = 0;
+    r->ts_us = s->ts_us;
+    for (unsigned i = 0; i < STATS_SLOTS; i++)
+        r->v[i] = stats_get(&w->stats, i) + (carried ? carried[i] : 0);
+    ring_commit(&w->out);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -701,6 +728,8 @@ static void *worker_main(void *arg)
         } else if (type == MSG_TICK) {
             worker_tick(w, t);
             worker_watermark(w, t->seq);
+        } else if (type == MSG_STATS) {
+            worker_stats_snapshot(w, m, len);
         } else if (type == MSG_MARK) {
             worker_watermark(w, t->seq);
         } else if (type == MSG_END) {

@@ -31,6 +31,8 @@ done
 run_part golden tests/golden/run.sh "$BUILD/scrapewatch"
 run_part pipeline tests/pipeline.sh "$BUILD/scrapewatch"
 run_part crafted tests/crafted_check.py "$BUILD/scrapewatch"
+run_part tunnels tests/tunnels_check.py "$BUILD/scrapewatch"
+run_part progress tests/progress_check.sh "$BUILD/scrapewatch"
 run_part es tests/es_check.py "$BUILD/scrapewatch"
 run_part mongo tests/mongo_check.py "$BUILD/scrapewatch"
 run_part couchdb tests/couchdb_check.py "$BUILD/scrapewatch"

@@ -23,12 +23,15 @@ struct flow_meta {
     uint8_t family;        /* 4 or 6 */
     uint8_t proto;         /* 6 or 17 */
     uint8_t app;           /* enum app_id of its decoder, APP_UNKNOWN if none */
-    uint8_t pad_;
+    uint8_t tunnel;        /* outermost tunnel its first packet crossed
+                              (enum tunnel_type, sensor/packet.h), 0 = none */
     uint16_t client_port;
     uint16_t server_port;
     uint8_t client[16];
     uint8_t server[16];
     char community_id[32];
+    uint32_t tunnel_id;    /* VNI, GRE key, ERSPAN session, MPLS label */
+    uint8_t tunnel_has_id;
 };
 
 /* Filled by the detect thread (chain.c): the cursor chain an op belongs to. */

@@ -43,6 +43,17 @@
     X(UDP_BAD, "decode.udp_bad_header")                                 \
     X(TCP_PACKETS, "decode.tcp")                                        \
     X(UDP_PACKETS, "decode.udp")                                        \
+    X(TUNNEL_MPLS, "tunnel.mpls")                                       \
+    X(TUNNEL_VXLAN, "tunnel.vxlan")                                     \
+    X(TUNNEL_GENEVE, "tunnel.geneve")                                   \
+    X(TUNNEL_GRE, "tunnel.gre")                                         \
+    X(TUNNEL_ERSPAN1, "tunnel.erspan1")                                 \
+    X(TUNNEL_ERSPAN2, "tunnel.erspan2")                                 \
+    X(TUNNEL_ERSPAN3, "tunnel.erspan3")                                 \
+    X(TUNNEL_IPIP, "tunnel.ipip")                                       \
+    X(TUNNEL_IP6IP, "tunnel.ip6ip")                                     \
+    X(TUNNEL_TOO_DEEP, "tunnel.too_deep")                               \
+    X(TUNNEL_BAD, "tunnel.bad_header")                                  \
     X(FLOWS_ACTIVE, "flows.active")                                     \
     X(FLOWS_CREATED, "flows.created")                                   \
     X(FLOWS_EVICTED, "flows.evicted")                                   \

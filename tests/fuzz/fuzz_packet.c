@@ -1,7 +1,8 @@
 /* fuzz_packet.c - libFuzzer target for packet_parse.
  *
- * The first input byte picks the link type, the rest is the captured
- * packet. Every byte the parser points at (l3 span, payload span) is read
+ * The first input byte picks the link type (its low bits) and the tunnel
+ * settings (its high bits: the depth limit, and whether VXLAN and GENEVE
+ * share one port), the rest is the captured packet. Every byte the parser points at (l3 span, payload span) is read
  * back so AddressSanitizer reports any span that runs past the capture, and
  * the span invariants the callers rely on are asserted. */
 #include <assert.h>
@@ -32,7 +33,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     size_t n_links = sizeof(fuzz_links) / sizeof(fuzz_links[0]);
-    int linktype = fuzz_links[data[0] % n_links];
+    int linktype = fuzz_links[(data[0] & 0x0f) % n_links];
+    struct packet_options o = { 4789, (data[0] & 0x80) ? 4789 : 6081,
+                                1u + ((data[0] >> 4) & 0x07) };
+    packet_set_options(&o);
     const uint8_t *pkt = data + 1;
     size_t caplen = size - 1;
 
@@ -41,6 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = packet_parse(linktype, pkt, caplen, &pi, &why);
     if (why >= STAT_COUNT)
         abort(); /* every outcome must name a counter */
+    if (pi.tunnel_count > o.max_depth)
+        abort();
+    for (unsigned i = 0; i < pi.tunnel_count; i++)
+        if (pi.tunnel[i].type == TUNNEL_NONE || pi.tunnel[i].type >= TUNNEL_TYPE_COUNT)
+            abort();
     if (rc != 0)
         return 0;
 
