@@ -73,10 +73,22 @@ def check_facts(name, facts, ops):
            "%d pages, %d continuing, linked %s" % (len(pages), len(cont), linked))
     destroy = sorted(e["op"]["name"] for e in ops if e["op"]["class"] == "destroy")
     report(name, "destroy", destroy == ["DROP TABLE", "TRUNCATE"], str(destroy))
-    enum = sorted(e["op"]["target"] for e in ops if e["op"]["class"] == "enumerate")
+    # system.local/peers(_v2) are topology (handshake); schema reads are
+    # enumerate except on a driver's control connection (the flow that sent
+    # REGISTER), where they are the driver's metadata load (handshake).
+    control = {e["src_port"] for e in ops if e["op"]["name"] == "REGISTER"}
+    system = [e for e in ops if e["op"]["name"] == "SELECT" and
+              e["op"]["target"].split(".")[0] in ("system", "system_schema")]
     want = sorted(r["table"] for r in facts["responses"]
                   if r.get("table", "").split(".")[0] in ("system", "system_schema"))
-    report(name, "enumerate", enum == want and len(want) >= 5, "sensor %s, server %s" % (enum, want))
+    wrong = [(e["op"]["target"], e["op"]["class"]) for e in system
+             if e["op"]["class"] != ("handshake" if e["op"]["target"] in TOPOLOGY or
+                                     e["src_port"] in control else "enumerate")]
+    report(name, "system_tables", sorted(e["op"]["target"] for e in system) == want and len(want) >= 5
+           and not wrong and len(control) == 1, "server %s, wrong class %s" % (want, wrong))
+
+
+TOPOLOGY = ("system.local", "system.peers", "system.peers_v2")
 
 
 def tshark_messages(pcap):

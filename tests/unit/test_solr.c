@@ -131,6 +131,45 @@ static void test_xml_every_split(void)
     CHECK_EQ_INT(x.num_found, -1);
 }
 
+static const char xml_cores[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response>\n"
+    "<lst name=\"responseHeader\"><int name=\"status\">0</int><int name=\"QTime\">1</int></lst>\n"
+    "<lst name=\"initFailures\"/>\n<lst name=\"status\">\n"
+    "  <lst name=\"products\"><str name=\"name\">products</str>"
+    "<lst name=\"index\"><int name=\"numDocs\">5000</int></lst></lst>\n"
+    "  <lst name=\"empty\"/>\n"
+    "  <lst name=\"customers\"><str name=\"name\">customers</str><lst name=\"status\"/></lst>\n"
+    "</lst>\n<lst name=\"status\"><lst name=\"x\"/></lst>\n</response>\n";
+
+static const char xml_collections[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response>\n"
+    "<lst name=\"responseHeader\"><int name=\"status\">0</int></lst>\n"
+    "<arr name=\"collections\">\n  <str>customers</str>\n  <str>products</str>\n"
+    "  <str>logs</str>\n  <str/>\n</arr>\n</response>\n";
+
+/* Admin answers in XML: cores of STATUS and names of LIST, cut anywhere. */
+static void test_xml_admin_lists(void)
+{
+    static const struct { const char *body; enum solr_xml_list list; int64_t want; } cases[] = {
+        { xml_cores, SOLR_XML_LIST_CORES, 3 },
+        { xml_collections, SOLR_XML_LIST_COLLECTIONS, 4 },
+        { xml_collections, SOLR_XML_LIST_CORES, -1 },
+        { xml_body, SOLR_XML_LIST_COLLECTIONS, -1 },
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        size_t n = strlen(cases[c].body);
+        for (size_t cut = 0; cut <= n; cut++) {
+            struct solr_xml x;
+            solr_xml_init(&x);
+            solr_xml_count_list(&x, cases[c].list);
+            solr_xml_feed(&x, (const uint8_t *)cases[c].body, cut);
+            solr_xml_feed(&x, (const uint8_t *)cases[c].body + cut, n - cut);
+            CHECK_EQ_INT(x.docs, cases[c].want);
+            CHECK_EQ_INT(x.num_found, -1);
+        }
+    }
+}
+
 static char *response(const char *head, const char *body)
 {
     size_t n = strlen(head) + strlen(body) + 64;
@@ -309,6 +348,7 @@ int main(void)
     RUN(test_classify_table);
     RUN(test_classify_paging);
     RUN(test_xml_every_split);
+    RUN(test_xml_admin_lists);
     RUN(test_keep_alive_every_split);
     RUN(test_bodies);
     RUN(test_http_decoder);
