@@ -295,8 +295,9 @@ static void test_bodies(void)
 }
 
 /* On the "http" decoder: /solr/ takes the flow; a prefix-less select is
- * recognised by its answer: counted when the mark is in the body's first
- * bytes (handed over at once), named only when it comes later. */
+ * recognised by its answer and counted, the mark at the body's start, 300
+ * or 990 bytes in (handed over at once, the bytes so far replayed); a mark
+ * past the first 1 KiB is not looked for: the op stays plain HTTP. */
 static void test_http_decoder(void)
 {
     char *json = response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
@@ -309,13 +310,24 @@ static void test_http_decoder(void)
         {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, json},
         {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, json},
     };
-    char body[600];
+    char body[1200], body_far[1200];
     snprintf(body, sizeof(body), "{%300s\"responseHeader\":{\"status\":0},\"response\":{"
-             "\"numFound\":7,\"docs\":[{\"id\":\"a\"}]}}", "");
+             "\"numFound\":7,\"docs\":[{\"id\":\"a\"},{\"id\":\"b\"}]}}", "");
     char *padded = response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", body);
     const struct session_step late[] = {
         {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, padded},
         {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, json},
+    };
+    /* the mark's last byte is the body's 1024th: still seen */
+    snprintf(body_far, sizeof(body_far), "{%1006s\"responseHeader\":{\"status\":0},\"response\":{"
+             "\"numFound\":7,\"docs\":[{\"id\":\"a\"},{\"id\":\"b\"},{\"id\":\"c\"}]}}", "");
+    char *edge = response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", body_far);
+    memmove(body_far + 2, body_far + 1, strlen(body_far));   /* one more space: */
+    body_far[1] = ' ';                                       /* the mark ends at byte 1025 */
+    char *beyond = response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", body_far);
+    const struct session_step edges[] = {
+        {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, beyond},
+        {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, edge},
     };
     static struct session s;
     for (size_t piece = 1; piece < 60; piece++) {
@@ -335,11 +347,22 @@ static void test_http_decoder(void)
         session_run(&s, &http_decoder, late, 4, piece);
         CHECK_EQ_INT(s.count, 2);
         CHECK_EQ_INT(s.ops[0].app, APP_SOLR);
-        CHECK_EQ_INT(s.ops[0].items, -1);      /* the mark came past the replay bytes */
+        CHECK_EQ_STR(s.ops[0].op, "select");
+        CHECK_EQ_INT(s.ops[0].items, 2);       /* 301 bytes in: replayed, counted */
+        CHECK_EQ_INT(s.ops[0].total, 7);
         CHECK_EQ_INT(s.ops[1].items, 1);
+        session_run(&s, &http_decoder, edges, 4, piece);
+        CHECK_EQ_INT(s.count, 2);
+        CHECK_EQ_INT(s.ops[0].app, APP_HTTP);  /* past the sniffed bytes: not seen */
+        CHECK_EQ_INT(s.ops[0].items, -1);
+        CHECK_EQ_INT(s.ops[1].app, APP_SOLR);
+        CHECK_EQ_INT(s.ops[1].items, 3);
+        CHECK_EQ_INT(s.ops[1].total, 7);
     }
     free(json);
     free(padded);
+    free(edge);
+    free(beyond);
 }
 
 int main(void)
