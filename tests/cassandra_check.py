@@ -10,6 +10,12 @@ tshark's CQL dissector, and the third-party Cassandra captures.
 - tshark (-d tcp.port==9042,cql), where it reads the capture: per flow, the
   request opcodes and the request/response stream ids pair up as the ops do;
   tshark 4.0 does not read v5 segments, so for v5 only the sensor is checked;
+- pcaps/scenarios/cassandra_{dump,app}.pcap (record_scenarios_apps.sh,
+  python3-cassandra with default settings): one op per response, the
+  shop.users rows equal what the clients received, each client run's
+  control connection (the flow with REGISTER) carries the 14 connect-time
+  SELECTs, all handshake, and the only enumerate ops are the client's own
+  schema queries; tshark as above;
 - ../shared/pcaps: the Cassandra captures decode without error (skip when
   absent), their oddities pinned."""
 import collections
@@ -73,10 +79,22 @@ def check_facts(name, facts, ops):
            "%d pages, %d continuing, linked %s" % (len(pages), len(cont), linked))
     destroy = sorted(e["op"]["name"] for e in ops if e["op"]["class"] == "destroy")
     report(name, "destroy", destroy == ["DROP TABLE", "TRUNCATE"], str(destroy))
-    enum = sorted(e["op"]["target"] for e in ops if e["op"]["class"] == "enumerate")
+    # system.local/peers(_v2) are topology (handshake); schema reads are
+    # enumerate except on a driver's control connection (the flow that sent
+    # REGISTER), where they are the driver's metadata load (handshake).
+    control = {e["src_port"] for e in ops if e["op"]["name"] == "REGISTER"}
+    system = [e for e in ops if e["op"]["name"] == "SELECT" and
+              e["op"]["target"].split(".")[0] in ("system", "system_schema")]
     want = sorted(r["table"] for r in facts["responses"]
                   if r.get("table", "").split(".")[0] in ("system", "system_schema"))
-    report(name, "enumerate", enum == want and len(want) >= 5, "sensor %s, server %s" % (enum, want))
+    wrong = [(e["op"]["target"], e["op"]["class"]) for e in system
+             if e["op"]["class"] != ("handshake" if e["op"]["target"] in TOPOLOGY or
+                                     e["src_port"] in control else "enumerate")]
+    report(name, "system_tables", sorted(e["op"]["target"] for e in system) == want and len(want) >= 5
+           and not wrong and len(control) == 1, "server %s, wrong class %s" % (want, wrong))
+
+
+TOPOLOGY = ("system.local", "system.peers", "system.peers_v2")
 
 
 def tshark_messages(pcap):
@@ -138,6 +156,26 @@ def check_third_party(binary):
                "%s; %d ops (want %d: %s); counters %s" % (err, len(ops), want, why, bad))
 
 
+def check_scenario(name, facts, ops):
+    """A scenario of record_scenarios_apps.sh: python3-cassandra with its
+    default settings, one control connection per client run."""
+    log = facts["server_log"]
+    report(name, "one_op_per_response", len(ops) == len(log), "%d ops, %d responses" % (len(ops), len(log)))
+    calls = [c for st in facts["steps"] for c in st["reported"]["calls"]]
+    want = sum(c["rows"] for c in calls if c.get("table") == "shop.users")
+    got = sum(e["op"].get("items", 0) for e in ops if e["op"]["target"] == "shop.users")
+    report(name, "rows_shop_users", got == want > 0, "sensor %d, clients %d" % (got, want))
+    control = {e["src_port"] for e in ops if e["op"]["name"] == "REGISTER"}
+    boot = [e for e in ops if e["src_port"] in control and e["op"]["name"] == "SELECT"]
+    report(name, "control_connections", len(control) == len(facts["steps"]) and len(boot) == 14 * len(control)
+           and all(e["op"]["class"] == "handshake" for e in boot),
+           "%d control connections, %d SELECTs on them, classes %s" % (
+               len(control), len(boot), sorted({e["op"]["class"] for e in boot})))
+    enum = sorted(e["op"]["target"] for e in ops if e["op"]["class"] == "enumerate")
+    listed = sorted(c["table"] for c in calls if c.get("table", "").startswith("system_schema."))
+    report(name, "enumerate", enum == listed, "sensor %s, client's own listing %s" % (enum, listed))
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__.strip(), file=sys.stderr)
@@ -154,6 +192,17 @@ def main():
         report(name, "run", err is None and not any(stats.values()), "%s, counters %s" % (err, stats))
         check_facts(name, facts, ops)
         check_tshark(name, pcap, ops, facts["client"]["protocol_version"])
+    for name in ("cassandra_dump", "cassandra_app"):
+        pcap = os.path.join("pcaps", "scenarios", name + ".pcap")
+        if not os.path.exists(pcap):
+            print("FAIL cassandra/scenarios/%s: %s missing" % (name, pcap))
+            continue
+        facts = json.load(open(pcap[:-5] + ".facts.json"))
+        ops, stats, err = run_sensor(binary, pcap)
+        label = "scenarios/" + name
+        report(label, "run", err is None and not any(stats.values()), "%s, counters %s" % (err, stats))
+        check_scenario(label, facts, ops)
+        check_tshark(label, pcap, ops, facts["steps"][0]["reported"]["protocol_version"])
     check_third_party(binary)
     sys.exit(1 if failures else 0)
 

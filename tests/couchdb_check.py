@@ -19,6 +19,13 @@ pcaps/record/record_couchdb.sh from what the clients received), runs
                   the body curl received; _changes since= carries a continuation;
                   the :8080 ops (not CouchDB's port) are CouchDB too
   nmap            /_stats, /_all_dbs, /_config, named so (in any order)
+  feeds           the continuous feed's changes, counted line by line, equal the
+                  lines curl received before --max-time cut it, and its op is
+                  flagged partial; cut again just before its first FIN/RST (a feed
+                  that never ends in the capture), the op is still emitted with
+                  the same count (never_closed); the eventsource request PouchDB
+                  Server answered with a normal feed counts its results; one
+                  put_doc op per document added
 
   couchbase       the Couchbase captures of ../shared/pcaps (KV on memcached-binary
                   ports, REST on :8091/:8092) decode without error and give no
@@ -135,6 +142,46 @@ def check_nmap(name, facts, ops):
     report(name, "names", names == ["_all_dbs", "_config", "_stats"], str(names))
 
 
+def feed_ops(ops):
+    return {urllib.parse.parse_qs(urllib.parse.urlsplit(e["op"]["http"]["uri"]).query)["feed"][0]: e
+            for e in ops if e["op"].get("name") == "_changes"}
+
+
+def check_feeds(name, facts, ops, binary):
+    client = facts["client"]
+    puts = [e for e in ops if e["op"].get("name") == "put_doc"]
+    report(name, "put_docs", len(puts) == client["documents_added"], "%d put_doc ops" % len(puts))
+    feeds = feed_ops(ops)
+    for step in client["steps"]:
+        feed = urllib.parse.parse_qs(urllib.parse.urlsplit(step["curl"][-1]).query)["feed"][0]
+        ev = feeds.get(feed)
+        ok = ev is not None and ev["op"].get("items") == step["items"]
+        report(name, "feed_" + feed, ok, "client received %d, %s" % (
+            step["items"], describe(ev) if ev else "no op"))
+    cont = feeds.get("continuous")
+    report(name, "continuous_partial", cont is not None and "partial" in cont["op"].get("flags", []),
+           describe(cont) if cont else "no op")
+    if cont is None or not shutil.which("tshark") or not shutil.which("editcap"):
+        print("skip couchdb/%s/never_closed: tshark/editcap absent" % name)
+        return
+    # The same capture cut just before the feed's first FIN/RST: the feed
+    # never ends, the capture does; its op is emitted all the same.
+    pcap = os.path.join(ROOT, "pcaps", name + ".pcap")
+    p = subprocess.run(["tshark", "-n", "-r", pcap, "-Y", "tcp.port==%d && (tcp.flags.fin==1 || tcp.flags.reset==1)"
+                        % cont["src_port"], "-T", "fields", "-e", "frame.number"], capture_output=True, timeout=300)
+    first = int(p.stdout.decode().split()[0])
+    cut = os.path.join(os.environ.get("TMPDIR", "/tmp"), "couchdb_feeds_open.%d.pcap" % os.getpid())
+    subprocess.run(["editcap", "-r", pcap, cut, "1-%d" % (first - 1)], check=True, capture_output=True)
+    try:
+        open_ops, rc = run_sensor(binary, cut)
+    finally:
+        os.unlink(cut)
+    ev = feed_ops(open_ops).get("continuous")
+    want = [st["items"] for st in client["steps"] if "feed=continuous" in st["curl"][-1]][0]
+    report(name, "never_closed", rc == 0 and ev is not None and ev["op"].get("items") == want and
+           "partial" in ev["op"].get("flags", []), describe(ev) if ev else "no op (exit %d)" % rc)
+
+
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "pcaps", "wireshark-wiki")
 COUCHBASE = ("couchbase-create-bucket.pcapng", "couchbase-lww.pcap", "couchbase-xattr.pcapng",
              "couchbase_subdoc_multi.pcap")
@@ -157,7 +204,8 @@ def main():
     binary = sys.argv[1]
     check_couchbase(binary)
     for name, fn in (("couchdb_nano", check_nano), ("couchdb_curl", check_curl),
-                     ("couchdb_nmap", check_nmap)):
+                     ("couchdb_nmap", check_nmap),
+                     ("couchdb_feeds", lambda n, f, o: check_feeds(n, f, o, binary))):
         pcap = os.path.join(ROOT, "pcaps", name + ".pcap")
         facts_path = os.path.join(ROOT, "pcaps", name + ".facts.json")
         if not os.path.exists(pcap) or not os.path.exists(facts_path):

@@ -95,8 +95,15 @@ check live_sigterm live_sigterm
 # The recorded captures agree with tshark on requests and status codes.
 # (redis_nmap.pcap's HTTP request to 6379 is now the Redis decoder's HTTP op,
 # which tshark_check.sh does not count as HTTP, so it needs no skip.)
+# couchdb_feeds.pcap holds a continuous _changes feed cut by the client, a
+# chunked response that never ends: tshark never shows its status, the
+# sensor's op has it (partial); tests/couchdb_check.py checks that capture.
 for p in pcaps/*.pcap; do
     [ -f "$p" ] || continue
+    if [ "$p" = pcaps/couchdb_feeds.pcap ]; then
+        echo "skip tshark/couchdb_feeds: endless feed, tshark never completes its response (couchdb_check.py)"
+        continue
+    fi
     "$BIN" -j -r "$p" > "$TMP/t.json" 2>/dev/null
     tests/tshark_check.sh "$p" "$TMP/t.json"
 done

@@ -21,6 +21,11 @@ and checks the op events:
                  class destroy; the :8080 /solr/ select is counted, and so is
                  the prefix-less :8080 select, recognised by its body and
                  handed over mid-body
+  scenarios/solr_dump, scenarios/solr_app (record_scenarios_apps.sh; the
+                 server's log is the request list): the same per-request checks;
+                 cores STATUS and collections LIST in XML count the cores and
+                 collections curl parsed (xml_admin_items); the documents the
+                 clients reported equal the select ops' items
 
 Prints "ok solr/<capture>/<check>" or "FAIL ...: why"; "skip" when a
 capture is absent. Exits 1 if any check failed.
@@ -133,9 +138,33 @@ def check_curl(name, facts, ops):
     report(name, "destroy", destroy == ["delete_collection", "update"], str(destroy))
 
 
+def client_reports(facts):
+    """(step, one call or the step itself) for every call a client reported."""
+    for st in facts["steps"]:
+        rep = st["reported"]
+        for c in (rep.get("calls", [rep]) if isinstance(rep, dict) else []):
+            yield st, c
+
+
+def check_scenario(name, facts, ops):
+    """Scenario captures: the server's log is the request list; the XML
+    admin answers count what curl parsed; the documents the clients
+    reported receiving equal the select ops' items."""
+    xml = [e for e in ops if "wt=xml" in e["op"]["http"]["uri"] and e["op"]["name"].startswith("admin/")]
+    want = [c for st, c in client_reports(facts) if st["tool"] == "curl" and "names" in c]
+    report(name, "xml_admin_items", len(xml) == len(want) and
+           all(e["op"].get("items") == c["items"] for e, c in zip(xml, want)),
+           "ops %s, curl %s" % ([e["op"].get("items") for e in xml], [c["items"] for c in want]))
+    received = sum(c.get("documents", 0) for st, c in client_reports(facts) if c.get("call") != "dump")
+    counted = sum(e["op"].get("items", 0) for e in ops if e["op"].get("name") == "select")
+    report(name, "client_documents", received == counted and received > 0,
+           "clients %d, ops %d" % (received, counted))
+
+
 def main():
     binary = sys.argv[1]
-    for name, fn in (("solr_pysolr", check_pysolr), ("solr_curl", check_curl)):
+    for name, fn in (("solr_pysolr", check_pysolr), ("solr_curl", check_curl),
+                     ("scenarios/solr_dump", check_scenario), ("scenarios/solr_app", check_scenario)):
         pcap = os.path.join(ROOT, "pcaps", name + ".pcap")
         facts_path = os.path.join(ROOT, "pcaps", name + ".facts.json")
         if not os.path.exists(pcap) or not os.path.exists(facts_path):
@@ -146,6 +175,8 @@ def main():
         for e in ops:
             print(describe(e), file=sys.stderr)
         facts = json.load(open(facts_path))
+        if "server_log" in facts:
+            facts["requests"] = facts["server_log"]
         check_requests(name, facts, ops, pcap)
         fn(name, facts, ops)
     return 1 if failures else 0

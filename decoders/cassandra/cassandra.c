@@ -221,6 +221,7 @@ struct cass_flow {
     uint8_t compression;                 /* enum cql_compression STARTUP asked for */
     uint8_t auth;                        /* enum op_auth of the session now */
     bool auth_required;                  /* the server answered AUTHENTICATE */
+    bool control;                        /* sent REGISTER: a driver's control connection */
     char scheme[OP_SCHEME_MAX];
     char keyspace[KEYSPACE_MAX];         /* USE / Set_keyspace */
     char client_id[CLIENT_ID_MAX];
@@ -405,6 +406,18 @@ static void statement_target(const struct cass_flow *f, const struct cql_stateme
     op_set_string(op, op->target, sizeof(op->target), t, strlen(t));
 }
 
+/* The class of a SELECT on keyspace.table on this flow. A driver's control
+ * connection (it sent REGISTER) reads the schema tables to build the
+ * driver's metadata on every connect and schema change, whatever the
+ * application: handshake there, enumerate elsewhere (README). */
+static uint8_t select_class(const struct cass_flow *f, const char *keyspace, const char *table)
+{
+    uint8_t cls = cql_select_class(keyspace, table);
+    if (cls == OP_CLASS_ENUMERATE && f->control)
+        return OP_CLASS_HANDSHAKE;
+    return cls;
+}
+
 /* Verb, class, target and match_all of a CQL text into op; what EXECUTE
  * of it would be into p (PREPARE). */
 static void apply_statement(const struct cass_flow *f, const struct cql_span *text,
@@ -419,7 +432,7 @@ static void apply_statement(const struct cass_flow *f, const struct cql_span *te
     uint8_t cls = st.op_class;
     bool match_all = false;
     if (strcmp(st.verb, "SELECT") == 0) {
-        cls = cql_select_class(keyspace, st.name);
+        cls = select_class(f, keyspace, st.name);
         match_all = cls == OP_CLASS_READ && !st.has_where && st.name[0] != '\0';
     }
     p->stmt_class = cls;
@@ -529,6 +542,9 @@ static void on_request(struct cass_flow *f, struct decoder_ctx *ctx, struct cass
         if (q.has_token)
             op->flags |= OP_FLAG_AUTH_HEADER;
         break;
+    case CQL_OP_REGISTER:
+        f->control = true;
+        break;
     case CQL_OP_QUERY:
     case CQL_OP_PREPARE:
         apply_statement(f, &q.query, op, p);
@@ -617,7 +633,7 @@ static void on_result(struct cass_flow *f, struct decoder_ctx *ctx, const struct
                          (const char *)r->table_keyspace.p);
                 snprintf(tb, sizeof(tb), "%.*s", (int)r->table_name.len,
                          (const char *)r->table_name.p);
-                op->op_class = cql_select_class(ks, tb);
+                op->op_class = select_class(f, ks, tb);
             }
         }
     } else if (r->kind == CQL_RESULT_SET_KEYSPACE) {

@@ -907,16 +907,19 @@ void cql_statement_scan(const uint8_t *text, size_t len, struct cql_statement *s
 
 uint8_t cql_select_class(const char *keyspace, const char *table)
 {
-    static const char *const cluster_tables[] = {
-        "peers", "peers_v2", "local", "size_estimates", "table_estimates",
-    };
+    static const char *const topology_tables[] = { "peers", "peers_v2", "local" };
+    static const char *const cluster_tables[] = { "size_estimates", "table_estimates" };
     if (strcmp(keyspace, "system_schema") == 0 || strcmp(keyspace, "system_virtual_schema") == 0)
         return OP_CLASS_ENUMERATE;
     if (strcmp(keyspace, "system") == 0 && strncmp(table, "schema_", 7) == 0)
         return OP_CLASS_ENUMERATE;      /* the schema tables before 3.0 */
-    if (strcmp(keyspace, "system") == 0)
-        for (size_t i = 0; i < sizeof(cluster_tables) / sizeof(cluster_tables[0]); i++)
-            if (strcmp(table, cluster_tables[i]) == 0)
-                return OP_CLASS_ENUMERATE;
+    if (strcmp(keyspace, "system") != 0)
+        return OP_CLASS_READ;
+    for (size_t i = 0; i < sizeof(topology_tables) / sizeof(topology_tables[0]); i++)
+        if (strcmp(table, topology_tables[i]) == 0)
+            return OP_CLASS_HANDSHAKE;  /* every driver, every connection */
+    for (size_t i = 0; i < sizeof(cluster_tables) / sizeof(cluster_tables[0]); i++)
+        if (strcmp(table, cluster_tables[i]) == 0)
+            return OP_CLASS_ENUMERATE;
     return OP_CLASS_READ;
 }

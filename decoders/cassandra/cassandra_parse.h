@@ -178,8 +178,10 @@ ptrdiff_t cql_body_prefix(const struct cql_header *h, const uint8_t *body, size_
 /* The fixed name of an ERROR code ("bad_credentials"), "error" when unknown. */
 const char *cql_error_name(int32_t code);
 
-/* The class of a SELECT on keyspace.table: enumerate for the schema and
- * cluster tables, read otherwise. */
+/* The class of a SELECT on keyspace.table: handshake for the topology
+ * tables every driver reads on every connection (system.local, peers,
+ * peers_v2), enumerate for the schema tables and system.size_estimates/
+ * table_estimates, read otherwise. */
 uint8_t cql_select_class(const char *keyspace, const char *table);
 
 #endif

@@ -739,7 +739,10 @@ static void couch_response_head(void *st, struct decoder_ctx *ctx, struct op_rec
     r->active = true;
     r->op = op;
     r->kind = call.kind;
-    if (ok && call.kind == COUCH_KIND_CHANGES && call.feed == COUCH_FEED_EVENTSOURCE) {
+    /* An eventsource feed is read as events only when it comes as one: a
+     * server without it (PouchDB Server) answers a normal JSON feed. */
+    if (ok && call.kind == COUCH_KIND_CHANGES && call.feed == COUCH_FEED_EVENTSOURCE &&
+        (ct == NULL || http_span_contains_ci(ct->value, "event-stream"))) {
         r->mode = BODY_EVENTS;
         r->line_start = true;
         op->items = 0;

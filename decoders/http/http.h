@@ -117,9 +117,10 @@ void http_stream_close(void *state, struct decoder_ctx *ctx);
  *   response body (`body_marks`: a banner, a response envelope). That
  *   choice is final for request claims, and overrides a claim: an op the
  *   previous app had read is reset to the plain op the framer made and read
- *   again by the new app from its method and target; a body mark within
- *   the first HTTP_APPS_REPLAY_BYTES hands the op over at once, with a head
- *   that has only the status and the body bytes so far replayed.
+ *   again by the new app from its method and target; a body mark (within
+ *   the first HTTP_APPS_SNIFF_BYTES) hands the op over at once, with a head
+ *   that has only the status and the body bytes so far replayed (kept while
+ *   sniffing, in a buffer allocated for that time).
  * The chosen app's observer state is allocated when it is chosen and freed
  * when another is; ops of apps other than apps[0] are stamped with the
  * app's id before its hooks see them. */
@@ -139,7 +140,6 @@ struct http_app {
 
 #define HTTP_APPS_SNIFF_BYTES 1024
 #define HTTP_APPS_MARK_MAX 32
-#define HTTP_APPS_REPLAY_BYTES 256   /* body bytes kept to replay to a new app */
 
 /* Framer state for a flow read by the first fitting app of `apps` (count
  * entries, the list outliving the flow); ops start as APP_HTTP. */

@@ -6,9 +6,11 @@
  * The choice is a small state machine: `current` is the app whose observer
  * runs (0, the default, until another is chosen), `shown` says the server
  * itself showed what it is, which freezes the choice against request
- * claims. A body mark in the body's first HTTP_APPS_REPLAY_BYTES hands
- * the op over at once (the bytes so far are replayed to the new app); one
- * found later is kept in `marked` and acted on when the response ends. */
+ * claims. A body mark in the body's first HTTP_APPS_SNIFF_BYTES hands the
+ * op over at once: the bytes so far, kept while sniffing in a buffer
+ * allocated for that time only, are replayed to the new app. Only when that
+ * buffer could not be had is the mark kept in `marked` and acted on when
+ * the response ends (the op named, uncounted). */
 #include "http.h"
 
 #include <stdlib.h>
@@ -30,12 +32,21 @@ struct apps_flow {
     uint8_t last_chars[32];   /* bit set: the last bytes of the marks */
     uint8_t prev_chars[32];   /* bit set: the bytes before those */
     bool short_mark;          /* a mark of fewer than 2 bytes: check every byte */
-    uint8_t replay[HTTP_APPS_REPLAY_BYTES];   /* the body's first bytes, as sniffed */
+    uint8_t *replay;          /* the body's first bytes, as sniffed: allocated
+                                 (HTTP_APPS_SNIFF_BYTES) while sniffing only */
 };
 
 static const struct http_observer *current_obs(const struct apps_flow *m)
 {
     return m->current == NO_APP ? NULL : m->apps[m->current]->obs;
+}
+
+/* Sniffing is over for this body: its replay buffer goes. */
+static void sniff_stop(struct apps_flow *m)
+{
+    m->sniffing = false;
+    free(m->replay);
+    m->replay = NULL;
 }
 
 /* Frees the current app's state and allocates the next one's (zeroed). */
@@ -162,6 +173,7 @@ static void apps_response_head(void *st, struct decoder_ctx *ctx, struct op_reco
     if (read_by_other(m, op))
         op_reset_plain(op);       /* queued before the flow changed hands */
     m->marked = NO_APP;
+    sniff_stop(m);
     m->sniffing = !m->shown && op->status_code >= 200 && op->status_code < 300;
     m->sniffed = 0;
     m->window_len = 0;
@@ -214,7 +226,6 @@ static void match_marks(struct apps_flow *m)
             size_t n = strlen(*mark);
             if (n <= avail && memcmp(end - n, *mark, n) == 0) {
                 m->marked = i;
-                m->sniffing = false;
                 return;
             }
         }
@@ -257,24 +268,36 @@ static void hand_over_mid_body(struct apps_flow *m, struct decoder_ctx *ctx,
         obs->response_body(m->state, ctx, op, m->replay, m->sniffed);
 }
 
+/* The first body byte while sniffing: the replay buffer. Without it a mark
+ * is still looked for, and acted on at the response's end. */
+static void replay_open(struct apps_flow *m)
+{
+    if (m->sniffed == 0 && m->replay == NULL)
+        m->replay = malloc(HTTP_APPS_SNIFF_BYTES);
+}
+
 static void apps_response_body(void *st, struct decoder_ctx *ctx, struct op_record *op,
                                const uint8_t *buf, size_t len)
 {
     struct apps_flow *m = st;
     size_t i = 0;
+    if (m->sniffing && len > 0)
+        replay_open(m);
     while (m->sniffing && i < len) {
-        if (m->sniffed < sizeof(m->replay))
+        if (m->replay != NULL)
             m->replay[m->sniffed] = buf[i];
         sniff_byte(m, (char)buf[i++]);
-        if (++m->sniffed >= HTTP_APPS_SNIFF_BYTES)
-            m->sniffing = false;
+        m->sniffed++;
         if (m->marked != NO_APP && m->marked != 0 && m->marked != m->current &&
-            m->sniffed <= sizeof(m->replay)) {
+            m->replay != NULL) {
             hand_over_mid_body(m, ctx, op);
             buf += i;
             len -= i;
+            sniff_stop(m);
             break;
         }
+        if (m->marked != NO_APP || m->sniffed >= HTTP_APPS_SNIFF_BYTES)
+            sniff_stop(m);
     }
     const struct http_observer *obs = current_obs(m);
     if (obs != NULL && obs->response_body != NULL && len > 0)
@@ -305,7 +328,7 @@ static void apps_response_end(void *st, struct decoder_ctx *ctx, struct op_recor
         m->shown = true;
     }
     m->marked = NO_APP;
-    m->sniffing = false;
+    sniff_stop(m);
     stamp(m, op);
     if (obs != NULL && obs->response_end != NULL)
         obs->response_end(m->state, ctx, op);
@@ -314,6 +337,7 @@ static void apps_response_end(void *st, struct decoder_ctx *ctx, struct op_recor
 static void apps_close(void *st)
 {
     struct apps_flow *m = st;
+    sniff_stop(m);
     const struct http_observer *obs = current_obs(m);
     if (obs != NULL && obs->close != NULL && m->state != NULL)
         obs->close(m->state);

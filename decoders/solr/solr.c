@@ -281,6 +281,11 @@ void solr_xml_init(struct solr_xml *x)
     x->docs = -1;
 }
 
+void solr_xml_count_list(struct solr_xml *x, enum solr_xml_list list)
+{
+    x->list = (uint8_t)list;
+}
+
 /* The value of attribute `name` in a tag's text; false if absent. */
 static bool xml_attr(const char *tag, size_t len, const char *name, const char **v,
                      size_t *vlen)
@@ -310,6 +315,44 @@ static bool tag_named(const char *tag, size_t len, const char *name)
            (len == n || tag[n] == ' ' || tag[n] == '\t' || tag[n] == '\n' || tag[n] == '/');
 }
 
+static bool attr_is(const char *tag, size_t len, const char *name, const char *want)
+{
+    const char *v;
+    size_t vlen;
+    return xml_attr(tag, len, name, &v, &vlen) && vlen == strlen(want) &&
+           memcmp(v, want, vlen) == 0;
+}
+
+/* The admin list's element opens, or a tag inside it: each element right
+ * under it is one item (a core's <lst>, a collection's <str>). */
+static void xml_list_tag(struct solr_xml *x, const char *t, size_t len, bool self_closing)
+{
+    if (!x->in_list) {
+        bool opens = x->list == SOLR_XML_LIST_CORES
+                     ? tag_named(t, len, "lst") && attr_is(t, len, "name", "status")
+                     : tag_named(t, len, "arr") && attr_is(t, len, "name", "collections");
+        if (opens && x->docs < 0) {
+            x->docs = 0;
+            x->in_list = !self_closing;
+            x->list_depth = 0;
+        }
+        return;
+    }
+    if (len > 0 && t[0] == '/') {
+        if (x->list_depth == 0)
+            x->in_list = false;
+        else
+            x->list_depth--;
+        return;
+    }
+    if (len == 0 || t[0] == '?' || t[0] == '!')
+        return;
+    if (x->list_depth == 0)
+        x->docs++;
+    if (!self_closing)
+        x->list_depth++;
+}
+
 /* A whole tag (without its angle brackets) was read. */
 static void xml_tag(struct solr_xml *x)
 {
@@ -318,6 +361,10 @@ static void xml_tag(struct solr_xml *x)
     const char *v;
     size_t vlen;
     bool self_closing = len > 0 && t[len - 1] == '/';
+    if (x->list != SOLR_XML_LIST_NONE) {
+        xml_list_tag(x, t, len, self_closing);
+        return;
+    }
     if (x->cursor_text && tag_named(t, len, "/str")) {
         op_continuation_hash(x->text, x->text_len, x->cursor);
         x->has_cursor = true;
@@ -779,9 +826,13 @@ static void solr_response_head(void *st, struct decoder_ctx *ctx, struct op_reco
     r->mode = response_mode(&call, head);
     if (r->mode == BODY_JSON)
         json_scan_init(&r->u.scan, response_value, r);
-    else if (r->mode == BODY_XML)
+    else if (r->mode == BODY_XML) {
         solr_xml_init(&r->u.xml);
-    else if (r->mode == BODY_CSV && ok && call.kind == SOLR_KIND_SEARCH) {
+        if (ok && call.kind == SOLR_KIND_CORES)
+            solr_xml_count_list(&r->u.xml, SOLR_XML_LIST_CORES);
+        else if (ok && call.kind == SOLR_KIND_COLLECTIONS)
+            solr_xml_count_list(&r->u.xml, SOLR_XML_LIST_COLLECTIONS);
+    } else if (r->mode == BODY_CSV && ok && call.kind == SOLR_KIND_SEARCH) {
         op->items = 0;
         r->csv_header = true;
     } else

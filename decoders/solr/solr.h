@@ -78,12 +78,22 @@ struct solr_xml {
     char text[SOLR_CURSOR_MAX];
     size_t text_len;
     int64_t num_found;               /* -1 until seen */
-    int64_t docs;                    /* top-level docs of the result; -1 until it opens */
+    int64_t docs;                    /* top-level docs of the result, or the items of
+                                        an admin list; -1 until it opens */
+    uint8_t list;                    /* enum solr_xml_list: the admin list counted */
+    bool in_list;                    /* inside that list's element */
+    uint32_t list_depth;             /* elements open inside an item */
     bool has_cursor;
     char cursor[OP_CONT_MAX];        /* hash of nextCursorMark */
 };
 
+/* Admin answers in XML: the cores of cores STATUS (the children of
+ * <lst name="status">) or the names of collections LIST (the children of
+ * <arr name="collections">), counted in docs. */
+enum solr_xml_list { SOLR_XML_LIST_NONE = 0, SOLR_XML_LIST_CORES, SOLR_XML_LIST_COLLECTIONS };
+
 void solr_xml_init(struct solr_xml *x);
+void solr_xml_count_list(struct solr_xml *x, enum solr_xml_list list);
 void solr_xml_feed(struct solr_xml *x, const uint8_t *buf, size_t len);
 
 extern const struct http_observer solr_observer;

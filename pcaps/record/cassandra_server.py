@@ -11,13 +11,14 @@ authentication, and serves a fake cluster:
     system.local, system.peers(_v2)     one node, no peers
     system_schema.keyspaces/tables/columns   the keyspace `shop`
     shop.users                          --rows rows (id int, name text, email text),
-                                        paged by the request's result_page_size
+                                        paged by the request's result_page_size;
+                                        WHERE id = N: that one row
     USE, INSERT/UPDATE/DELETE (Void), DROP/CREATE (Schema_change), TRUNCATE (Void)
 
 Each response is logged as one JSON line to --log: stream, opcode, verb,
 table, rows sent, whether a paging state was sent or continued.
 
-    cassandra_server.py --port 9042 --log replies.jsonl [--auth user:pass] [--rows N]
+    cassandra_server.py --port 9042 --log replies.jsonl [--auth user:pass] [--rows N] [--bind ADDR]
 """
 import argparse
 import hashlib
@@ -144,6 +145,12 @@ def table_of(cql):
         return None, None
     a, b = m.group(1).strip('"').lower(), (m.group(2) or "").strip('"').lower()
     return (a, b) if b else (None, a)
+
+
+def by_id(cql):
+    """The key of a point read (WHERE id = N), else None."""
+    m = re.search(r"\bwhere\s+id\s*=\s*(\d+)", cql, re.I)
+    return int(m.group(1)) if m else None
 
 
 # ---------------------------------------------------------------- a connection
@@ -323,6 +330,11 @@ class Conn(socketserver.BaseRequestHandler):
         elif ks == "system_schema":
             self.send(version, stream, OP["RESULT"],
                       rows_result(ks, table, [("keyspace_name", T_VARCHAR)], []), dict(log, ok=True, rows=0))
+        elif ks == "shop" and table == "users" and table not in self.dropped and by_id(cql) is not None:
+            i = by_id(cql)
+            rows = [[i, "user%d" % i, "user%d@example.org" % i]] if 0 <= i < self.server.rows else []
+            self.send(version, stream, OP["RESULT"], rows_result("shop", "users", USER_COLS, rows),
+                      dict(log, ok=True, rows=len(rows)))
         elif ks == "shop" and table == "users" and table not in self.dropped:
             start = int(paging.decode().split(":")[1]) if paging else 0
             size = page_size if page_size and page_size > 0 else 5000
@@ -419,8 +431,9 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--auth", default=None, help="user:password")
     ap.add_argument("--rows", type=int, default=3000)
+    ap.add_argument("--bind", default="127.0.0.1")
     a = ap.parse_args()
-    srv = Server(("127.0.0.1", a.port), Conn)
+    srv = Server((a.bind, a.port), Conn)
     srv.log = a.log
     srv.auth = tuple(a.auth.split(":", 1)) if a.auth else None
     srv.rows = a.rows

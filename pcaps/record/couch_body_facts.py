@@ -4,7 +4,9 @@ of record_couchdb.sh:  couch_body_facts.py KIND BODYFILE  ->  JSON on stdout.
 
 KIND says where the documents are: rows (_all_docs, views: rows[] and
 total_rows), results (_changes normal/longpoll: results[]), lines
-(_changes continuous: one change per line), docs (_find: docs[]), list (a
+(_changes continuous: one change per line), events (_changes eventsource:
+one change per "data:" line; results[] when the server answered a normal
+feed instead, as PouchDB Server does), docs (_find: docs[]), list (a
 JSON array: _all_dbs), db (database info: doc_count), none."""
 import json
 import sys
@@ -14,6 +16,11 @@ raw = open(path, "rb").read().decode("utf-8", "replace")
 out = {}
 if kind == "lines":
     out["items"] = sum(1 for l in raw.splitlines() if l.strip() and '"id"' in l)
+elif kind == "events" and raw.lstrip().startswith("{"):
+    out["items"] = len(json.loads(raw)["results"])   # a server without eventsource:
+    out["answered_as"] = "normal"                      # a normal feed instead
+elif kind == "events":
+    out["items"] = sum(1 for l in raw.splitlines() if l.startswith("data:") and '"id"' in l)
 elif kind != "none":
     body = json.loads(raw)
     if kind == "rows":

@@ -13,6 +13,13 @@
 #                             DELETE db; and on :8080 (not CouchDB's port) the
 #                             banner, nmap's /_stats probe and _all_dbs
 #   pcaps/couchdb_nmap.pcap   nmap --script couchdb-databases,couchdb-stats
+#   pcaps/couchdb_feeds.pcap  curl --max-time 6 on orders/_changes?feed=continuous
+#                             and ?feed=eventsource (include_docs), both
+#                             from since=0 (the 100 documents loaded before),
+#                             while a second curl adds 40 documents one by one
+#                             (one connection each): the continuous feed never
+#                             ends, curl cuts it. PouchDB Server has no
+#                             eventsource feed: it answers a normal one
 #   pcaps/scenarios/couchdb_dump.pcap   detection scenario: an outside client
 #                             lists the databases, dumps customers with
 #                             _all_docs?include_docs=true and deletes it; a
@@ -169,6 +176,32 @@ client_curl() {
         "$(curl --version | head -1 | cut -d' ' -f2)" "$WORK/$NAME.steps.jsonl" >"$WORK/$NAME.client.json"
 }
 
+# Two endless feeds read by curl for 6 s while 40 documents are added.
+client_feeds() {
+    : >"$WORK/$NAME.steps.jsonl"
+    local feed pids=() i
+    for feed in continuous eventsource; do
+        in_ns curl -sS --max-time 6 -o "$WORK/feed.$feed" \
+            "$URL/orders/_changes?feed=$feed&include_docs=true&since=0" 2>"$WORK/feed.$feed.err" &
+        pids+=($!)
+    done
+    sleep 1
+    for i in $(seq 0 39); do
+        in_ns curl -sS -f -o /dev/null -X PUT -H 'Content-Type: application/json' \
+            -d "{\"item\":$i,\"qty\":$((i % 7 + 1))}" "$URL/orders/n$(printf %05d "$i")"
+        sleep 0.05
+    done
+    for i in "${pids[@]}"; do wait "$i" || true; done     # curl exits 28 at --max-time
+    for feed in continuous eventsource; do
+        "$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); d.update({"curl": sys.argv[2:]}); print(json.dumps(d))' \
+            "$("$PY" "$HERE/couch_body_facts.py" "$([ $feed = continuous ] && echo lines || echo events)" "$WORK/feed.$feed")" \
+            curl -sS --max-time 6 "$URL/orders/_changes?feed=$feed&include_docs=true&since=0" >>"$WORK/$NAME.steps.jsonl"
+    done
+    CMD=(curl "(2 feeds and 40 PUTs, see steps)")
+    "$PY" -c 'import json,sys; print(json.dumps({"client": "curl", "version": sys.argv[1], "documents_added": 40, "loaded_before": 100, "steps": [json.loads(l) for l in open(sys.argv[2])]}))' \
+        "$(curl --version | head -1 | cut -d' ' -f2)" "$WORK/$NAME.steps.jsonl" >"$WORK/$NAME.client.json"
+}
+
 client_nmap() {
     CMD=(nmap -n -Pn -sT -p "$PORT" --script couchdb-databases,couchdb-stats 127.0.0.1)
     in_ns "${CMD[@]}" >"$WORK/$NAME.client.log" 2>&1 || die "nmap failed"
@@ -272,6 +305,9 @@ record() {                        # record NAME TITLE CLIENT-FUNCTION
     local filter="tcp port $PORT or tcp port $OTHER_PORT"
     start_pouch "$PORT" "$WORK/srv-$NAME"; SERVER_PID=$LAST_PID
     start_pouch "$OTHER_PORT" "$WORK/srv-$NAME-other"; OTHER_PID=$LAST_PID
+    if [ "$NAME" = couchdb_feeds ]; then
+        load_db "$URL" orders 100
+    fi
     if [ "$NAME" = couchdb_curl ]; then
         load_db "$URL" customers 6000
         load_db "$URL" orders 500
@@ -300,12 +336,14 @@ ip netns add "$NS"
 in_ns ip link set lo mtu 1500 up
 in_ns ip link set lo gso_max_size 1500 gso_max_segs 1 || die "cannot cap GSO on lo"
 
-# ONLY=NAME,...: just those (couchdb_nano, couchdb_curl, couchdb_nmap, scenario)
+# ONLY=NAME,...: just those (couchdb_nano, couchdb_curl, couchdb_nmap, couchdb_feeds, scenario)
 wanted() { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 wanted couchdb_nano && record couchdb_nano "nano: load 6000 docs, _all_dbs, db info, _all_docs include_docs dump, page, _find, _changes, doc, keys, DELETE" \
     client_nano
 wanted couchdb_curl && record couchdb_curl "curl: LeakIX-style _all_dbs/_membership/_dbs_info, _all_docs dumps, _changes feeds, _session 401, DELETE; :8080 banner and _stats" \
     client_curl
 wanted couchdb_nmap && record couchdb_nmap "nmap couchdb-databases and couchdb-stats" client_nmap
+wanted couchdb_feeds && record couchdb_feeds "curl: endless _changes feeds (continuous, eventsource) cut by --max-time while 40 documents are added" \
+    client_feeds
 wanted scenario && record_scenario
 exit 0

@@ -174,11 +174,20 @@ class Handler(BaseHTTPRequestHandler):
         status = {name: {"name": name, "instanceDir": "/var/solr/data/" + name,
                          "index": {"numDocs": len(docs), "maxDoc": len(docs)}}
                   for name, docs in CORES.items()}
+        if p.get("wt") == "xml":
+            return self.xml_admin(p, '<lst name="initFailures"/>\n<lst name="status">\n%s</lst>\n' % "".join(
+                '  <lst name="%s">\n    <str name="name">%s</str>\n    <str name="instanceDir">%s</str>\n'
+                '    <lst name="index">\n      <int name="numDocs">%d</int>\n      <int name="maxDoc">%d</int>\n'
+                '    </lst>\n  </lst>\n' % (n, n, s["instanceDir"], s["index"]["numDocs"], s["index"]["maxDoc"])
+                for n, s in status.items()), len(status))
         self.json_reply({"responseHeader": self.header(p), "initFailures": {},
                          "status": status}, items=len(status))
 
     def collections(self, p):
         action = p.get("action", "LIST").upper()
+        if action == "LIST" and p.get("wt") == "xml":
+            return self.xml_admin(p, '<arr name="collections">\n%s</arr>\n' % "".join(
+                "  <str>%s</str>\n" % n for n in sorted(CORES)), len(CORES))
         if action == "LIST":
             return self.json_reply({"responseHeader": self.header(p),
                                     "collections": sorted(CORES)}, items=len(CORES))
@@ -223,6 +232,15 @@ class Handler(BaseHTTPRequestHandler):
         if next_mark is not None:
             out["nextCursorMark"] = next_mark
         self.json_reply(out, items=len(page), total=len(docs))
+
+    def xml_admin(self, p, inner, items):
+        """An admin answer in Solr's XML response writer format."""
+        esc = saxutils.escape
+        head = ['<?xml version="1.0" encoding="UTF-8"?>\n<response>\n\n<lst name="responseHeader">\n'
+                '  <int name="status">0</int>\n  <int name="QTime">1</int>\n  <lst name="params">\n']
+        head += ['    <str name="%s">%s</str>\n' % (esc(k), esc(v)) for k, v in p.items()]
+        head.append("  </lst>\n</lst>\n")
+        self.reply(200, "".join(head) + inner + "</response>\n", "application/xml; charset=UTF-8", items)
 
     def xml(self, p, docs, start, page, next_mark):
         esc = saxutils.escape

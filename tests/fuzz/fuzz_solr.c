@@ -8,7 +8,7 @@
  * drives the schedule (limits, mode, directions, piece sizes, gaps, ends),
  * as in fuzz_elasticsearch.c. Every op is checked for sanity. The server
  * part also goes whole through the XML response reader, whose counts must
- * stay sane. */
+ * stay sane, read as a search and as each admin list. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,11 +79,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     d->close(state, &ctx);
 
-    struct solr_xml x;
-    solr_xml_init(&x);
-    solr_xml_feed(&x, data + 2 + client_len, size - 2 - client_len);
-    if (x.docs < -1 || x.num_found < -1 || x.tag_len > sizeof(x.tag) ||
-        x.text_len > sizeof(x.text) || (x.docs == -1 && x.in_result))
-        abort();
+    /* the XML reader as for a search, then for each admin list */
+    for (int list = SOLR_XML_LIST_NONE; list <= SOLR_XML_LIST_COLLECTIONS; list++) {
+        struct solr_xml x;
+        solr_xml_init(&x);
+        solr_xml_count_list(&x, (enum solr_xml_list)list);
+        solr_xml_feed(&x, data + 2 + client_len, size - 2 - client_len);
+        if (x.docs < -1 || x.num_found < -1 || x.tag_len > sizeof(x.tag) ||
+            x.text_len > sizeof(x.text) || (x.docs == -1 && x.in_result) ||
+            (x.docs == -1 && x.in_list) || (list != SOLR_XML_LIST_NONE && x.num_found != -1))
+            abort();
+    }
     return 0;
 }

@@ -341,8 +341,10 @@ static void statement_scan_forms(void)
     statement("SELECT * /* FROM x", "SELECT", "", "", 0, OP_CLASS_READ);
 
     CHECK_EQ_INT(cql_select_class("system_schema", "tables"), OP_CLASS_ENUMERATE);
-    CHECK_EQ_INT(cql_select_class("system", "peers"), OP_CLASS_ENUMERATE);
-    CHECK_EQ_INT(cql_select_class("system", "local"), OP_CLASS_ENUMERATE);
+    CHECK_EQ_INT(cql_select_class("system", "peers"), OP_CLASS_HANDSHAKE);
+    CHECK_EQ_INT(cql_select_class("system", "peers_v2"), OP_CLASS_HANDSHAKE);
+    CHECK_EQ_INT(cql_select_class("system", "local"), OP_CLASS_HANDSHAKE);
+    CHECK_EQ_INT(cql_select_class("system", "size_estimates"), OP_CLASS_ENUMERATE);
     CHECK_EQ_INT(cql_select_class("system", "schema_triggers"), OP_CLASS_ENUMERATE);
     CHECK_EQ_INT(cql_select_class("system", "batches"), OP_CLASS_READ);
     CHECK_EQ_INT(cql_select_class("shop", "peers"), OP_CLASS_READ);

@@ -272,8 +272,19 @@ static void test_feeds(void)
                         "1\r\n\n\r\n"
                         "0\r\n\r\n"},
     };
+    /* PouchDB Server answers feed=eventsource with a normal feed */
+    const struct session_step normal[] = {
+        {DIR_TO_SERVER, "GET /db/_changes?feed=eventsource&since=0 HTTP/1.1\r\n\r\n"},
+        {DIR_TO_CLIENT, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                        "Content-Length: 65\r\n\r\n"
+                        "{\"results\":[{\"id\":\"a\",\"seq\":1},{\"id\":\"b\",\"seq\":2}],\"last_seq\":2}\n"},
+    };
     static struct session s;
     for (size_t piece = 1; piece < 60; piece++) {
+        session_run(&s, &couchdb_decoder, normal, 2, piece);
+        CHECK_EQ_INT(s.count, 1);
+        CHECK_EQ_INT(s.ops[0].items, 2);
+        CHECK(!(s.ops[0].flags & OP_FLAG_PARTIAL));
         session_run(&s, &couchdb_decoder, cont, 2, piece);
         CHECK_EQ_INT(s.count, 1);
         CHECK_EQ_INT(s.ops[0].items, 2);

@@ -131,6 +131,45 @@ static void test_xml_every_split(void)
     CHECK_EQ_INT(x.num_found, -1);
 }
 
+static const char xml_cores[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response>\n"
+    "<lst name=\"responseHeader\"><int name=\"status\">0</int><int name=\"QTime\">1</int></lst>\n"
+    "<lst name=\"initFailures\"/>\n<lst name=\"status\">\n"
+    "  <lst name=\"products\"><str name=\"name\">products</str>"
+    "<lst name=\"index\"><int name=\"numDocs\">5000</int></lst></lst>\n"
+    "  <lst name=\"empty\"/>\n"
+    "  <lst name=\"customers\"><str name=\"name\">customers</str><lst name=\"status\"/></lst>\n"
+    "</lst>\n<lst name=\"status\"><lst name=\"x\"/></lst>\n</response>\n";
+
+static const char xml_collections[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response>\n"
+    "<lst name=\"responseHeader\"><int name=\"status\">0</int></lst>\n"
+    "<arr name=\"collections\">\n  <str>customers</str>\n  <str>products</str>\n"
+    "  <str>logs</str>\n  <str/>\n</arr>\n</response>\n";
+
+/* Admin answers in XML: cores of STATUS and names of LIST, cut anywhere. */
+static void test_xml_admin_lists(void)
+{
+    static const struct { const char *body; enum solr_xml_list list; int64_t want; } cases[] = {
+        { xml_cores, SOLR_XML_LIST_CORES, 3 },
+        { xml_collections, SOLR_XML_LIST_COLLECTIONS, 4 },
+        { xml_collections, SOLR_XML_LIST_CORES, -1 },
+        { xml_body, SOLR_XML_LIST_COLLECTIONS, -1 },
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        size_t n = strlen(cases[c].body);
+        for (size_t cut = 0; cut <= n; cut++) {
+            struct solr_xml x;
+            solr_xml_init(&x);
+            solr_xml_count_list(&x, cases[c].list);
+            solr_xml_feed(&x, (const uint8_t *)cases[c].body, cut);
+            solr_xml_feed(&x, (const uint8_t *)cases[c].body + cut, n - cut);
+            CHECK_EQ_INT(x.docs, cases[c].want);
+            CHECK_EQ_INT(x.num_found, -1);
+        }
+    }
+}
+
 static char *response(const char *head, const char *body)
 {
     size_t n = strlen(head) + strlen(body) + 64;
@@ -256,8 +295,9 @@ static void test_bodies(void)
 }
 
 /* On the "http" decoder: /solr/ takes the flow; a prefix-less select is
- * recognised by its answer: counted when the mark is in the body's first
- * bytes (handed over at once), named only when it comes later. */
+ * recognised by its answer and counted, the mark at the body's start, 300
+ * or 990 bytes in (handed over at once, the bytes so far replayed); a mark
+ * past the first 1 KiB is not looked for: the op stays plain HTTP. */
 static void test_http_decoder(void)
 {
     char *json = response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
@@ -270,13 +310,24 @@ static void test_http_decoder(void)
         {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, json},
         {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, json},
     };
-    char body[600];
+    char body[1200], body_far[1200];
     snprintf(body, sizeof(body), "{%300s\"responseHeader\":{\"status\":0},\"response\":{"
-             "\"numFound\":7,\"docs\":[{\"id\":\"a\"}]}}", "");
+             "\"numFound\":7,\"docs\":[{\"id\":\"a\"},{\"id\":\"b\"}]}}", "");
     char *padded = response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", body);
     const struct session_step late[] = {
         {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, padded},
         {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, json},
+    };
+    /* the mark's last byte is the body's 1024th: still seen */
+    snprintf(body_far, sizeof(body_far), "{%1006s\"responseHeader\":{\"status\":0},\"response\":{"
+             "\"numFound\":7,\"docs\":[{\"id\":\"a\"},{\"id\":\"b\"},{\"id\":\"c\"}]}}", "");
+    char *edge = response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", body_far);
+    memmove(body_far + 2, body_far + 1, strlen(body_far));   /* one more space: */
+    body_far[1] = ' ';                                       /* the mark ends at byte 1025 */
+    char *beyond = response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", body_far);
+    const struct session_step edges[] = {
+        {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, beyond},
+        {DIR_TO_SERVER, "GET /p/select?q=*:* HTTP/1.1\r\n\r\n"}, {DIR_TO_CLIENT, edge},
     };
     static struct session s;
     for (size_t piece = 1; piece < 60; piece++) {
@@ -296,11 +347,22 @@ static void test_http_decoder(void)
         session_run(&s, &http_decoder, late, 4, piece);
         CHECK_EQ_INT(s.count, 2);
         CHECK_EQ_INT(s.ops[0].app, APP_SOLR);
-        CHECK_EQ_INT(s.ops[0].items, -1);      /* the mark came past the replay bytes */
+        CHECK_EQ_STR(s.ops[0].op, "select");
+        CHECK_EQ_INT(s.ops[0].items, 2);       /* 301 bytes in: replayed, counted */
+        CHECK_EQ_INT(s.ops[0].total, 7);
         CHECK_EQ_INT(s.ops[1].items, 1);
+        session_run(&s, &http_decoder, edges, 4, piece);
+        CHECK_EQ_INT(s.count, 2);
+        CHECK_EQ_INT(s.ops[0].app, APP_HTTP);  /* past the sniffed bytes: not seen */
+        CHECK_EQ_INT(s.ops[0].items, -1);
+        CHECK_EQ_INT(s.ops[1].app, APP_SOLR);
+        CHECK_EQ_INT(s.ops[1].items, 3);
+        CHECK_EQ_INT(s.ops[1].total, 7);
     }
     free(json);
     free(padded);
+    free(edge);
+    free(beyond);
 }
 
 int main(void)
@@ -309,6 +371,7 @@ int main(void)
     RUN(test_classify_table);
     RUN(test_classify_paging);
     RUN(test_xml_every_split);
+    RUN(test_xml_admin_lists);
     RUN(test_keep_alive_every_split);
     RUN(test_bodies);
     RUN(test_http_decoder);
