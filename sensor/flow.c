@@ -7,8 +7,11 @@
 
 #include "base/hash.h"
 
-/* Flows are carved from slabs of this size (see base/pool.h). */
-#define FLOW_SLAB_BYTES (64u * 1024u)
+/* Flow heads are carved from slabs of one huge page (see base/pool.h):
+ * 13,107 heads per page fault; extensions, fewer and larger, from smaller
+ * slabs. */
+#define FLOW_SLAB_BYTES (2u * 1024u * 1024u)
+#define FLOW_EXT_SLAB_BYTES (256u * 1024u)
 
 /* The flow a list node belongs to (NULL for NULL). */
 static struct flow *flow_of(struct lru_node *n)
@@ -28,7 +31,7 @@ int flow_table_init(struct flow_table *t, size_t max)
     t->bucket_count = n;
     t->max = max ? max : 1;
     pool_init(&t->heads, sizeof(struct flow), FLOW_SLAB_BYTES);
-    pool_init(&t->exts, sizeof(struct flow_ext), FLOW_SLAB_BYTES);
+    pool_init(&t->exts, sizeof(struct flow_ext), FLOW_EXT_SLAB_BYTES);
     for (int l = 0; l < FLOW_LISTS; l++)
         lru_init(&t->lru[l]);
     return 0;

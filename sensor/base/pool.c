@@ -4,6 +4,11 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* Slabs of a huge page or more are aligned to one and offered to the
+ * kernel as huge-page memory: one page fault per 2 MiB instead of 512. */
+#define POOL_HUGE_PAGE (2u * 1024u * 1024u)
 
 void pool_init(struct pool *p, size_t obj_size, size_t slab_bytes)
 {
@@ -18,7 +23,18 @@ void pool_init(struct pool *p, size_t obj_size, size_t slab_bytes)
 /* Adds one slab; its objects become the fresh ones. -1 when out of memory. */
 static int pool_grow(struct pool *p)
 {
-    char *slab = malloc(POOL_SLAB_HEADER + p->per_slab * p->obj_size);
+    size_t bytes = POOL_SLAB_HEADER + p->per_slab * p->obj_size;
+    char *slab;
+    if (bytes >= POOL_HUGE_PAGE) {
+        bytes = (bytes + POOL_HUGE_PAGE - 1) / POOL_HUGE_PAGE * POOL_HUGE_PAGE;
+        slab = aligned_alloc(POOL_HUGE_PAGE, bytes);
+#ifdef MADV_HUGEPAGE
+        if (slab)
+            (void)madvise(slab, bytes, MADV_HUGEPAGE);   /* a hint: may fail */
+#endif
+    } else {
+        slab = malloc(bytes);
+    }
     if (!slab)
         return -1;
     memcpy(slab, &p->slabs, sizeof(void *));

@@ -6,12 +6,13 @@
  * only returned by pool_destroy; a freed object goes on the free list and
  * is the next one handed out. Objects in a fresh slab are handed out in
  * address order and untouched until then, so memory the pool never used
- * costs no resident pages.
+ * costs no resident pages. Slabs of 2 MiB or more are aligned to a huge
+ * page and advised as such (madvise), to take one page fault per slab.
  *
  * Invariants (asserted): in_use counts objects handed out and not yet given
  * back; in_use <= capacity (objects in all slabs together).
  *
- * Part of the floor (sensor/base/): includes libc headers only. */
+ * Part of the floor (sensor/base/): includes libc (and sys/mman.h) only. */
 #ifndef SW_BASE_POOL_H
 #define SW_BASE_POOL_H
 
