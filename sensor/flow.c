@@ -7,6 +7,12 @@
 
 #include "base/hash.h"
 
+/* Flow heads are carved from slabs of one huge page (see base/pool.h):
+ * 13,107 heads per page fault; extensions, fewer and larger, from smaller
+ * slabs. */
+#define FLOW_SLAB_BYTES (2u * 1024u * 1024u)
+#define FLOW_EXT_SLAB_BYTES (256u * 1024u)
+
 /* The flow a list node belongs to (NULL for NULL). */
 static struct flow *flow_of(struct lru_node *n)
 {
@@ -24,15 +30,27 @@ int flow_table_init(struct flow_table *t, size_t max)
         return -1;
     t->bucket_count = n;
     t->max = max ? max : 1;
+    pool_init(&t->heads, sizeof(struct flow), FLOW_SLAB_BYTES);
+    pool_init(&t->exts, sizeof(struct flow_ext), FLOW_EXT_SLAB_BYTES);
     for (int l = 0; l < FLOW_LISTS; l++)
         lru_init(&t->lru[l]);
     return 0;
 }
 
-void flow_free(struct flow *f)
+void flow_free(struct flow_table *t, struct flow *f)
 {
-    free(f->early.buf);
-    free(f);
+    if (f->ext) {
+        free(f->ext->early.buf);
+        pool_free(&t->exts, f->ext);
+    }
+    pool_free(&t->heads, f);
+}
+
+struct flow_ext *flow_ext_make(struct flow_table *t, struct flow *f)
+{
+    if (!f->ext)
+        f->ext = pool_alloc(&t->exts);
+    return f->ext;
 }
 
 /* Orders two endpoints: address bytes first, then port. */
@@ -127,10 +145,13 @@ void flow_table_destroy(struct flow_table *t)
         struct flow *f = t->buckets[i];
         while (f) {
             struct flow *next = f->hash_next;
-            flow_free(f);
+            flow_free(t, f);
             f = next;
         }
     }
+    assert(t->heads.in_use == 0 && t->exts.in_use == 0);
+    pool_destroy(&t->heads);
+    pool_destroy(&t->exts);
     free(t->buckets);
     memset(t, 0, sizeof(*t));
 }
@@ -152,7 +173,7 @@ static void flow_list_unlink(struct flow_table *t, struct flow *f)
 struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k)
 {
     assert(t->count < t->max);
-    struct flow *f = calloc(1, sizeof(*f));
+    struct flow *f = pool_alloc(&t->heads);
     if (!f)
         return NULL;
     f->key = *k;

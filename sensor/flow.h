@@ -18,6 +18,7 @@
 
 #include "../decoders/decoder.h"
 #include "base/lru.h"
+#include "base/pool.h"
 #include "pipeline.h"
 #include "reasm.h"
 
@@ -37,44 +38,72 @@ struct flow_early {
     size_t len;
 };
 
+/* What a flow needs once it carries bytes (payload, a FIN, an acknowledged
+ * hole): reassembly, decoder and nDPI state, and the op bookkeeping. A flow
+ * that never does (a SYN scan, a half-open connection) never has one. */
+struct flow_ext {
+    struct reasm_dir reasm[2];     /* [0] client->server, [1] server->client */
+    struct flow_meta meta;         /* oriented client -> server; app is the head's */
+    void *decoder_state;
+    struct classify_flow *ndpi;    /* nDPI's state while it decides */
+    struct flow_early early;       /* bytes in arrival order, tagged by dir */
+    uint64_t gaps, gap_bytes, ops;
+    uint64_t op_sub_seq;           /* seq of the message op_sub counts for */
+    uint32_t op_sub;               /* records emitted for op_sub_seq */
+};
+
+/* The head: all a tracked flow costs until it carries bytes. Before the
+ * extension exists, the TCP sequence state of each direction lives here
+ * (what reasm_syn and a RST record); reasm_dir takes it over when the
+ * extension is made. */
 struct flow {
     struct flow *hash_next;
     struct lru_node lru;           /* on table lru[list] */
-    struct flow_key key;
-    struct flow_meta meta;         /* oriented client -> server */
+    struct flow_ext *ext;          /* NULL until the flow carries bytes */
+    const struct decoder *decoder;
     uint64_t first_seq;            /* seq of the packet that created it */
     uint64_t first_us, last_us;
     uint64_t pkts[2], bytes[2];
-    uint64_t gaps, gap_bytes, ops;
-    uint32_t op_sub;               /* records emitted for the current seq */
-    uint64_t op_sub_seq;
+    uint32_t next_seq[2];          /* without ext: reasm's next_seq per dir */
+    uint32_t tunnel_id;            /* flow_meta.tunnel_id: of the first packet */
+    struct flow_key key;
     uint8_t list;                  /* enum flow_list */
     uint8_t orientation;           /* enum flow_orientation */
     uint8_t classified_by;         /* enum classified_by */
     uint8_t tcp_state;             /* enum tcp_state_bit, or-ed */
+    uint8_t app;                   /* enum app_id, as in flow_meta.app */
+    uint8_t client_is_lo;          /* the client is the key's low endpoint */
+    uint8_t seq_known;             /* without ext: bit d, next_seq[d] valid */
+    uint8_t ended;                 /* without ext: bit d, direction ended (RST) */
     uint8_t decided;               /* decoder chosen (or none will be) */
     uint8_t no_decoder;            /* nDPI named a database no decoder reads */
     uint8_t decoder_opened;        /* decoder->open was called (on first bytes) */
-    uint8_t end_sent[2];           /* decoder told the direction ended */
+    uint8_t end_sent;              /* bit d: decoder told direction d ended */
     uint8_t end_reason;            /* enum flow_end_reason, when ended */
     uint8_t decoder_index;         /* decoder_index(decoder), when set */
-    uint16_t ndpi_packets;
-    struct reasm_dir reasm[2];     /* [0] client->server, [1] server->client */
-    const struct decoder *decoder;
-    void *decoder_state;
-    struct classify_flow *ndpi;
-    struct flow_early early;       /* bytes in arrival order, tagged by dir */
+    uint8_t ndpi_pending;          /* nDPI has not decided yet (state in ext) */
+    uint8_t ndpi_packets;          /* packets counted towards ndpi.max_packets */
+    uint8_t tunnel;                /* flow_meta.tunnel (0 = none) */
+    uint8_t tunnel_has_id;         /* flow_meta.tunnel_has_id */
 };
+
+/* A payload-less flow's whole cost is its head plus its share of the
+ * bucket array: keep the head within this. */
+#define FLOW_HEAD_MAX 168
+_Static_assert(sizeof(struct flow) <= FLOW_HEAD_MAX, "flow head grew past FLOW_HEAD_MAX");
 
 struct flow_table {
     struct flow **buckets;
     size_t bucket_count;           /* power of two */
     size_t count, max;
     struct lru_list lru[FLOW_LISTS];   /* per enum flow_list; head = oldest */
+    struct pool heads;             /* struct flow */
+    struct pool exts;              /* struct flow_ext */
 };
 
 int flow_table_init(struct flow_table *t, size_t max);
-void flow_table_destroy(struct flow_table *t);  /* frees flows (no callbacks) */
+/* Frees every flow, its extension and early bytes (no callbacks). */
+void flow_table_destroy(struct flow_table *t);
 
 /* Canonical key for a packet's endpoints; *from_lo is 1 when the packet's
  * source is the key's low endpoint. */
@@ -86,8 +115,9 @@ void flow_key_make(struct flow_key *k, int family, uint8_t proto,
 uint64_t flow_hash(const struct flow_key *k);
 
 struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k);
-/* Inserts a new zeroed flow with key k; NULL if allocation failed. The caller
- * must make room first (flow_table_full / flow_table_oldest). */
+/* Inserts a new zeroed flow (no extension) with key k; NULL if allocation
+ * failed. The caller must make room first (flow_table_full /
+ * flow_table_oldest). */
 struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k);
 int flow_table_full(const struct flow_table *t);
 /* Oldest flow of all (smallest last_us across both lists), or NULL. */
@@ -98,7 +128,12 @@ void flow_table_touch(struct flow_table *t, struct flow *f, uint64_t now_us);
 void flow_table_mark_closed(struct flow_table *t, struct flow *f);
 /* Unlinks f from hash and list; the caller frees it with flow_free. */
 void flow_table_remove(struct flow_table *t, struct flow *f);
-void flow_free(struct flow *f);
+/* Returns f (removed) and its extension to the table's pools; the
+ * extension's early bytes are freed, its other state must be already. */
+void flow_free(struct flow_table *t, struct flow *f);
+/* f's extension, made zeroed (from the table's pool) if it has none; NULL
+ * when out of memory. The caller fills it in. */
+struct flow_ext *flow_ext_make(struct flow_table *t, struct flow *f);
 
 /* Collects up to `cap` flows idle past their timeout at `now_us` into out
  * (oldest first per list); returns how many. */

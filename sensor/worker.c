@@ -40,12 +40,67 @@ static void worker_watermark(struct worker *w, uint64_t seq)
 /* The next key for a record of flow f caused by the current message. */
 static struct record_key worker_next_key(struct worker *w, struct flow *f)
 {
-    if (f->op_sub_seq != w->cur_seq) {
-        f->op_sub_seq = w->cur_seq;
-        f->op_sub = 0;
+    struct record_key k = {w->cur_seq, f->first_seq, 0};
+    struct flow_ext *x = f->ext;
+    if (!x)
+        return k;   /* no op yet: the flow's only record */
+    if (x->op_sub_seq != w->cur_seq) {
+        x->op_sub_seq = w->cur_seq;
+        x->op_sub = 0;
     }
-    struct record_key k = {w->cur_seq, f->first_seq, f->op_sub++};
+    k.sub = x->op_sub++;
     return k;
+}
+
+/* The flow's endpoints oriented client -> server, its ids and app: built
+ * from the head (the key and which end is the client), so a flow without
+ * an extension need not store them. */
+static void flow_meta_fill(const struct flow *f, struct flow_meta *m)
+{
+    const struct flow_key *k = &f->key;
+    size_t alen = k->family == 4 ? 4 : 16;
+    memset(m, 0, sizeof(*m));
+    m->family = k->family;
+    m->proto = k->proto;
+    m->app = f->app;
+    memcpy(m->client, f->client_is_lo ? k->addr_lo : k->addr_hi, alen);
+    memcpy(m->server, f->client_is_lo ? k->addr_hi : k->addr_lo, alen);
+    m->client_port = f->client_is_lo ? k->port_lo : k->port_hi;
+    m->server_port = f->client_is_lo ? k->port_hi : k->port_lo;
+    community_id_v1(0, m->family, m->proto, m->client, m->server,
+                    m->client_port, m->server_port, m->community_id);
+    /* Same flow, same id, whatever the worker count. */
+    m->flow_id = (flow_hash(k) ^ (f->first_seq * HASH_GOLDEN64)) & 0x7fffffffffffffffull;
+    m->tunnel = f->tunnel;
+    m->tunnel_id = f->tunnel_id;
+    m->tunnel_has_id = f->tunnel_has_id;
+}
+
+static uint16_t flow_server_port(const struct flow *f)
+{
+    return f->client_is_lo ? f->key.port_hi : f->key.port_lo;
+}
+
+/* The flow's extension, made on its first bytes: reassembly takes over the
+ * sequence state the head kept, and the endpoints are worked out once for
+ * the ops to come. NULL when out of memory (counted). */
+static struct flow_ext *flow_ext(struct worker *w, struct flow *f)
+{
+    if (f->ext)
+        return f->ext;
+    struct flow_ext *x = flow_ext_make(&w->flows, f);
+    if (!x) {
+        stats_inc(&w->stats, STAT_FLOWS_NO_MEMORY);
+        return NULL;
+    }
+    for (int d = 0; d < 2; d++) {
+        reasm_init(&x->reasm[d]);
+        if (f->seq_known & (1u << d))
+            reasm_syn(&x->reasm[d], f->next_seq[d] - 1);
+        x->reasm[d].ended = (f->ended >> d) & 1u;
+    }
+    flow_meta_fill(f, &x->meta);
+    return x;
 }
 
 /* Ops are counted per app ("ops.<app>"); an id out of range as unknown. */
@@ -71,23 +126,25 @@ static void worker_emit_op(struct decoder_ctx *ctx, const struct op_record *op)
 {
     struct worker *w = ctx->owner;
     struct flow *f = w->cur_flow;
+    struct flow_ext *x = f->ext;   /* ops come from a decoder: it has one */
     struct rec_op *r = NULL;
     /* A flow of a framing protocol (HTTP) that turned out to be a database
      * says so from now on. */
-    if (!app_is_database((enum app_id)f->meta.app) && op->app != f->meta.app
+    if (!app_is_database((enum app_id)f->app) && op->app != f->app
         && op->app != APP_UNKNOWN)
-        f->meta.app = op->app;
+        f->app = op->app;
     unsigned round = 0;
     while (!(r = ring_reserve(&w->out, REC_OP, sizeof(*r))))
         ring_backoff(&round);
     r->key = worker_next_key(w, f);
     r->ts_us = ctx->now_us;
-    r->meta = f->meta;
+    r->meta = x->meta;
+    r->meta.app = f->app;
     r->op = *op;
     if (ctx->midstream)
         r->op.flags |= OP_FLAG_MIDSTREAM;
     ring_commit(&w->out);
-    f->ops++;
+    x->ops++;
     stats_inc(&w->stats, op_stat(op->app));
 }
 
@@ -97,14 +154,19 @@ static void worker_emit_flow(struct worker *w, struct flow *f)
     memset(&r, 0, sizeof(r));
     r.key = worker_next_key(w, f);
     r.ts_us = w->dctx.now_us;
-    r.meta = f->meta;
+    if (f->ext) {
+        r.meta = f->ext->meta;
+        r.meta.app = f->app;
+        r.gaps = f->ext->gaps;
+        r.gap_bytes = f->ext->gap_bytes;
+        r.ops = f->ext->ops;
+    } else {
+        flow_meta_fill(f, &r.meta);
+    }
     r.start_us = f->first_us;
     r.end_us = f->last_us;
     memcpy(r.pkts, f->pkts, sizeof(r.pkts));
     memcpy(r.bytes, f->bytes, sizeof(r.bytes));
-    r.gaps = f->gaps;
-    r.gap_bytes = f->gap_bytes;
-    r.ops = f->ops;
     r.reason = f->end_reason;
     r.orientation = f->orientation;
     r.classified_by = f->classified_by;
@@ -116,24 +178,56 @@ static void worker_emit_flow(struct worker *w, struct flow *f)
 
 static void early_discard(struct flow *f)
 {
-    free(f->early.buf);
-    f->early.buf = NULL;
-    f->early.len = 0;
+    if (!f->ext)
+        return;
+    free(f->ext->early.buf);
+    f->ext->early.buf = NULL;
+    f->ext->early.len = 0;
+}
+
+/* nDPI's state for f, made on the flow's first payload (or when its packet
+ * allowance runs out first): a flow that carries no bytes costs none.
+ * NULL when out of memory. */
+static struct classify_flow *flow_ndpi(struct worker *w, struct flow *f)
+{
+    struct flow_ext *x = flow_ext(w, f);
+    if (x && !x->ndpi)
+        x->ndpi = classify_flow_new();
+    return x ? x->ndpi : NULL;
+}
+
+/* nDPI is done with f: its state goes at once. */
+static void flow_ndpi_done(struct flow *f)
+{
+    if (f->ext) {
+        classify_flow_free(f->ext->ndpi);
+        f->ext->ndpi = NULL;
+    }
+    f->ndpi_pending = 0;
+}
+
+/* nDPI's final word on f. Without state (it never saw payload) it has
+ * none: both names NULL. */
+static void flow_ndpi_giveup(struct worker *w, struct flow *f, struct classify_result *res)
+{
+    res->names[0] = res->names[1] = NULL;
+    if (f->ext && f->ext->ndpi)
+        classify_giveup(w->classifier, f->ext->ndpi, res);
+    flow_ndpi_done(f);
+    stats_inc(&w->stats, STAT_NDPI_GIVEUP);
 }
 
 static void early_append(struct worker *w, struct flow *f, uint8_t kind, int dir,
                          const uint8_t *buf, uint64_t len)
 {
+    struct flow_ext *x = f->ext;   /* bytes or a gap came: the flow has one */
     size_t body = kind == EARLY_DATA ? (size_t)len : 0;
     size_t need = 2 + 8 + body;
-    if (f->early.len + need > EARLY_MAX) {
+    if (x->early.len + need > EARLY_MAX) {
         /* Too much to keep while waiting: stop waiting, decode nothing. */
-        if (f->ndpi) {
+        if (f->ndpi_pending) {
             struct classify_result ignored;
-            classify_giveup(w->classifier, f->ndpi, &ignored);
-            classify_flow_free(f->ndpi);
-            f->ndpi = NULL;
-            stats_inc(&w->stats, STAT_NDPI_GIVEUP);
+            flow_ndpi_giveup(w, f, &ignored);
         } else {
             stats_inc(&w->stats, STAT_PROBE_GIVEUP);   /* probes still wanted more */
         }
@@ -141,32 +235,33 @@ static void early_append(struct worker *w, struct flow *f, uint8_t kind, int dir
         f->decided = 1;
         return;
     }
-    uint8_t *p = realloc(f->early.buf, f->early.len + need);
+    uint8_t *p = realloc(x->early.buf, x->early.len + need);
     if (!p)
         return;
-    f->early.buf = p;
-    p += f->early.len;
+    x->early.buf = p;
+    p += x->early.len;
     p[0] = kind;
     p[1] = (uint8_t)dir;
     memcpy(p + 2, &len, 8);
     if (body)
         memcpy(p + 10, buf, body);
-    f->early.len += need;
+    x->early.len += need;
 }
 
 static void early_replay(struct worker *w, struct flow *f)
 {
+    struct flow_ext *x = f->ext;
     size_t off = 0;
-    while (off + 10 <= f->early.len) {
-        const uint8_t *p = f->early.buf + off;
+    while (off + 10 <= x->early.len) {
+        const uint8_t *p = x->early.buf + off;
         uint64_t len;
         memcpy(&len, p + 2, 8);
         enum decoder_dir dir = p[1] ? DIR_TO_CLIENT : DIR_TO_SERVER;
         if (p[0] == EARLY_DATA) {
-            f->decoder->data(f->decoder_state, flow_ctx(w, f), dir, p + 10, (size_t)len);
+            f->decoder->data(x->decoder_state, flow_ctx(w, f), dir, p + 10, (size_t)len);
             off += 10 + (size_t)len;
         } else {
-            f->decoder->gap(f->decoder_state, flow_ctx(w, f), dir, len);
+            f->decoder->gap(x->decoder_state, flow_ctx(w, f), dir, len);
             off += 10;
         }
     }
@@ -182,14 +277,17 @@ static void flow_probe(struct worker *w, struct flow *f);
  * bytes are not decoded). */
 static void *flow_decoder_state(struct worker *w, struct flow *f)
 {
-    if (f->decoder_state || f->decoder_opened)
-        return f->decoder_state;
+    if (f->decoder_opened)
+        return f->ext ? f->ext->decoder_state : NULL;
+    struct flow_ext *x = flow_ext(w, f);
+    if (!x)
+        return NULL;
     f->decoder_opened = 1;
-    f->decoder_state = f->decoder->open(flow_ctx(w, f));
-    for (int d = 0; d < 2 && f->decoder_state; d++)
-        if (f->end_sent[d])
-            f->decoder->end(f->decoder_state, flow_ctx(w, f), (enum decoder_dir)d);
-    return f->decoder_state;
+    x->decoder_state = f->decoder->open(flow_ctx(w, f));
+    for (int d = 0; d < 2 && x->decoder_state; d++)
+        if (f->end_sent & (1u << d))
+            f->decoder->end(x->decoder_state, flow_ctx(w, f), (enum decoder_dir)d);
+    return x->decoder_state;
 }
 
 /* ---- reassembly sinks ---- */
@@ -203,7 +301,7 @@ static void sink_deliver(struct worker *w, int dir, const uint8_t *buf, size_t l
             f->decoder->data(state, flow_ctx(w, f), (enum decoder_dir)dir, buf, len);
     } else if (!f->decided) {
         early_append(w, f, EARLY_DATA, dir, buf, len);
-        if (!f->ndpi && !f->decided)
+        if (!f->ndpi_pending && !f->decided)
             flow_probe(w, f);
     }
 }
@@ -211,8 +309,8 @@ static void sink_deliver(struct worker *w, int dir, const uint8_t *buf, size_t l
 static void sink_gap(struct worker *w, int dir, uint64_t len)
 {
     struct flow *f = w->cur_flow;
-    f->gaps++;
-    f->gap_bytes += len;
+    f->ext->gaps++;   /* reassembly lives in the extension */
+    f->ext->gap_bytes += len;
     if (f->decoder) {
         void *state = flow_decoder_state(w, f);
         if (state)
@@ -266,11 +364,11 @@ static void flow_attach_decoder(struct worker *w, struct flow *f,
     f->decoder = d;
     f->decoder_index = (uint8_t)decoder_index(d);
     f->classified_by = (uint8_t)by;
-    f->meta.app = (uint8_t)d->app;
+    f->app = (uint8_t)d->app;
     stats_inc(&w->stats, by == CLASSIFIED_BY_PORT    ? STAT_PORT_CLASSIFIED
                          : by == CLASSIFIED_BY_PROBE ? STAT_PROBE_CLASSIFIED
                                                      : STAT_NDPI_CLASSIFIED);
-    if (f->early.len && flow_decoder_state(w, f))
+    if (f->ext && f->ext->early.len && flow_decoder_state(w, f))
         early_replay(w, f);
     early_discard(f);
 }
@@ -294,8 +392,9 @@ static bool config_enables(const struct sw_config *cfg, const struct decoder *d)
 static size_t early_prefix(const struct flow *f, int dir, uint8_t *out)
 {
     size_t n = 0, off = 0;
-    while (off + 10 <= f->early.len && n < DECODER_PROBE_BYTES) {
-        const uint8_t *p = f->early.buf + off;
+    const struct flow_early *e = &f->ext->early;
+    while (off + 10 <= e->len && n < DECODER_PROBE_BYTES) {
+        const uint8_t *p = e->buf + off;
         uint64_t len;
         memcpy(&len, p + 2, 8);
         size_t body = p[0] == EARLY_DATA ? (size_t)len : 0;
@@ -319,7 +418,11 @@ static size_t early_prefix(const struct flow *f, int dir, uint8_t *out)
 static void flow_probe(struct worker *w, struct flow *f)
 {
     uint8_t to_server[DECODER_PROBE_BYTES], to_client[DECODER_PROBE_BYTES];
-    size_t ts = early_prefix(f, 0, to_server), tc = early_prefix(f, 1, to_client);
+    size_t ts = 0, tc = 0;
+    if (f->ext) {
+        ts = early_prefix(f, 0, to_server);
+        tc = early_prefix(f, 1, to_client);
+    }
     bool want_more = false;
     for (const struct decoder *const *d = decoder_all(); *d; d++) {
         if (!(*d)->probe || !decoder_enabled(w, *d))
@@ -356,7 +459,7 @@ static void flow_classified(struct worker *w, struct flow *f,
     for (int i = 0; i < 2; i++) {
         enum app_id app = app_from_ndpi_name(res->names[i]);
         if (app_is_database(app)) {
-            f->meta.app = (uint8_t)app;
+            f->app = (uint8_t)app;
             f->classified_by = CLASSIFIED_BY_NDPI;
             f->no_decoder = 1;
             stats_inc(&w->stats, STATS_NO_DECODER_BASE + app);
@@ -368,27 +471,36 @@ static void flow_classified(struct worker *w, struct flow *f,
     flow_probe(w, f);
 }
 
-/* Asks nDPI about one more packet of an undecided flow. */
+/* Asks nDPI about one more packet of an undecided flow. Its state is made
+ * on the first packet with payload; packets before it count towards
+ * ndpi.max_packets all the same. */
 static void flow_classify(struct worker *w, struct flow *f, const struct packet_info *pi,
                           uint64_t now_us)
 {
     struct classify_result res;
-    int done = classify_packet(w->classifier, f->ndpi, pi->l3, pi->l3_len,
-                               now_us / 1000, &res);
+    int done = 0;
+    if (pi->payload_len > 0 || (f->ext && f->ext->ndpi)) {
+        struct classify_flow *n = flow_ndpi(w, f);
+        if (!n)
+            return;
+        done = classify_packet(w->classifier, n, pi->l3, pi->l3_len, now_us / 1000, &res);
+    }
     if (!done && ++f->ndpi_packets >= w->cfg->ndpi.max_packets) {
-        done = classify_giveup(w->classifier, f->ndpi, &res);
-        stats_inc(&w->stats, STAT_NDPI_GIVEUP);
+        flow_ndpi_giveup(w, f, &res);
+        done = 1;
     }
     if (!done)
         return;
-    classify_flow_free(f->ndpi);
-    f->ndpi = NULL;
+    flow_ndpi_done(f);
     flow_classified(w, f, &res);
 }
 
 /* ---- flow life ---- */
 
-static void flow_orient(struct worker *w, struct flow *f, const struct packet_info *pi)
+/* Orients a new flow: which endpoint is the client, and how that was told.
+ * from_lo: the packet's source is the key's low endpoint. */
+static void flow_orient(struct worker *w, struct flow *f, const struct packet_info *pi,
+                        int from_lo)
 {
     int src_is_client;
     uint8_t syn = pi->tcp_flags & TCP_SYN, ack = pi->tcp_flags & TCP_ACK;
@@ -407,49 +519,36 @@ static void flow_orient(struct worker *w, struct flow *f, const struct packet_in
     }
     if (pi->proto == IPPROTO_TCP_NUM && f->orientation != ORIENT_HANDSHAKE)
         stats_inc(&w->stats, STAT_FLOWS_MIDSTREAM);
-    size_t alen = pi->family == 4 ? 4 : 16;
-    struct flow_meta *m = &f->meta;
-    m->family = pi->family;
-    m->proto = pi->proto;
-    memcpy(m->client, src_is_client ? pi->src : pi->dst, alen);
-    memcpy(m->server, src_is_client ? pi->dst : pi->src, alen);
-    m->client_port = src_is_client ? pi->sport : pi->dport;
-    m->server_port = src_is_client ? pi->dport : pi->sport;
-    community_id_v1(0, m->family, m->proto, m->client, m->server,
-                    m->client_port, m->server_port, m->community_id);
+    f->client_is_lo = (uint8_t)(src_is_client == from_lo);
     if (pi->tunnel_count > 0) {
-        m->tunnel = pi->tunnel[0].type;
-        m->tunnel_id = pi->tunnel[0].id;
-        m->tunnel_has_id = pi->tunnel[0].has_id;
+        f->tunnel = pi->tunnel[0].type;
+        f->tunnel_has_id = pi->tunnel[0].has_id;
+        f->tunnel_id = pi->tunnel[0].id;
     }
-    /* Same flow, same id, whatever the worker count. */
-    m->flow_id = (flow_hash(&f->key) ^ (f->first_seq * HASH_GOLDEN64))
-                 & 0x7fffffffffffffffull;
 }
 
 static void flow_choose_decoder(struct worker *w, struct flow *f)
 {
-    if (f->meta.proto == IPPROTO_UDP_NUM) {
-        const struct config_decoder *cd = port_entry(w->cfg, f->meta.proto,
-                                                     f->meta.server_port);
+    uint8_t proto = f->key.proto;
+    if (proto == IPPROTO_UDP_NUM) {
+        const struct config_decoder *cd = port_entry(w->cfg, proto, flow_server_port(f));
         const struct decoder *d = cd ? decoder_find(cd->name) : NULL;
         if (d)
             flow_attach_decoder(w, f, d, CLASSIFIED_BY_PORT);
         f->decided = 1;
         return;
     }
-    if (f->meta.proto != IPPROTO_TCP_NUM) {
+    if (proto != IPPROTO_TCP_NUM) {
         f->decided = 1;
         return;
     }
-    const struct decoder *d = worker_decoder_for_port(w->cfg, f->meta.server_port);
+    const struct decoder *d = worker_decoder_for_port(w->cfg, flow_server_port(f));
     if (d) {
         flow_attach_decoder(w, f, d, CLASSIFIED_BY_PORT);
         return;
     }
-    if (w->classifier)
-        f->ndpi = classify_flow_new();
-    f->decided = f->ndpi == NULL && !w->any_probe;
+    f->ndpi_pending = w->classifier != NULL;
+    f->decided = !f->ndpi_pending && !w->any_probe;
 }
 
 static void flow_count_end(struct worker *w, enum flow_end_reason reason)
@@ -463,30 +562,39 @@ static void flow_count_end(struct worker *w, enum flow_end_reason reason)
     }
 }
 
+/* Flushes and closes what the extension holds (before the flow event, so
+ * that the decoder's last ops and the gaps come first). */
+static void flow_ext_close(struct worker *w, struct flow *f)
+{
+    struct flow_ext *x = f->ext;
+    if (!x)
+        return;
+    for (int d = 0; d < 2; d++)
+        reasm_flush(&x->reasm[d], &w->reasm_limits, &w->stats, &w->sink[d]);
+    if (x->decoder_state)
+        f->decoder->close(x->decoder_state, flow_ctx(w, f));
+    x->decoder_state = NULL;
+    classify_flow_free(x->ndpi);
+    x->ndpi = NULL;
+    early_discard(f);
+}
+
 static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reason)
 {
     w->cur_flow = f;
     f->end_reason = (uint8_t)reason;
-    for (int d = 0; d < 2; d++)
-        reasm_flush(&f->reasm[d], &w->reasm_limits, &w->stats, &w->sink[d]);
-    if (f->decoder_state)
-        f->decoder->close(f->decoder_state, flow_ctx(w, f));
-    f->decoder_state = NULL;
-    if (f->ndpi)
-        classify_flow_free(f->ndpi);
-    f->ndpi = NULL;
-    early_discard(f);
+    flow_ext_close(w, f);
     if (f->decoder || f->no_decoder)
         worker_emit_flow(w, f);
-    for (int d = 0; d < 2; d++)
-        reasm_free(&f->reasm[d], &w->reasm_limits);
+    for (int d = 0; d < 2 && f->ext; d++)
+        reasm_free(&f->ext->reasm[d], &w->reasm_limits);
     flow_count_end(w, reason);
     flow_table_remove(&w->flows, f);
-    flow_free(f);
+    flow_free(&w->flows, f);
     w->cur_flow = NULL;
 }
 
-static struct flow *flow_create(struct worker *w, const struct flow_key *k,
+static struct flow *flow_create(struct worker *w, const struct flow_key *k, int from_lo,
                                 const struct packet_info *pi, uint64_t now_us)
 {
     if (flow_table_full(&w->flows)) {
@@ -495,13 +603,14 @@ static struct flow *flow_create(struct worker *w, const struct flow_key *k,
             flow_end(w, victim, FLOW_END_EVICTED);
     }
     struct flow *f = flow_table_insert(&w->flows, k);
-    if (!f)
+    if (!f) {
+        stats_inc(&w->stats, STAT_FLOWS_NO_MEMORY);
         return NULL;
+    }
     f->first_seq = w->cur_seq;
     f->first_us = f->last_us = now_us;
-    reasm_init(&f->reasm[0]);
-    reasm_init(&f->reasm[1]);
-    flow_orient(w, f, pi);
+    f->app = APP_UNKNOWN;
+    flow_orient(w, f, pi, from_lo);
     stats_inc(&w->stats, STAT_FLOWS_CREATED);
     w->cur_flow = f;
     flow_choose_decoder(w, f);
@@ -510,48 +619,79 @@ static struct flow *flow_create(struct worker *w, const struct flow_key *k,
 
 /* ---- TCP ---- */
 
+static bool flow_dir_ended(const struct flow *f, int d)
+{
+    return f->ext ? f->ext->reasm[d].ended : (f->ended >> d) & 1u;
+}
+
 /* Tells the decoder about directions that reassembly has ended. */
 static void flow_check_ends(struct worker *w, struct flow *f)
 {
     for (int d = 0; d < 2; d++) {
-        if (!f->reasm[d].ended || f->end_sent[d])
+        if (!flow_dir_ended(f, d) || (f->end_sent & (1u << d)))
             continue;
-        f->end_sent[d] = 1;
-        if (f->decoder_state)
-            f->decoder->end(f->decoder_state, flow_ctx(w, f), (enum decoder_dir)d);
+        f->end_sent |= (uint8_t)(1u << d);
+        if (f->ext && f->ext->decoder_state)
+            f->decoder->end(f->ext->decoder_state, flow_ctx(w, f), (enum decoder_dir)d);
     }
-    if (f->end_sent[0] && f->end_sent[1])
+    if (f->end_sent == 3)
         flow_table_mark_closed(&w->flows, f);
 }
 
 static void flow_reset(struct worker *w, struct flow *f)
 {
     f->tcp_state |= TCP_STATE_RST;
-    for (int d = 0; d < 2; d++) {
-        reasm_flush(&f->reasm[d], &w->reasm_limits, &w->stats, &w->sink[d]);
-        f->reasm[d].ended = 1;
+    for (int d = 0; d < 2 && f->ext; d++) {
+        reasm_flush(&f->ext->reasm[d], &w->reasm_limits, &w->stats, &w->sink[d]);
+        f->ext->reasm[d].ended = 1;
     }
+    f->ended = 3;
     flow_check_ends(w, f);
+}
+
+/* A segment that reassembly has work for: bytes, a FIN, or an ACK that
+ * moves past what the peer's direction has delivered (a hole to report).
+ * Until one comes, the head's sequence numbers are all a flow needs. */
+static bool flow_tcp_needs_ext(const struct flow *f, int dir, const struct packet_info *pi)
+{
+    int peer = !dir;
+    return pi->payload_wire_len > 0 || (pi->tcp_flags & TCP_FIN)
+        || ((pi->tcp_flags & TCP_ACK) && (f->seq_known & (1u << peer))
+            && !((f->ended >> peer) & 1u) && pi->ack != f->next_seq[peer]);
+}
+
+/* A SYN, recorded in the head while the flow has no extension. */
+static void flow_head_syn(struct flow *f, int dir, uint32_t isn)
+{
+    if (f->seq_known & (1u << dir))
+        return;
+    f->next_seq[dir] = isn + 1;
+    f->seq_known |= (uint8_t)(1u << dir);
 }
 
 static void flow_tcp(struct worker *w, struct flow *f, int dir, const struct packet_info *pi)
 {
-    struct reasm_dir *rd = &f->reasm[dir];
-    const struct reasm_limits *lim = &w->reasm_limits;
     uint8_t fl = pi->tcp_flags;
     if (fl & TCP_SYN) {
-        reasm_syn(rd, pi->seq);
+        if (f->ext)
+            reasm_syn(&f->ext->reasm[dir], pi->seq);
+        else
+            flow_head_syn(f, dir, pi->seq);
         f->tcp_state |= dir == 0 ? TCP_STATE_SYN : TCP_STATE_SYNACK;
     }
     if (fl & TCP_RST) {
         flow_reset(w, f);
         return;
     }
+    if (!f->ext && (!flow_tcp_needs_ext(f, dir, pi) || !flow_ext(w, f)))
+        return;
+    struct reasm_dir *rd = &f->ext->reasm[dir];
+    const struct reasm_limits *lim = &w->reasm_limits;
     if (pi->payload_wire_len > 0)
         reasm_push(rd, lim, &w->stats, pi->seq + ((fl & TCP_SYN) ? 1u : 0u), pi->payload,
                    pi->payload_len, pi->payload_wire_len, &w->sink[dir]);
-    if ((fl & TCP_ACK) && f->reasm[!dir].seq_known)
-        reasm_ack(&f->reasm[!dir], lim, &w->stats, pi->ack, &w->sink[!dir]);
+    if ((fl & TCP_ACK) && f->ext->reasm[!dir].seq_known)
+        reasm_ack(&f->ext->reasm[!dir], lim, &w->stats, pi->ack, &w->sink[!dir]);
     if (fl & TCP_FIN) {
         f->tcp_state |= dir == 0 ? TCP_STATE_FIN_TO_SERVER : TCP_STATE_FIN_TO_CLIENT;
         uint32_t fin_seq = pi->seq + (uint32_t)pi->payload_wire_len
@@ -576,8 +716,8 @@ static void flow_datagram(struct worker *w, struct flow *f, int dir,
         f->decoder->data(state, flow_ctx(w, f), d, pi->payload, pi->payload_len);
     if (pi->payload_wire_len > pi->payload_len) {
         uint64_t lost = pi->payload_wire_len - pi->payload_len;
-        f->gaps++;
-        f->gap_bytes += lost;
+        f->ext->gaps++;
+        f->ext->gap_bytes += lost;
         f->decoder->gap(state, flow_ctx(w, f), d, lost);
     }
 }
@@ -598,6 +738,16 @@ static int flow_is_reused(const struct flow *f, const struct packet_info *pi)
         && f->list == FLOW_LIST_CLOSED;
 }
 
+/* The packet's direction in f: 0 when its source is the client. */
+static int flow_dir_of(const struct flow *f, const struct packet_info *pi)
+{
+    const struct flow_key *k = &f->key;
+    size_t alen = pi->family == 4 ? 4 : 16;
+    uint16_t client_port = f->client_is_lo ? k->port_lo : k->port_hi;
+    const uint8_t *client = f->client_is_lo ? k->addr_lo : k->addr_hi;
+    return !(pi->sport == client_port && memcmp(pi->src, client, alen) == 0);
+}
+
 static void worker_packet(struct worker *w, const struct msg_packet *m)
 {
     const uint8_t *data = (const uint8_t *)(m + 1);
@@ -616,15 +766,14 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
         flow_end(w, f, flow_closed_reason(f));
         f = NULL;
     }
-    if (!f && !(f = flow_create(w, &k, &pi, m->ts_us)))
+    if (!f && !(f = flow_create(w, &k, from_lo, &pi, m->ts_us)))
         return;
     w->cur_flow = f;
-    size_t alen = pi.family == 4 ? 4 : 16;
-    int dir = !(pi.sport == f->meta.client_port && memcmp(pi.src, f->meta.client, alen) == 0);
+    int dir = flow_dir_of(f, &pi);
     f->pkts[dir]++;
     f->bytes[dir] += m->wire_len;
     flow_table_touch(&w->flows, f, m->ts_us);
-    if (f->ndpi)
+    if (f->ndpi_pending)
         flow_classify(w, f, &pi, m->ts_us);
     if (pi.proto == IPPROTO_TCP_NUM)
         flow_tcp(w, f, dir, &pi);

@@ -60,6 +60,7 @@
     X(FLOWS_TIMED_OUT, "flows.timed_out")                               \
     X(FLOWS_CLOSED, "flows.closed")                                     \
     X(FLOWS_MIDSTREAM, "flows.midstream")                               \
+    X(FLOWS_NO_MEMORY, "flows.no_memory")                               \
     X(REASM_GAPS, "reassembly.gaps")                                    \
     X(REASM_GAP_BYTES, "reassembly.gap_bytes")                          \
     X(REASM_OOO_HELD, "reassembly.out_of_order_held")                   \

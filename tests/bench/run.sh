@@ -11,7 +11,8 @@
 # and a memcached multi-get stream (tests/bench/make_kv_stream.py). Each is
 # repeated to MEGABYTES and read by: cat, the sensor with no decoder and no
 # nDPI (tests/bench/nodecode.conf), the sensor decoding with 1 and 2
-# workers. Then the memory an idle flow costs.
+# workers. Then the memory an idle flow costs and the SYN-flood rate (200 k
+# and 1 M flows).
 #   tests/bench/run.sh [CAPTURE] [MEGABYTES]     (default: all, 200 MB)
 # With a CAPTURE, only that one is measured (repeated to MEGABYTES), in the
 # decode-throughput form.
@@ -105,14 +106,37 @@ bench "Redis pipeline (GET, MGET x10, HGETALL, SET; 50 per batch)" "$OUT/redis_p
 python3 tests/bench/make_kv_stream.py memcached "$OUT/memcached_multiget.pcap"
 bench "Memcached multi-get stream (get of 20 keys, 75% hits)" "$OUT/memcached_multiget.pcap"
 
-# What an idle flow costs: peak RSS of 20,000 SYN-only flows to a decoder's
-# port, against the same run on a capture with one flow (a reference in the
-# same invocation, not an absolute figure).
+# What an idle flow costs, and how fast SYN-only flows are taken: peak RSS
+# of 200,000 SYN-only flows to a decoder's port, against the same run on a
+# capture with one flow (a reference in the same invocation, not an
+# absolute figure), and packets per CPU-second (user + system, all threads,
+# the flow events' JSON included). Then 1,000,000 such flows with
+# flows.max = 2,000,000: peak RSS of the flow state.
 SYN=$OUT/syn_flood.pcap
-python3 tests/bench/make_syn_flood.py 20000 9200 "$SYN"
-rss() { /usr/bin/time -f %M "$@" --json=/dev/null 2>&1 >/dev/null | tail -1; }
-r_one=$(rss ./scrapewatch -w 1 -r pcaps/crafted/tcp_gap.pcap)
-r_syn=$(rss ./scrapewatch -w 1 -r "$SYN")
-echo
-echo "SYN-only flows to :9200: $(( (r_syn - r_one) * 1024 / 20000 )) bytes per flow above a one-flow run"
+SYN1M=$OUT/syn_flood_1m.pcap
+python3 tests/bench/make_syn_flood.py 200000 9200 "$SYN"
+python3 tests/bench/make_syn_flood.py 1000000 9200 "$SYN1M"
+# Small queues for the RSS figures, so that the queues' fixed size does not
+# count as per-flow memory; no idle timeout within the 1,000 s of the 1 M
+# capture, so that all its flows are alive at the end.
+printf 'capture = { ring_kb = 256; };\nevents = { queue = 64; };\n' > "$OUT/small_queues.conf"
+cp "$OUT/small_queues.conf" "$OUT/flows_2m.conf"
+printf 'flows = { max = 2000000; idle_timeout = 3600; };\n' >> "$OUT/flows_2m.conf"
+usage() { /usr/bin/time -f '%M %U %S' "$@" --json=/dev/null 2>&1 >/dev/null | tail -1; }
+one=$(usage ./scrapewatch -c "$OUT/small_queues.conf" -w 1 -r pcaps/crafted/tcp_gap.pcap)
+small=$(usage ./scrapewatch -c "$OUT/small_queues.conf" -w 1 -r "$SYN")
+syn=$(usage ./scrapewatch -w 1 -r "$SYN")
+big=$(usage ./scrapewatch -c "$OUT/flows_2m.conf" -w 1 -r "$SYN1M")
+python3 - "$one" "$small" "$syn" "$big" <<'PY'
+import sys
+(r1, _, _), (rs, _, _), (r, u, s), (rb, ub, sb) = (map(float, a.split()) for a in sys.argv[1:5])
+print()
+print(f"SYN-only flows to :9200: {(rs - r1) * 1024 / 200000:.0f} bytes per flow above a one-flow run "
+      f"(small queues; {(r - r1) * 1024 / 200000:.0f} with the shipped ones)")
+print(f"SYN flood, 200,000 packets, 1 worker: {u + s:.2f} CPU-s, "
+      f"{200000 / (u + s) / 1000:.0f} k packets per CPU-second")
+print(f"SYN flood, 1,000,000 flows, flows.max = 2,000,000: peak RSS {rb / 1024:.0f} MiB "
+      f"({(rb - r1) * 1024 / 1e6:.0f} bytes per flow above a one-flow run), {ub + sb:.2f} CPU-s, "
+      f"{1e6 / (ub + sb) / 1000:.0f} k packets per CPU-second")
+PY
 echo '```'
