@@ -60,7 +60,6 @@ struct flow {
     struct flow *hash_next;
     struct lru_node lru;           /* on table lru[list] */
     struct flow_ext *ext;          /* NULL until the flow carries bytes */
-    const struct decoder *decoder;
     uint64_t first_seq;            /* seq of the packet that created it */
     uint64_t first_us, last_us;
     uint64_t pkts[2], bytes[2];
@@ -80,7 +79,8 @@ struct flow {
     uint8_t decoder_opened;        /* decoder->open was called (on first bytes) */
     uint8_t end_sent;              /* bit d: decoder told direction d ended */
     uint8_t end_reason;            /* enum flow_end_reason, when ended */
-    uint8_t decoder_index;         /* decoder_index(decoder), when set */
+    uint8_t decoder_index;         /* into decoder_all(), when has_decoder */
+    uint8_t has_decoder;           /* a decoder was attached */
     uint8_t ndpi_pending;          /* nDPI has not decided yet (state in ext) */
     uint8_t ndpi_packets;          /* packets counted towards ndpi.max_packets */
     uint8_t tunnel;                /* flow_meta.tunnel (0 = none) */
@@ -89,7 +89,7 @@ struct flow {
 
 /* A payload-less flow's whole cost is its head plus its share of the
  * bucket array: keep the head within this. */
-#define FLOW_HEAD_MAX 168
+#define FLOW_HEAD_MAX 160
 _Static_assert(sizeof(struct flow) <= FLOW_HEAD_MAX, "flow head grew past FLOW_HEAD_MAX");
 
 struct flow_table {

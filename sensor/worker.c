@@ -103,6 +103,12 @@ static struct flow_ext *flow_ext(struct worker *w, struct flow *f)
     return x;
 }
 
+/* The decoder attached to f, or NULL (the head keeps its index only). */
+static const struct decoder *flow_decoder(const struct flow *f)
+{
+    return f->has_decoder ? decoder_all()[f->decoder_index] : NULL;
+}
+
 /* Ops are counted per app ("ops.<app>"); an id out of range as unknown. */
 static unsigned op_stat(uint8_t app)
 {
@@ -258,10 +264,10 @@ static void early_replay(struct worker *w, struct flow *f)
         memcpy(&len, p + 2, 8);
         enum decoder_dir dir = p[1] ? DIR_TO_CLIENT : DIR_TO_SERVER;
         if (p[0] == EARLY_DATA) {
-            f->decoder->data(x->decoder_state, flow_ctx(w, f), dir, p + 10, (size_t)len);
+            flow_decoder(f)->data(x->decoder_state, flow_ctx(w, f), dir, p + 10, (size_t)len);
             off += 10 + (size_t)len;
         } else {
-            f->decoder->gap(x->decoder_state, flow_ctx(w, f), dir, len);
+            flow_decoder(f)->gap(x->decoder_state, flow_ctx(w, f), dir, len);
             off += 10;
         }
     }
@@ -283,10 +289,10 @@ static void *flow_decoder_state(struct worker *w, struct flow *f)
     if (!x)
         return NULL;
     f->decoder_opened = 1;
-    x->decoder_state = f->decoder->open(flow_ctx(w, f));
+    x->decoder_state = flow_decoder(f)->open(flow_ctx(w, f));
     for (int d = 0; d < 2 && x->decoder_state; d++)
         if (f->end_sent & (1u << d))
-            f->decoder->end(x->decoder_state, flow_ctx(w, f), (enum decoder_dir)d);
+            flow_decoder(f)->end(x->decoder_state, flow_ctx(w, f), (enum decoder_dir)d);
     return x->decoder_state;
 }
 
@@ -295,10 +301,10 @@ static void *flow_decoder_state(struct worker *w, struct flow *f)
 static void sink_deliver(struct worker *w, int dir, const uint8_t *buf, size_t len)
 {
     struct flow *f = w->cur_flow;
-    if (f->decoder) {
+    if (flow_decoder(f)) {
         void *state = flow_decoder_state(w, f);
         if (state)
-            f->decoder->data(state, flow_ctx(w, f), (enum decoder_dir)dir, buf, len);
+            flow_decoder(f)->data(state, flow_ctx(w, f), (enum decoder_dir)dir, buf, len);
     } else if (!f->decided) {
         early_append(w, f, EARLY_DATA, dir, buf, len);
         if (!f->ndpi_pending && !f->decided)
@@ -311,10 +317,10 @@ static void sink_gap(struct worker *w, int dir, uint64_t len)
     struct flow *f = w->cur_flow;
     f->ext->gaps++;   /* reassembly lives in the extension */
     f->ext->gap_bytes += len;
-    if (f->decoder) {
+    if (flow_decoder(f)) {
         void *state = flow_decoder_state(w, f);
         if (state)
-            f->decoder->gap(state, flow_ctx(w, f), (enum decoder_dir)dir, len);
+            flow_decoder(f)->gap(state, flow_ctx(w, f), (enum decoder_dir)dir, len);
     } else if (!f->decided)
         early_append(w, f, EARLY_GAP, dir, NULL, len);
 }
@@ -361,7 +367,7 @@ static void flow_attach_decoder(struct worker *w, struct flow *f,
                                 const struct decoder *d, enum classified_by by)
 {
     f->decided = 1;
-    f->decoder = d;
+    f->has_decoder = 1;
     f->decoder_index = (uint8_t)decoder_index(d);
     f->classified_by = (uint8_t)by;
     f->app = (uint8_t)d->app;
@@ -572,7 +578,7 @@ static void flow_ext_close(struct worker *w, struct flow *f)
     for (int d = 0; d < 2; d++)
         reasm_flush(&x->reasm[d], &w->reasm_limits, &w->stats, &w->sink[d]);
     if (x->decoder_state)
-        f->decoder->close(x->decoder_state, flow_ctx(w, f));
+        flow_decoder(f)->close(x->decoder_state, flow_ctx(w, f));
     x->decoder_state = NULL;
     classify_flow_free(x->ndpi);
     x->ndpi = NULL;
@@ -584,7 +590,7 @@ static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reas
     w->cur_flow = f;
     f->end_reason = (uint8_t)reason;
     flow_ext_close(w, f);
-    if (f->decoder || f->no_decoder)
+    if (flow_decoder(f) || f->no_decoder)
         worker_emit_flow(w, f);
     for (int d = 0; d < 2 && f->ext; d++)
         reasm_free(&f->ext->reasm[d], &w->reasm_limits);
@@ -632,7 +638,7 @@ static void flow_check_ends(struct worker *w, struct flow *f)
             continue;
         f->end_sent |= (uint8_t)(1u << d);
         if (f->ext && f->ext->decoder_state)
-            f->decoder->end(f->ext->decoder_state, flow_ctx(w, f), (enum decoder_dir)d);
+            flow_decoder(f)->end(f->ext->decoder_state, flow_ctx(w, f), (enum decoder_dir)d);
     }
     if (f->end_sent == 3)
         flow_table_mark_closed(&w->flows, f);
@@ -713,12 +719,12 @@ static void flow_datagram(struct worker *w, struct flow *f, int dir,
         return;
     enum decoder_dir d = (enum decoder_dir)dir;
     if (pi->payload_len > 0)
-        f->decoder->data(state, flow_ctx(w, f), d, pi->payload, pi->payload_len);
+        flow_decoder(f)->data(state, flow_ctx(w, f), d, pi->payload, pi->payload_len);
     if (pi->payload_wire_len > pi->payload_len) {
         uint64_t lost = pi->payload_wire_len - pi->payload_len;
         f->ext->gaps++;
         f->ext->gap_bytes += lost;
-        f->decoder->gap(state, flow_ctx(w, f), d, lost);
+        flow_decoder(f)->gap(state, flow_ctx(w, f), d, lost);
     }
 }
 
@@ -777,7 +783,7 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
         flow_classify(w, f, &pi, m->ts_us);
     if (pi.proto == IPPROTO_TCP_NUM)
         flow_tcp(w, f, dir, &pi);
-    else if (f->decoder && pi.payload_wire_len > 0)
+    else if (flow_decoder(f) && pi.payload_wire_len > 0)
         flow_datagram(w, f, dir, &pi);
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
     w->cur_flow = NULL;
