@@ -59,6 +59,10 @@ static const struct config_key reassembly_keys[] = {
     CFG_UNSIGNED("total_max_mb", reassembly.total_max_mb, 1, 65536),
 };
 
+static const struct config_key memory_keys[] = {
+    CFG_UNSIGNED("budget_mb", memory.budget_mb, 16, 1048576),
+};
+
 static const struct config_key ndpi_keys[] = {
     CFG_BOOL("enabled", ndpi.enabled),
     CFG_UNSIGNED("max_packets", ndpi.max_packets, 1, 255),
@@ -143,6 +147,7 @@ static const struct config_group config_groups[] = {
     { "capture", KEYS(capture_keys) },
     { "flows", KEYS(flows_keys) },
     { "reassembly", KEYS(reassembly_keys) },
+    { "memory", KEYS(memory_keys) },
     { "ndpi", KEYS(ndpi_keys) },
     { "decoders", NULL, 0 },
     { "events", KEYS(events_keys) },
@@ -185,6 +190,7 @@ void config_defaults(struct sw_config *cfg)
     cfg->flows.closed_timeout = 5;
     cfg->reassembly.flow_max_kb = 1024;
     cfg->reassembly.total_max_mb = 512;
+    cfg->memory.budget_mb = 1024;
     cfg->ndpi.enabled = true;
     cfg->ndpi.max_packets = 12;
     config_default_decoders(cfg);
@@ -573,6 +579,22 @@ static int load_root(struct config_loader *ld, struct sw_config *cfg,
     return 0;
 }
 
+/* Out-of-order bytes are held inside the memory budget: their own cap
+ * cannot be larger than it. Reported at the later key's line. */
+static int check_memory(struct config_loader *ld, const struct sw_config *cfg, config_t *lc)
+{
+    if (cfg->reassembly.total_max_mb <= cfg->memory.budget_mb)
+        return 0;
+    const config_setting_t *budget = config_lookup(lc, "memory.budget_mb");
+    const config_setting_t *total = config_lookup(lc, "reassembly.total_max_mb");
+    const config_setting_t *s = budget;
+    if (!s || (total && config_setting_source_line(total) > config_setting_source_line(s)))
+        s = total;
+    return setting_fail(ld, s, "'reassembly.total_max_mb' (%u) must not exceed "
+                        "'memory.budget_mb' (%u)",
+                        cfg->reassembly.total_max_mb, cfg->memory.budget_mb);
+}
+
 /* Rules between output.redis keys, reported at the later key's line. */
 static int check_redis(struct config_loader *ld, const struct sw_config *cfg, config_t *lc)
 {
@@ -634,6 +656,8 @@ int config_load(const char *path, struct sw_config *cfg, char *err, size_t errle
         rc = load_root(&ld, &loaded, config_root_setting(&lc));
         if (rc == 0)
             rc = check_redis(&ld, &loaded, &lc);
+        if (rc == 0)
+            rc = check_memory(&ld, &loaded, &lc);
         if (rc == 0 && config_lookup(&lc, "detect.rules"))
             loaded.detect.rules_set = true;
     }

@@ -78,6 +78,10 @@ struct sw_config {
         unsigned total_max_mb;     /* out-of-order bytes held, all flows */
     } reassembly;
     struct {
+        unsigned budget_mb;        /* all the memory the budget covers, all
+                                      workers together (base/membudget.h) */
+    } memory;
+    struct {
         bool enabled;
         unsigned max_packets;      /* packets nDPI may look at per flow */
     } ndpi;

@@ -8,6 +8,8 @@
  * capture thread derives from packet time, so replay is deterministic. */
 #include "worker.h"
 
+#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,13 @@
 #include "pipeline.h"
 
 #define EARLY_MAX (16u * 1024u)   /* bytes kept while nDPI decides */
+/* Bytes of allocator bookkeeping counted with each flow. */
+#define FLOW_ALLOC_OVERHEAD 16u
+/* Shedding (worker_shed): past the high mark, the flows idle longest are
+ * evicted down to the low mark, at most SHED_EVICT_MAX per packet. */
+#define SHED_HIGH(limit) ((limit) - (limit) / 8)
+#define SHED_LOW(limit) ((limit) - (limit) / 4)
+#define SHED_EVICT_MAX 1024u
 #define EARLY_DATA 0u
 #define EARLY_GAP 1u
 
@@ -114,11 +123,29 @@ static void worker_emit_flow(struct worker *w, struct flow *f)
 
 /* ---- bytes before the decoder is known ---- */
 
-static void early_discard(struct flow *f)
+static void early_discard(struct worker *w, struct flow *f)
 {
-    free(f->early.buf);
+    membudget_free(&w->budget, f->early.buf, f->early.len);
     f->early.buf = NULL;
     f->early.len = 0;
+}
+
+/* Stops waiting for a protocol decision: nDPI is told to give up (or the
+ * probes are), the bytes kept are dropped, and no decoder will read the
+ * flow. */
+static void early_give_up(struct worker *w, struct flow *f)
+{
+    if (f->ndpi) {
+        struct classify_result ignored;
+        classify_giveup(w->classifier, f->ndpi, &ignored);
+        classify_flow_free(f->ndpi);
+        f->ndpi = NULL;
+        stats_inc(&w->stats, STAT_NDPI_GIVEUP);
+    } else {
+        stats_inc(&w->stats, STAT_PROBE_GIVEUP);   /* probes still wanted more */
+    }
+    early_discard(w, f);
+    f->decided = 1;
 }
 
 static void early_append(struct worker *w, struct flow *f, uint8_t kind, int dir,
@@ -128,22 +155,15 @@ static void early_append(struct worker *w, struct flow *f, uint8_t kind, int dir
     size_t need = 2 + 8 + body;
     if (f->early.len + need > EARLY_MAX) {
         /* Too much to keep while waiting: stop waiting, decode nothing. */
-        if (f->ndpi) {
-            struct classify_result ignored;
-            classify_giveup(w->classifier, f->ndpi, &ignored);
-            classify_flow_free(f->ndpi);
-            f->ndpi = NULL;
-            stats_inc(&w->stats, STAT_NDPI_GIVEUP);
-        } else {
-            stats_inc(&w->stats, STAT_PROBE_GIVEUP);   /* probes still wanted more */
-        }
-        early_discard(f);
-        f->decided = 1;
+        early_give_up(w, f);
         return;
     }
-    uint8_t *p = realloc(f->early.buf, f->early.len + need);
-    if (!p)
+    uint8_t *p = membudget_realloc(&w->budget, f->early.buf, f->early.len,
+                                   f->early.len + need);
+    if (!p) {
+        early_give_up(w, f);   /* refused by the budget (counted there) */
         return;
+    }
     f->early.buf = p;
     p += f->early.len;
     p[0] = kind;
@@ -170,7 +190,7 @@ static void early_replay(struct worker *w, struct flow *f)
             off += 10;
         }
     }
-    early_discard(f);
+    early_discard(w, f);
 }
 
 static void flow_probe(struct worker *w, struct flow *f);
@@ -272,7 +292,7 @@ static void flow_attach_decoder(struct worker *w, struct flow *f,
                                                      : STAT_NDPI_CLASSIFIED);
     if (f->early.len && flow_decoder_state(w, f))
         early_replay(w, f);
-    early_discard(f);
+    early_discard(w, f);
 }
 
 /* A registered decoder that the configuration has not disabled (looked up
@@ -335,7 +355,7 @@ static void flow_probe(struct worker *w, struct flow *f)
         if (want_more)
             stats_inc(&w->stats, STAT_PROBE_GIVEUP);
         f->decided = 1;
-        early_discard(f);
+        early_discard(w, f);
     }
 }
 
@@ -361,7 +381,7 @@ static void flow_classified(struct worker *w, struct flow *f,
             f->no_decoder = 1;
             stats_inc(&w->stats, STATS_NO_DECODER_BASE + app);
             f->decided = 1;
-            early_discard(f);
+            early_discard(w, f);
             return;
         }
     }
@@ -458,6 +478,59 @@ static void flow_count_end(struct worker *w, enum flow_end_reason reason)
     }
 }
 
+/* ---- memory ---- */
+
+/* Bytes of flow state this worker holds for `count` flows: the flows
+ * themselves and the table's buckets. (Flow tables that keep their own
+ * accounting can answer here instead.) */
+static size_t flows_bytes(const struct worker *w, size_t count)
+{
+    return count * (sizeof(struct flow) + FLOW_ALLOC_OVERHEAD)
+           + w->flows.bucket_count * sizeof(*w->flows.buckets);
+}
+
+/* The budget's view of the flow count, after a flow left. */
+static void worker_account_flows(struct worker *w)
+{
+    bool ok = membudget_set_flows(&w->budget, flows_bytes(w, w->flows.count));
+    assert(ok);   /* a count that went down always fits */
+    (void)ok;
+}
+
+static void worker_memory_stats(struct worker *w)
+{
+    stats_set(&w->stats, STAT_MEM_USED, w->budget.flows + w->budget.used);
+    stats_set(&w->stats, STAT_MEM_PEAK, w->budget.peak);
+}
+
+static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reason);
+
+/* Evicts the flow idle longest, for memory. False when there is none other
+ * than `keep` (the flow of the packet at hand, never evicted). */
+static bool evict_for_memory(struct worker *w, const struct flow *keep)
+{
+    struct flow *victim = flow_table_oldest(&w->flows);
+    if (!victim || victim == keep)
+        return false;
+    flow_end(w, victim, FLOW_END_EVICTED);
+    stats_inc(&w->stats, STAT_MEM_FLOWS_EVICTED);
+    return true;
+}
+
+/* The first way to shed: once a packet leaves the worker's share fuller
+ * than its high mark, the flows idle longest are evicted until it is back
+ * under the low mark (their buffers, held bytes and state go with them).
+ * Charges refused in between cut buffers instead (membudget.h). */
+static void worker_shed(struct worker *w, const struct flow *keep)
+{
+    const struct membudget *b = &w->budget;
+    if (b->flows + b->used <= SHED_HIGH(b->limit))
+        return;
+    for (unsigned n = 0; n < SHED_EVICT_MAX && b->flows + b->used > SHED_LOW(b->limit); n++)
+        if (!evict_for_memory(w, keep))
+            break;
+}
+
 static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reason)
 {
     w->cur_flow = f;
@@ -470,7 +543,7 @@ static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reas
     if (f->ndpi)
         classify_flow_free(f->ndpi);
     f->ndpi = NULL;
-    early_discard(f);
+    early_discard(w, f);
     if (f->decoder || f->no_decoder)
         worker_emit_flow(w, f);
     for (int d = 0; d < 2; d++)
@@ -478,6 +551,7 @@ static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reas
     flow_count_end(w, reason);
     flow_table_remove(&w->flows, f);
     flow_free(f);
+    worker_account_flows(w);
     w->cur_flow = NULL;
 }
 
@@ -489,9 +563,17 @@ static struct flow *flow_create(struct worker *w, const struct flow_key *k,
         if (victim)
             flow_end(w, victim, FLOW_END_EVICTED);
     }
+    /* One more flow must fit in the budget. */
+    size_t need = flows_bytes(w, w->flows.count + 1) - w->budget.flows;
+    while (membudget_room(&w->budget) < need)
+        if (!evict_for_memory(w, NULL)) {
+            stats_inc(&w->stats, STAT_MEM_BUFFERS_CUT);   /* the packet is not tracked */
+            return NULL;
+        }
     struct flow *f = flow_table_insert(&w->flows, k);
     if (!f)
         return NULL;
+    worker_account_flows(w);
     f->first_seq = w->cur_seq;
     f->first_us = f->last_us = now_us;
     reasm_init(&f->reasm[0]);
@@ -625,7 +707,9 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
         flow_tcp(w, f, dir, &pi);
     else if (f->decoder && pi.payload_wire_len > 0)
         flow_datagram(w, f, dir, &pi);
+    worker_shed(w, f);
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
+    worker_memory_stats(w);
     w->cur_flow = NULL;
 }
 
@@ -652,6 +736,7 @@ static void worker_tick(struct worker *w, const struct msg_tick *t)
         }
     } while (n == w->scratch_cap);
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
+    worker_memory_stats(w);
 }
 
 static void collect_flow(struct flow *f, void *arg)
@@ -680,6 +765,7 @@ static void worker_shutdown(struct worker *w, const struct msg_tick *t)
                                                    : flow_closed_reason(f));
     }
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
+    worker_memory_stats(w);
 }
 
 static void *worker_main(void *arg)
@@ -727,6 +813,16 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
     w->reasm_limits.flow_max = (size_t)cfg->reassembly.flow_max_kb * 1024;
     w->reasm_limits.global_max = (size_t)cfg->reassembly.total_max_mb * 1024 * 1024;
     w->reasm_limits.global_used = reasm_global_used;
+    unsigned workers = cfg->sensor.workers ? cfg->sensor.workers : 1;
+    membudget_init(&w->budget, (size_t)cfg->memory.budget_mb * 1024 * 1024 / workers,
+                   &w->stats);
+    w->reasm_limits.budget = &w->budget;
+    if (!membudget_set_flows(&w->budget, flows_bytes(w, 0))) {
+        fprintf(stderr, "scrapewatch: memory.budget_mb (%u) leaves each worker %zu bytes, "
+                "less than its flow table (flows.max %u) needs empty\n",
+                cfg->memory.budget_mb, w->budget.limit, cfg->flows.max);
+        return -1;
+    }
     w->idle_us = (uint64_t)cfg->flows.idle_timeout * 1000000;
     w->closed_us = (uint64_t)cfg->flows.closed_timeout * 1000000;
     w->scratch_cap = 1024;
@@ -746,6 +842,7 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
     }
     w->dctx.emit = worker_emit_op;
     w->dctx.owner = w;
+    w->dctx.budget = &w->budget;
     w->sink[0] = (struct reasm_sink){sink_data_to_server, sink_gap_to_server, w};
     w->sink[1] = (struct reasm_sink){sink_data_to_client, sink_gap_to_client, w};
     return 0;
