@@ -2,6 +2,8 @@
 #include "membudget.h"
 
 #include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,4 +99,27 @@ void membudget_free(struct membudget *b, void *p, size_t n)
         return;
     free(p);
     membudget_release(b, n);
+}
+
+/* The size sits in a max_align_t before the block, so the block stays
+ * aligned for anything. */
+void *membudget_alloc_sized(struct membudget *b, size_t n)
+{
+    if (n > SIZE_MAX - sizeof(max_align_t))
+        return NULL;
+    max_align_t *p = membudget_malloc(b, sizeof(max_align_t) + n);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, &n, sizeof(n));
+    return p + 1;
+}
+
+void membudget_free_sized(struct membudget *b, void *block)
+{
+    if (block == NULL)
+        return;
+    max_align_t *p = (max_align_t *)block - 1;
+    size_t n;
+    memcpy(&n, p, sizeof(n));
+    membudget_free(b, p, sizeof(max_align_t) + n);
 }

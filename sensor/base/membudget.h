@@ -58,5 +58,9 @@ void *membudget_malloc(struct membudget *b, size_t n);
 void *membudget_calloc(struct membudget *b, size_t n);
 void *membudget_realloc(struct membudget *b, void *p, size_t old_n, size_t new_n);
 void membudget_free(struct membudget *b, void *p, size_t n);
+/* The same for callers that cannot pass the size back (zlib's zalloc and
+ * zfree): the size is kept in front of the block and charged with it. */
+void *membudget_alloc_sized(struct membudget *b, size_t n);
+void membudget_free_sized(struct membudget *b, void *p);
 
 #endif
