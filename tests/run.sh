@@ -31,6 +31,7 @@ done
 run_part golden tests/golden/run.sh "$BUILD/scrapewatch"
 run_part pipeline tests/pipeline.sh "$BUILD/scrapewatch"
 run_part crafted tests/crafted_check.py "$BUILD/scrapewatch"
+run_part memory tests/memory_check.py "$BUILD/scrapewatch"
 run_part es tests/es_check.py "$BUILD/scrapewatch"
 run_part mongo tests/mongo_check.py "$BUILD/scrapewatch"
 run_part couchdb tests/couchdb_check.py "$BUILD/scrapewatch"
