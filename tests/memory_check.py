@@ -49,11 +49,12 @@ FULL = [
 def pcap(kind, flows, size):
     path = os.path.join(OUT, f"{kind}_{flows}_{size or 0}.pcap")
     if not os.path.exists(path):
-        args = [sys.executable, GEN, kind, str(flows), path + ".tmp"]
+        tmp = f"{path}.{os.getpid()}.tmp"
+        args = [sys.executable, GEN, kind, str(flows), tmp]
         if size:
             args.append(str(size))
         subprocess.run(args, check=True)
-        os.rename(path + ".tmp", path)
+        os.rename(tmp, path)
     return path
 
 
@@ -62,16 +63,18 @@ def run(binary, conf, path):
     args = [binary, "-w", "1", "-j", "-r", path]
     if conf:
         args[1:1] = ["-c", conf]
-    with open(os.path.join(OUT, "last.jsonl"), "wb") as out:
+    events = os.path.join(OUT, f"events.{os.getpid()}.jsonl")
+    with open(events, "wb") as out:
         child = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(child.pid, 0)
     stats = {}
-    with open(os.path.join(OUT, "last.jsonl"), "rb") as f:
+    with open(events, "rb") as f:
         for line in f:
             if b'"stats"' in line:
                 ev = json.loads(line)
                 if ev.get("event_type") == "stats":
                     stats = flatten(ev.get("stats", {}))
+    os.remove(events)
     return usage.ru_maxrss * 1024, stats, os.waitstatus_to_exitcode(status)
 
 
