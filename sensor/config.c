@@ -61,6 +61,7 @@ static const struct config_key reassembly_keys[] = {
 
 static const struct config_key memory_keys[] = {
     CFG_UNSIGNED("budget_mb", memory.budget_mb, 16, 1048576),
+    CFG_UNSIGNED("rules_mb", memory.rules_mb, 1, 1048576),
 };
 
 static const struct config_key ndpi_keys[] = {
@@ -191,6 +192,7 @@ void config_defaults(struct sw_config *cfg)
     cfg->reassembly.flow_max_kb = 1024;
     cfg->reassembly.total_max_mb = 512;
     cfg->memory.budget_mb = 1024;
+    cfg->memory.rules_mb = 128;
     cfg->ndpi.enabled = true;
     cfg->ndpi.max_packets = 12;
     config_default_decoders(cfg);
@@ -579,20 +581,32 @@ static int load_root(struct config_loader *ld, struct sw_config *cfg,
     return 0;
 }
 
-/* Out-of-order bytes are held inside the memory budget: their own cap
- * cannot be larger than it. Reported at the later key's line. */
+/* The later of two settings (the one set in the file if only one is). */
+static const config_setting_t *later_setting(config_t *lc, const char *a, const char *b)
+{
+    const config_setting_t *sa = config_lookup(lc, a), *sb = config_lookup(lc, b);
+    if (!sa || (sb && config_setting_source_line(sb) > config_setting_source_line(sa)))
+        return sb;
+    return sa;
+}
+
+/* The rule state's share and the out-of-order bytes are held inside the
+ * memory budget: the share must leave room for the workers, and the
+ * reassembly cap cannot be larger than the budget. Reported at the later
+ * key's line. */
 static int check_memory(struct config_loader *ld, const struct sw_config *cfg, config_t *lc)
 {
-    if (cfg->reassembly.total_max_mb <= cfg->memory.budget_mb)
-        return 0;
-    const config_setting_t *budget = config_lookup(lc, "memory.budget_mb");
-    const config_setting_t *total = config_lookup(lc, "reassembly.total_max_mb");
-    const config_setting_t *s = budget;
-    if (!s || (total && config_setting_source_line(total) > config_setting_source_line(s)))
-        s = total;
-    return setting_fail(ld, s, "'reassembly.total_max_mb' (%u) must not exceed "
-                        "'memory.budget_mb' (%u)",
-                        cfg->reassembly.total_max_mb, cfg->memory.budget_mb);
+    const char *budget = "memory.budget_mb", *rules = "memory.rules_mb";
+    const char *total = "reassembly.total_max_mb";
+    if (cfg->memory.rules_mb > cfg->memory.budget_mb / 2)
+        return setting_fail(ld, later_setting(lc, budget, rules),
+                            "'%s' (%u) must be at most half of '%s' (%u)", rules,
+                            cfg->memory.rules_mb, budget, cfg->memory.budget_mb);
+    if (cfg->reassembly.total_max_mb > cfg->memory.budget_mb)
+        return setting_fail(ld, later_setting(lc, budget, total),
+                            "'%s' (%u) must not exceed '%s' (%u)", total,
+                            cfg->reassembly.total_max_mb, budget, cfg->memory.budget_mb);
+    return 0;
 }
 
 /* Rules between output.redis keys, reported at the later key's line. */

@@ -79,7 +79,8 @@ struct sw_config {
     } reassembly;
     struct {
         unsigned budget_mb;        /* all the memory the budget covers, all
-                                      workers together (base/membudget.h) */
+                                      workers and rules together (base/membudget.h) */
+        unsigned rules_mb;         /* of which the rule state's share (detect) */
     } memory;
     struct {
         bool enabled;

@@ -34,6 +34,7 @@ struct detect {
     atomic_int *reload;               /* set (by a signal handler): reload the rules */
     const char *config_path;          /* re-read on reload for the detect group, or NULL */
     struct rec_op scratch;            /* the op with its chain, for the engine */
+    struct membudget budget;          /* the rules' share (memory.rules_mb) */
 };
 
 /* Takes ownership of engine (may be NULL). reload may be NULL. */

@@ -814,8 +814,8 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
     w->reasm_limits.global_max = (size_t)cfg->reassembly.total_max_mb * 1024 * 1024;
     w->reasm_limits.global_used = reasm_global_used;
     unsigned workers = cfg->sensor.workers ? cfg->sensor.workers : 1;
-    membudget_init(&w->budget, (size_t)cfg->memory.budget_mb * 1024 * 1024 / workers,
-                   &w->stats);
+    size_t share = (size_t)(cfg->memory.budget_mb - cfg->memory.rules_mb) * 1024 * 1024;
+    membudget_init(&w->budget, share / workers, &w->stats);
     w->reasm_limits.budget = &w->budget;
     if (!membudget_set_flows(&w->budget, flows_bytes(w, 0))) {
         fprintf(stderr, "scrapewatch: memory.budget_mb (%u) leaves each worker %zu bytes, "

@@ -5,9 +5,10 @@ tests/gen/make_flood.py into tests/out/flood, not committed).
   tests/memory_check.py BIN            make test: small floods under a 16 MiB
                                        budget (tests/memory/budget16.conf),
                                        asserted
-  tests/memory_check.py BIN --full     the issue's full-scale floods under the
-                                       shipped configuration, reported (one
-                                       line each), not asserted
+  tests/memory_check.py BIN --full [CONF]
+                                       the issue's full-scale floods under the
+                                       built-in defaults (or CONF), reported
+                                       (one line each), not asserted
 
 Each run's peak RSS is read with wait4 (the child's own rusage). The
 assertion: peak RSS <= baseline + budget, where the baseline is the same
@@ -111,10 +112,10 @@ def small(binary):
         print(f"FAIL memory/{name}: {'; '.join(why)}" if why else f"ok memory/{name}")
 
 
-def full(binary):
+def full(binary, conf):
     os.makedirs(OUT, exist_ok=True)
     for name, kind, flows, size in FULL:
-        rss, st, rc = run(binary, None, pcap(kind, flows, size))
+        rss, st, rc = run(binary, conf, pcap(kind, flows, size))
         print(f"{name:14} {flows:6} flows  peak RSS {rss / MIB:8.1f} MiB  "
               f"memory.peak {st.get('memory.peak', 0) / MIB:8.1f} MiB  "
               f"evicted {st.get('memory.flows_evicted', '-')}  "
@@ -124,7 +125,7 @@ def full(binary):
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    if "--full" in sys.argv[2:]:
-        full(sys.argv[1])
+    if sys.argv[2:3] == ["--full"]:
+        full(sys.argv[1], sys.argv[3] if len(sys.argv) > 3 else None)
     else:
         small(sys.argv[1])

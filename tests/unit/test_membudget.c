@@ -8,6 +8,7 @@
 #include "../../decoders/http/http.h"
 #include "../../decoders/mongodb/mongodb.h"
 #include "../../decoders/template/template.h"
+#include "../../rules/window.h"
 #include "../../sensor/base/membudget.h"
 #include "check.h"
 
@@ -304,6 +305,36 @@ static void test_mongodb_payload_refused(void)
     free(d);
 }
 
+/* Rule windows: keys beyond the budget push the least recently updated
+ * out (counted as evictions) rather than going over or failing. */
+static void test_window_keys_under_budget(void)
+{
+    struct membudget b;
+    membudget_init(&b, 64 * 1024, NULL);
+    struct window_table *t = window_table_new(100000, 60000000, 64);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    window_table_set_budget(t, &b);
+    struct window_stats out;
+    char key[32], item[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof(key), "client-%d", i);
+        snprintf(item, sizeof(item), "index-%d", i);
+        CHECK_EQ_INT(window_add(t, key, strlen(key), 1000 + (uint64_t)i, 1, item,
+                                strlen(item), &out), 0);
+        CHECK_EQ_INT(out.count, 1);
+    }
+    CHECK(window_table_evictions(t) > 900);
+    CHECK(window_table_keys(t) > 0 && window_table_keys(t) < 100);
+    CHECK(b.peak <= 64 * 1024);
+    /* the newest key is still there, with its count */
+    CHECK_EQ_INT(window_add(t, key, strlen(key), 5000, 1, NULL, 0, &out), 0);
+    CHECK_EQ_INT(out.count, 2);
+    window_table_free(t);
+    CHECK_EQ_INT(b.used, 0);
+}
+
 int main(void)
 {
     check_binary = "membudget";
@@ -315,5 +346,6 @@ int main(void)
     RUN(test_decoders_under_every_budget);
     RUN(test_http_head_refused);
     RUN(test_mongodb_payload_refused);
+    RUN(test_window_keys_under_budget);
     CHECK_EXIT();
 }
