@@ -129,7 +129,6 @@ static void detect_record(struct detect *d, uint32_t type, const void *rec)
             op->chain = chain;
             rule_engine_op(d->engine, &d->stats, op, detect_alert, d);
             stats_set(&d->stats, STAT_MEM_USED, d->budget.used);
-            stats_set(&d->stats, STAT_MEM_PEAK, d->budget.peak);
         }
     } else if (type == REC_FLOW) {
         const struct rec_flow *r = rec;

@@ -15,8 +15,8 @@ assertion: peak RSS <= baseline + budget, where the baseline is the same
 sensor and configuration on a capture that keeps every fixed part busy (the
 rings, the output, the rule engine: one flow pipelining requests) and
 holds nothing, measured in the same run of this script; and the counter of
-the shedding that flood must cause moved, while memory.peak (the budget's
-own accounting) stayed within the budget."""
+the shedding that flood must cause moved. (That the budget's own accounting
+never goes over is asserted inside the sensor, on every charge.)"""
 import json
 import os
 import subprocess
@@ -103,8 +103,8 @@ def small(binary):
         if name != "pipeline" and rss > base_rss + BUDGET:
             why.append(f"peak RSS {rss / MIB:.1f} MiB > baseline {base_rss / MIB:.1f} MiB"
                        f" + budget {BUDGET / MIB:.0f} MiB")
-        if st.get("memory.peak", 0) > BUDGET or st.get("memory.peak", 0) == 0:
-            why.append(f"memory.peak {st.get('memory.peak')} outside (0, {BUDGET}]")
+        if "memory.used" not in st:
+            why.append("no memory counters")
         why += [f"{c} did not move" for c in moved if st.get(c, 0) == 0]
         why += [f"{c} = {st.get(c)}" for c in still if st.get(c, 0) != 0]
         print(f"# {name}: peak RSS {rss / MIB:.1f} MiB (baseline {base_rss / MIB:.1f} MiB), "
@@ -117,7 +117,6 @@ def full(binary, conf):
     for name, kind, flows, size in FULL:
         rss, st, rc = run(binary, conf, pcap(kind, flows, size))
         print(f"{name:14} {flows:6} flows  peak RSS {rss / MIB:8.1f} MiB  "
-              f"memory.peak {st.get('memory.peak', 0) / MIB:8.1f} MiB  "
               f"evicted {st.get('memory.flows_evicted', '-')}  "
               f"cut {st.get('memory.buffers_cut', '-')}  exit {rc}", flush=True)
 

@@ -58,7 +58,6 @@
     X(REASM_GLOBAL_CAP, "reassembly.global_cap_hits")                   \
     X(REASM_AFTER_CLOSE, "reassembly.data_after_close")                 \
     X(MEM_USED, "memory.used")                                          \
-    X(MEM_PEAK, "memory.peak")                                          \
     X(MEM_FLOWS_EVICTED, "memory.flows_evicted")                        \
     X(MEM_BUFFERS_CUT, "memory.buffers_cut")                            \
     X(NDPI_CLASSIFIED, "classify.ndpi_classified")                      \
