@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "../sensor/base/config_key.h"
+#include "../sensor/base/membudget.h"
 #include "../sensor/base/op.h"
 #include "../sensor/base/stats.h"
 #include "apps.h"
@@ -67,6 +68,12 @@ struct decoder_ctx {
     uint8_t datagram;
     const void *params;                 /* the decoder's parameter struct */
     stats_counter *counters;            /* the decoder's counters (its group) */
+    /* The worker's memory budget: per-flow state and every buffer or queue
+     * a decoder grows is taken from it (membudget_malloc and friends), and
+     * a refusal is recovered from like a gap: drop what was held, flag the
+     * op partial, resynchronise. Decoders keep the pointer in their state
+     * (it is the same for the flow's life). NULL: unlimited (tests). */
+    struct membudget *budget;
     /* Hands a finished op to the pipeline. The op is copied. */
     void (*emit)(struct decoder_ctx *ctx, const struct op_record *op);
     void *owner;                        /* the caller's, for emit */

@@ -658,6 +658,13 @@ static bool same_aggregate(const struct rule *a, const struct rule *b)
            && a->distinct_field == b->distinct_field;
 }
 
+void rule_engine_set_budget(struct rule_engine *e, struct membudget *budget)
+{
+    for (size_t i = 0; e && i < e->rs.count; i++)
+        if (e->windows[i])
+            window_table_set_budget(e->windows[i], budget);
+}
+
 void rule_engine_adopt_state(struct rule_engine *to, struct rule_engine *from)
 {
     if (!to || !from) {

@@ -24,6 +24,10 @@ typedef void (*alert_fn)(void *arg, const struct alert *a);
  * no rule file gives an engine with no rules. */
 struct rule_engine *rule_engine_load(const struct detect_settings *ds, char *err, size_t errlen);
 void rule_engine_free(struct rule_engine *e);
+/* Charges the rules' window keys to a memory budget from now on (before
+ * the first op; see window_table_set_budget). */
+struct membudget;
+void rule_engine_set_budget(struct rule_engine *e, struct membudget *budget);
 /* Number of rules loaded. */
 size_t rule_engine_rule_count(const struct rule_engine *e);
 /* One op; calls emit for each alert it causes (in a deterministic order).

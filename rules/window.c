@@ -54,6 +54,7 @@
 #include <string.h>
 
 #include "../sensor/base/hash.h"
+#include "../sensor/base/membudget.h"
 #include "../sensor/base/lru.h"
 
 #define HLL_REGISTERS (1u << HLL_BITS)
@@ -104,6 +105,7 @@ struct window_table {
     size_t distinct_bytes;
     struct window_exact_entry *scratch;   /* distinct_exact entries */
     uint64_t evictions;
+    struct membudget *budget;        /* keys are charged here; NULL: unlimited */
 };
 
 /* ---- hashing ---- */
@@ -216,10 +218,16 @@ struct window_table *window_table_new(size_t max_keys, uint64_t window_us,
     return t;
 }
 
-static void window_key_free(struct window_key *k)
+static void window_key_free(struct window_table *t, struct window_key *k)
 {
-    free(k->distinct);
-    free(k);
+    membudget_free(t->budget, k->distinct, t->distinct_bytes);
+    membudget_free(t->budget, k, sizeof(*k) + k->key_len);
+}
+
+void window_table_set_budget(struct window_table *t, struct membudget *budget)
+{
+    assert(t->keys == 0);   /* keys already held were not charged */
+    t->budget = budget;
 }
 
 void window_table_free(struct window_table *t)
@@ -229,7 +237,7 @@ void window_table_free(struct window_table *t)
     struct lru_node *n = lru_oldest(&t->lru);
     while (n) {
         struct lru_node *next = n->next;
-        window_key_free(lru_entry(n, struct window_key, lru));
+        window_key_free(t, lru_entry(n, struct window_key, lru));
         n = next;
     }
     free(t->chain);
@@ -329,7 +337,7 @@ static void window_evict_oldest(struct window_table *t)
         link = &(*link)->chain_next;
     *link = victim->chain_next;
     lru_unlink(&t->lru, &victim->lru);
-    window_key_free(victim);
+    window_key_free(t, victim);
     assert(t->keys > 0);
     t->keys--;
     t->evictions++;
@@ -472,6 +480,20 @@ static void window_fill(const struct window_table *t, const struct window_key *k
     out->distinct_exact = k->mode == WINDOW_DISTINCT_EXACT;
 }
 
+/* n zeroed bytes charged to the memory budget. When the budget refuses,
+ * the least recently updated keys are forgotten (counted as evictions) to
+ * make room, but never `keep`. NULL when that is not enough. */
+static void *window_alloc(struct window_table *t, size_t n, const struct window_key *keep)
+{
+    for (;;) {
+        void *p = membudget_calloc(t->budget, n);
+        if (p || !t->budget || lru_is_empty(&t->lru)
+            || lru_entry(lru_oldest(&t->lru), struct window_key, lru) == keep)
+            return p;
+        window_evict_oldest(t);
+    }
+}
+
 /* Allocations come first, so that running out of memory changes nothing:
  * then *out describes this observation alone and -1 is returned. */
 int window_add(struct window_table *t, const void *key, size_t key_len, uint64_t now_us,
@@ -481,14 +503,14 @@ int window_add(struct window_table *t, const void *key, size_t key_len, uint64_t
     struct window_key *k = window_find(t, hash, key, key_len);
     void *new_distinct = NULL;
     if (item && (!k || !k->distinct)) {
-        new_distinct = calloc(1, t->distinct_bytes);
+        new_distinct = window_alloc(t, t->distinct_bytes, k);
         if (!new_distinct)
             goto out_of_memory;
     }
     if (!k) {
         if (key_len > SIZE_MAX - sizeof(*k))
             goto out_of_memory;
-        k = calloc(1, sizeof(*k) + key_len);
+        k = window_alloc(t, sizeof(*k) + key_len, NULL);
         if (!k)
             goto out_of_memory;
         if (key_len)
@@ -534,7 +556,7 @@ int window_add(struct window_table *t, const void *key, size_t key_len, uint64_t
     return 0;
 
 out_of_memory:
-    free(new_distinct);
+    membudget_free(t->budget, new_distinct, t->distinct_bytes);
     memset(out, 0, sizeof(*out));
     out->count = 1;
     out->sum = value;

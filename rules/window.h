@@ -17,6 +17,7 @@
 #define WINDOW_BUCKETS 10
 
 struct window_table;
+struct membudget;
 
 struct window_stats {
     uint64_t count;       /* observations in the window, this one included */
@@ -30,6 +31,11 @@ struct window_stats {
 struct window_table *window_table_new(size_t max_keys, uint64_t window_us,
                                       size_t distinct_exact);
 void window_table_free(struct window_table *t);
+/* Charges the table's keys to a memory budget (sensor/base/membudget.h)
+ * from now on; set before the first key. When the budget refuses a key,
+ * the least recently updated keys are forgotten to make room (counted as
+ * evictions). */
+void window_table_set_budget(struct window_table *t, struct membudget *budget);
 /* One observation for `key` at packet time now_us: `value` is added to the
  * sum, `item` (may be NULL) to the distinct set. Fills *out with the
  * aggregate over the window ending at now_us. Time that goes backwards is

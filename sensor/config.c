@@ -68,6 +68,11 @@ static const struct config_key reassembly_keys[] = {
     CFG_UNSIGNED("total_max_mb", reassembly.total_max_mb, 1, 65536),
 };
 
+static const struct config_key memory_keys[] = {
+    CFG_UNSIGNED("budget_mb", memory.budget_mb, 16, 1048576),
+    CFG_UNSIGNED("rules_mb", memory.rules_mb, 1, 1048576),
+};
+
 static const struct config_key ndpi_keys[] = {
     CFG_BOOL("enabled", ndpi.enabled),
     CFG_UNSIGNED("max_packets", ndpi.max_packets, 1, 255),
@@ -153,6 +158,7 @@ static const struct config_group config_groups[] = {
     { "tunnels", KEYS(tunnels_keys) },
     { "flows", KEYS(flows_keys) },
     { "reassembly", KEYS(reassembly_keys) },
+    { "memory", KEYS(memory_keys) },
     { "ndpi", KEYS(ndpi_keys) },
     { "decoders", NULL, 0 },
     { "events", KEYS(events_keys) },
@@ -198,6 +204,8 @@ void config_defaults(struct sw_config *cfg)
     cfg->flows.closed_timeout = 5;
     cfg->reassembly.flow_max_kb = 1024;
     cfg->reassembly.total_max_mb = 512;
+    cfg->memory.budget_mb = 1024;
+    cfg->memory.rules_mb = 128;
     cfg->ndpi.enabled = true;
     cfg->ndpi.max_packets = 12;
     config_default_decoders(cfg);
@@ -587,6 +595,34 @@ static int load_root(struct config_loader *ld, struct sw_config *cfg,
     return 0;
 }
 
+/* The later of two settings (the one set in the file if only one is). */
+static const config_setting_t *later_setting(config_t *lc, const char *a, const char *b)
+{
+    const config_setting_t *sa = config_lookup(lc, a), *sb = config_lookup(lc, b);
+    if (!sa || (sb && config_setting_source_line(sb) > config_setting_source_line(sa)))
+        return sb;
+    return sa;
+}
+
+/* The rule state's share and the out-of-order bytes are held inside the
+ * memory budget: the share must leave room for the workers, and the
+ * reassembly cap cannot be larger than the budget. Reported at the later
+ * key's line. */
+static int check_memory(struct config_loader *ld, const struct sw_config *cfg, config_t *lc)
+{
+    const char *budget = "memory.budget_mb", *rules = "memory.rules_mb";
+    const char *total = "reassembly.total_max_mb";
+    if (cfg->memory.rules_mb > cfg->memory.budget_mb / 2)
+        return setting_fail(ld, later_setting(lc, budget, rules),
+                            "'%s' (%u) must be at most half of '%s' (%u)", rules,
+                            cfg->memory.rules_mb, budget, cfg->memory.budget_mb);
+    if (cfg->reassembly.total_max_mb > cfg->memory.budget_mb)
+        return setting_fail(ld, later_setting(lc, budget, total),
+                            "'%s' (%u) must not exceed '%s' (%u)", total,
+                            cfg->reassembly.total_max_mb, budget, cfg->memory.budget_mb);
+    return 0;
+}
+
 /* Rules between output.redis keys, reported at the later key's line. */
 static int check_redis(struct config_loader *ld, const struct sw_config *cfg, config_t *lc)
 {
@@ -720,6 +756,8 @@ int config_load(const char *path, struct sw_config *cfg, char *err, size_t errle
         rc = load_root(&ld, &loaded, config_root_setting(&lc));
         if (rc == 0)
             rc = check_redis(&ld, &loaded, &lc);
+        if (rc == 0)
+            rc = check_memory(&ld, &loaded, &lc);
         if (rc == 0)
             rc = resolve_paths(&ld, &loaded, &lc);
         if (rc == 0 && config_lookup(&lc, "detect.rules"))

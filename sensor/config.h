@@ -83,6 +83,11 @@ struct sw_config {
         unsigned total_max_mb;     /* out-of-order bytes held, all flows */
     } reassembly;
     struct {
+        unsigned budget_mb;        /* all the memory the budget covers, all
+                                      workers and rules together (base/membudget.h) */
+        unsigned rules_mb;         /* of which the rule state's share (detect) */
+    } memory;
+    struct {
         bool enabled;
         unsigned max_packets;      /* packets nDPI may look at per flow */
     } ndpi;

@@ -119,6 +119,7 @@ static void detect_reload(struct detect *d)
         fprintf(stderr, "scrapewatch: reload: %s; keeping the old rules\n", err);
         return;
     }
+    rule_engine_set_budget(e, &d->budget);
     rule_engine_adopt_state(e, d->engine);
     d->engine = e;
     fprintf(stderr, "scrapewatch: rules reloaded: %zu rules\n", rule_engine_rule_count(e));
@@ -146,6 +147,7 @@ static void detect_record(struct detect *d, uint32_t type, const void *rec)
             memcpy(op, r, sizeof(*op));
             op->chain = chain;
             rule_engine_op(d->engine, &d->stats, op, detect_alert, d);
+            stats_set(&d->stats, STAT_MEM_USED, d->budget.used);
         }
     } else if (type == REC_STATS) {
         detect_stats_snapshot(d, rec);
@@ -265,6 +267,8 @@ int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *wo
                 struct rule_engine *engine, atomic_int *reload, const char *config_path)
 {
     memset(d, 0, sizeof(*d));
+    membudget_init(&d->budget, (size_t)cfg->memory.rules_mb * 1024 * 1024, &d->stats);
+    rule_engine_set_budget(engine, &d->budget);
     d->engine = engine;
     d->reload = reload;
     d->config_path = config_path;

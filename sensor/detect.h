@@ -36,6 +36,7 @@ struct detect {
     struct rec_op scratch;            /* the op with its chain, for the engine */
     uint64_t snap[STATS_SLOTS];       /* offline stats: workers' snapshots summed */
     unsigned snap_parts;              /* snapshots summed so far */
+    struct membudget budget;          /* the rules' share (memory.rules_mb) */
 };
 
 /* Takes ownership of engine (may be NULL). reload may be NULL. */

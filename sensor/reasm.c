@@ -107,6 +107,8 @@ void reasm_syn(struct reasm_dir *d, uint32_t isn)
 
 /* ---- global budget ---- */
 
+/* Held bytes count against both the reassembly cap shared by all workers
+ * and the worker's memory budget (when it has one). */
 static int reasm_reserve_global(const struct reasm_limits *lim, size_t n)
 {
     size_t used = atomic_load_explicit(lim->global_used, memory_order_relaxed);
@@ -116,6 +118,10 @@ static int reasm_reserve_global(const struct reasm_limits *lim, size_t n)
     } while (!atomic_compare_exchange_weak_explicit(
         lim->global_used, &used, used + n, memory_order_relaxed,
         memory_order_relaxed));
+    if (lim->budget != NULL && !membudget_charge(lim->budget, n)) {
+        atomic_fetch_sub_explicit(lim->global_used, n, memory_order_relaxed);
+        return 0;
+    }
     return 1;
 }
 
@@ -124,6 +130,8 @@ static void reasm_release_global(const struct reasm_limits *lim, size_t n)
     size_t before = atomic_fetch_sub_explicit(lim->global_used, n, memory_order_relaxed);
     assert(before >= n);   /* never gives back more than was reserved */
     (void)before;
+    if (lim->budget != NULL)
+        membudget_release(lim->budget, n);
 }
 
 /* ---- delivery: everything that moves next_seq ---- */

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/membudget.h"
 #include "base/stats.h"
 
 struct reasm_seg;
@@ -28,11 +29,14 @@ struct reasm_sink {
     void *arg;
 };
 
-/* Memory bounds; `global_used` is shared by all workers. */
+/* Memory bounds; `global_used` is shared by all workers. Held bytes are
+ * also charged to the worker's memory budget (NULL: none); a refusal is
+ * handled like the global cap: holes are given up from the front (gaps). */
 struct reasm_limits {
     size_t flow_max;                 /* bytes held out of order per direction */
     size_t global_max;               /* bytes held out of order, all flows */
     _Atomic size_t *global_used;
+    struct membudget *budget;
 };
 
 struct reasm_dir {

@@ -8,6 +8,8 @@
  * capture thread derives from packet time, so replay is deterministic. */
 #include "worker.h"
 
+#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,12 @@
 #include "pipeline.h"
 
 #define EARLY_MAX (16u * 1024u)   /* bytes kept while nDPI decides */
+/* Bytes of allocator bookkeeping counted with each flow. */
+/* Shedding (worker_shed): past the high mark, the flows idle longest are
+ * evicted down to the low mark, at most SHED_EVICT_MAX per packet. */
+#define SHED_HIGH(limit) ((limit) - (limit) / 8)
+#define SHED_LOW(limit) ((limit) - (limit) / 4)
+#define SHED_EVICT_MAX 1024u
 #define EARLY_DATA 0u
 #define EARLY_GAP 1u
 
@@ -84,15 +92,21 @@ static uint16_t flow_server_port(const struct flow *f)
 /* The flow's extension, made on its first bytes: reassembly takes over the
  * sequence state the head kept, and the endpoints are worked out once for
  * the ops to come. NULL when out of memory (counted). */
+static bool flows_make_room(struct worker *w, const struct flow *keep, size_t need);
+static void worker_account_flows(struct worker *w);
+
 static struct flow_ext *flow_ext(struct worker *w, struct flow *f)
 {
     if (f->ext)
         return f->ext;
+    if (!flows_make_room(w, f, w->flows.exts.obj_size))
+        return NULL;
     struct flow_ext *x = flow_ext_make(&w->flows, f);
     if (!x) {
         stats_inc(&w->stats, STAT_FLOWS_NO_MEMORY);
         return NULL;
     }
+    worker_account_flows(w);
     for (int d = 0; d < 2; d++) {
         reasm_init(&x->reasm[d]);
         if (f->seq_known & (1u << d))
@@ -182,11 +196,11 @@ static void worker_emit_flow(struct worker *w, struct flow *f)
 
 /* ---- bytes before the decoder is known ---- */
 
-static void early_discard(struct flow *f)
+static void early_discard(struct worker *w, struct flow *f)
 {
     if (!f->ext)
         return;
-    free(f->ext->early.buf);
+    membudget_free(&w->budget, f->ext->early.buf, f->ext->early.len);
     f->ext->early.buf = NULL;
     f->ext->early.len = 0;
 }
@@ -223,6 +237,21 @@ static void flow_ndpi_giveup(struct worker *w, struct flow *f, struct classify_r
     stats_inc(&w->stats, STAT_NDPI_GIVEUP);
 }
 
+/* Stops waiting for a protocol decision: nDPI is told to give up (or the
+ * probes are), the bytes kept are dropped, and no decoder will read the
+ * flow. */
+static void early_give_up(struct worker *w, struct flow *f)
+{
+    if (f->ndpi_pending) {
+        struct classify_result ignored;
+        flow_ndpi_giveup(w, f, &ignored);
+    } else {
+        stats_inc(&w->stats, STAT_PROBE_GIVEUP);   /* probes still wanted more */
+    }
+    early_discard(w, f);
+    f->decided = 1;
+}
+
 static void early_append(struct worker *w, struct flow *f, uint8_t kind, int dir,
                          const uint8_t *buf, uint64_t len)
 {
@@ -231,19 +260,15 @@ static void early_append(struct worker *w, struct flow *f, uint8_t kind, int dir
     size_t need = 2 + 8 + body;
     if (x->early.len + need > EARLY_MAX) {
         /* Too much to keep while waiting: stop waiting, decode nothing. */
-        if (f->ndpi_pending) {
-            struct classify_result ignored;
-            flow_ndpi_giveup(w, f, &ignored);
-        } else {
-            stats_inc(&w->stats, STAT_PROBE_GIVEUP);   /* probes still wanted more */
-        }
-        early_discard(f);
-        f->decided = 1;
+        early_give_up(w, f);
         return;
     }
-    uint8_t *p = realloc(x->early.buf, x->early.len + need);
-    if (!p)
+    uint8_t *p = membudget_realloc(&w->budget, x->early.buf, x->early.len,
+                                   x->early.len + need);
+    if (!p) {
+        early_give_up(w, f);   /* refused by the budget (counted there) */
         return;
+    }
     x->early.buf = p;
     p += x->early.len;
     p[0] = kind;
@@ -271,7 +296,7 @@ static void early_replay(struct worker *w, struct flow *f)
             off += 10;
         }
     }
-    early_discard(f);
+    early_discard(w, f);
 }
 
 static void flow_probe(struct worker *w, struct flow *f);
@@ -376,7 +401,7 @@ static void flow_attach_decoder(struct worker *w, struct flow *f,
                                                      : STAT_NDPI_CLASSIFIED);
     if (f->ext && f->ext->early.len && flow_decoder_state(w, f))
         early_replay(w, f);
-    early_discard(f);
+    early_discard(w, f);
 }
 
 /* A registered decoder that the configuration has not disabled (looked up
@@ -444,7 +469,7 @@ static void flow_probe(struct worker *w, struct flow *f)
         if (want_more)
             stats_inc(&w->stats, STAT_PROBE_GIVEUP);
         f->decided = 1;
-        early_discard(f);
+        early_discard(w, f);
     }
 }
 
@@ -470,7 +495,7 @@ static void flow_classified(struct worker *w, struct flow *f,
             f->no_decoder = 1;
             stats_inc(&w->stats, STATS_NO_DECODER_BASE + app);
             f->decided = 1;
-            early_discard(f);
+            early_discard(w, f);
             return;
         }
     }
@@ -582,7 +607,80 @@ static void flow_ext_close(struct worker *w, struct flow *f)
     x->decoder_state = NULL;
     classify_flow_free(x->ndpi);
     x->ndpi = NULL;
-    early_discard(f);
+    early_discard(w, f);
+}
+
+/* ---- memory ---- */
+
+/* Bytes of flow state this worker holds for `count` flows: the flows
+ * themselves and the table's buckets. (Flow tables that keep their own
+ * accounting can answer here instead.) */
+static size_t flows_bytes(const struct worker *w, size_t count)
+{
+    const struct flow_table *t = &w->flows;
+    return count * t->heads.obj_size + t->exts.in_use * t->exts.obj_size
+           + t->bucket_count * sizeof(*t->buckets);
+}
+
+/* The budget's view of the flow count, after a flow left. */
+static void worker_account_flows(struct worker *w)
+{
+    bool ok = membudget_set_flows(&w->budget, flows_bytes(w, w->flows.count));
+    assert(ok);   /* a count that went down always fits */
+    (void)ok;
+}
+
+/* memory.used: what traffic makes this worker hold now (the table's fixed
+ * buckets left out, so that the figure does not depend on the worker
+ * count: 0 again once every flow has ended). */
+static void worker_memory_stats(struct worker *w)
+{
+    stats_set(&w->stats, STAT_MEM_USED,
+              w->budget.flows + w->budget.used
+                  - w->flows.bucket_count * sizeof(*w->flows.buckets));
+}
+
+static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reason);
+
+/* Evicts the flow idle longest, for memory. False when there is none other
+ * than `keep` (the flow of the packet at hand, never evicted). */
+static bool evict_for_memory(struct worker *w, const struct flow *keep)
+{
+    struct flow *victim = flow_table_oldest(&w->flows);
+    if (!victim || victim == keep)
+        return false;
+    flow_end(w, victim, FLOW_END_EVICTED);
+    stats_inc(&w->stats, STAT_MEM_FLOWS_EVICTED);
+    return true;
+}
+
+/* Room in the budget for `need` more bytes of flow state, made by evicting
+ * the flows idle longest (never `keep`). False, and counted, when there is
+ * none left to evict. */
+static bool flows_make_room(struct worker *w, const struct flow *keep, size_t need)
+{
+    struct flow *cur = w->cur_flow;   /* flow_end clears it */
+    bool ok = true;
+    while (ok && membudget_room(&w->budget) < need)
+        ok = evict_for_memory(w, keep);
+    w->cur_flow = cur;
+    if (!ok)
+        stats_inc(&w->stats, STAT_MEM_BUFFERS_CUT);
+    return ok;
+}
+
+/* The first way to shed: once a packet leaves the worker's share fuller
+ * than its high mark, the flows idle longest are evicted until it is back
+ * under the low mark (their buffers, held bytes and state go with them).
+ * Charges refused in between cut buffers instead (membudget.h). */
+static void worker_shed(struct worker *w, const struct flow *keep)
+{
+    const struct membudget *b = &w->budget;
+    if (b->flows + b->used <= SHED_HIGH(b->limit))
+        return;
+    for (unsigned n = 0; n < SHED_EVICT_MAX && b->flows + b->used > SHED_LOW(b->limit); n++)
+        if (!evict_for_memory(w, keep))
+            break;
 }
 
 static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reason)
@@ -597,6 +695,7 @@ static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reas
     flow_count_end(w, reason);
     flow_table_remove(&w->flows, f);
     flow_free(&w->flows, f);
+    worker_account_flows(w);
     w->cur_flow = NULL;
 }
 
@@ -608,11 +707,15 @@ static struct flow *flow_create(struct worker *w, const struct flow_key *k, int 
         if (victim)
             flow_end(w, victim, FLOW_END_EVICTED);
     }
+    /* One more flow head must fit in the budget. */
+    if (!flows_make_room(w, NULL, w->flows.heads.obj_size))
+        return NULL;   /* the packet is not tracked */
     struct flow *f = flow_table_insert(&w->flows, k);
     if (!f) {
         stats_inc(&w->stats, STAT_FLOWS_NO_MEMORY);
         return NULL;
     }
+    worker_account_flows(w);
     f->first_seq = w->cur_seq;
     f->first_us = f->last_us = now_us;
     f->app = APP_UNKNOWN;
@@ -785,7 +888,9 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
         flow_tcp(w, f, dir, &pi);
     else if (flow_decoder(f) && pi.payload_wire_len > 0)
         flow_datagram(w, f, dir, &pi);
+    worker_shed(w, f);
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
+    worker_memory_stats(w);
     w->cur_flow = NULL;
 }
 
@@ -812,6 +917,7 @@ static void worker_tick(struct worker *w, const struct msg_tick *t)
         }
     } while (n == w->scratch_cap);
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
+    worker_memory_stats(w);
 }
 
 static void collect_flow(struct flow *f, void *arg)
@@ -840,6 +946,7 @@ static void worker_shutdown(struct worker *w, const struct msg_tick *t)
                                                    : flow_closed_reason(f));
     }
     stats_set(&w->stats, STAT_FLOWS_ACTIVE, w->flows.count);
+    worker_memory_stats(w);
 }
 
 /* Offline stats boundary: this worker's counters after every packet
@@ -911,6 +1018,16 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
     w->reasm_limits.flow_max = (size_t)cfg->reassembly.flow_max_kb * 1024;
     w->reasm_limits.global_max = (size_t)cfg->reassembly.total_max_mb * 1024 * 1024;
     w->reasm_limits.global_used = reasm_global_used;
+    unsigned workers = cfg->sensor.workers ? cfg->sensor.workers : 1;
+    size_t share = (size_t)(cfg->memory.budget_mb - cfg->memory.rules_mb) * 1024 * 1024;
+    membudget_init(&w->budget, share / workers, &w->stats);
+    w->reasm_limits.budget = &w->budget;
+    if (!membudget_set_flows(&w->budget, flows_bytes(w, 0))) {
+        fprintf(stderr, "scrapewatch: memory.budget_mb (%u) leaves each worker %zu bytes, "
+                "less than its flow table (flows.max %u) needs empty\n",
+                cfg->memory.budget_mb, w->budget.limit, cfg->flows.max);
+        return -1;
+    }
     w->idle_us = (uint64_t)cfg->flows.idle_timeout * 1000000;
     w->closed_us = (uint64_t)cfg->flows.closed_timeout * 1000000;
     w->scratch_cap = 1024;
@@ -930,6 +1047,7 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
     }
     w->dctx.emit = worker_emit_op;
     w->dctx.owner = w;
+    w->dctx.budget = &w->budget;
     w->sink[0] = (struct reasm_sink){sink_data_to_server, sink_gap_to_server, w};
     w->sink[1] = (struct reasm_sink){sink_data_to_client, sink_gap_to_client, w};
     return 0;

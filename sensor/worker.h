@@ -29,6 +29,7 @@ struct worker {
     const struct sw_config *cfg;
     struct classifier *classifier;  /* NULL when nDPI is off */
     struct reasm_limits reasm_limits;
+    struct membudget budget;        /* this worker's share of memory.budget_mb */
     struct decoder_ctx dctx;
     /* Per registered decoder (decoder_index): its parameters as configured
      * and its counters in `stats`; set into dctx before each call. */

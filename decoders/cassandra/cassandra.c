@@ -208,6 +208,7 @@ struct cass_prepared {
 };
 
 struct cass_flow {
+    struct membudget *budget;       /* where this state and its buffers are charged */
     struct cass_params_view {
         size_t frame_max, head_max, compressed_max, decompressed_max, pending_max, prepared_max;
     } lim;
@@ -249,9 +250,10 @@ static void held_sub(struct cass_flow *f, size_t n)
 static void *cassandra_open(struct decoder_ctx *ctx)
 {
     const struct cassandra_params *p = ctx->params ? ctx->params : &cassandra_defaults;
-    struct cass_flow *f = calloc(1, sizeof(*f));
+    struct cass_flow *f = membudget_calloc(ctx->budget, sizeof(*f));
     if (f == NULL)
         return NULL;
+    f->budget = ctx->budget;
     /* the loader enforces the key ranges; tests may hand anything */
     f->lim.frame_max = p->frame_max;
     f->lim.head_max = p->head_max > 0 ? p->head_max : 1;
@@ -298,7 +300,8 @@ static bool pending_grow(struct cass_flow *f)
         cap = f->lim.pending_max;
     if (cap <= f->pending_cap)
         return false;
-    struct cass_pending *p = realloc(f->pending, cap * sizeof(*p));
+    struct cass_pending *p = membudget_realloc(f->budget, f->pending,
+                                               f->pending_cap * sizeof(*p), cap * sizeof(*p));
     if (p == NULL)
         return false;
     held_add(f, (cap - f->pending_cap) * sizeof(*p));
@@ -361,7 +364,10 @@ static void prepared_add(struct cass_flow *f, struct decoder_ctx *ctx, const str
         if (cap > f->lim.prepared_max)
             cap = f->lim.prepared_max;
         struct cass_prepared *n = cap > f->prepared_cap
-                                      ? realloc(f->prepared, cap * sizeof(*n)) : NULL;
+                                      ? membudget_realloc(f->budget, f->prepared,
+                                                          f->prepared_cap * sizeof(*n),
+                                                          cap * sizeof(*n))
+                                      : NULL;
         if (n != NULL) {
             held_add(f, (cap - f->prepared_cap) * sizeof(*n));
             f->prepared = n;
@@ -763,7 +769,7 @@ static uint8_t *decompress_body(struct cass_flow *f, struct decoder_ctx *ctx,
             too_large = true;
             continue;
         }
-        uint8_t *out = malloc(n > 0 ? n : 1);
+        uint8_t *out = membudget_malloc(f->budget, n);
         if (out == NULL)
             continue;
         if (cql_decompress_body(c, body, len, out, n)) {
@@ -771,7 +777,7 @@ static uint8_t *decompress_body(struct cass_flow *f, struct decoder_ctx *ctx,
             *out_len = n;
             return out;
         }
-        free(out);
+        membudget_free(f->budget, out, n);
     }
     decoder_count(ctx, too_large ? CASSANDRA_COUNTER_TOO_LARGE
                                  : CASSANDRA_COUNTER_DECOMPRESS_ERRORS);
@@ -814,7 +820,7 @@ static void frame_done(struct cass_flow *f, struct decoder_ctx *ctx, enum decode
         on_response(f, ctx, d, msg, msg_len, op_flags);
     if (plain != NULL) {
         held_sub(f, plain_len);
-        free(plain);
+        membudget_free(f->budget, plain, plain_len);
     }
     d->partial = false;
     d->too_large = false;
@@ -824,7 +830,7 @@ static void held_release(struct cass_flow *f, struct cass_dir *d)
 {
     if (d->held != NULL) {
         held_sub(f, d->held_cap);
-        free(d->held);
+        membudget_free(f->budget, d->held, d->held_cap);
     }
     d->held = NULL;
     d->held_len = d->held_cap = d->held_want = 0;
@@ -896,7 +902,7 @@ static bool held_reserve(struct cass_flow *f, struct cass_dir *d, size_t need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (cap > d->held_want)
         cap = d->held_want;
-    uint8_t *p = realloc(d->held, cap);
+    uint8_t *p = membudget_realloc(f->budget, d->held, d->held_cap, cap);
     if (p == NULL)
         return false;
     held_add(f, cap - d->held_cap);
@@ -1074,7 +1080,7 @@ static void segment_lost(struct cass_flow *f, struct decoder_ctx *ctx, enum deco
     struct cass_dir *d = &f->dir[dir];
     if (d->seg_buf != NULL) {
         held_sub(f, d->seg.payload_len + (size_t)CQL_SEGMENT_TRAILER);
-        free(d->seg_buf);
+        membudget_free(f->budget, d->seg_buf, d->seg.payload_len + (size_t)CQL_SEGMENT_TRAILER);
         d->seg_buf = NULL;
     }
     d->seg_len = 0;
@@ -1120,9 +1126,9 @@ static void segment_done(struct cass_flow *f, struct decoder_ctx *ctx, enum deco
     uint8_t *plain = NULL;
     size_t len = s->payload_len;
     if (s->uncompressed_len > 0) {
-        plain = malloc(s->uncompressed_len);
+        plain = membudget_malloc(f->budget, s->uncompressed_len);
         if (plain == NULL || !cql_lz4_block(payload, s->payload_len, plain, s->uncompressed_len)) {
-            free(plain);
+            membudget_free(f->budget, plain, s->uncompressed_len);
             decoder_count(ctx, CASSANDRA_COUNTER_DECOMPRESS_ERRORS);
             if (d->state != FR_HEADER || d->hlen > 0)
                 frame_lost(f, ctx, dir);
@@ -1144,7 +1150,7 @@ static void segment_done(struct cass_flow *f, struct decoder_ctx *ctx, enum deco
     }
     if (plain != NULL) {
         held_sub(f, s->uncompressed_len);
-        free(plain);
+        membudget_free(f->budget, plain, s->uncompressed_len);
     }
 }
 
@@ -1180,7 +1186,7 @@ static size_t segment_step(struct cass_flow *f, struct decoder_ctx *ctx, enum de
             d->seg_state = SEG_HEADER;
             segment_done(f, ctx, dir, p, p + d->seg.payload_len);
             held_sub(f, need);
-            free(p);
+            membudget_free(f->budget, p, need);
         }
         return n;
     }
@@ -1209,7 +1215,7 @@ static size_t segment_step(struct cass_flow *f, struct decoder_ctx *ctx, enum de
         segment_done(f, ctx, dir, buf + used, buf + used + d->seg.payload_len);
         return used + need;
     }
-    d->seg_buf = malloc(need);
+    d->seg_buf = membudget_malloc(f->budget, need);
     if (d->seg_buf == NULL) {
         segment_lost(f, ctx, dir);
         return used;
@@ -1274,7 +1280,7 @@ static void dir_drop(struct cass_flow *f, enum decoder_dir dir)
     held_release(f, d);
     if (d->seg_buf != NULL) {
         held_sub(f, d->seg.payload_len + (size_t)CQL_SEGMENT_TRAILER);
-        free(d->seg_buf);
+        membudget_free(f->budget, d->seg_buf, d->seg.payload_len + (size_t)CQL_SEGMENT_TRAILER);
         d->seg_buf = NULL;
     }
     d->hlen = 0;
@@ -1294,9 +1300,10 @@ static void cassandra_close(void *state, struct decoder_ctx *ctx)
     dir_drop(f, DIR_TO_CLIENT);
     while (f->pending_count > 0)
         pending_give_up(f, ctx, &f->pending[0]);
-    free(f->pending);
-    free(f->prepared);
-    free(f);
+    struct membudget *budget = f->budget;
+    membudget_free(budget, f->pending, f->pending_cap * sizeof(*f->pending));
+    membudget_free(budget, f->prepared, f->prepared_cap * sizeof(*f->prepared));
+    membudget_free(budget, f, sizeof(*f));
 }
 
 const struct decoder cassandra_decoder = {

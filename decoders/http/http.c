@@ -81,6 +81,7 @@ struct body_sink {
     uint8_t probe[2];      /* deflate: first bytes, to tell zlib from raw */
     size_t probe_len;
     uint64_t delivered;    /* bytes given to the hook for this message */
+    struct membudget *budget;  /* the flow's: the inflater is charged there */
 };
 
 struct http_direction {
@@ -112,6 +113,10 @@ struct http_flow {
     const struct http_observer *obs;  /* NULL: plain framing */
     void *obs_state;                  /* obs->state_size bytes after this struct */
     enum app_id app;                  /* app of new ops */
+    /* Where the buffers, the queue, the inflaters and this struct are
+     * charged (decoder_ctx.budget), and this struct's size there. */
+    struct membudget *budget;
+    size_t alloc_size;
 };
 
 static const struct http_params *params_of(const struct decoder_ctx *ctx)
@@ -136,15 +141,18 @@ static size_t min_size(size_t a, size_t b)
     return a < b ? a : b;
 }
 
-/* Grows a direction's buffer to hold `need` bytes (need <= head_limit). */
-static bool buf_reserve(struct http_direction *d, size_t need)
+/* Grows a direction's buffer to hold `need` bytes (need <= head_limit).
+ * False when the memory budget refuses (or memory is out): the caller gives
+ * the message up as on a gap, without a counter of its own (the budget
+ * counts memory.buffers_cut). */
+static bool buf_reserve(struct http_flow *f, struct http_direction *d, size_t need)
 {
     if (need <= d->buf_cap)
         return true;
     size_t cap = d->buf_cap;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(d->buf, cap);
+    char *p = membudget_realloc(f->budget, d->buf, d->buf_cap, cap);
     if (p == NULL)
         return false;
     d->buf = p;
@@ -176,12 +184,12 @@ static bool queue_grow(struct http_flow *f, size_t limit)
     size_t cap = min_size(f->queue_cap * 2, limit);
     if (cap <= f->queue_cap || cap > SIZE_MAX / sizeof(struct http_request))
         return false;
-    struct http_request *q = malloc(cap * sizeof(*q));
+    struct http_request *q = membudget_malloc(f->budget, cap * sizeof(*q));
     if (q == NULL)
         return false;
     for (size_t i = 0; i < f->queue_count; i++)
         q[i] = *queue_at(f, i);
-    free(f->queue);
+    membudget_free(f->budget, f->queue, f->queue_cap * sizeof(*q));
     f->queue = q;
     f->queue_first = 0;
     f->queue_cap = cap;
@@ -299,7 +307,7 @@ static void sink_stop(struct body_sink *s)
 {
     if (s->zs != NULL) {
         inflateEnd(s->zs);
-        free(s->zs);
+        membudget_free_sized(s->budget, s->zs);
         s->zs = NULL;
     }
     s->on = false;
@@ -356,19 +364,34 @@ static bool sink_deliver(struct http_flow *f, struct decoder_ctx *ctx,
 
 /* Allocates the inflater: gzip with zlib's header auto-detection (15+32),
  * deflate zlib-wrapped (15) or raw (-15) as its first two bytes say. */
+static voidpf inflate_alloc(voidpf budget, uInt items, uInt size)
+{
+    if (size != 0 && items > SIZE_MAX / size)
+        return Z_NULL;
+    return membudget_alloc_sized(budget, (size_t)items * size);
+}
+
+static void inflate_free(voidpf budget, voidpf block)
+{
+    membudget_free_sized(budget, block);
+}
+
+/* The inflater and zlib's own allocations are charged to the budget; a
+ * refusal stops the body like a corrupt stream (the op is partial). */
 static bool sink_inflate_start(struct body_sink *s)
 {
-    s->zs = calloc(1, sizeof(*s->zs));
+    s->zs = membudget_alloc_sized(s->budget, sizeof(*s->zs));
     if (s->zs == NULL)
         return false;
-    s->zs->zalloc = Z_NULL;
-    s->zs->zfree = Z_NULL;
-    s->zs->opaque = Z_NULL;
+    memset(s->zs, 0, sizeof(*s->zs));
+    s->zs->zalloc = inflate_alloc;
+    s->zs->zfree = inflate_free;
+    s->zs->opaque = s->budget;
     int bits = 15 + 32;
     if (s->coding == CODING_DEFLATE)
         bits = is_zlib_header(s->probe) ? 15 : -15;
     if (inflateInit2(s->zs, bits) != Z_OK) {
-        free(s->zs);
+        membudget_free_sized(s->budget, s->zs);
         s->zs = NULL;
         return false;
     }
@@ -402,7 +425,7 @@ static void sink_inflate(struct http_flow *f, struct decoder_ctx *ctx,
             if (rc == Z_STREAM_END) {
                 s->stream_done = true;
                 inflateEnd(s->zs);
-                free(s->zs);
+                membudget_free_sized(s->budget, s->zs);
                 s->zs = NULL;
                 return;
             }
@@ -825,8 +848,8 @@ static size_t feed_head(struct http_flow *f, struct decoder_ctx *ctx,
     size_t old = d->buf_len;
     size_t take = min_size(len, limit - old);
     assert(take > 0);
-    if (!buf_reserve(d, old + take)) {
-        lose_head(f, ctx, dir, HTTP_COUNTER_HEADER_TOO_LARGE, false, false);
+    if (!buf_reserve(f, d, old + take)) {
+        lose_head(f, ctx, dir, HTTP_COUNTER_COUNT, false, false);
         return 0;
     }
     memcpy(d->buf + old, buf, take);
@@ -893,8 +916,12 @@ static size_t feed_chunk_size(struct http_flow *f, struct decoder_ctx *ctx,
     const char *nl = memchr(buf, '\n', len);
     size_t take = nl != NULL ? (size_t)(nl - buf) + 1 : len;
     if ((d->buf_len == 0 && http_hex_value(buf[0]) < 0) ||
-        take > head_limit(ctx) - d->buf_len || !buf_reserve(d, d->buf_len + take)) {
+        take > head_limit(ctx) - d->buf_len) {
         lose_body(f, ctx, dir, HTTP_COUNTER_MALFORMED, false);
+        return 0;
+    }
+    if (!buf_reserve(f, d, d->buf_len + take)) {
+        lose_body(f, ctx, dir, HTTP_COUNTER_COUNT, false);
         return 0;
     }
     memcpy(d->buf + d->buf_len, buf, take);
@@ -944,8 +971,8 @@ static size_t feed_trailer(struct http_flow *f, struct decoder_ctx *ctx,
     size_t old = d->buf_len;
     size_t take = min_size(len, limit - old);
     assert(take > 0);
-    if (!buf_reserve(d, old + take)) {
-        lose_body(f, ctx, dir, HTTP_COUNTER_HEADER_TOO_LARGE, false);
+    if (!buf_reserve(f, d, old + take)) {
+        lose_body(f, ctx, dir, HTTP_COUNTER_COUNT, false);
         return 0;
     }
     memcpy(d->buf + old, buf, take);
@@ -1149,12 +1176,13 @@ void http_stream_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir)
 
 static void http_free(struct http_flow *f)
 {
+    struct membudget *b = f->budget;
     sink_stop(&f->dirs[0].sink);
     sink_stop(&f->dirs[1].sink);
-    free(f->dirs[0].buf);
-    free(f->dirs[1].buf);
-    free(f->queue);
-    free(f);
+    membudget_free(b, f->dirs[0].buf, f->dirs[0].buf_cap);
+    membudget_free(b, f->dirs[1].buf, f->dirs[1].buf_cap);
+    membudget_free(b, f->queue, f->queue_cap * sizeof(*f->queue));
+    membudget_free(b, f, f->alloc_size);
 }
 
 /* Ends both directions, then gives up every request still waiting; the
@@ -1187,26 +1215,28 @@ void *http_open_with(struct decoder_ctx *ctx, const struct http_observer *obs,
     size_t extra = obs != NULL ? obs->state_size : 0;
     if (extra > SIZE_MAX - base)
         return NULL;
-    struct http_flow *f = calloc(1, base + extra);
+    struct http_flow *f = membudget_calloc(ctx->budget, base + extra);
     if (f == NULL)
         return NULL;
+    f->budget = ctx->budget;
+    f->alloc_size = base + extra;
     f->obs = obs;
     f->obs_state = extra > 0 ? (char *)f + base : NULL;
     f->app = app;
     size_t buf_cap = min_size(BUF_INITIAL, head_limit(ctx));
     size_t queue_cap = min_size(QUEUE_INITIAL, pending_limit(ctx));
-    f->dirs[0].buf = malloc(buf_cap);
-    f->dirs[1].buf = malloc(buf_cap);
-    f->queue = malloc(queue_cap * sizeof(*f->queue));
+    for (int i = 0; i < 2; i++) {
+        f->dirs[i].sink.budget = f->budget;
+        f->dirs[i].buf = membudget_malloc(f->budget, buf_cap);
+        f->dirs[i].buf_cap = f->dirs[i].buf != NULL ? buf_cap : 0;
+        f->dirs[i].state = ST_HEAD;
+    }
+    f->queue = membudget_malloc(f->budget, queue_cap * sizeof(*f->queue));
+    f->queue_cap = f->queue != NULL ? queue_cap : 0;
     if (f->dirs[0].buf == NULL || f->dirs[1].buf == NULL || f->queue == NULL) {
         http_free(f);
         return NULL;
     }
-    for (int i = 0; i < 2; i++) {
-        f->dirs[i].buf_cap = buf_cap;
-        f->dirs[i].state = ST_HEAD;
-    }
-    f->queue_cap = queue_cap;
     return f;
 }
 

@@ -23,6 +23,7 @@ struct apps_flow {
     size_t count;
     size_t current;           /* index into apps; NO_APP when state allocation failed */
     void *state;              /* the current app's observer state */
+    struct membudget *budget; /* where `state` is charged (the flow's) */
     bool shown;               /* the server showed what it is */
     bool sniffing;            /* reading the first bytes of a 2xx body for marks */
     size_t sniffed;           /* body bytes looked at */
@@ -55,13 +56,14 @@ static void switch_to(struct apps_flow *m, size_t next)
     const struct http_observer *obs = current_obs(m);
     if (obs != NULL && obs->close != NULL && m->state != NULL)
         obs->close(m->state);
-    free(m->state);
+    if (m->state != NULL)
+        membudget_free(m->budget, m->state, obs->state_size);
     m->state = NULL;
     m->current = next;
     obs = current_obs(m);
     if (obs == NULL || obs->state_size == 0)
         return;
-    m->state = calloc(1, obs->state_size);
+    m->state = membudget_calloc(m->budget, obs->state_size);
     if (m->state == NULL)
         m->current = NO_APP;      /* no memory: the flow goes on as plain HTTP */
 }
@@ -341,7 +343,8 @@ static void apps_close(void *st)
     const struct http_observer *obs = current_obs(m);
     if (obs != NULL && obs->close != NULL && m->state != NULL)
         obs->close(m->state);
-    free(m->state);
+    if (m->state != NULL)
+        membudget_free(m->budget, m->state, obs->state_size);
     m->state = NULL;
 }
 
@@ -366,6 +369,7 @@ void *http_open_apps(struct decoder_ctx *ctx, const struct http_app *const *apps
     if (m == NULL)
         return flow;
     m->apps = apps;
+    m->budget = ctx->budget;
     m->count = count;
     m->marked = NO_APP;
     m->current = NO_APP;

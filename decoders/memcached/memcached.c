@@ -171,9 +171,10 @@ static void *memcached_open(struct decoder_ctx *ctx)
     const struct memcached_params *p = ctx->params;
     if (p == NULL)
         p = &memcached_defaults;
-    struct mc_flow *f = calloc(1, sizeof(*f));
+    struct mc_flow *f = membudget_calloc(ctx->budget, sizeof(*f));
     if (f == NULL)
         return NULL;
+    f->budget = ctx->budget;
     f->p = *p;
     /* the loader enforces the key ranges; tests may hand anything */
     if (f->p.line_max < MC_HEAD_MAX)
@@ -185,9 +186,9 @@ static void *memcached_open(struct decoder_ctx *ctx)
     if (f->p.amplification_ratio == 0)
         f->p.amplification_ratio = 1;
     f->pending_cap = f->p.pending_max < 4 ? f->p.pending_max : 4;
-    f->pending = malloc(f->pending_cap * sizeof(*f->pending));
+    f->pending = membudget_malloc(f->budget, f->pending_cap * sizeof(*f->pending));
     if (f->pending == NULL) {
-        free(f);
+        membudget_free(f->budget, f, sizeof(*f));
         return NULL;
     }
     f->datagram = ctx->datagram != 0;
@@ -266,12 +267,12 @@ static bool pending_grow(struct mc_flow *f)
         cap = f->p.pending_max;
     if (cap <= f->pending_cap)
         return false;
-    struct mc_pending *ring = malloc(cap * sizeof(*ring));
+    struct mc_pending *ring = membudget_malloc(f->budget, cap * sizeof(*ring));
     if (ring == NULL)
         return false;
     for (size_t i = 0; i < f->pending_count; i++)
         ring[i] = *mc_pending_at(f, i);
-    free(f->pending);
+    membudget_free(f->budget, f->pending, f->pending_cap * sizeof(*ring));
     f->pending = ring;
     f->pending_cap = cap;
     f->pending_head = 0;
@@ -348,7 +349,7 @@ static bool held_reserve(struct mc_flow *f, struct mc_dir *d, size_t need)
         cap *= 2;
     if (cap > f->p.line_max)
         cap = f->p.line_max;
-    uint8_t *p = realloc(d->held, cap);
+    uint8_t *p = membudget_realloc(f->budget, d->held, d->held_cap, cap);
     if (p == NULL)
         return false;
     d->held = p;
@@ -622,10 +623,11 @@ static void memcached_close(void *state, struct decoder_ctx *ctx)
     drop_unfinished(f, ctx, DIR_TO_CLIENT);
     while (f->pending_count > 0)
         finish_unanswered(f, ctx, 0);
-    free(f->dir[DIR_TO_SERVER].held);
-    free(f->dir[DIR_TO_CLIENT].held);
-    free(f->pending);
-    free(f);
+    struct membudget *budget = f->budget;
+    for (int dir = 0; dir < 2; dir++)
+        membudget_free(budget, f->dir[dir].held, f->dir[dir].held_cap);
+    membudget_free(budget, f->pending, f->pending_cap * sizeof(*f->pending));
+    membudget_free(budget, f, sizeof(*f));
 }
 
 const struct decoder memcached_decoder = {

@@ -50,6 +50,7 @@ struct mc_udp_reply;
 
 struct mc_flow {
     struct memcached_params p;
+    struct membudget *budget;       /* where this state and its parts are charged */
     struct mc_dir dir[2];
     struct mc_pending *pending;     /* ring of waiting requests */
     size_t pending_cap;

@@ -131,7 +131,7 @@ static bool reply_open(struct mc_flow *f, uint16_t request_id)
 static void free_chunk(struct mc_flow *f, struct mc_udp_chunk *c)
 {
     f->udp_bytes -= c->len;
-    free(c);
+    membudget_free(f->budget, c, sizeof(*c) + c->len);
 }
 
 /* Reads the early chunks that now follow in sequence. */
@@ -247,7 +247,7 @@ static void end_reply(struct mc_flow *f, struct decoder_ctx *ctx, struct mc_udp_
         read_with_gaps(f, ctx, r);
     finish_read(f, ctx, r->request_id);
     unlink_reply(f, r);
-    free(r);
+    membudget_free(f->budget, r, sizeof(*r));
 }
 
 static void activate(struct mc_flow *f, struct decoder_ctx *ctx, struct mc_udp_reply *r);
@@ -313,7 +313,7 @@ static struct mc_udp_reply *new_reply(struct mc_flow *f, struct decoder_ctx *ctx
 {
     if (f->udp_count >= f->p.udp_pending_max)
         give_up_active(f, ctx, MEMCACHED_COUNTER_UDP_OVERFLOW);
-    struct mc_udp_reply *r = calloc(1, sizeof(*r));
+    struct mc_udp_reply *r = membudget_calloc(f->budget, sizeof(*r));
     if (r == NULL)
         return NULL;
     r->request_id = request_id;
@@ -329,7 +329,7 @@ static struct mc_udp_reply *new_reply(struct mc_flow *f, struct decoder_ctx *ctx
 static struct mc_udp_chunk *new_chunk(struct mc_flow *f, const struct mc_udp_header *h,
                                       const uint8_t *buf, size_t len)
 {
-    struct mc_udp_chunk *c = malloc(sizeof(*c) + len);
+    struct mc_udp_chunk *c = membudget_malloc(f->budget, sizeof(*c) + len);
     if (c == NULL)
         return NULL;
     c->next = NULL;

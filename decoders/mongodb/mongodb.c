@@ -833,7 +833,10 @@ static void pending_push(struct mongo_flow *f, struct decoder_ctx *ctx, int32_t 
         if (cap > limit)
             cap = limit;
         struct mongo_pending *p = cap > f->pending_cap
-                                      ? realloc(f->pending, cap * sizeof(*p)) : NULL;
+                                      ? membudget_realloc(f->held.budget, f->pending,
+                                                          f->pending_cap * sizeof(*p),
+                                                          cap * sizeof(*p))
+                                      : NULL;
         if (p) {
             f->pending = p;
             f->pending_cap = cap;
@@ -1305,7 +1308,14 @@ static void compressed_skip_body(struct mongo_flow *f, struct mongo_dir *d, enum
  * memory): counted; the message is emitted with nothing known of its body. */
 static void compressed_fail(struct mongo_dir *d, struct decoder_ctx *ctx)
 {
-    decoder_count(ctx, MONGODB_COUNTER_DECOMPRESS_ERRORS);
+    /* The memory budget refused the payload (counted there): the message
+     * is skipped like one cut by a gap and its op is partial. */
+    if (d->codec.held != NULL && d->codec.held->refused) {
+        d->codec.held->refused = false;
+        d->partial = true;
+    } else {
+        decoder_count(ctx, MONGODB_COUNTER_DECOMPRESS_ERRORS);
+    }
     mongo_codec_release(&d->codec);
     d->inner = INNER_STOPPED;
     body_begin(d, d->hdr.opcode);
@@ -1578,8 +1588,9 @@ static void mongo_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir
 
 static void *mongo_open(struct decoder_ctx *ctx)
 {
-    (void)ctx;
-    struct mongo_flow *f = calloc(1, sizeof(*f));
+    struct mongo_flow *f = membudget_calloc(ctx->budget, sizeof(*f));
+    if (f)
+        f->held.budget = ctx->budget;
     return f;
 }
 
@@ -1595,8 +1606,9 @@ static void mongo_close(void *state, struct decoder_ctx *ctx)
     for (int dir = 0; dir < 2; dir++)
         mongo_codec_release(&f->dirs[dir].codec);
     assert(f->held.now == 0);
-    free(f->pending);
-    free(f);
+    struct membudget *budget = f->held.budget;
+    membudget_free(budget, f->pending, f->pending_cap * sizeof(*f->pending));
+    membudget_free(budget, f, sizeof(*f));
 }
 
 /* ---- registration ---- */

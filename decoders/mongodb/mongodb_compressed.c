@@ -74,9 +74,11 @@ static void *held_alloc(struct mongo_held *h, size_t n)
 {
     if (n > SIZE_MAX - sizeof(max_align_t))
         return NULL;
-    max_align_t *p = malloc(sizeof(max_align_t) + n);
-    if (!p)
+    max_align_t *p = membudget_malloc(h->budget, sizeof(max_align_t) + n);
+    if (!p) {
+        h->refused = true;
         return NULL;
+    }
     memcpy(p, &n, sizeof(n));
     h->now += n;
     if (h->now > h->peak)
@@ -93,7 +95,7 @@ static void held_free(struct mongo_held *h, void *block)
     memcpy(&n, p, sizeof(n));
     assert(h->now >= n);
     h->now -= n;
-    free(p);
+    membudget_free(h->budget, p, sizeof(max_align_t) + n);
 }
 
 static voidpf zlib_alloc(voidpf opaque, uInt items, uInt size)
@@ -108,16 +110,25 @@ static void zlib_free(voidpf opaque, voidpf block)
     held_free(opaque, block);
 }
 
-/* zstd allocates inside the DStream (its window grows with the frame's):
- * counted by asking it its size. */
-static void zstd_account(struct mongo_codec *c)
+/* zstd allocates inside the DStream (its window grows with the frame's,
+ * at most 2^MONGO_ZSTD_WINDOW_LOG_MAX): counted, and charged to the budget,
+ * by asking it its size after each call. False when the budget refuses the
+ * growth (the caller fails the codec, which frees the DStream). */
+static bool zstd_account(struct mongo_codec *c)
 {
     size_t now = c->zstd ? ZSTD_sizeof_DStream(c->zstd) : 0;
     assert(c->held->now >= c->zstd_held);
+    if (now > c->zstd_held && !membudget_charge(c->held->budget, now - c->zstd_held)) {
+        c->held->refused = true;
+        return false;
+    }
+    if (now < c->zstd_held)
+        membudget_release(c->held->budget, c->zstd_held - now);
     c->held->now = c->held->now - c->zstd_held + now;
     c->zstd_held = now;
     if (c->held->now > c->held->peak)
         c->held->peak = c->held->now;
+    return true;
 }
 
 /* ------------------------------------------------------------ the codec */
@@ -132,7 +143,7 @@ void mongo_codec_release(struct mongo_codec *c)
     if (c->zstd) {
         ZSTD_freeDStream(c->zstd);
         c->zstd = NULL;
-        zstd_account(c);
+        (void)zstd_account(c);   /* going down: always accepted */
     }
     held_free(c->held, c->chunk);
     c->chunk = NULL;
@@ -177,7 +188,7 @@ int mongo_codec_init(struct mongo_codec *c, struct mongo_held *held, uint8_t com
         ok = c->zstd != NULL && !ZSTD_isError(ZSTD_initDStream(c->zstd)) &&
              !ZSTD_isError(ZSTD_DCtx_setParameter(c->zstd, ZSTD_d_windowLogMax,
                                                   MONGO_ZSTD_WINDOW_LOG_MAX));
-        zstd_account(c);
+        ok = zstd_account(c) && ok;
     }
     if (ok && (compressor == MONGO_ZLIB || compressor == MONGO_ZSTD)) {
         c->chunk = held_alloc(held, MONGO_CHUNK);
@@ -261,8 +272,7 @@ static int zstd_feed(struct mongo_codec *c, const uint8_t *buf, size_t len,
     for (;;) {
         ZSTD_outBuffer out = { c->chunk, MONGO_CHUNK, 0 };
         size_t rc = ZSTD_decompressStream(c->zstd, &out, &in);
-        zstd_account(c);
-        if (ZSTD_isError(rc))
+        if (!zstd_account(c) || ZSTD_isError(rc))
             return codec_fail(c);
         if (out.pos > 0 && !deliver(c, c->chunk, out.pos, sink, user))
             return codec_fail(c);

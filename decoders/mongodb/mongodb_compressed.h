@@ -22,16 +22,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../sensor/base/membudget.h"
+
 /* OP_COMPRESSED compressorId */
 enum mongo_compressor { MONGO_NOOP = 0, MONGO_SNAPPY = 1, MONGO_ZLIB = 2, MONGO_ZSTD = 3 };
 
 #define MONGO_CHUNK ((size_t)16 * 1024)  /* zlib/zstd output, fed to the sink as it fills */
 #define MONGO_ZSTD_WINDOW_LOG_MAX 23      /* 8 MiB: larger windows are decompress errors */
 
-/* Bytes held beyond a flow's fixed state: now, and the most at once. */
+/* Bytes held beyond a flow's fixed state: now, and the most at once. They
+ * are charged to `budget` (the worker's memory budget; NULL: unlimited);
+ * a refusal fails the codec with `refused` set, so the caller can tell it
+ * from a corrupt stream. */
 struct mongo_held {
     size_t now;
     size_t peak;
+    struct membudget *budget;
+    bool refused;
 };
 
 struct z_stream_s;      /* zlib's z_stream */

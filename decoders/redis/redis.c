@@ -212,6 +212,7 @@ struct redis_flow {
     bool replica_stream;
     bool http_probe;
     bool request_seen;              /* a request came: the next is not the first */
+    struct membudget *budget;       /* where this state and its parts are charged */
     struct op_record *held;         /* an opening "info" op, until what follows tells
                                        a scanner from a client library */
     char client_name[NAME_MAX];
@@ -249,9 +250,10 @@ static void reply_reset(struct redis_reply *r)
 static void *redis_open(struct decoder_ctx *ctx)
 {
     const struct redis_params *p = ctx->params != NULL ? ctx->params : &redis_defaults;
-    struct redis_flow *f = calloc(1, sizeof(*f));
+    struct redis_flow *f = membudget_calloc(ctx->budget, sizeof(*f));
     if (f == NULL)
         return NULL;
+    f->budget = ctx->budget;
     f->pending_max = p->pending_max > 0 ? p->pending_max : 1;
     size_t line_max = p->line_max > 0 ? p->line_max : 1;
     redis_parser_init(&f->parser[DIR_TO_SERVER], true, line_max);
@@ -314,12 +316,12 @@ static bool pending_grow(struct redis_flow *f)
         cap = f->pending_max;
     if (cap <= f->pending_cap)
         return false;
-    struct redis_pending *ring = malloc(cap * sizeof(*ring));
+    struct redis_pending *ring = membudget_malloc(f->budget, cap * sizeof(*ring));
     if (ring == NULL)
         return false;
     for (size_t i = 0; i < f->pending_count; i++)
         ring[i] = f->pending[(f->pending_head + i) % f->pending_cap];
-    free(f->pending);
+    membudget_free(f->budget, f->pending, f->pending_cap * sizeof(*ring));
     f->pending = ring;
     f->pending_cap = cap;
     f->pending_head = 0;
@@ -433,7 +435,7 @@ static void held_release(struct redis_flow *f, struct decoder_ctx *ctx, bool pro
         decoder_count(ctx, REDIS_COUNTER_PROBES);
     }
     emit_op(f, ctx, op);
-    free(op);
+    membudget_free(f->budget, op, sizeof(*op));
 }
 
 /* A request's op leaves; an opening "info" waits for what follows it. */
@@ -443,7 +445,7 @@ static void emit_request(struct redis_flow *f, struct decoder_ctx *ctx,
     if (p->probe == PROBE_KIND_INFO && f->held == NULL) {
         if (op->authenticated == OP_AUTH_UNKNOWN)
             op->authenticated = f->auth;
-        f->held = malloc(sizeof(*f->held));
+        f->held = membudget_malloc(f->budget, sizeof(*f->held));
         if (f->held != NULL) {
             *f->held = *op;
             return;
@@ -469,6 +471,18 @@ static void pending_settle(struct redis_flow *f, struct decoder_ctx *ctx)
 static void pending_push(struct redis_flow *f, struct decoder_ctx *ctx,
                          const struct redis_pending *p)
 {
+    if (f->pending_cap == 0 && !pending_grow(f)) {
+        /* The memory budget refused even one slot: the request leaves now,
+         * unanswered; its reply is skipped. */
+        struct op_record op;
+        pending_op(f, p, &op);
+        if (!p->no_reply) {
+            op.flags |= OP_FLAG_NO_RESPONSE;
+            f->owed_replies++;
+        }
+        emit_request(f, ctx, p, &op);
+        return;
+    }
     if (f->pending_count == f->pending_cap && !pending_grow(f)) {
         struct redis_pending oldest;
         struct op_record op;
@@ -513,7 +527,7 @@ static void args_reset(struct redis_args *a)
 static void args_start(struct redis_flow *f)
 {
     if (f->args == NULL)
-        f->args = malloc(sizeof(*f->args));
+        f->args = membudget_malloc(f->budget, sizeof(*f->args));
     args_reset(f->args);
 }
 
@@ -1253,7 +1267,7 @@ static void reply_done(struct redis_flow *f, struct decoder_ctx *ctx, uint64_t b
 static void sync_start(struct redis_flow *f)
 {
     if (f->sync == NULL)
-        f->sync = calloc(1, sizeof(*f->sync));
+        f->sync = membudget_calloc(f->budget, sizeof(*f->sync));
     if (f->sync != NULL) {
         memset(f->sync, 0, sizeof(*f->sync));
         redis_rdb_init(&f->sync->rdb);
@@ -1277,7 +1291,7 @@ static void sync_finish(struct redis_flow *f, struct decoder_ctx *ctx, uint32_t 
         op.flags |= flags;
         emit_request(f, ctx, &p, &op);
     }
-    free(s);
+    membudget_free(f->budget, s, sizeof(*s));
     f->replica_stream = true;
     pending_settle(f, ctx);
 }
@@ -1641,7 +1655,7 @@ static void redis_data(void *state, struct decoder_ctx *ctx, enum decoder_dir di
     struct redis_flow *f = state;
     feed(f, ctx, dir, buf, len);
     if (dir == DIR_TO_SERVER && redis_parser_idle(&f->parser[DIR_TO_SERVER])) {
-        free(f->args);              /* no request is cut across calls */
+        membudget_free(f->budget, f->args, sizeof(*f->args));   /* no request is cut across calls */
         f->args = NULL;
     }
     assert(f->pending_count <= f->pending_cap && f->pending_cap <= f->pending_max);
@@ -1704,10 +1718,11 @@ static void redis_close(void *state, struct decoder_ctx *ctx)
     redis_end(f, ctx, DIR_TO_CLIENT);
     pending_flush(f, ctx, OP_FLAG_NO_RESPONSE);
     held_release(f, ctx, true);
-    free(f->args);
-    free(f->sync);
-    free(f->pending);
-    free(f);
+    struct membudget *budget = f->budget;
+    membudget_free(budget, f->args, sizeof(*f->args));
+    membudget_free(budget, f->sync, sizeof(*f->sync));
+    membudget_free(budget, f->pending, f->pending_cap * sizeof(*f->pending));
+    membudget_free(budget, f, sizeof(*f));
 }
 
 /* ---- the probe ---- */

@@ -127,6 +127,9 @@ struct template_dir {
 };
 
 struct template_flow {
+    /* The worker's memory budget (decoder_ctx.budget): this state and every
+     * buffer and queue are charged there; a refusal is handled like a gap. */
+    struct membudget *budget;
     size_t line_max;
     size_t pending_max;
     struct template_dir dir[2];
@@ -147,16 +150,17 @@ static void *template_open(struct decoder_ctx *ctx)
     const struct template_params *p = ctx->params;
     if (p == NULL)
         p = &template_defaults;
-    struct template_flow *f = calloc(1, sizeof(*f));
+    struct template_flow *f = membudget_calloc(ctx->budget, sizeof(*f));
     if (f == NULL)
         return NULL;
+    f->budget = ctx->budget;
     /* the loader enforces the key ranges; tests may hand anything */
     f->line_max = p->line_max > 0 ? p->line_max : 1;
     f->pending_max = p->pending_max > 0 ? p->pending_max : 1;
     f->pending_cap = f->pending_max < 4 ? f->pending_max : 4;
-    f->pending = malloc(f->pending_cap * sizeof(*f->pending));
+    f->pending = membudget_malloc(f->budget, f->pending_cap * sizeof(*f->pending));
     if (f->pending == NULL) {
-        free(f);
+        membudget_free(f->budget, f, sizeof(*f));
         return NULL;
     }
     return f;
@@ -185,12 +189,12 @@ static bool pending_grow(struct template_flow *f)
         cap = f->pending_max;
     if (cap <= f->pending_cap)
         return false;
-    struct op_record *ring = malloc(cap * sizeof(*ring));
+    struct op_record *ring = membudget_malloc(f->budget, cap * sizeof(*ring));
     if (ring == NULL)
         return false;
     for (size_t i = 0; i < f->pending_count; i++)
         ring[i] = f->pending[(f->pending_head + i) % f->pending_cap];
-    free(f->pending);
+    membudget_free(f->budget, f->pending, f->pending_cap * sizeof(*ring));
     f->pending = ring;
     f->pending_cap = cap;
     f->pending_head = 0;
@@ -321,7 +325,7 @@ static bool held_reserve(struct template_flow *f, struct template_dir *d, size_t
         cap *= 2;
     if (cap > f->line_max)
         cap = f->line_max;
-    uint8_t *p = realloc(d->held, cap);
+    uint8_t *p = membudget_realloc(f->budget, d->held, d->held_cap, cap);
     if (p == NULL)
         return false;
     d->held = p;
@@ -442,10 +446,11 @@ static void template_close(void *state, struct decoder_ctx *ctx)
         op.flags |= OP_FLAG_NO_RESPONSE;
         decoder_emit(ctx, &op);
     }
-    free(f->dir[DIR_TO_SERVER].held);
-    free(f->dir[DIR_TO_CLIENT].held);
-    free(f->pending);
-    free(f);
+    struct membudget *budget = f->budget;
+    for (int dir = 0; dir < 2; dir++)
+        membudget_free(budget, f->dir[dir].held, f->dir[dir].held_cap);
+    membudget_free(budget, f->pending, f->pending_cap * sizeof(*f->pending));
+    membudget_free(budget, f, sizeof(*f));
 }
 
 const struct decoder template_decoder = {

@@ -69,6 +69,9 @@
     X(REASM_FLOW_CAP, "reassembly.flow_cap_hits")                       \
     X(REASM_GLOBAL_CAP, "reassembly.global_cap_hits")                   \
     X(REASM_AFTER_CLOSE, "reassembly.data_after_close")                 \
+    X(MEM_USED, "memory.used")                                          \
+    X(MEM_FLOWS_EVICTED, "memory.flows_evicted")                        \
+    X(MEM_BUFFERS_CUT, "memory.buffers_cut")                            \
     X(NDPI_CLASSIFIED, "classify.ndpi_classified")                      \
     X(NDPI_GIVEUP, "classify.ndpi_gave_up")                             \
     X(PORT_CLASSIFIED, "classify.by_port")                              \

@@ -63,6 +63,8 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(file.flows.closed_timeout, 5);
     CHECK_EQ_INT(file.reassembly.flow_max_kb, 1024);
     CHECK_EQ_INT(file.reassembly.total_max_mb, 512);
+    CHECK_EQ_INT(file.memory.budget_mb, 1024);
+    CHECK_EQ_INT(file.memory.rules_mb, 128);
     CHECK(file.ndpi.enabled);
     CHECK_EQ_INT(file.ndpi.max_packets, 12);
     CHECK_EQ_INT(http_params_of(&file)->header_max, 16384);
@@ -258,6 +260,15 @@ static const struct {
       "tests/config/redis_not_group.conf:3: 'output.redis' must be a group" },
     { "tests/config/redis_port_range.conf",
       "tests/config/redis_port_range.conf:3: 'output.redis.port' must be between 1 and 65535" },
+    { "tests/config/memory_reasm_over_budget.conf",
+      "tests/config/memory_reasm_over_budget.conf:6: 'reassembly.total_max_mb' (128) must "
+      "not exceed 'memory.budget_mb' (64)" },
+    { "tests/config/memory_rules_share.conf",
+      "tests/config/memory_rules_share.conf:3: 'memory.rules_mb' (40) must be at most half "
+      "of 'memory.budget_mb' (64)" },
+    { "tests/config/memory_budget_range.conf",
+      "tests/config/memory_budget_range.conf:2: 'memory.budget_mb' must be between 16 and "
+      "1048576" },
     { "tests/config/detect_bad_net.conf",
       "tests/config/detect_bad_net.conf:4: 'detect.home_nets' element 2 is not a network "
       "(\"10.0.0.0/8\", \"fd00::/8\")" },

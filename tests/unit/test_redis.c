@@ -1144,7 +1144,7 @@ static void decoder_banner_probes(void)
  * pipelined requests (the ring doubles from 4 up to pending_max). */
 static void decoder_memory(void)
 {
-    CHECK_EQ_INT(redis_flow_size(), 1344);
+    CHECK_EQ_INT(redis_flow_size(), 1352);
     CHECK_EQ_INT(redis_pending_size(), 128);
     char b[256];
     char key[16];
