@@ -612,9 +612,8 @@ static void flow_ext_close(struct worker *w, struct flow *f)
 
 /* ---- memory ---- */
 
-/* Bytes of flow state this worker holds for `count` flows: the flows
- * themselves and the table's buckets. (Flow tables that keep their own
- * accounting can answer here instead.) */
+/* Bytes of flow state this worker holds with `count` flow heads: the heads,
+ * the extensions in use (from the table's pools) and the bucket array. */
 static size_t flows_bytes(const struct worker *w, size_t count)
 {
     const struct flow_table *t = &w->flows;
@@ -622,11 +621,12 @@ static size_t flows_bytes(const struct worker *w, size_t count)
            + t->bucket_count * sizeof(*t->buckets);
 }
 
-/* The budget's view of the flow count, after a flow left. */
+/* The budget's view of the flow state, after a flow or an extension came
+ * (room was made first: flows_make_room) or went. */
 static void worker_account_flows(struct worker *w)
 {
     bool ok = membudget_set_flows(&w->budget, flows_bytes(w, w->flows.count));
-    assert(ok);   /* a count that went down always fits */
+    assert(ok);   /* less always fits; more had room made for it */
     (void)ok;
 }
 
