@@ -33,8 +33,12 @@ struct dispatch {
     uint64_t mark_sent[64];    /* per worker: newest mark it holds */
     struct dispatch_exclude exclude[DISPATCH_EXCLUDE_MAX];
     unsigned exclude_count;
+    struct ring_waiter waiter;  /* offline: sleeps here while a ring is full */
 };
 
+/* Live, each packet wakes its worker if it sleeps; offline a worker is
+ * woken once an eighth of its ring is filled, and at every tick, wait and
+ * end (ring_set_batch). */
 void dispatch_init(struct dispatch *d, struct worker *workers, unsigned count, bool live);
 /* Packets to or from this TCP endpoint are counted (capture.excluded) and
  * dropped before any flow sees them. Set at start; -1 when the list is full. */
