@@ -25,6 +25,10 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+#endif
 
 #include "base/limits.h"
 #include "packet.h"
@@ -214,6 +218,27 @@ int capture_open_files(struct capture **out, char *const *paths, size_t count,
     return 0;
 }
 
+/* Several processes (or capture threads) share one interface: each joins
+ * the same PACKET_FANOUT group on its packet socket, and the kernel hands
+ * each packet to one of them by flow hash (symmetric: both directions of a
+ * connection go to the same member). IP fragments are reassembled first
+ * (FLAG_DEFRAG) so that they hash like the rest of their datagram. */
+static int join_fanout(struct capture *c, unsigned group, char *err, size_t errlen)
+{
+#ifdef PACKET_FANOUT
+    int arg = (int)(group | ((unsigned)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
+    if (setsockopt(pcap_fileno(c->pcap), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == 0)
+        return 0;
+    set_error(err, errlen, "%s: cannot join fanout group %u: %s%s", c->name, group,
+              strerror(errno), errno == EINVAL ? " (a member of that group with other "
+                                                 "settings, or not a packet socket?)" : "");
+#else
+    set_error(err, errlen, "%s: capture.fanout_group %u: PACKET_FANOUT needs Linux",
+              c->name, group);
+#endif
+    return -1;
+}
+
 /* Words for a failed pcap_activate: libpcap's detail when it has some, else
  * its words for the status ("No such device exists"), with a hint for the
  * mistake everybody makes once. */
@@ -233,7 +258,7 @@ int capture_open_live(struct capture **out, const char *iface,
                       const struct capture_options *o, char *err,
                       size_t errlen)
 {
-    static const struct capture_options defaults = {0, 0, false, NULL, 0};
+    static const struct capture_options defaults = {0, 0, false, NULL, 0, 0};
     char warning[PCAP_ERRBUF_SIZE + 300] = "";
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
 
@@ -263,7 +288,12 @@ int capture_open_live(struct capture **out, const char *iface,
         capture_close(c);
         return -1;
     }
-    /* Setters only fail on an already active handle; this one is not. */
+    /* Setters only fail on an already active handle; this one is not.
+     * On Linux libpcap then reads the kernel's memory-mapped ring
+     * (TPACKET_V3): buffer_mb is the ring's size; the timeout is how long a
+     * partly filled block waits before it is handed over. Immediate mode
+     * is not set: it would make libpcap fall back to TPACKET_V2 (a wake-up
+     * per packet). */
     pcap_set_snaplen(c->pcap, o->snaplen ? (int)o->snaplen : CAPTURE_DEFAULT_SNAPLEN);
     pcap_set_promisc(c->pcap, o->promisc ? 1 : 0);
     pcap_set_timeout(c->pcap, c->timeout_ms);
@@ -293,7 +323,8 @@ int capture_open_live(struct capture **out, const char *iface,
         capture_close(c);
         return -1;
     }
-    if (apply_filter(c, err, errlen) != 0) {
+    if (apply_filter(c, err, errlen) != 0
+        || (o->fanout_group && join_fanout(c, o->fanout_group, err, errlen) != 0)) {
         capture_close(c);
         return -1;
     }

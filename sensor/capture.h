@@ -26,6 +26,7 @@ struct capture_options {
     bool promisc;         /* live: promiscuous mode */
     const char *bpf;      /* filter expression, NULL or "" for none */
     unsigned timeout_ms;  /* live: longest wait for a packet; 0 = 100 */
+    unsigned fanout_group; /* live, Linux: PACKET_FANOUT group (hash), 0 = none */
 };
 
 /* Reads `count` capture files (pcap or pcapng, "-" for standard input) one

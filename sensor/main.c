@@ -240,6 +240,22 @@ static int sensor_capture_loop(struct sensor *s)
     }
 }
 
+/* Live: one line on standard error with every place a packet or an event
+ * can be lost, by cause (the same counters as the final stats event). */
+static void sensor_drop_summary(struct sensor *s)
+{
+    const struct stats *d = &s->dispatch.stats;
+    fprintf(stderr, "scrapewatch: capture: final: packets=%llu kernel_drops=%llu "
+                    "interface_drops=%llu ring_drops=%llu unread_at_stop=%llu "
+                    "events_dropped=%llu\n",
+            (unsigned long long)stats_get(d, STAT_PACKETS),
+            (unsigned long long)stats_get(d, STAT_KERNEL_DROPS),
+            (unsigned long long)stats_get(d, STAT_IFACE_DROPS),
+            (unsigned long long)stats_get(d, STAT_RING_DROPS),
+            (unsigned long long)stats_get(d, STAT_CAPTURE_UNREAD_AT_STOP),
+            (unsigned long long)stats_get(&s->output.stats, STAT_EVENTS_DROPPED));
+}
+
 static int sensor_stop(struct sensor *s)
 {
     if (s->dispatch.live) {
@@ -252,6 +268,8 @@ static int sensor_stop(struct sensor *s)
         worker_join(&s->workers[i]);
     detect_join(&s->detect);
     output_join(&s->output);
+    if (s->dispatch.live)
+        sensor_drop_summary(s);
     output_destroy(&s->output);
     int failed = s->output.write_failed;
     if (failed)
@@ -275,7 +293,7 @@ static int sensor_open_capture(struct sensor *s, const struct options *o)
     struct capture_options co = {
         .snaplen = s->cfg.capture.snaplen, .buffer_mb = s->cfg.capture.buffer_mb,
         .promisc = s->cfg.capture.promisc, .bpf = s->cfg.capture.bpf,
-        .timeout_ms = s->cfg.capture.timeout_ms,
+        .timeout_ms = s->cfg.capture.timeout_ms, .fanout_group = s->cfg.capture.fanout_group,
     };
     int r = o->iface ? capture_open_live(&s->capture, o->iface, &co, err, sizeof(err))
                      : capture_open_files(&s->capture, o->files, o->file_count, &co, err,

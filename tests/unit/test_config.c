@@ -49,6 +49,7 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_STR(file.capture.bpf, "");
     CHECK_EQ_INT(file.capture.ring_kb, 4096);
     CHECK_EQ_INT(file.capture.timeout_ms, 100);
+    CHECK_EQ_INT(file.capture.fanout_group, 0);
     CHECK_EQ_INT(file.flows.max, 200000);
     CHECK_EQ_INT(file.flows.idle_timeout, 600);
     CHECK_EQ_INT(file.flows.closed_timeout, 5);
