@@ -9,6 +9,9 @@ when namespaces are unavailable.   usage: tests/live/check.py BIN
   live/replay_exact   a recorded capture replayed with tcpreplay at a modest
                       rate: the sensor reports exactly the ops of the
                       offline run of the same file, and counts no drop
+  live/fanout_split   the same with two sensors in one capture.fanout_group:
+                      together they report exactly the offline ops, each op
+                      once (how the flows were split is the kernel's hash)
 """
 import json
 import os
@@ -43,9 +46,9 @@ for i in range(int(sys.argv[2])):
 """
 
 
-def start_sensor(ns, out, extra=()):
+def start_sensor(ns, out, extra=(), workers=1):
     err = open(out + ".err", "w")
-    p = ns.popen([BIN, "-w", "1", "-i", ns.capture_if, "-j" + out] + list(extra),
+    p = ns.popen([BIN, "-w", str(workers), "-i", ns.capture_if, "-j" + out] + list(extra),
                  stdout=subprocess.DEVNULL, stderr=err)
     if not netns.wait_capturing(out, p):
         raise RuntimeError("sensor did not start: " + open(out + ".err").read())
@@ -76,7 +79,7 @@ def final_stats(evs):
 def idle_cpu():
     with netns.Netns() as ns:
         out = os.path.join(TMP, "idle.jsonl")
-        p = start_sensor(ns, out)
+        p = start_sensor(ns, out, workers=2)
         sender = ns.popen([sys.executable, "-c", SENDER, ns.send_if, str(int(IDLE_SECONDS) + 3)])
         time.sleep(1.0)
         c0, t0 = netns.cpu_seconds(p.pid), time.monotonic()
@@ -141,6 +144,35 @@ def replay_exact():
     return why
 
 
+def fanout_split():
+    if not shutil.which("tcpreplay"):
+        raise netns.Unavailable("tcpreplay not installed (Debian package tcpreplay)")
+    offline = subprocess.run([BIN, "-w", "1", "-j", "-r", REPLAY], capture_output=True, text=True)
+    want = sorted(op_view(json.loads(line)) for line in offline.stdout.splitlines()
+                  if '"event_type":"op"' in line)
+    conf = os.path.join(TMP, "fanout.conf")
+    with open(conf, "w") as f:
+        f.write("capture = { fanout_group = %d; };\n" % (4000 + os.getpid() % 60000))
+    with netns.Netns() as ns:
+        outs = [os.path.join(TMP, f"fanout{i}.jsonl") for i in range(2)]
+        procs = [start_sensor(ns, out, ["-c", conf]) for out in outs]
+        r = ns.run(["tcpreplay", "-q", "-i", ns.send_if, f"--pps={REPLAY_PPS}", REPLAY])
+        time.sleep(0.5)
+        rcs = [stop_sensor(p) for p in procs]
+    per = [[op_view(e) for e in events(out) if e["event_type"] == "op"] for out in outs]
+    got = sorted(per[0] + per[1])
+    print(f"# live/fanout_split: {len(per[0])} + {len(per[1])} ops, {len(want)} offline",
+          file=sys.stderr)
+    why = []
+    if r.returncode != 0:
+        why.append("tcpreplay: " + r.stderr.strip()[-200:])
+    if any(rcs):
+        why.append(f"sensor exits {rcs}")
+    if not want or got != want:
+        why.append(f"the two sensors' ops ({len(got)}) are not the offline ones ({len(want)})")
+    return why
+
+
 def check(name, fn):
     try:
         why = fn()
@@ -159,4 +191,5 @@ def check(name, fn):
 if __name__ == "__main__":
     check("idle_cpu", idle_cpu)
     check("replay_exact", replay_exact)
+    check("fanout_split", fanout_split)
     shutil.rmtree(TMP, ignore_errors=True)
