@@ -6,7 +6,7 @@
 #   make asan       the whole test suite under AddressSanitizer + UBSan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench      decode throughput, and events/s into Redis, as ratios
-#                   against reference runs
+#                   against reference runs; live capture drops (as root)
 #   make soak       the Redis loss loops (kill -9, spool damage) for SOAK_ROUNDS
 #                   rounds each instead of make test's few
 #   make deps       install missing Debian packages (as root) or name them
@@ -89,6 +89,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh $(BENCH_CAPTURE)
 	@tests/redis/bench.sh
+	@tests/bench/live.py ./scrapewatch
 
 SOAK_ROUNDS ?= 20
 soak: deps

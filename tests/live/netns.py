@@ -6,7 +6,8 @@ namespace, packets are sent or replayed on the other (SEND_IF).
         p = ns.popen([BIN, "-i", ns.capture_if, "-j"], ...)
 
 IPv6 is off on both ends so that the kernel sends nothing of its own
-(router solicitations, MLD) that the sensor would see."""
+(router solicitations, MLD) that the sensor would see; the MTU is the
+largest, for captures recorded on loopback."""
 import os
 import subprocess
 import time
@@ -41,8 +42,9 @@ class Netns:
             ["ip", "link", "add", "name", CAPTURE_IF, "type", "veth", "peer", "name", SEND_IF],
             ["sysctl", "-qw", f"net.ipv6.conf.{CAPTURE_IF}.disable_ipv6=1"],
             ["sysctl", "-qw", f"net.ipv6.conf.{SEND_IF}.disable_ipv6=1"],
-            ["ip", "link", "set", CAPTURE_IF, "up"],
-            ["ip", "link", "set", SEND_IF, "up"],
+            # Recorded captures come from loopback: segments up to 64 KiB.
+            ["ip", "link", "set", CAPTURE_IF, "mtu", "65535", "up"],
+            ["ip", "link", "set", SEND_IF, "mtu", "65535", "up"],
         ]
         for step in steps:
             r = self.run(step)
