@@ -56,6 +56,8 @@ struct capture {
     uint64_t drain_until_ms;    /* live, stopping: end of the drain (monotonic) */
     bool drained;               /* the kernel had nothing more to give */
     bool drain_done;
+    void (*on_wait)(void *);    /* live: called before waiting for the kernel */
+    void *on_wait_arg;
 };
 
 /* Formats one line into err; newlines from library messages become spaces
@@ -399,12 +401,21 @@ static int next_live(struct capture *c, struct pcap_pkthdr **header,
 {
     if (c->live_fd < 0)
         return pcap_next_ex(c->pcap, header, data);
-    /* Wait first: with TPACKET_V3 the socket stays readable while libpcap
-     * still holds packets of a block, so this only waits when there are
-     * none, and pcap_next_ex is never left to block on an idle line. */
-    struct pollfd pfd = {.fd = c->live_fd, .events = POLLIN, .revents = 0};
     if (c->stop)
         return next_draining(c, header, data);
+    /* Read first (the handle does not block): while libpcap holds packets
+     * of a TPACKET_V3 block, or the kernel has handed over the next, this
+     * costs no system call. Only when there is none, wait with our own
+     * timeout, so that pcap_next_ex is never left to block on an idle
+     * line; the caller hears of it first (capture_on_wait). */
+    int rc = pcap_next_ex(c->pcap, header, data);
+    if (rc == PCAP_ERROR_BREAK)
+        return next_draining(c, header, data);
+    if (rc != 0)
+        return rc;
+    if (c->on_wait)
+        c->on_wait(c->on_wait_arg);
+    struct pollfd pfd = {.fd = c->live_fd, .events = POLLIN, .revents = 0};
     int n = poll(&pfd, 1, c->timeout_ms);
     if (n < 0 && errno != EINTR)
         return POLL_FAILED;
@@ -486,6 +497,15 @@ int capture_next(struct capture *c, struct capture_packet *p, char *err,
             close_current(c);
         return CAPTURE_ERROR;
     }
+}
+
+int capture_on_wait(struct capture *c, void (*fn)(void *), void *arg)
+{
+    if (!c->live || c->live_fd < 0)
+        return -1;
+    c->on_wait = fn;
+    c->on_wait_arg = arg;
+    return 0;
 }
 
 void capture_break(struct capture *c)

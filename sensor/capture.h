@@ -61,6 +61,12 @@ enum capture_result {
 int capture_next(struct capture *c, struct capture_packet *p, char *err,
                  size_t errlen);
 
+/* Live: fn(arg) is called, in capture_next, each time no packet is ready
+ * and it is about to wait for the kernel: the moment to hand on what was
+ * held back for batching. -1 (and never called) for files, or when the
+ * handle cannot be polled (libpcap's blocking read is used). */
+int capture_on_wait(struct capture *c, void (*fn)(void *), void *arg);
+
 /* Asks capture_next to return CAPTURE_END soon. Async-signal-safe: meant for SIGINT
  * and SIGTERM handlers. A live capture blocked waiting wakes up, then still
  * hands out the packets the kernel holds: until none came for two capture

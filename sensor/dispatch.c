@@ -24,7 +24,13 @@ void dispatch_init(struct dispatch *d, struct worker *workers, unsigned count, b
     }
 }
 
-static void dispatch_flush(struct dispatch *d)
+void dispatch_batch_live(struct dispatch *d)
+{
+    for (unsigned i = 0; i < d->worker_count; i++)
+        ring_set_batch(&d->workers[i].in, d->workers[i].in.size / 8);
+}
+
+void dispatch_flush(struct dispatch *d)
 {
     for (unsigned i = 0; i < d->worker_count; i++)
         ring_flush(&d->workers[i].in);

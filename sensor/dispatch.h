@@ -40,6 +40,11 @@ struct dispatch {
  * woken once an eighth of its ring is filled, and at every tick, wait and
  * end (ring_set_batch). */
 void dispatch_init(struct dispatch *d, struct worker *workers, unsigned count, bool live);
+/* Live: batch wake-ups as offline; the caller promises dispatch_flush
+ * whenever the capture is about to wait for packets (capture_on_wait). */
+void dispatch_batch_live(struct dispatch *d);
+/* Every worker that sleeps is woken to read what its ring holds. */
+void dispatch_flush(struct dispatch *d);
 /* Packets to or from this TCP endpoint are counted (capture.excluded) and
  * dropped before any flow sees them. Set at start; -1 when the list is full. */
 int dispatch_exclude(struct dispatch *d, uint8_t family, const uint8_t *addr, uint16_t port);

@@ -164,6 +164,11 @@ static void sensor_exclude_redis(struct sensor *s)
     freeaddrinfo(res);
 }
 
+static void sensor_capture_waits(void *arg)
+{
+    dispatch_flush(arg);
+}
+
 static int sensor_start(struct sensor *s, const char *json_path, struct rule_engine *engine,
                         const char *config_path)
 {
@@ -180,6 +185,9 @@ static int sensor_start(struct sensor *s, const char *json_path, struct rule_eng
             return -1;
         }
     dispatch_init(&s->dispatch, s->workers, n, live);
+    /* Live, workers are woken per burst of packets, not per packet. */
+    if (live && capture_on_wait(s->capture, sensor_capture_waits, &s->dispatch) == 0)
+        dispatch_batch_live(&s->dispatch);
     sensor_exclude_redis(s);
     if (detect_init(&s->detect, &s->cfg, s->workers, n, &s->dispatch, live, engine,
                     &reload_requested, config_path) != 0

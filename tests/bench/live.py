@@ -6,7 +6,9 @@ tcpreplay. Reports figures; asserts nothing.
   1. the SYN flood (tests/bench/make_syn_flood.py) and a large capture (the
      Elasticsearch scroll dump repeated, tests/bench/make_big.py) replayed
      at top speed (tcpreplay --topspeed): packets sent, seen, and dropped
-     by cause (kernel, interface, capture->worker ring, events);
+     by cause (kernel, interface, capture->worker ring, events), and the
+     sensor's CPU time during the replay (packets per CPU-second: less
+     noisy than the rate tcpreplay reaches on a busy machine);
   2. for each that lost packets, the highest drop-free rate found by a
      short bisection over tcpreplay --pps (up to the top speed reached).
 
@@ -35,30 +37,35 @@ DROP_KEYS = ["kernel_drops", "interface_drops", "ring_drops"]
 
 def replay(ns, pcap, rate, tag):
     """Runs the sensor while tcpreplay sends pcap at rate ("top" or pps);
-    returns (sent, achieved pps, capture counters, events.dropped)."""
+    returns (sent, achieved pps, capture counters, events.dropped, the
+    sensor's CPU seconds while the replay ran)."""
     out = os.path.join(OUT, tag + ".jsonl")
     err = open(out + ".err", "w")
     p = ns.popen([BIN, "-w", WORKERS, "-i", ns.capture_if, "-j" + out],
                  stdout=subprocess.DEVNULL, stderr=err)
     netns.wait_capturing(out, p)
     time.sleep(1.0)
+    cpu0 = netns.cpu_seconds(p.pid)
     speed = ["--topspeed"] if rate == "top" else [f"--pps={rate}"]
     r = ns.run(["tcpreplay", "--preload-pcap", "-i", ns.send_if] + speed + [pcap])
     time.sleep(1.0)
+    cpu = netns.cpu_seconds(p.pid) - cpu0
     p.send_signal(signal.SIGTERM)
     p.wait(timeout=60)
     sent = int(re.search(r"Actual: (\d+) packets", r.stdout).group(1))
     pps = float(re.search(r"([\d.]+) pps", r.stdout).group(1))
     final = [json.loads(line) for line in open(out) if '"event_type":"stats"' in line][-1]
     stats = final["stats"]
-    return sent, pps, stats.get("capture", {}), stats.get("events", {}).get("dropped", 0)
+    return sent, pps, stats.get("capture", {}), stats.get("events", {}).get("dropped", 0), cpu
 
 
-def row(label, sent, pps, cap, ev_dropped):
+def row(label, sent, pps, cap, ev_dropped, cpu):
     drops = [cap.get(k, 0) for k in DROP_KEYS]
     lost = sum(drops) + ev_dropped
-    print(f"{label:<34}{sent:>9}{pps:>10.0f}{cap.get('packets', 0):>9}"
-          + "".join(f"{d:>10}" for d in drops) + f"{ev_dropped:>8}{100.0 * lost / max(sent, 1):>8.1f}%")
+    seen = cap.get("packets", 0)
+    print(f"{label:<34}{sent:>9}{pps:>10.0f}{seen:>9}"
+          + "".join(f"{d:>10}" for d in drops) + f"{ev_dropped:>8}{100.0 * lost / max(sent, 1):>8.1f}%"
+          + f"{cpu:>8.2f}{seen / cpu if cpu > 0 else 0:>10.0f}")
     return sum(drops)
 
 
@@ -69,8 +76,8 @@ def search(ns, label, pcap, tag, top_pps):
     best = 0.0
     for _ in range(SEARCH_STEPS):
         rate = (lo + hi) // 2
-        sent, pps, cap, ev = replay(ns, pcap, rate, f"{tag}_{rate}")
-        dropped = row(f"{label}, --pps={rate}", sent, pps, cap, ev) + ev
+        sent, pps, cap, ev, cpu = replay(ns, pcap, rate, f"{tag}_{rate}")
+        dropped = row(f"{label}, --pps={rate}", sent, pps, cap, ev, cpu) + ev
         if dropped == 0 and cap.get("packets", 0) >= sent:
             lo, best = rate, max(best, pps)
         else:
@@ -97,12 +104,12 @@ def main():
         with netns.Netns() as ns:
             print(f"\nlive capture on a veth ({WORKERS} workers); drops by cause")
             print(f"{'replay':<34}{'sent':>9}{'pps':>10}{'seen':>9}{'kernel':>10}{'iface':>10}"
-                  f"{'ring':>10}{'events':>8}{'lost':>9}")
+                  f"{'ring':>10}{'events':>8}{'lost':>9}{'CPU s':>8}{'pkt/CPU-s':>10}")
             loads = [(f"SYN flood {SYN_PACKETS} pkts", syn, "syn"),
                      ("ES scroll dump 100 MB", big, "es")]
             for label, pcap, tag in loads:
-                sent, pps, cap, ev = replay(ns, pcap, "top", tag + "_top")
-                if row(label + ", top speed", sent, pps, cap, ev) + ev == 0:
+                sent, pps, cap, ev, cpu = replay(ns, pcap, "top", tag + "_top")
+                if row(label + ", top speed", sent, pps, cap, ev, cpu) + ev == 0:
                     print(f"  {label}: no drop at top speed ({pps:.0f} packets/s)")
                     continue
                 search(ns, label, pcap, tag, pps)
