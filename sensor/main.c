@@ -384,10 +384,12 @@ int main(int argc, char **argv)
         return 1;
     }
     s.worker_count = s.cfg.sensor.workers;
+    /* Before the handlers: a signal during the (slow) start-up must still
+     * reach the capture, or a live capture would never stop. */
+    running_capture = s.capture;
     install_signals();
     if (sensor_start(&s, json, engine, o.config_path) != 0)
         return 1;
-    running_capture = s.capture;
     rc = sensor_capture_loop(&s);
     running_capture = NULL;
     rc |= sensor_stop(&s);
