@@ -9,7 +9,8 @@
 #                   flood): packets/s, CPU, peak RSS as ratios to a bare
 #                   libpcap read loop, ndpiReader, tshark, 1..cores workers;
 #                   then decode throughput per workload and events/s into
-#                   Redis (markdown; docs/bench.md is one run)
+#                   Redis (markdown; docs/bench.md is one run); live
+#                   capture drops at top speed (as root)
 #   make soak       the Redis loss loops (kill -9, spool damage) for SOAK_ROUNDS
 #                   rounds each instead of make test's few
 #   make deps       install missing Debian packages (as root) or name them
@@ -121,6 +122,7 @@ bench: deps
 	@MIXED_MB=$(BENCH_MB) BUILD=$(BUILD) tests/bench/run.sh $(BENCH_CAPTURE)
 	@if [ -z "$(BENCH_CAPTURE)" ]; then echo; echo '## Events into Redis'; echo; echo '```'; \
 		tests/redis/bench.sh; echo '```'; fi
+	@if [ -z "$(BENCH_CAPTURE)" ]; then tests/bench/live.py ./scrapewatch; fi
 
 SOAK_ROUNDS ?= 20
 soak: deps

@@ -25,6 +25,10 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+#endif
 
 #include "base/limits.h"
 #include "packet.h"
@@ -52,6 +56,8 @@ struct capture {
     uint64_t drain_until_ms;    /* live, stopping: end of the drain (monotonic) */
     bool drained;               /* the kernel had nothing more to give */
     bool drain_done;
+    void (*on_wait)(void *);    /* live: called before waiting for the kernel */
+    void *on_wait_arg;
 };
 
 /* Formats one line into err; newlines from library messages become spaces
@@ -214,6 +220,27 @@ int capture_open_files(struct capture **out, char *const *paths, size_t count,
     return 0;
 }
 
+/* Several processes (or capture threads) share one interface: each joins
+ * the same PACKET_FANOUT group on its packet socket, and the kernel hands
+ * each packet to one of them by flow hash (symmetric: both directions of a
+ * connection go to the same member). IP fragments are reassembled first
+ * (FLAG_DEFRAG) so that they hash like the rest of their datagram. */
+static int join_fanout(struct capture *c, unsigned group, char *err, size_t errlen)
+{
+#ifdef PACKET_FANOUT
+    int arg = (int)(group | ((unsigned)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
+    if (setsockopt(pcap_fileno(c->pcap), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == 0)
+        return 0;
+    set_error(err, errlen, "%s: cannot join fanout group %u: %s%s", c->name, group,
+              strerror(errno), errno == EINVAL ? " (a member of that group with other "
+                                                 "settings, or not a packet socket?)" : "");
+#else
+    set_error(err, errlen, "%s: capture.fanout_group %u: PACKET_FANOUT needs Linux",
+              c->name, group);
+#endif
+    return -1;
+}
+
 /* Words for a failed pcap_activate: libpcap's detail when it has some, else
  * its words for the status ("No such device exists"), with a hint for the
  * mistake everybody makes once. */
@@ -233,7 +260,7 @@ int capture_open_live(struct capture **out, const char *iface,
                       const struct capture_options *o, char *err,
                       size_t errlen)
 {
-    static const struct capture_options defaults = {0, 0, false, NULL, 0};
+    static const struct capture_options defaults = {0, 0, false, NULL, 0, 0};
     char warning[PCAP_ERRBUF_SIZE + 300] = "";
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
 
@@ -263,7 +290,12 @@ int capture_open_live(struct capture **out, const char *iface,
         capture_close(c);
         return -1;
     }
-    /* Setters only fail on an already active handle; this one is not. */
+    /* Setters only fail on an already active handle; this one is not.
+     * On Linux libpcap then reads the kernel's memory-mapped ring
+     * (TPACKET_V3): buffer_mb is the ring's size; the timeout is how long a
+     * partly filled block waits before it is handed over. Immediate mode
+     * is not set: it would make libpcap fall back to TPACKET_V2 (a wake-up
+     * per packet). */
     pcap_set_snaplen(c->pcap, o->snaplen ? (int)o->snaplen : CAPTURE_DEFAULT_SNAPLEN);
     pcap_set_promisc(c->pcap, o->promisc ? 1 : 0);
     pcap_set_timeout(c->pcap, c->timeout_ms);
@@ -293,7 +325,8 @@ int capture_open_live(struct capture **out, const char *iface,
         capture_close(c);
         return -1;
     }
-    if (apply_filter(c, err, errlen) != 0) {
+    if (apply_filter(c, err, errlen) != 0
+        || (o->fanout_group && join_fanout(c, o->fanout_group, err, errlen) != 0)) {
         capture_close(c);
         return -1;
     }
@@ -368,12 +401,21 @@ static int next_live(struct capture *c, struct pcap_pkthdr **header,
 {
     if (c->live_fd < 0)
         return pcap_next_ex(c->pcap, header, data);
-    /* Wait first: with TPACKET_V3 the socket stays readable while libpcap
-     * still holds packets of a block, so this only waits when there are
-     * none, and pcap_next_ex is never left to block on an idle line. */
-    struct pollfd pfd = {.fd = c->live_fd, .events = POLLIN, .revents = 0};
     if (c->stop)
         return next_draining(c, header, data);
+    /* Read first (the handle does not block): while libpcap holds packets
+     * of a TPACKET_V3 block, or the kernel has handed over the next, this
+     * costs no system call. Only when there is none, wait with our own
+     * timeout, so that pcap_next_ex is never left to block on an idle
+     * line; the caller hears of it first (capture_on_wait). */
+    int rc = pcap_next_ex(c->pcap, header, data);
+    if (rc == PCAP_ERROR_BREAK)
+        return next_draining(c, header, data);
+    if (rc != 0)
+        return rc;
+    if (c->on_wait)
+        c->on_wait(c->on_wait_arg);
+    struct pollfd pfd = {.fd = c->live_fd, .events = POLLIN, .revents = 0};
     int n = poll(&pfd, 1, c->timeout_ms);
     if (n < 0 && errno != EINTR)
         return POLL_FAILED;
@@ -455,6 +497,15 @@ int capture_next(struct capture *c, struct capture_packet *p, char *err,
             close_current(c);
         return CAPTURE_ERROR;
     }
+}
+
+int capture_on_wait(struct capture *c, void (*fn)(void *), void *arg)
+{
+    if (!c->live || c->live_fd < 0)
+        return -1;
+    c->on_wait = fn;
+    c->on_wait_arg = arg;
+    return 0;
 }
 
 void capture_break(struct capture *c)

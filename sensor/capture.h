@@ -26,6 +26,7 @@ struct capture_options {
     bool promisc;         /* live: promiscuous mode */
     const char *bpf;      /* filter expression, NULL or "" for none */
     unsigned timeout_ms;  /* live: longest wait for a packet; 0 = 100 */
+    unsigned fanout_group; /* live, Linux: PACKET_FANOUT group (hash), 0 = none */
 };
 
 /* Reads `count` capture files (pcap or pcapng, "-" for standard input) one
@@ -59,6 +60,12 @@ enum capture_result {
 /* Next packet: an enum capture_result. */
 int capture_next(struct capture *c, struct capture_packet *p, char *err,
                  size_t errlen);
+
+/* Live: fn(arg) is called, in capture_next, each time no packet is ready
+ * and it is about to wait for the kernel: the moment to hand on what was
+ * held back for batching. -1 (and never called) for files, or when the
+ * handle cannot be polled (libpcap's blocking read is used). */
+int capture_on_wait(struct capture *c, void (*fn)(void *), void *arg);
 
 /* Asks capture_next to return CAPTURE_END soon. Async-signal-safe: meant for SIGINT
  * and SIGTERM handlers. A live capture blocked waiting wakes up, then still

@@ -49,6 +49,7 @@ static const struct config_key capture_keys[] = {
     CFG_STRING("bpf", capture.bpf, 0),
     CFG_UNSIGNED("ring_kb", capture.ring_kb, 64, 1048576),
     CFG_UNSIGNED("timeout_ms", capture.timeout_ms, 1, 60000),
+    CFG_UNSIGNED("fanout_group", capture.fanout_group, 0, 65535),
 };
 
 static const struct config_key tunnels_keys[] = {

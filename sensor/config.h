@@ -67,6 +67,7 @@ struct sw_config {
         char bpf[1024];            /* capture filter ("" = none) */
         unsigned ring_kb;          /* capture -> worker ring, per worker */
         unsigned timeout_ms;       /* live read timeout */
+        unsigned fanout_group;     /* live: PACKET_FANOUT group, 0 = none */
     } capture;
     struct {
         unsigned vxlan_port;       /* UDP destination port, 0 = not decapsulated */

@@ -25,17 +25,15 @@ struct merge_head {
 
 static void detect_push(struct detect *d, uint32_t type, const void *data, size_t len)
 {
-    unsigned round = 0;
     while (ring_push(&d->out, type, data, len) != 0)
-        ring_backoff(&round);
+        ring_wait_writable(&d->out, len);
 }
 
 static void *detect_reserve(struct detect *d, uint32_t type, size_t len)
 {
-    unsigned round = 0;
     void *p;
     while (!(p = ring_reserve(&d->out, type, len)))
-        ring_backoff(&round);
+        ring_wait_writable(&d->out, len);
     return p;
 }
 
@@ -231,13 +229,52 @@ static void detect_maybe_periodic_stats(struct detect *d, uint64_t *next_us)
     detect_emit_stats(d, now, 0);
 }
 
+/* What the detect thread waits for when no record may go yet: a record or
+ * watermark from a worker that has none waiting. */
+struct detect_wait {
+    struct detect *d;
+    struct merge_head *heads;
+};
+
+static int detect_wait_ready(void *arg)
+{
+    struct detect_wait *a = arg;
+    return detect_pick(a->d, a->heads) != -1;
+}
+
+/* Only the workers whose next record is wanted wake us: a worker whose
+ * head record waits may write on without waking anybody. */
+static void detect_wait_announce(void *arg, int on)
+{
+    struct detect_wait *a = arg;
+    for (unsigned i = 0; i < a->d->worker_count; i++)
+        ring_announce_reader(&a->d->workers[i].out,
+                             on && !a->heads[i].rec && !a->heads[i].ended);
+}
+
+/* Nothing to merge: sleep until a worker writes, or (live) until the next
+ * periodic stats are due. A rule reload asked for by SIGHUP waits for the
+ * next wake-up: at most a second live, where every worker sends a watermark
+ * each second. */
+static void detect_wait(struct detect *d, struct merge_head *heads, uint64_t next_stats_us)
+{
+    int timeout_ms = -1;
+    if (d->live && d->cfg->events.stats_interval) {
+        uint64_t now = wall_clock_us();
+        timeout_ms = next_stats_us <= now ? 0 : (int)((next_stats_us - now) / 1000 + 1);
+    }
+    ring_flush(&d->out);
+    struct detect_wait a = {d, heads};
+    struct ring_wait_for what = {detect_wait_ready, detect_wait_announce, &a};
+    ring_wait(&d->waiter, &what, timeout_ms);
+}
+
 static void *detect_main(void *arg)
 {
     struct detect *d = arg;
     struct merge_head heads[WORKERS_MAX];
     memset(heads, 0, sizeof(heads));
     uint64_t next_stats_us = wall_clock_us() + (uint64_t)d->cfg->events.stats_interval * 1000000;
-    unsigned round = 0;
     for (;;) {
         int i = detect_pick(d, heads);
         if (i == -2)
@@ -247,10 +284,9 @@ static void *detect_main(void *arg)
             if (d->reload && atomic_exchange(d->reload, 0))
                 detect_reload(d);
             detect_maybe_periodic_stats(d, &next_stats_us);
-            ring_backoff(&round);
+            detect_wait(d, heads, next_stats_us);
             continue;
         }
-        round = 0;
         detect_record(d, heads[i].type, heads[i].rec);
         heads[i].rec = NULL;
         ring_release(&d->workers[i].out);
@@ -259,6 +295,7 @@ static void *detect_main(void *arg)
     uint64_t final_ts = d->live ? wall_clock_us() : d->dispatch->last_ts_us;
     detect_emit_stats(d, final_ts, 1);
     detect_push(d, EVENT_END, NULL, 0);
+    ring_flush(&d->out);
     return NULL;
 }
 
@@ -281,7 +318,18 @@ int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *wo
     d->live = live;
     if (!(d->chains = chain_table_new(DETECT_CHAINS_MAX)))
         return -1;
-    return ring_init(&d->out, ring_size(cfg->events.queue * sizeof(struct rec_op)));
+    if (ring_init(&d->out, ring_size(cfg->events.queue * sizeof(struct rec_op))) != 0)
+        return -1;
+    /* Offline, a reader is woken once an eighth of its ring waits (and
+     * when its writer goes idle); live at once (ring_set_batch). */
+    ring_waiter_init(&d->waiter);
+    d->out.writer = &d->waiter;
+    ring_set_batch(&d->out, live ? 0 : d->out.size / 8);
+    for (unsigned i = 0; i < count; i++) {
+        workers[i].out.reader = &d->waiter;
+        ring_set_batch(&workers[i].out, live ? 0 : workers[i].out.size / 8);
+    }
+    return 0;
 }
 
 int detect_start(struct detect *d)

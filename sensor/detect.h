@@ -27,6 +27,7 @@ struct detect {
     const struct sw_config *cfg;
     bool live;                        /* periodic stats by wall clock */
     struct ring out;                  /* to the output thread */
+    struct ring_waiter waiter;        /* sleeps here: no record may go, or `out` full */
     struct stats stats;
     struct chain_table *chains;       /* cursor chains across flows */
     uint64_t last_ts_us;              /* packet time of the newest record */

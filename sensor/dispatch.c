@@ -16,6 +16,24 @@ void dispatch_init(struct dispatch *d, struct worker *workers, unsigned count, b
     d->workers = workers;
     d->worker_count = count;
     d->live = live;
+    ring_waiter_init(&d->waiter);
+    for (unsigned i = 0; i < count; i++) {
+        struct ring *r = &workers[i].in;
+        r->writer = &d->waiter;
+        ring_set_batch(r, live ? 0 : r->size / 8);
+    }
+}
+
+void dispatch_batch_live(struct dispatch *d)
+{
+    for (unsigned i = 0; i < d->worker_count; i++)
+        ring_set_batch(&d->workers[i].in, d->workers[i].in.size / 8);
+}
+
+void dispatch_flush(struct dispatch *d)
+{
+    for (unsigned i = 0; i < d->worker_count; i++)
+        ring_flush(&d->workers[i].in);
 }
 
 int dispatch_exclude(struct dispatch *d, uint8_t family, const uint8_t *addr, uint16_t port)
@@ -57,17 +75,64 @@ static void dispatch_marks(struct dispatch *d, unsigned skip)
     }
 }
 
+/* What dispatch waits for when worker `full`'s ring is full: room for
+ * `len` bytes there, or room for a pending mark in another worker's ring
+ * (the detect thread may need that mark to let worker `full` go on). */
+struct dispatch_wait {
+    struct dispatch *d;
+    unsigned full;
+    size_t len;
+};
+
+static bool mark_pending(const struct dispatch *d, unsigned i)
+{
+    return d->mark_sent[i] < d->dispatched_seq;
+}
+
+static int dispatch_wait_ready(void *arg)
+{
+    const struct dispatch_wait *a = arg;
+    for (unsigned i = 0; i < a->d->worker_count; i++) {
+        struct ring *r = &a->d->workers[i].in;
+        if (i == a->full ? ring_writable(r, a->len)
+                         : mark_pending(a->d, i) && ring_writable(r, sizeof(struct msg_tick)))
+            return 1;
+    }
+    return 0;
+}
+
+/* Worker `full` wakes us once a quarter of its ring is free; the others as
+ * soon as a mark fits. */
+static void dispatch_wait_announce(void *arg, int on)
+{
+    const struct dispatch_wait *a = arg;
+    for (unsigned i = 0; i < a->d->worker_count; i++) {
+        struct ring *r = &a->d->workers[i].in;
+        size_t want = i == a->full ? r->size / 4 : 64;
+        ring_want_space(r, on && (i == a->full || mark_pending(a->d, i)) ? want : SIZE_MAX);
+    }
+}
+
+/* Worker i's ring is full: marks the others, lets every worker see what it
+ * has, and sleeps until there is room (ring.h). */
+static void dispatch_wait(struct dispatch *d, unsigned i, size_t len)
+{
+    dispatch_marks(d, i);
+    dispatch_flush(d);
+    struct dispatch_wait a = {d, i, len};
+    struct ring_wait_for what = {dispatch_wait_ready, dispatch_wait_announce, &a};
+    ring_wait(&d->waiter, &what, -1);
+}
+
 /* Room in worker i's ring, waiting (and marking the others) if needed.
  * Returns NULL only in live mode when the ring is full. */
 static void *dispatch_reserve(struct dispatch *d, unsigned i, uint32_t type, size_t len)
 {
-    unsigned round = 0;
     void *p;
     while (!(p = ring_reserve(&d->workers[i].in, type, len))) {
         if (d->live)
             return NULL;
-        dispatch_marks(d, i);
-        ring_backoff(&round);
+        dispatch_wait(d, i, len);
     }
     return p;
 }
@@ -77,13 +142,11 @@ static void dispatch_broadcast(struct dispatch *d, uint32_t type, uint64_t ts_us
     struct msg_tick t = {++d->seq, ts_us};
     for (unsigned i = 0; i < d->worker_count; i++) {
         /* Ticks and the end are never dropped, even live: wait for room. */
-        unsigned round = 0;
-        while (ring_push(&d->workers[i].in, type, &t, sizeof(t)) != 0) {
-            dispatch_marks(d, i);
-            ring_backoff(&round);
-        }
+        while (ring_push(&d->workers[i].in, type, &t, sizeof(t)) != 0)
+            dispatch_wait(d, i, sizeof(t));
     }
     d->dispatched_seq = d->seq;
+    dispatch_flush(d);
 }
 
 static void dispatch_maybe_tick(struct dispatch *d, uint64_t ts_us)
@@ -119,11 +182,8 @@ static void dispatch_maybe_stats(struct dispatch *d, uint64_t ts_us)
         first.v[i] = stats_get(&d->stats, i);
     for (unsigned i = 0; i < d->worker_count; i++) {
         size_t len = i == 0 ? sizeof(first) : sizeof(first.m);
-        unsigned round = 0;
-        while (ring_push(&d->workers[i].in, MSG_STATS, &first, len) != 0) {
-            dispatch_marks(d, i);
-            ring_backoff(&round);
-        }
+        while (ring_push(&d->workers[i].in, MSG_STATS, &first, len) != 0)
+            dispatch_wait(d, i, len);
     }
 }
 
@@ -188,6 +248,7 @@ void dispatch_idle(struct dispatch *d, uint64_t now_us)
         d->last_ts_us = now_us;
     dispatch_maybe_tick(d, d->last_ts_us);
     dispatch_marks(d, d->worker_count);
+    dispatch_flush(d);
 }
 
 void dispatch_end(struct dispatch *d)

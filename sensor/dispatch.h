@@ -35,9 +35,18 @@ struct dispatch {
     unsigned exclude_count;
     uint64_t stats_interval_us; /* offline: stats snapshots by packet time, 0 = none */
     uint64_t last_stats_slot;   /* packet time / stats_interval_us of the last one */
+    struct ring_waiter waiter;  /* offline: sleeps here while a ring is full */
 };
 
+/* Live, each packet wakes its worker if it sleeps; offline a worker is
+ * woken once an eighth of its ring is filled, and at every tick, wait and
+ * end (ring_set_batch). */
 void dispatch_init(struct dispatch *d, struct worker *workers, unsigned count, bool live);
+/* Live: batch wake-ups as offline; the caller promises dispatch_flush
+ * whenever the capture is about to wait for packets (capture_on_wait). */
+void dispatch_batch_live(struct dispatch *d);
+/* Every worker that sleeps is woken to read what its ring holds. */
+void dispatch_flush(struct dispatch *d);
 /* Packets to or from this TCP endpoint are counted (capture.excluded) and
  * dropped before any flow sees them. Set at start; -1 when the list is full. */
 int dispatch_exclude(struct dispatch *d, uint8_t family, const uint8_t *addr, uint16_t port);

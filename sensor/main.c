@@ -214,6 +214,11 @@ static int sensor_drop_privileges(struct sensor *s)
     return 0;
 }
 
+static void sensor_capture_waits(void *arg)
+{
+    dispatch_flush(arg);
+}
+
 static int sensor_start(struct sensor *s, const char *json_path, struct rule_engine *engine,
                         const char *config_path)
 {
@@ -230,6 +235,9 @@ static int sensor_start(struct sensor *s, const char *json_path, struct rule_eng
             return -1;
         }
     dispatch_init(&s->dispatch, s->workers, n, live);
+    /* Live, workers are woken per burst of packets, not per packet. */
+    if (live && capture_on_wait(s->capture, sensor_capture_waits, &s->dispatch) == 0)
+        dispatch_batch_live(&s->dispatch);
     sensor_exclude_redis(s);
     if (detect_init(&s->detect, &s->cfg, s->workers, n, &s->dispatch, live, engine,
                     &reload_requested, config_path) != 0
@@ -310,6 +318,22 @@ static int sensor_capture_loop(struct sensor *s, struct progress *pg)
     }
 }
 
+/* Live: one line on standard error with every place a packet or an event
+ * can be lost, by cause (the same counters as the final stats event). */
+static void sensor_drop_summary(struct sensor *s)
+{
+    const struct stats *d = &s->dispatch.stats;
+    fprintf(stderr, "scrapewatch: capture: final: packets=%llu kernel_drops=%llu "
+                    "interface_drops=%llu ring_drops=%llu unread_at_stop=%llu "
+                    "events_dropped=%llu\n",
+            (unsigned long long)stats_get(d, STAT_PACKETS),
+            (unsigned long long)stats_get(d, STAT_KERNEL_DROPS),
+            (unsigned long long)stats_get(d, STAT_IFACE_DROPS),
+            (unsigned long long)stats_get(d, STAT_RING_DROPS),
+            (unsigned long long)stats_get(d, STAT_CAPTURE_UNREAD_AT_STOP),
+            (unsigned long long)stats_get(&s->output.stats, STAT_EVENTS_DROPPED));
+}
+
 static int sensor_stop(struct sensor *s)
 {
     if (s->dispatch.live) {
@@ -322,6 +346,8 @@ static int sensor_stop(struct sensor *s)
         worker_join(&s->workers[i]);
     detect_join(&s->detect);
     output_join(&s->output);
+    if (s->dispatch.live)
+        sensor_drop_summary(s);
     output_destroy(&s->output);
     int failed = s->output.write_failed;
     if (failed)
@@ -345,7 +371,7 @@ static int sensor_open_capture(struct sensor *s, const struct options *o)
     struct capture_options co = {
         .snaplen = s->cfg.capture.snaplen, .buffer_mb = s->cfg.capture.buffer_mb,
         .promisc = s->cfg.capture.promisc, .bpf = s->cfg.capture.bpf,
-        .timeout_ms = s->cfg.capture.timeout_ms,
+        .timeout_ms = s->cfg.capture.timeout_ms, .fanout_group = s->cfg.capture.fanout_group,
     };
     int r = o->iface ? capture_open_live(&s->capture, o->iface, &co, err, sizeof(err))
                      : capture_open_files(&s->capture, o->files, o->file_count, &co, err,
@@ -502,12 +528,14 @@ int main(int argc, char **argv)
     s.worker_count = s.cfg.sensor.workers;
     if (o.iface)
         announce(&s.cfg, &o, json, rule_engine_rule_count(engine));
+    /* Before the handlers: a signal during the (slow) start-up must still
+     * reach the capture, or a live capture would never stop. */
+    running_capture = s.capture;
     install_signals();
     if (sensor_start(&s, json, engine, o.config_path) != 0)
         return 1;
     if (!s.dispatch.live && o.stats_interval > 0)
         s.dispatch.stats_interval_us = (uint64_t)o.stats_interval * 1000000;
-    running_capture = s.capture;
     struct progress pg;
     progress_init(&pg, o.files, o.iface ? 0 : o.file_count, !o.quiet);
     rc = sensor_capture_loop(&s, &pg);

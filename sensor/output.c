@@ -19,6 +19,8 @@ int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
     memset(o, 0, sizeof(*o));
     o->cfg = cfg;
     o->in = in;
+    ring_waiter_init(&o->waiter);
+    in->reader = &o->waiter;
     if (cfg->output.redis.enabled) {
         o->health_cap = (size_t)STATS_SLOTS * 128 + 128;
         o->health = malloc(o->health_cap);
@@ -193,26 +195,40 @@ static void output_event(struct output *o, struct json_writer *w, uint32_t type,
         fflush(o->json);
 }
 
+#define OUTPUT_QUIET_MS 2   /* JSON lines are flushed after this long without events */
+
+/* No event waiting; `idle` counts the calls since the last one. The Redis
+ * sink ends its spool write batch at once; JSON lines are flushed once no
+ * event came for OUTPUT_QUIET_MS; then the thread sleeps until woken. */
+static void output_idle(struct output *o, int idle)
+{
+    if (idle == 0) {
+        if (o->redis)
+            output_redis_idle(o->redis);
+        ring_wait_readable(o->in, OUTPUT_QUIET_MS);
+        return;
+    }
+    if (idle == 1 && o->json)
+        fflush(o->json);
+    ring_wait_readable(o->in, -1);
+}
+
 static void *output_main(void *arg)
 {
     struct output *o = arg;
     struct json_writer w;
     json_init(&w);
-    unsigned round = 0;
+    int idle = 0;
     for (;;) {
         uint32_t type;
         size_t len;
         output_reopen(o);
         const void *ev = ring_peek(o->in, &type, &len);
         if (!ev) {
-            if (round == 0 && o->redis)
-                output_redis_idle(o->redis);   /* ends a spool write batch */
-            if (round == 200 && o->json)
-                fflush(o->json);   /* quiet for a while: flush */
-            ring_backoff(&round);
+            output_idle(o, idle++);
             continue;
         }
-        round = 0;
+        idle = 0;
         if (type == EVENT_END) {
             ring_release(o->in);
             break;

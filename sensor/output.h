@@ -23,6 +23,7 @@
 struct output {
     pthread_t thread;
     struct ring *in;          /* from the detect thread */
+    struct ring_waiter waiter;   /* sleeps here while `in` is empty */
     const struct sw_config *cfg;
     FILE *json;               /* JSON lines sink, or NULL */
     int close_json;           /* we opened it */

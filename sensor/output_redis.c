@@ -160,6 +160,7 @@ struct output_redis {
 
     pthread_mutex_t lock;           /* everything up to `stats` */
     pthread_cond_t wake;
+    pthread_cond_t progress;        /* the sink thread finished a batch attempt */
     struct sink_item *q_head, *q_tail;   /* memory queue, oldest first */
     size_t q_count;
     size_t mem_bytes;               /* queue + batch in flight from memory */
@@ -362,6 +363,7 @@ struct output_redis *output_redis_new(const struct sw_config *cfg, char *err, si
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&r->wake, &ca);
+    pthread_cond_init(&r->progress, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&r->lock, NULL);
     if (!r->batch) {
@@ -1358,6 +1360,7 @@ static void *sink_main(void *arg)
     struct output_redis *r = arg;
     for (;;) {
         pthread_mutex_lock(&r->lock);
+        pthread_cond_broadcast(&r->progress);   /* output_redis_drain watches */
         bool more = sink_next_batch(r);
         pthread_mutex_unlock(&r->lock);
         if (!more)
@@ -1419,10 +1422,12 @@ void output_redis_drain(struct output_redis *r)
             break;
         }
         pthread_cond_signal(&r->wake);
-        pthread_mutex_unlock(&r->lock);
-        struct timespec ts = {0, 5 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        pthread_mutex_lock(&r->lock);
+        /* Sleep until the sink has tried a batch, or the limits above. */
+        uint64_t until = start + r->rc->shutdown_timeout_ms;
+        if (last_move + 500 < until)
+            until = last_move + 500;
+        struct timespec ts = {(time_t)(until / 1000), (long)(until % 1000) * 1000000};
+        pthread_cond_timedwait(&r->progress, &r->lock, &ts);
     }
     pthread_mutex_unlock(&r->lock);
 }
@@ -1501,5 +1506,6 @@ void output_redis_free(struct output_redis *r)
     spool_close(&r->spool);
     pthread_mutex_destroy(&r->lock);
     pthread_cond_destroy(&r->wake);
+    pthread_cond_destroy(&r->progress);
     free(r);
 }

@@ -34,15 +34,15 @@
 /* Blocks until the detect thread makes room: records are never dropped. */
 static void worker_push(struct worker *w, uint32_t type, const void *data, size_t len)
 {
-    unsigned round = 0;
     while (ring_push(&w->out, type, data, len) != 0)
-        ring_backoff(&round);
+        ring_wait_writable(&w->out, len);
 }
 
 static void worker_watermark(struct worker *w, uint64_t seq)
 {
     struct rec_watermark m = {seq};
     worker_push(w, REC_WATERMARK, &m, sizeof(m));
+    ring_flush(&w->out);   /* the detect thread may be waiting for just this */
 }
 
 /* The next key for a record of flow f caused by the current message. */
@@ -153,9 +153,8 @@ static void worker_emit_op(struct decoder_ctx *ctx, const struct op_record *op)
     if (!app_is_database((enum app_id)f->app) && op->app != f->app
         && op->app != APP_UNKNOWN)
         f->app = op->app;
-    unsigned round = 0;
     while (!(r = ring_reserve(&w->out, REC_OP, sizeof(*r))))
-        ring_backoff(&round);
+        ring_wait_writable(&w->out, sizeof(*r));
     r->key = worker_next_key(w, f);
     r->ts_us = ctx->now_us;
     r->meta = x->meta;
@@ -956,12 +955,9 @@ static void worker_stats_snapshot(struct worker *w, const void *m, size_t len)
     const struct msg_stats *s = m;
     const uint64_t *carried = len >= sizeof(*s) + sizeof(uint64_t) * STATS_SLOTS
                                   ? (const uint64_t *)(s + 1) : NULL;
-    struct rec_stats *r = ring_reserve(&w->out, REC_STATS, sizeof(*r));
-    unsigned round = 0;
-    while (!r) {
-        ring_backoff(&round);
-        r = ring_reserve(&w->out, REC_STATS, sizeof(*r));
-    }
+    struct rec_stats *r;
+    while (!(r = ring_reserve(&w->out, REC_STATS, sizeof(*r))))
+        ring_wait_writable(&w->out, sizeof(*r));
     r->key.seq = s->seq;
     r->key.flow_seq = UINT64_MAX;  /* after every record of that seq */
     r->key.sub = 0;
@@ -974,16 +970,16 @@ static void worker_stats_snapshot(struct worker *w, const void *m, size_t len)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    unsigned round = 0;
     for (;;) {
         uint32_t type;
         size_t len;
         const void *m = ring_peek(&w->in, &type, &len);
         if (!m) {
-            ring_backoff(&round);
+            /* Idle: what we wrote goes on now, then sleep until a packet. */
+            ring_flush(&w->out);
+            ring_wait_readable(&w->in, -1);
             continue;
         }
-        round = 0;
         const struct msg_tick *t = m;
         if (type == MSG_PACKET) {
             worker_packet(w, m);
@@ -999,6 +995,7 @@ static void *worker_main(void *arg)
             ring_release(&w->in);
             worker_watermark(w, UINT64_MAX);
             worker_push(w, REC_END, NULL, 0);
+            ring_flush(&w->out);
             return NULL;
         }
         ring_release(&w->in);
@@ -1015,6 +1012,9 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
         || ring_init(&w->out, ring_size(cfg->events.queue * sizeof(struct rec_op))) != 0
         || flow_table_init(&w->flows, max_flows) != 0)
         return -1;
+    ring_waiter_init(&w->waiter);
+    w->in.reader = &w->waiter;    /* the writer of `in` is dispatch's, the */
+    w->out.writer = &w->waiter;   /* reader of `out` detect's (their _init) */
     w->reasm_limits.flow_max = (size_t)cfg->reassembly.flow_max_kb * 1024;
     w->reasm_limits.global_max = (size_t)cfg->reassembly.total_max_mb * 1024 * 1024;
     w->reasm_limits.global_used = reasm_global_used;

@@ -24,6 +24,7 @@ struct worker {
     pthread_t thread;
     struct ring in;                 /* from the capture thread */
     struct ring out;                /* to the detect thread */
+    struct ring_waiter waiter;      /* sleeps here: `in` empty or `out` full */
     struct flow_table flows;
     struct stats stats;
     const struct sw_config *cfg;

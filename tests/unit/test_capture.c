@@ -6,6 +6,9 @@
 #include "../../sensor/capture.h"
 
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <pwd.h>
@@ -25,7 +28,7 @@ static char tmp_dir[64];
 static char path_a[128], path_b[128], path_mixed[128], path_ng[128];
 static char path_text[128], path_empty[128];
 
-static const struct capture_options no_options = {0, 0, false, NULL, 0};
+static const struct capture_options no_options = {0, 0, false, NULL, 0, 0};
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -432,6 +435,40 @@ static void test_live_bad_interface(void)
     CHECK(strchr(err, '\n') == NULL);
 }
 
+/* capture.fanout_group: two captures of one group share the interface;
+ * a group that another socket joined with other settings is refused, with
+ * the reason. Needs root (skipped otherwise, like the loopback test). */
+static void test_live_fanout(void)
+{
+    struct capture *a, *b, *c;
+    char err[256];
+    unsigned group = 1000u + (unsigned)getpid() % 60000u;
+    struct capture_options o = {65535, 2, false, NULL, 50, group};
+    if (capture_open_live(&a, "lo", &o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "test_live_fanout: skipped: %s\n", err);
+        return;
+    }
+    CHECK_EQ_INT(capture_open_live(&b, "lo", &o, err, sizeof(err)), 0);
+    capture_close(b);
+    capture_close(a);
+    /* The same group id, joined first as round-robin (not hash). */
+    int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    CHECK(fd >= 0);
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof(sll));
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = (int)if_nametoindex("lo");
+    CHECK_EQ_INT(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+    int arg = (int)(group | (PACKET_FANOUT_LB << 16));
+    CHECK_EQ_INT(setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)), 0);
+    CHECK_EQ_INT(capture_open_live(&c, "lo", &o, err, sizeof(err)), -1);
+    char want[64];
+    snprintf(want, sizeof(want), "lo: cannot join fanout group %u: ", group);
+    CHECK(strncmp(err, want, strlen(want)) == 0);
+    close(fd);
+}
+
 /* Loopback, when this process may capture (root in most CI containers). */
 static void test_live_loopback(void)
 {
@@ -442,7 +479,7 @@ static void test_live_loopback(void)
     unsigned port = 20000u + (unsigned)getpid() % 40000u;
     char filter[64];
     snprintf(filter, sizeof(filter), "udp dst port %u", port);
-    struct capture_options o = {65535, 2, false, filter, 50};
+    struct capture_options o = {65535, 2, false, filter, 50, 0};
     if (capture_open_live(&c, "lo", &o, err, sizeof(err)) != 0) {
         fprintf(stderr, "test_live_loopback: skipped: %s\n", err);
         return;
@@ -572,6 +609,7 @@ int main(void)
     RUN(test_break_stops_reading);
     RUN(test_live_bad_interface);
     RUN(test_live_loopback);
+    RUN(test_live_fanout);
     RUN(test_drop_privileges);
     teardown();
     CHECK_EXIT();

@@ -58,6 +58,7 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_INT(def.tunnels.vxlan_port, 4789);
     CHECK_EQ_INT(def.tunnels.geneve_port, 6081);
     CHECK_EQ_INT(def.tunnels.max_depth, 4);
+    CHECK_EQ_INT(file.capture.fanout_group, 0);
     CHECK_EQ_INT(file.flows.max, 200000);
     CHECK_EQ_INT(file.flows.idle_timeout, 600);
     CHECK_EQ_INT(file.flows.closed_timeout, 5);
