@@ -81,7 +81,11 @@ done
 # the shipped configuration with the output group changed; its spool (on
 # by default, for when Redis is away) in this demo's own directory
 export STATE_DIRECTORY="$RTMP/state"
-cp "$SCONF" "$RTMP/demo.conf"
+# (a copy elsewhere: its relative paths, which count from its own
+# directory, made absolute)
+D=$(cd "$(dirname "$SCONF")" && pwd)
+sed -e "s#\"\\.\\./\\.\\./rules/#\"$D/../../rules/#" -e "s#lists = \"lists\"#lists = \"$D/lists\"#" \
+    "$SCONF" > "$RTMP/demo.conf"
 echo "output = { redis = { enabled = true; port = $RPORT; }; };" >> "$RTMP/demo.conf"
 R="redis-cli -p $RPORT"
 echo
