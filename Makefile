@@ -15,7 +15,7 @@
 #                   rounds each instead of make test's few
 #   make deps       install missing Debian packages (as root) or name them
 #   make man        the man pages, from docs/ (build/man/)
-#   make install    binary, configuration, rules, man pages, systemd unit
+#   make install    binary, report tool, configuration, rules, man pages, systemd unit
 #                   (PREFIX=/usr/local, DESTDIR for staging)
 #   make deb        the Debian package (dpkg-buildpackage -us -uc -b), into ..
 
@@ -39,6 +39,7 @@ LDFLAGS := $(SAN)
 # SYSCONFDIR, then DATADIR (sensor/paths.h), compiled into sensor/paths.o.
 PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
+BINDIR      ?= $(PREFIX)/bin
 DATADIR     ?= $(PREFIX)/share/scrapewatch
 MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc/scrapewatch
@@ -131,7 +132,7 @@ soak: deps
 		kill9_redis_loop_exactly_once corrupt_spool_resync
 
 MAN_PAGES := $(BUILD)/man/scrapewatch.8 $(BUILD)/man/scrapewatch.conf.5 \
-             $(BUILD)/man/scrapewatch-rules.5
+             $(BUILD)/man/scrapewatch-rules.5 $(BUILD)/man/scrapewatch-report.1
 
 $(BUILD)/man/%: docs/%.md docs/mkman.py config/scrapewatch.conf
 	@mkdir -p $(dir $@)
@@ -149,8 +150,12 @@ $(BUILD)/scrapewatch.service: debian/dist/scrapewatch.service.in FORCE
 install: all man $(BUILD)/scrapewatch.service
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/lists $(DESTDIR)$(SYSCONFDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DEFAULTDIR) $(DESTDIR)/etc/logrotate.d
 	install -m 755 $(BUILD)/scrapewatch $(DESTDIR)$(SBINDIR)/scrapewatch
+	sed '1s|.*|#!/usr/bin/python3|' sensor/report/scrapewatch-report > $(BUILD)/scrapewatch-report
+	install -m 755 $(BUILD)/scrapewatch-report $(DESTDIR)$(BINDIR)/scrapewatch-report
+	install -m 644 $(BUILD)/man/scrapewatch-report.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 rules/scrapewatch.rules $(DESTDIR)$(DATADIR)/scrapewatch.rules
 	install -m 644 rules/lists/*.cidr rules/lists/*.patterns $(DESTDIR)$(DATADIR)/lists/
 	install -m 644 $(BUILD)/man/scrapewatch.8 $(DESTDIR)$(MANDIR)/man8/

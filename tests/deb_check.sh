@@ -92,13 +92,17 @@ etc_overrides() {
 # The installed sensor on a capture, from /: alerts from the installed rules.
 installed_run() {
     n=$(cd / && scrapewatch -r "$ROOT/pcaps/scenarios/chain_wipe.pcap" 2> "$TMP/run.err" \
-        | grep -c '"event_type":"alert"')
-    [ "$n" -gt 0 ] || echo "no alerts: $(cat "$TMP/run.err")"
+        | tee "$TMP/run.jsonl" | grep -c '"event_type":"alert"')
+    [ "$n" -gt 0 ] || { echo "no alerts: $(cat "$TMP/run.err")"; return; }
+    # the installed report tool (Debian's python3) makes its incident page
+    page=$(cd / && scrapewatch-report -o "$TMP/report" "$TMP/run.jsonl" 2>&1) \
+        || { echo "scrapewatch-report: $page"; return; }
+    grep -q 'data-stage="wiped"' "$page" || echo "report $page: no wiped stage"
 }
 
 man_pages() {
     if ! command -v man > /dev/null; then echo "SKIP man is not installed"; return; fi
-    for page in scrapewatch.8 scrapewatch.conf.5 scrapewatch-rules.5; do
+    for page in scrapewatch.8 scrapewatch.conf.5 scrapewatch-rules.5 scrapewatch-report.1; do
         f=/usr/share/man/man${page##*.}/$page.gz
         warn=$(MANWIDTH=80 man --warnings -l -E UTF-8 "$f" 2>&1 > /dev/null)
         [ -z "$warn" ] || { echo "$page: $warn"; return; }
@@ -114,7 +118,7 @@ unit_file() {
 
 purge() {
     dpkg --purge scrapewatch > "$TMP/purge.log" 2>&1 || { echo "$(tail -3 "$TMP/purge.log")"; return; }
-    for f in /usr/sbin/scrapewatch /etc/scrapewatch /usr/share/scrapewatch \
+    for f in /usr/sbin/scrapewatch /usr/bin/scrapewatch-report /etc/scrapewatch /usr/share/scrapewatch \
              /lib/systemd/system/scrapewatch.service; do
         [ ! -e "$f" ] || { echo "$f left behind"; return; }
     done

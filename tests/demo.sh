@@ -57,9 +57,19 @@ for e in alerts:
           + (f"; MITRE {','.join(a['rule']['mitre'])}" if a['rule'].get('mitre') else ""))
 PY
 
+# --- The picture: one HTML page per incident of the seed story ---
+report() {
+    echo
+    echo "== sensor/report/scrapewatch-report -o tests/out/report tests/out/demo_alerts.jsonl"
+    rm -rf tests/out/report
+    page=$(sensor/report/scrapewatch-report -o tests/out/report tests/out/demo_alerts.jsonl)
+    echo "incident report (open it in a browser): $(pwd)/$page"
+}
+
 # --- Redis: the same captures into a redis-server of our own, read back ---
 if ! command -v redis-server > /dev/null; then
     echo "(redis-server not installed: the Redis part of the demo is skipped)"
+    report
     exit 0
 fi
 RTMP=$(mktemp -d)
@@ -120,3 +130,5 @@ $R --raw HGETALL "$KEY" | paste - - | sed 's/^/  /'
 echo "\$ HMGET scrapewatch:health:scrapewatch last_update capture.packets flows.created last_event_id"
 $R --raw HMGET scrapewatch:health:scrapewatch last_update capture.packets flows.created last_event_id \
     | sed 's/^/  /'
+
+report

@@ -24,3 +24,10 @@ if grep -Eq "alerts received: [1-9]" "$OUT"; then
 else
     echo "FAIL demo/alerts_reached_redis"
 fi
+page=$(sed -n 's/^incident report (open it in a browser): //p' "$OUT")
+if [ -n "$page" ] && [ -f "$page" ] && [ "$(tail -1 "$OUT")" = "incident report (open it in a browser): $page" ] \
+   && grep -q 'data-stage="dumped"' "$page"; then
+    echo "ok demo/ends_with_report"
+else
+    echo "FAIL demo/ends_with_report (last line: $(tail -1 "$OUT"))"
+fi

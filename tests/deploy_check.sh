@@ -170,7 +170,7 @@ startup_lines() {
 # The man pages render without a groff warning.
 man_pages() {
     if ! command -v man > /dev/null; then echo "SKIP man is not installed"; return; fi
-    for page in scrapewatch.8 scrapewatch.conf.5 scrapewatch-rules.5; do
+    for page in scrapewatch.8 scrapewatch.conf.5 scrapewatch-rules.5 scrapewatch-report.1; do
         python3 docs/mkman.py "docs/$page.md" config/scrapewatch.conf > "$TMP/$page" \
             || { echo "mkman.py $page failed"; return; }
         warn=$(MANWIDTH=80 man --warnings -l -E UTF-8 "$TMP/$page" 2>&1 > "$TMP/$page.txt")
@@ -191,6 +191,7 @@ make_install() {
              usr/local/share/scrapewatch/lists/scanners.cidr \
              usr/local/share/man/man8/scrapewatch.8 usr/local/share/man/man5/scrapewatch.conf.5 \
              usr/local/share/man/man5/scrapewatch-rules.5 \
+             usr/local/bin/scrapewatch-report usr/local/share/man/man1/scrapewatch-report.1 \
              usr/local/lib/systemd/system/scrapewatch.service \
              usr/local/lib/sysusers.d/scrapewatch.conf etc/logrotate.d/scrapewatch \
              etc/default/scrapewatch; do

@@ -48,6 +48,7 @@ run_part redis_facts tests/redis_facts_check.py "$BUILD/scrapewatch"
 run_part redis tests/redis/run.sh "$BUILD/scrapewatch"
 run_part deploy tests/deploy_check.sh "$BUILD/scrapewatch"
 run_part demo tests/demo_check.sh "$BUILD/scrapewatch"
+run_part report tests/report_check.py "$BUILD/scrapewatch"
 run_part live tests/live/check.py "$BUILD/scrapewatch"
 
 passed=$(grep -ac '^ok ' "$LOG")
