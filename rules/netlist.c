@@ -235,3 +235,29 @@ int netlist_load_file(struct netlist *n, const char *path, char *err, size_t err
     fclose(f);
     return rc;
 }
+
+struct netlist *netlist_from_texts(const char *texts, size_t count, size_t stride,
+                                   const char *what, char *err, size_t errlen)
+{
+    struct netlist *n = netlist_new();
+    if (!n) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *text = texts + i * stride;
+        uint8_t family, addr[16];
+        unsigned prefix;
+        if (cidr_parse(text, &family, addr, &prefix) != 0) {
+            snprintf(err, errlen, "%s: '%s' is not a network", what, text);
+            netlist_free(n);
+            return NULL;
+        }
+        if (netlist_add(n, family, addr, prefix, "") != 0) {
+            snprintf(err, errlen, "out of memory");
+            netlist_free(n);
+            return NULL;
+        }
+    }
+    return n;
+}

@@ -35,5 +35,9 @@ int netlist_load_file(struct netlist *n, const char *path, char *err, size_t err
 int netlist_lookup(const struct netlist *n, uint8_t family, const uint8_t addr[16],
                    const char **label);
 size_t netlist_size(const struct netlist *n);
+/* A new list of `count` networks given as text (detect.home_nets and the
+ * like); NULL with "what: 'x' is not a network" or "out of memory" in err. */
+struct netlist *netlist_from_texts(const char *texts, size_t count, size_t stride,
+                                   const char *what, char *err, size_t errlen);
 
 #endif

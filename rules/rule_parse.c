@@ -751,19 +751,10 @@ const struct rule *rule_set_find(const struct rule_set *rs, uint32_t id)
 static int load_nets(struct netlist **out, char (*nets)[DETECT_NET_LEN], size_t count,
                      char *err, size_t errlen, const char *what)
 {
-    if (!(*out = netlist_new()))
-        return snprintf(err, errlen, "out of memory"), -1;
-    for (size_t i = 0; i < count; i++) {
-        uint8_t family, addr[16];
-        unsigned prefix;
-        if (cidr_parse(nets[i], &family, addr, &prefix) != 0) {
-            snprintf(err, errlen, "detect.%s: '%s' is not a network", what, nets[i]);
-            return -1;
-        }
-        if (netlist_add(*out, family, addr, prefix, "") != 0)
-            return snprintf(err, errlen, "out of memory"), -1;
-    }
-    return 0;
+    char name[32];
+    snprintf(name, sizeof(name), "detect.%s", what);
+    *out = netlist_from_texts(nets[0], count, DETECT_NET_LEN, name, err, errlen);
+    return *out ? 0 : -1;
 }
 
 /* Checks that each sequence stage names a non-sequence rule. */

@@ -90,6 +90,14 @@ static const struct config_key events_keys[] = {
 static const char *const redis_publish_choices[] = { "alert", "all", NULL };
 static const char *const redis_fsync_choices[] = { "always", "batch", "never", NULL };
 
+static const struct config_key redis_fleet_keys[] = {
+    CFG_BOOL("enabled", output.redis.fleet.enabled),
+    CFG_UNSIGNED("window", output.redis.fleet.window, 1, 86400),
+    CFG_UNSIGNED("servers_min", output.redis.fleet.servers_min, 2, 1000000),
+    CFG_UNSIGNED("suppress", output.redis.fleet.suppress, 1, 31536000),
+    CFG_STRING("prefix", output.redis.fleet.prefix, 1),
+};
+
 static const struct config_key redis_keys[] = {
     CFG_BOOL("enabled", output.redis.enabled),
     CFG_STRING("host", output.redis.host, 1),
@@ -116,6 +124,7 @@ static const struct config_key redis_keys[] = {
     CFG_UNSIGNED("reconnect_min_ms", output.redis.reconnect_min_ms, 1, 3600000),
     CFG_UNSIGNED("reconnect_max_ms", output.redis.reconnect_max_ms, 1, 3600000),
     CFG_UNSIGNED("shutdown_timeout_ms", output.redis.shutdown_timeout_ms, 0, 600000),
+    CFG_GROUP("fleet", redis_fleet_keys),
 };
 
 #define CFG_NETS(name, field, count) \
@@ -238,6 +247,11 @@ void config_defaults(struct sw_config *cfg)
     r->reconnect_min_ms = 100;
     r->reconnect_max_ms = 5000;
     r->shutdown_timeout_ms = 5000;
+    r->fleet.enabled = false;
+    r->fleet.window = 600;
+    r->fleet.servers_min = 10;
+    r->fleet.suppress = 3600;
+    snprintf(r->fleet.prefix, sizeof(r->fleet.prefix), "%s", "scrapewatch:fleet:");
 
     paths_default_rules(cfg->detect.rules, sizeof(cfg->detect.rules));
     paths_default_lists(cfg->detect.lists, sizeof(cfg->detect.lists));

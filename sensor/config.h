@@ -51,6 +51,13 @@ struct config_output_redis {
     unsigned reconnect_min_ms;     /* back-off doubles from min to max */
     unsigned reconnect_max_ms;
     unsigned shutdown_timeout_ms;  /* flushing at shutdown, then spool */
+    struct {                       /* sweeps counted across sensors (fleet.h) */
+        bool enabled;
+        unsigned window;           /* seconds */
+        unsigned servers_min;      /* distinct protected servers that alert */
+        unsigned suppress;         /* seconds between fleet alerts on a client */
+        char prefix[96];           /* key prefix, "scrapewatch:fleet:" */
+    } fleet;
 };
 
 struct sw_config {

@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "fleet.h"
 #include "run_state.h"
 #include "spool.h"
 #include "spool_location.h"
@@ -193,6 +194,10 @@ struct output_redis {
     uint64_t faults_unlogged;
 
     /* sink thread only */
+    struct fleet *fleet;            /* NULL: fleet view off (fleet.h) */
+#define FLEET_PENDING_MAX 64
+    char *fleet_pending[FLEET_PENDING_MAX];   /* fleet alerts to send (JSON) */
+    size_t fleet_pending_count;
     redisContext *ctx;
     struct sink_item **batch;
     size_t batch_count;
@@ -368,6 +373,10 @@ struct output_redis *output_redis_new(const struct sw_config *cfg, char *err, si
     pthread_mutex_init(&r->lock, NULL);
     if (!r->batch) {
         snprintf(err, errlen, "out of memory");
+        output_redis_free(r);
+        return NULL;
+    }
+    if (r->rc->fleet.enabled && !(r->fleet = fleet_new(cfg, err, errlen))) {
         output_redis_free(r);
         return NULL;
     }
@@ -900,11 +909,15 @@ static void cmd_str(struct command *c, const char *s)
 }
 
 /* What each queued command was, to read EXEC's reply. */
-enum cmd_kind { CMD_XADD, CMD_OTHER };
+enum cmd_kind { CMD_XADD, CMD_OTHER, CMD_FLEET };
 
 struct batch_build {
     enum cmd_kind *kinds;
     size_t count, cap;
+    /* the fleet reports of the batch, in order (their replies say whether
+     * this sensor raises the fleet alert) */
+    struct fleet_report *reports;
+    size_t report_n, report_cap;
     /* per-minute counters of the batch: key, field, increment */
     struct minute_count { char key[160]; char field[64]; long long n; } *counts;
     size_t count_n, count_cap;
@@ -971,6 +984,42 @@ static bool field_is(const struct record_view *v, int f, const char *s)
     return v->len[f] == strlen(s) && memcmp(v->s[f], s, v->len[f]) == 0;
 }
 
+/* The fleet report of an op from an outside client to a protected server,
+ * once per pair and bucket (fleet.h). */
+static int sink_append_fleet(struct output_redis *r, struct batch_build *b,
+                             const struct record_view *v)
+{
+    struct fleet_report rep;
+    if (!fleet_observe(r->fleet, v->s[F_SRC], v->len[F_SRC], v->s[F_DEST], v->len[F_DEST],
+                       v->ts_us, &rep))
+        return 0;
+    if (b->report_n == b->report_cap) {
+        size_t cap = b->report_cap ? b->report_cap * 2 : 16;
+        struct fleet_report *p = realloc(b->reports, cap * sizeof(*p));
+        if (!p)
+            return -1;
+        b->reports = p;
+        b->report_cap = cap;
+    }
+    b->reports[b->report_n++] = rep;
+    struct command c;
+    char nkeys[8];
+    snprintf(nkeys, sizeof(nkeys), "%d", FLEET_KEYS);
+    cmd_start(&c, "EVAL");
+    cmd_str(&c, fleet_script());
+    cmd_str(&c, nkeys);
+    for (int i = 0; i < FLEET_KEYS; i++)
+        cmd_str(&c, b->reports[b->report_n - 1].keys[i]);
+    const struct fleet_report *p = &b->reports[b->report_n - 1];
+    cmd_str(&c, p->server);
+    cmd_str(&c, r->cfg->sensor.id);
+    cmd_str(&c, p->buckets);
+    cmd_str(&c, p->servers_min);
+    cmd_str(&c, p->ttl);
+    cmd_str(&c, p->suppress);
+    return sink_append(r, b, &c, CMD_FLEET);
+}
+
 /* Appends one event's commands (XADD, PUBLISH, health HSET). */
 static int sink_append_event(struct output_redis *r, struct batch_build *b,
                              const struct record_view *v, char *id, size_t idcap)
@@ -1034,7 +1083,87 @@ static int sink_append_event(struct output_redis *r, struct batch_build *b,
         }
     }
     count_minute(r, b, v);
+    if (r->fleet && field_is(v, F_TYPE, "op"))
+        return sink_append_fleet(r, b, v);
     return 0;
+}
+
+/* The script's answer { crossed, servers, sensors }: when this sensor's
+ * report took the fleet over the threshold, its fleet alert is kept to send
+ * after the batch (sink_send_fleet_alerts). */
+static void sink_fleet_reply(struct output_redis *r, const struct fleet_report *rep,
+                             const redisReply *e)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 3 ||
+        e->element[0]->type != REDIS_REPLY_INTEGER)
+        return;
+    stats_inc(&r->stats, STAT_OUTPUT_REDIS_FLEET_REPORTS);
+    if (e->element[0]->integer != 1)
+        return;
+    char json[2048];
+    size_t len = fleet_alert_json(r->fleet, rep, e->element[1]->integer,
+                                  e->element[2]->integer, json, sizeof(json));
+    if (!len || r->fleet_pending_count == FLEET_PENDING_MAX) {
+        stats_inc(&r->stats, STAT_OUTPUT_REDIS_ERRORS);
+        return;
+    }
+    char *copy = strndup(json, len);
+    if (copy)
+        r->fleet_pending[r->fleet_pending_count++] = copy;
+}
+
+/* Fleet alerts raised by this sensor: to the stream and the channel, in
+ * one MULTI/EXEC; kept for the next batch when it does not get through. */
+static void sink_send_fleet_alerts(struct output_redis *r)
+{
+    if (!r->fleet_pending_count || !r->ctx)
+        return;
+    const struct config_output_redis *rc = r->rc;
+    struct command c;
+    char maxlen[24], id[160];
+    size_t n = 0;
+    redisAppendCommand(r->ctx, "MULTI");
+    for (size_t i = 0; i < r->fleet_pending_count; i++) {
+        const char *json = r->fleet_pending[i];
+        snprintf(id, sizeof(id), "fleet:%s:%llu:%zu", r->cfg->sensor.id,
+                 (unsigned long long)r->run_id, i);
+        cmd_start(&c, "XADD");
+        cmd_str(&c, rc->stream);
+        if (rc->maxlen) {
+            snprintf(maxlen, sizeof(maxlen), "%u", rc->maxlen);
+            cmd_str(&c, "MAXLEN");
+            cmd_str(&c, "~");
+            cmd_str(&c, maxlen);
+        }
+        const char *flat[] = { "*", "id", id, "type", "alert", "sensor", r->cfg->sensor.id,
+                               "rule", "6900", "severity", "medium", "json", json };
+        for (size_t k = 0; k < sizeof(flat) / sizeof(flat[0]); k++)
+            cmd_str(&c, flat[k]);
+        redisAppendCommandArgv(r->ctx, c.argc, c.argv, c.len);
+        cmd_start(&c, "PUBLISH");
+        cmd_str(&c, rc->channel);
+        cmd_str(&c, json);
+        redisAppendCommandArgv(r->ctx, c.argc, c.argv, c.len);
+        n += 2;
+    }
+    redisAppendCommand(r->ctx, "EXEC");
+    bool ok = true;
+    for (size_t i = 0; i < n + 2; i++) {
+        redisReply *reply = NULL;
+        if (redisGetReply(r->ctx, (void **)&reply) != REDIS_OK || !reply) {
+            sink_drop_connection(r, "lost connection to", errno);
+            return;
+        }
+        ok = ok && reply->type != REDIS_REPLY_ERROR &&
+             (i != n + 1 || reply->type == REDIS_REPLY_ARRAY);
+        freeReplyObject(reply);
+    }
+    if (!ok)
+        return;
+    for (size_t i = 0; i < r->fleet_pending_count; i++)
+        free(r->fleet_pending[i]);
+    stats_add(&r->stats, STAT_OUTPUT_REDIS_FLEET_ALERTS, r->fleet_pending_count);
+    r->fleet_pending_count = 0;
 }
 
 /* Reads n replies; the last is EXEC's. SEND_BROKEN on an I/O error. */
@@ -1055,8 +1184,11 @@ static enum send_result sink_read_replies(struct output_redis *r, struct batch_b
         } else if (i == n - 1 && reply->type == REDIS_REPLY_ARRAY) {
             /* EXEC ran: an XADD that failed at run time fails the batch (it
              * is retried); other commands' errors are counted only. */
+            size_t report = 0;
             for (size_t k = 0; k < reply->elements && k < b->count; k++) {
                 const redisReply *e = reply->element[k];
+                if (b->kinds[k] == CMD_FLEET && report < b->report_n)
+                    sink_fleet_reply(r, &b->reports[report++], e);
                 if (e->type != REDIS_REPLY_ERROR)
                     continue;
                 if (!r->last_error[0])
@@ -1073,6 +1205,12 @@ static enum send_result sink_read_replies(struct output_redis *r, struct batch_b
         freeReplyObject(reply);
     }
     return res;
+}
+
+static void sink_forget_reports(struct output_redis *r, struct batch_build *b)
+{
+    for (size_t i = 0; i < b->report_n; i++)
+        fleet_forget(r->fleet, &b->reports[i]);
 }
 
 /* Sends the batch in flight as one MULTI/EXEC and reads the replies. */
@@ -1142,12 +1280,19 @@ static enum send_result sink_send_batch(struct output_redis *r)
     res = sink_read_replies(r, &b, b.count + 2);
     if (res == SEND_OK)
         r->skip_valid = false;   /* what follows is new to Redis */
+    if (res == SEND_OK)
+        sink_send_fleet_alerts(r);
+    else
+        sink_forget_reports(r, &b);
     free(b.kinds);
     free(b.counts);
+    free(b.reports);
     return res;
 broken:
+    sink_forget_reports(r, &b);
     free(b.kinds);
     free(b.counts);
+    free(b.reports);
     sink_drop_connection(r, "cannot write to", errno);
     return SEND_BROKEN;
 }
@@ -1501,6 +1646,9 @@ void output_redis_free(struct output_redis *r)
     for (size_t i = 0; i < r->batch_count; i++)
         free(r->batch[i]);
     free(r->batch);
+    for (size_t i = 0; i < r->fleet_pending_count; i++)
+        free(r->fleet_pending[i]);
+    fleet_free(r->fleet);
     if (r->state.rec)
         run_state_close(&r->state, r->issued == 0);
     spool_close(&r->spool);

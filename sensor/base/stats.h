@@ -97,6 +97,8 @@
     X(OUTPUT_REDIS_RECONNECTS, "output_redis.reconnects")               \
     X(OUTPUT_REDIS_ERRORS, "output_redis.errors")                       \
     X(OUTPUT_REDIS_TIMEOUTS, "output_redis.timeouts")                   \
+    X(OUTPUT_REDIS_FLEET_REPORTS, "output_redis.fleet_reports")         \
+    X(OUTPUT_REDIS_FLEET_ALERTS, "output_redis.fleet_alerts")           \
     X(RULES_MATCHED, "rules.matched")                                   \
     X(RULES_ALERTS, "rules.alerts")                                     \
     X(RULES_UPDATES, "rules.updates")                                   \
