@@ -612,12 +612,12 @@ static void flow_ext_close(struct worker *w, struct flow *f)
 /* ---- memory ---- */
 
 /* Bytes of flow state this worker holds with `count` flow heads: the heads,
- * the extensions in use (from the table's pools) and the bucket array. */
+ * the extensions in use (from the table's pools) and the bucket arrays. */
 static size_t flows_bytes(const struct worker *w, size_t count)
 {
     const struct flow_table *t = &w->flows;
     return count * t->heads.obj_size + t->exts.in_use * t->exts.obj_size
-           + t->bucket_count * sizeof(*t->buckets);
+           + flow_table_bucket_bytes(t);
 }
 
 /* The budget's view of the flow state, after a flow or an extension came
@@ -629,14 +629,13 @@ static void worker_account_flows(struct worker *w)
     (void)ok;
 }
 
-/* memory.used: what traffic makes this worker hold now (the table's fixed
+/* memory.used: what traffic makes this worker hold now (the table's
  * buckets left out, so that the figure does not depend on the worker
  * count: 0 again once every flow has ended). */
 static void worker_memory_stats(struct worker *w)
 {
     stats_set(&w->stats, STAT_MEM_USED,
-              w->budget.flows + w->budget.used
-                  - w->flows.bucket_count * sizeof(*w->flows.buckets));
+              w->budget.flows + w->budget.used - flow_table_bucket_bytes(&w->flows));
 }
 
 static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reason);
@@ -698,6 +697,18 @@ static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reas
     w->cur_flow = NULL;
 }
 
+/* Doubles the flow table's buckets when the flows outnumber them and the
+ * budget has room for the new array besides the next head (charged before
+ * it is allocated). Without room the table keeps its buckets, with longer
+ * chains, until room comes back: flows are not evicted for buckets. */
+static void worker_grow_buckets(struct worker *w)
+{
+    size_t grow = flow_table_grow_bytes(&w->flows);
+    if (grow && membudget_room(&w->budget) >= grow + w->flows.heads.obj_size
+        && flow_table_grow(&w->flows) == 0)
+        worker_account_flows(w);
+}
+
 static struct flow *flow_create(struct worker *w, const struct flow_key *k, int from_lo,
                                 const struct packet_info *pi, uint64_t now_us)
 {
@@ -709,6 +720,7 @@ static struct flow *flow_create(struct worker *w, const struct flow_key *k, int 
     /* One more flow head must fit in the budget. */
     if (!flows_make_room(w, NULL, w->flows.heads.obj_size))
         return NULL;   /* the packet is not tracked */
+    worker_grow_buckets(w);
     struct flow *f = flow_table_insert(&w->flows, k);
     if (!f) {
         stats_inc(&w->stats, STAT_FLOWS_NO_MEMORY);
