@@ -97,6 +97,25 @@ def sanitized(binary):
         return b"__asan_init" in f.read()
 
 
+def counters_honest(name, flows, st):
+    """An evicted connection that comes back is counted in flows.returned,
+    and its next eviction in flows.evicted_again: flows.created counts the
+    flood's connections exactly and no eviction counter passes it."""
+    if name == "pipeline":
+        return []
+    why = []
+    created, evicted = st.get("flows.created"), st.get("flows.evicted")
+    if created != flows:
+        why.append(f"flows.created {created}, expected {flows}")
+    for c in ("flows.evicted", "memory.flows_evicted"):
+        if st.get(c, 0) > flows:
+            why.append(f"{c} {st.get(c)} > {flows} flows")
+    if st.get("flows.evicted_again", 0) > st.get("flows.returned", 0) or evicted is None:
+        why.append(f"flows.evicted_again {st.get('flows.evicted_again')} > flows.returned "
+                   f"{st.get('flows.returned')}")
+    return why
+
+
 def small(binary):
     os.makedirs(OUT, exist_ok=True)
     compare_rss = not sanitized(binary)
@@ -116,10 +135,12 @@ def small(binary):
                        f" + budget {BUDGET / MIB:.0f} MiB")
         if "memory.used" not in st:
             why.append("no memory counters")
+        why += counters_honest(name, flows, st)
         why += [f"{c} did not move" for c in moved if st.get(c, 0) == 0]
         why += [f"{c} = {st.get(c)}" for c in still if st.get(c, 0) != 0]
+        shown = moved + still + ["flows.created", "flows.returned", "flows.evicted_again"]
         print(f"# {name}: peak RSS {rss / MIB:.1f} MiB (baseline {base_rss / MIB:.1f} MiB), "
-              + ", ".join(f"{c} {st.get(c, 0)}" for c in moved + still), file=sys.stderr)
+              + ", ".join(f"{c} {st.get(c, 0)}" for c in shown), file=sys.stderr)
         print(f"FAIL memory/{name}: {'; '.join(why)}" if why else f"ok memory/{name}")
 
 
@@ -129,6 +150,8 @@ def full(binary, conf):
         rss, st, rc = run(binary, conf, pcap(kind, flows, size))
         print(f"{name:14} {flows:6} flows  peak RSS {rss / MIB:8.1f} MiB  "
               f"evicted {st.get('memory.flows_evicted', '-')}  "
+              f"returned {st.get('flows.returned', '-')}  "
+              f"evicted again {st.get('flows.evicted_again', '-')}  "
               f"cut {st.get('memory.buffers_cut', '-')}  exit {rc}", flush=True)
 
 
