@@ -7,7 +7,12 @@
  * evidence then, so an update goes out when ops or documents double) and,
  * for a sequence rule, the stage reached. Entries live in one hash table
  * with an LRU list, at most detect.max_keys of them; a new key beyond that
- * forgets the least recently used one (rules.state_evicted). Aggregation
+ * forgets the least recently used one (rules.state_evicted). Entries and
+ * their distinct sets are charged to the rules' memory budget
+ * (memory.rules_mb, shared with the window keys and the cursor chains):
+ * when it refuses a new entry, the least recently used ones are forgotten
+ * first, the same way and with the same counter; when it refuses a distinct
+ * set's growth, the item goes uncounted (memory.buffers_cut). Aggregation
  * thresholds come from window.h: one window table per aggregating rule
  * (each also bounded by max_keys), keyed by the rule's aggregate key.
  *
@@ -26,6 +31,7 @@
 #include <string.h>
 
 #include "../sensor/base/lru.h"
+#include "../sensor/base/membudget.h"
 #include "match.h"
 #include "rule.h"
 #include "window.h"
@@ -76,6 +82,7 @@ struct state_table {
     size_t count, max;
     struct lru_list lru;        /* head: least recently used, evicted first */
     uint64_t evicted;
+    struct membudget *budget;   /* entries are charged here; NULL: unlimited */
 };
 
 struct rule_engine {
@@ -104,7 +111,8 @@ static void make_key(uint8_t kind, const struct flow_meta *m, uint8_t out[KEY_BY
 
 /* ---- distinct sets ------------------------------------------------------ */
 
-static void distinct_add(struct distinct_set *d, uint64_t h, size_t exact)
+static void distinct_add(struct distinct_set *d, uint64_t h, size_t exact,
+                         struct membudget *b)
 {
     if (d->hll) {
         hll_add_hash(d->hll, h);
@@ -118,7 +126,8 @@ static void distinct_add(struct distinct_set *d, uint64_t h, size_t exact)
             uint32_t cap = d->cap ? d->cap * 2 : 4;
             if (cap > exact)
                 cap = (uint32_t)exact;
-            uint64_t *p = realloc(d->hashes, cap * sizeof(*p));
+            uint64_t *p = membudget_realloc(b, d->hashes, d->cap * sizeof(*p),
+                                            cap * sizeof(*p));
             if (!p)
                 return;       /* out of memory: the item goes uncounted */
             d->hashes = p;
@@ -127,14 +136,14 @@ static void distinct_add(struct distinct_set *d, uint64_t h, size_t exact)
         d->hashes[d->count++] = h;
         return;
     }
-    struct hll *hll = malloc(sizeof(*hll));
+    struct hll *hll = membudget_malloc(b, sizeof(*hll));
     if (!hll)
         return;
     hll_clear(hll);
     for (uint32_t i = 0; i < d->count; i++)
         hll_add_hash(hll, d->hashes[i]);
     hll_add_hash(hll, h);
-    free(d->hashes);
+    membudget_free(b, d->hashes, d->cap * sizeof(*d->hashes));
     d->hashes = NULL;
     d->count = d->cap = 0;
     d->hll = hll;
@@ -145,19 +154,20 @@ static uint64_t distinct_count(const struct distinct_set *d)
     return d->hll ? hll_estimate(d->hll) : d->count;
 }
 
-static void distinct_free(struct distinct_set *d)
+static void distinct_free(struct distinct_set *d, struct membudget *b)
 {
-    free(d->hashes);
-    free(d->hll);
+    membudget_free(b, d->hashes, d->cap * sizeof(*d->hashes));
+    if (d->hll)
+        membudget_free(b, d->hll, sizeof(*d->hll));
     memset(d, 0, sizeof(*d));
 }
 
 /* ---- evidence ----------------------------------------------------------- */
 
-static void evidence_reset(struct evidence *ev)
+static void evidence_reset(struct evidence *ev, struct membudget *b)
 {
-    distinct_free(&ev->targets);
-    distinct_free(&ev->servers);
+    distinct_free(&ev->targets, b);
+    distinct_free(&ev->servers, b);
     memset(ev, 0, sizeof(*ev));
 }
 
@@ -203,7 +213,8 @@ static uint64_t evidence_documents(struct evidence *ev, const struct rec_op *r)
 }
 
 /* Adds one op; returns the documents it added. */
-static uint64_t evidence_add(struct evidence *ev, const struct rec_op *r, size_t exact)
+static uint64_t evidence_add(struct evidence *ev, const struct rec_op *r, size_t exact,
+                             struct membudget *b)
 {
     uint64_t docs = evidence_documents(ev, r);
     if (ev->ops == 0)
@@ -214,7 +225,7 @@ static uint64_t evidence_add(struct evidence *ev, const struct rec_op *r, size_t
     ev->last_us = r->ts_us > ev->last_us ? r->ts_us : ev->last_us;
     const char *t = r->op.target;
     if (t[0]) {
-        distinct_add(&ev->targets, window_hash(t, strlen(t)), exact);
+        distinct_add(&ev->targets, window_hash(t, strlen(t)), exact, b);
         char name[TARGET_NAME_MAX];
         copy_capped(name, sizeof(name), t);
         bool seen = false;
@@ -226,7 +237,7 @@ static uint64_t evidence_add(struct evidence *ev, const struct rec_op *r, size_t
     uint8_t server[17];
     server[0] = r->meta.family;
     memcpy(server + 1, r->meta.server, 16);
-    distinct_add(&ev->servers, window_hash(server, sizeof(server)), exact);
+    distinct_add(&ev->servers, window_hash(server, sizeof(server)), exact, b);
     return docs;
 }
 
@@ -271,26 +282,44 @@ static void state_detach(struct state_table *t, struct state_entry *e)
     t->count--;
 }
 
-static void entry_free(struct state_entry *e)
+static void entry_free(struct state_table *t, struct state_entry *e)
 {
-    evidence_reset(&e->ev);
-    free(e);
+    evidence_reset(&e->ev, t->budget);
+    membudget_free(t->budget, e, sizeof(*e));
+}
+
+/* Forgets the least recently used entry (rules.state_evicted). */
+static void state_evict_oldest(struct state_table *t)
+{
+    struct state_entry *old = entry_of(lru_oldest(&t->lru));
+    state_detach(t, old);
+    entry_free(t, old);
+    t->evicted++;
 }
 
 /* Puts e in as the newest, first making room. */
 static void state_insert(struct state_table *t, struct state_entry *e)
 {
-    while (t->count >= t->max && !lru_is_empty(&t->lru)) {
-        struct state_entry *old = entry_of(lru_oldest(&t->lru));
-        state_detach(t, old);
-        entry_free(old);
-        t->evicted++;
-    }
+    while (t->count >= t->max && !lru_is_empty(&t->lru))
+        state_evict_oldest(t);
     struct state_entry **b = &t->buckets[e->hash & (t->bucket_count - 1)];
     e->hash_next = *b;
     *b = e;
     lru_append(&t->lru, &e->lru);
     t->count++;
+}
+
+/* A zeroed entry charged to the budget: when the budget refuses, the least
+ * recently used entries are forgotten until it fits. NULL when none is
+ * left to forget (or memory is out). */
+static struct state_entry *state_alloc(struct state_table *t)
+{
+    for (;;) {
+        struct state_entry *e = membudget_calloc(t->budget, sizeof(*e));
+        if (e || !t->budget || lru_is_empty(&t->lru))
+            return e;
+        state_evict_oldest(t);
+    }
 }
 
 /* The entry for (rule, key), made if new; it becomes the most recently
@@ -304,7 +333,7 @@ static struct state_entry *state_get(struct state_table *t, uint32_t rule_id,
             lru_move_to_tail(&t->lru, &e->lru);
             return e;
         }
-    struct state_entry *e = calloc(1, sizeof(*e));
+    struct state_entry *e = state_alloc(t);
     if (!e)
         return NULL;
     e->hash = h;
@@ -319,7 +348,7 @@ static void state_free(struct state_table *t)
     struct lru_node *n = lru_oldest(&t->lru);
     while (n) {
         struct lru_node *next = n->next;
-        entry_free(entry_of(n));
+        entry_free(t, entry_of(n));
         n = next;
     }
     free(t->buckets);
@@ -476,10 +505,11 @@ static bool suppress_decide(const struct rule *rule, struct state_entry *s, uint
 
 /* Evidence is one burst: reset after the key was quiet for `quiet_us`. A
  * reset while suppressed makes the next firing an update (a new burst). */
-static void maybe_reset(struct state_entry *s, uint64_t now, uint64_t quiet_us)
+static void maybe_reset(struct state_entry *s, uint64_t now, uint64_t quiet_us,
+                        struct membudget *b)
 {
     if (s->ev.ops && quiet_us && now > s->ev.last_us && now - s->ev.last_us > quiet_us) {
-        evidence_reset(&s->ev);
+        evidence_reset(&s->ev, b);
         s->base_ops = s->base_docs = 0;
     }
 }
@@ -524,14 +554,14 @@ static void sequences_advance(struct rule_engine *e, struct stats *st, const str
         if (s->next_stage && now > s->seq_first_us
             && now - s->seq_first_us > q->within_s * 1000000) {
             s->next_stage = 0;           /* too late: start again */
-            evidence_reset(&s->ev);
+            evidence_reset(&s->ev, e->state.budget);
             s->base_ops = s->base_docs = 0;
         }
         bool advanced = false;
         if (s->next_stage < q->stage_count && q->stages[s->next_stage] == stage->id) {
             if (s->next_stage == 0) {
                 s->seq_first_us = now;
-                evidence_reset(&s->ev);
+                evidence_reset(&s->ev, e->state.budget);
             }
             s->next_stage++;
             advanced = true;
@@ -539,7 +569,7 @@ static void sequences_advance(struct rule_engine *e, struct stats *st, const str
         if (!s->next_stage)
             continue;                    /* not started: a later stage alone is nothing */
         if (s->last_serial != e->serial) {
-            evidence_add(&s->ev, r, e->distinct_exact);
+            evidence_add(&s->ev, r, e->distinct_exact, e->state.budget);
             s->last_serial = e->serial;
         }
         bool complete = s->next_stage == q->stage_count;
@@ -599,8 +629,9 @@ void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op
         struct state_entry *s = state_get(&e->state, rule->id, key);
         if (!s)
             continue;
-        maybe_reset(s, now, (rule->has_aggregate ? rule->window_s : rule->period_s) * 1000000);
-        uint64_t docs = evidence_add(&s->ev, r, e->distinct_exact);
+        maybe_reset(s, now, (rule->has_aggregate ? rule->window_s : rule->period_s) * 1000000,
+                    e->state.budget);
+        uint64_t docs = evidence_add(&s->ev, r, e->distinct_exact, e->state.budget);
         s->last_serial = e->serial;
 
         bool fire = true;
@@ -660,6 +691,8 @@ static bool same_aggregate(const struct rule *a, const struct rule *b)
 
 void rule_engine_set_budget(struct rule_engine *e, struct membudget *budget)
 {
+    if (e)
+        e->state.budget = budget;
     for (size_t i = 0; e && i < e->rs.count; i++)
         if (e->windows[i])
             window_table_set_budget(e->windows[i], budget);
@@ -684,7 +717,7 @@ void rule_engine_adopt_state(struct rule_engine *to, struct rule_engine *from)
                 s->next_stage = 0;
             state_insert(&to->state, s);
         } else {
-            entry_free(s);
+            entry_free(&from->state, s);
         }
         s = newer;
     }

@@ -1,5 +1,8 @@
 /* chain.c - cursor chains (see chain.h): a hash table of cursor hashes with
- * an LRU list, each entry pointing at its chain's running totals. */
+ * an LRU list, each entry pointing at its chain's running totals. Cursors
+ * and chains are charged to the rules' memory budget when one is set
+ * (chain_table_set_budget): a cursor or chain the budget refuses first
+ * makes the least recently used cursors be forgotten (chains.forgotten). */
 #include "chain.h"
 
 #include <assert.h>
@@ -7,6 +10,7 @@
 #include <string.h>
 
 #include "base/hash.h"
+#include "base/membudget.h"
 #include "base/lru.h"
 
 struct chain {
@@ -27,6 +31,7 @@ struct chain_table {
     struct cursor **buckets;
     size_t bucket_count, count, max;
     struct lru_list lru;
+    struct membudget *budget;   /* cursors and chains charged here; NULL: none */
 };
 
 struct chain_table *chain_table_new(size_t max)
@@ -47,10 +52,16 @@ struct chain_table *chain_table_new(size_t max)
     return t;
 }
 
-static void chain_release(struct chain *c)
+static void chain_release(struct chain_table *t, struct chain *c)
 {
     if (--c->refs == 0)
-        free(c);
+        membudget_free(t->budget, c, sizeof(*c));
+}
+
+void chain_table_set_budget(struct chain_table *t, struct membudget *budget)
+{
+    assert(t->count == 0);   /* what was allocated before was not charged */
+    t->budget = budget;
 }
 
 void chain_table_free(struct chain_table *t)
@@ -61,8 +72,8 @@ void chain_table_free(struct chain_table *t)
     while (n) {
         struct lru_node *next = n->next;
         struct cursor *c = lru_entry(n, struct cursor, lru);
-        chain_release(c->chain);
-        free(c);
+        chain_release(t, c->chain);
+        membudget_free(t->budget, c, sizeof(*c));
         n = next;
     }
     free(t->buckets);
@@ -89,10 +100,30 @@ static void cursor_remove(struct chain_table *t, struct cursor *c)
         pp = &(*pp)->hash_next;
     *pp = c->hash_next;
     lru_unlink(&t->lru, &c->lru);
-    chain_release(c->chain);
-    free(c);
+    chain_release(t, c->chain);
+    membudget_free(t->budget, c, sizeof(*c));
     assert(t->count > 0);
     t->count--;
+}
+
+/* Forgets the least recently used cursor (its chain goes with its last
+ * cursor). */
+static void cursor_forget_oldest(struct chain_table *t, struct stats *st)
+{
+    cursor_remove(t, lru_entry(lru_oldest(&t->lru), struct cursor, lru));
+    stats_inc(st, STAT_CHAINS_FORGOTTEN);
+}
+
+/* n zeroed bytes charged to the budget, forgetting the least recently used
+ * cursors while it refuses; NULL when none is left (or memory is out). */
+static void *chain_alloc(struct chain_table *t, struct stats *st, size_t n)
+{
+    for (;;) {
+        void *p = membudget_calloc(t->budget, n);
+        if (p || !t->budget || lru_is_empty(&t->lru))
+            return p;
+        cursor_forget_oldest(t, st);
+    }
 }
 
 /* Points `key` at chain (replacing what it pointed at), most recently used. */
@@ -102,16 +133,14 @@ static void cursor_set(struct chain_table *t, struct stats *st, const char *key,
     struct cursor *c = cursor_find(t, key);
     if (c) {
         chain->refs++;
-        chain_release(c->chain);
+        chain_release(t, c->chain);
         c->chain = chain;
         lru_move_to_tail(&t->lru, &c->lru);
         return;
     }
-    if (t->count >= t->max) {
-        cursor_remove(t, lru_entry(lru_oldest(&t->lru), struct cursor, lru));
-        stats_inc(st, STAT_CHAINS_FORGOTTEN);
-    }
-    c = calloc(1, sizeof(*c));
+    if (t->count >= t->max)
+        cursor_forget_oldest(t, st);
+    c = chain_alloc(t, st, sizeof(*c));
     if (!c)
         return;
     memcpy(c->key, key, sizeof(c->key));
@@ -139,7 +168,7 @@ void chain_table_update(struct chain_table *t, struct stats *st,
         chain = prev->chain;
         stats_inc(st, STAT_CHAINS_CONTINUED);
     } else {
-        if (!(chain = calloc(1, sizeof(*chain))))
+        if (!(chain = chain_alloc(t, st, sizeof(*chain))))
             return;
         memcpy(chain->id, op->continuation[0] ? op->continuation : op->cursor_out,
                sizeof(chain->id));
@@ -156,5 +185,5 @@ void chain_table_update(struct chain_table *t, struct stats *st,
     memcpy(out->id, chain->id, sizeof(out->id));
     out->ops = chain->ops;
     out->items = chain->items;
-    chain_release(chain);
+    chain_release(t, chain);
 }

@@ -22,6 +22,11 @@ struct chain_table;
 
 struct chain_table *chain_table_new(size_t max);
 void chain_table_free(struct chain_table *t);
+/* Charges cursors and chains to a memory budget from now on (before the
+ * first op): when it refuses one, the least recently used cursors are
+ * forgotten first (chains.forgotten). */
+struct membudget;
+void chain_table_set_budget(struct chain_table *t, struct membudget *budget);
 /* Updates the chains with one op and fills *out (out->id[0] == 0 when the op
  * is not part of a chain). */
 void chain_table_update(struct chain_table *t, struct stats *st,

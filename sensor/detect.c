@@ -318,6 +318,7 @@ int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *wo
     d->live = live;
     if (!(d->chains = chain_table_new(DETECT_CHAINS_MAX)))
         return -1;
+    chain_table_set_budget(d->chains, &d->budget);
     if (ring_init(&d->out, ring_size(cfg->events.queue * sizeof(struct rec_op))) != 0)
         return -1;
     /* Offline, a reader is woken once an eighth of its ring waits (and

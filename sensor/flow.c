@@ -7,11 +7,22 @@
 
 #include "base/hash.h"
 
-/* Flow heads are carved from slabs of one huge page (see base/pool.h):
- * 13,107 heads per page fault; extensions, fewer and larger, from smaller
- * slabs. */
+/* Flow heads are carved from slabs that start at 16 KiB and double up to
+ * 2 MiB (see base/pool.h): a few flows cost a few pages, a flood 13,107
+ * heads per slab; extensions, fewer and larger, from slabs up to 256 KiB. */
+#define FLOW_SLAB_FIRST_BYTES (16u * 1024u)
 #define FLOW_SLAB_BYTES (2u * 1024u * 1024u)
+#define FLOW_EXT_SLAB_FIRST_BYTES (16u * 1024u)
 #define FLOW_EXT_SLAB_BYTES (256u * 1024u)
+
+/* The bucket array starts at this many buckets (8 KiB) and doubles while
+ * the flows outnumber it, up to enough for `max` flows or this cap. */
+#define FLOW_BUCKETS_FIRST 1024u
+#define FLOW_BUCKETS_CAP ((size_t)1 << 26)
+/* Old buckets moved to the new array per insert while rehashing: a doubling
+ * from n buckets is over after n / 8 inserts, long before the flows reach
+ * 2n and the next one is due. */
+#define FLOW_REHASH_STEP 8u
 
 /* The flow a list node belongs to (NULL for NULL). */
 static struct flow *flow_of(struct lru_node *n)
@@ -22,16 +33,14 @@ static struct flow *flow_of(struct lru_node *n)
 int flow_table_init(struct flow_table *t, size_t max)
 {
     memset(t, 0, sizeof(*t));
-    size_t n = 1024;
-    while (n < max && n < ((size_t)1 << 26))
-        n <<= 1;
-    t->buckets = calloc(n, sizeof(*t->buckets));
+    t->buckets = calloc(FLOW_BUCKETS_FIRST, sizeof(*t->buckets));
     if (!t->buckets)
         return -1;
-    t->bucket_count = n;
+    t->bucket_count = FLOW_BUCKETS_FIRST;
     t->max = max ? max : 1;
-    pool_init(&t->heads, sizeof(struct flow), FLOW_SLAB_BYTES);
-    pool_init(&t->exts, sizeof(struct flow_ext), FLOW_EXT_SLAB_BYTES);
+    pool_init_growing(&t->heads, sizeof(struct flow), FLOW_SLAB_FIRST_BYTES, FLOW_SLAB_BYTES);
+    pool_init_growing(&t->exts, sizeof(struct flow_ext), FLOW_EXT_SLAB_FIRST_BYTES,
+                      FLOW_EXT_SLAB_BYTES);
     for (int l = 0; l < FLOW_LISTS; l++)
         lru_init(&t->lru[l]);
     return 0;
@@ -102,17 +111,80 @@ static int key_equal(const struct flow_key *a, const struct flow_key *b)
         && memcmp(a->addr_hi, b->addr_hi, 16) == 0;
 }
 
-static size_t bucket_of(const struct flow_table *t, const struct flow_key *k)
+/* The bits of a key's hash that choose its bucket (the low bits chose
+ * the worker). */
+static size_t bucket_hash(const struct flow_key *k)
 {
-    return (size_t)(flow_hash(k) >> 7) & (t->bucket_count - 1);
+    return (size_t)(flow_hash(k) >> 7);
+}
+
+/* The chain a key with bucket hash h is on: its old bucket while that is
+ * not moved yet, else its bucket in the current array. */
+static struct flow **chain_of(const struct flow_table *t, size_t h)
+{
+    if (t->old_buckets) {
+        size_t ob = h & (t->old_bucket_count - 1);
+        if (ob >= t->rehash_next)
+            return &t->old_buckets[ob];
+    }
+    return &t->buckets[h & (t->bucket_count - 1)];
 }
 
 struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k)
 {
-    for (struct flow *f = t->buckets[bucket_of(t, k)]; f; f = f->hash_next)
+    for (struct flow *f = *chain_of(t, bucket_hash(k)); f; f = f->hash_next)
         if (key_equal(&f->key, k))
             return f;
     return NULL;
+}
+
+size_t flow_table_grow_bytes(const struct flow_table *t)
+{
+    if (t->old_buckets || t->count < t->bucket_count || t->bucket_count >= FLOW_BUCKETS_CAP
+        || t->bucket_count >= t->max)
+        return 0;
+    return 2 * t->bucket_count * sizeof(*t->buckets);
+}
+
+int flow_table_grow(struct flow_table *t)
+{
+    assert(!t->old_buckets);
+    struct flow **fresh = calloc(2 * t->bucket_count, sizeof(*fresh));
+    if (!fresh)
+        return -1;
+    t->old_buckets = t->buckets;
+    t->old_bucket_count = t->bucket_count;
+    t->rehash_next = 0;
+    t->buckets = fresh;
+    t->bucket_count *= 2;
+    return 0;
+}
+
+size_t flow_table_bucket_bytes(const struct flow_table *t)
+{
+    return (t->bucket_count + t->old_bucket_count) * sizeof(*t->buckets);
+}
+
+/* Moves up to FLOW_REHASH_STEP old buckets' flows to the new array; frees
+ * the old array once it is empty. */
+static void flow_table_rehash_step(struct flow_table *t)
+{
+    for (unsigned n = 0; n < FLOW_REHASH_STEP && t->old_buckets; n++) {
+        struct flow *f = t->old_buckets[t->rehash_next];
+        t->old_buckets[t->rehash_next++] = NULL;
+        while (f) {
+            struct flow *next = f->hash_next;
+            struct flow **chain = &t->buckets[bucket_hash(&f->key) & (t->bucket_count - 1)];
+            f->hash_next = *chain;
+            *chain = f;
+            f = next;
+        }
+        if (t->rehash_next == t->old_bucket_count) {
+            free(t->old_buckets);
+            t->old_buckets = NULL;
+            t->old_bucket_count = t->rehash_next = 0;
+        }
+    }
 }
 
 /* Walks the whole table: every flow in the hash is in the bucket of its key
@@ -129,7 +201,12 @@ static void flow_table_check(const struct flow_table *t)
         }
     for (size_t b = 0; b < t->bucket_count; b++)
         for (const struct flow *f = t->buckets[b]; f; f = f->hash_next) {
-            assert(bucket_of(t, &f->key) == b);
+            assert(chain_of(t, bucket_hash(&f->key)) == &t->buckets[b]);
+            in_hash++;
+        }
+    for (size_t b = 0; b < t->old_bucket_count; b++)
+        for (const struct flow *f = t->old_buckets[b]; f; f = f->hash_next) {
+            assert(chain_of(t, bucket_hash(&f->key)) == &t->old_buckets[b]);
             in_hash++;
         }
     assert(in_lists == t->count && in_hash == t->count);
@@ -138,21 +215,29 @@ static void flow_table_check(const struct flow_table *t)
 #endif
 }
 
-void flow_table_destroy(struct flow_table *t)
+/* Frees every flow on the n chains of an array. */
+static void flow_free_chains(struct flow_table *t, struct flow **chains, size_t n)
 {
-    flow_table_check(t);
-    for (size_t i = 0; i < t->bucket_count; i++) {
-        struct flow *f = t->buckets[i];
+    for (size_t i = 0; i < n; i++) {
+        struct flow *f = chains[i];
         while (f) {
             struct flow *next = f->hash_next;
             flow_free(t, f);
             f = next;
         }
     }
+}
+
+void flow_table_destroy(struct flow_table *t)
+{
+    flow_table_check(t);
+    flow_free_chains(t, t->buckets, t->bucket_count);
+    flow_free_chains(t, t->old_buckets, t->old_bucket_count);
     assert(t->heads.in_use == 0 && t->exts.in_use == 0);
     pool_destroy(&t->heads);
     pool_destroy(&t->exts);
     free(t->buckets);
+    free(t->old_buckets);
     memset(t, 0, sizeof(*t));
 }
 
@@ -177,9 +262,10 @@ struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k)
     if (!f)
         return NULL;
     f->key = *k;
-    size_t b = bucket_of(t, k);
-    f->hash_next = t->buckets[b];
-    t->buckets[b] = f;
+    flow_table_rehash_step(t);
+    struct flow **chain = chain_of(t, bucket_hash(k));
+    f->hash_next = *chain;
+    *chain = f;
     flow_list_append(t, f, FLOW_LIST_OPEN);
     t->count++;
     assert(t->count <= t->max);
@@ -225,7 +311,7 @@ void flow_table_mark_closed(struct flow_table *t, struct flow *f)
 
 void flow_table_remove(struct flow_table *t, struct flow *f)
 {
-    struct flow **pp = &t->buckets[bucket_of(t, &f->key)];
+    struct flow **pp = chain_of(t, bucket_hash(&f->key));
     while (*pp && *pp != f)
         pp = &(*pp)->hash_next;
     assert(*pp == f);

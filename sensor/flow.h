@@ -5,6 +5,13 @@
  * packet time: open flows, and flows whose TCP connection has closed (they
  * time out sooner). The table never holds more than `max` flows: creating one
  * more first evicts the least recently seen. Owned by one thread; no locks.
+ * The bucket array grows with the flows, not with `max`: when the flows
+ * outnumber the buckets the owner may double it (flow_table_grow, after
+ * charging flow_table_grow_bytes to its budget), and the flows move to the
+ * new array a few buckets per insert (an incremental rehash, as Redis's and
+ * Zeek's dictionaries do), so no packet waits for a whole rehash. While
+ * moving, a flow is in the old array if its old bucket is not moved yet,
+ * else in the new one.
  * Invariants: count equals the flows in the lists and in the hash, and
  * every flow is in exactly one list, the one its `list` names (asserted
  * where cheap on every change, and walked whole when the table is
@@ -85,16 +92,21 @@ struct flow {
     uint8_t ndpi_packets;          /* packets counted towards ndpi.max_packets */
     uint8_t tunnel;                /* flow_meta.tunnel (0 = none) */
     uint8_t tunnel_has_id;         /* flow_meta.tunnel_has_id */
+    uint8_t returned;              /* an evicted connection's again (evicted.h) */
 };
 
 /* A payload-less flow's whole cost is its head plus its share of the
- * bucket array: keep the head within this. */
+ * bucket array (8 to 16 bytes: one or two buckets per flow, three while a
+ * doubling is under way): keep the head within this. */
 #define FLOW_HEAD_MAX 160
 _Static_assert(sizeof(struct flow) <= FLOW_HEAD_MAX, "flow head grew past FLOW_HEAD_MAX");
 
 struct flow_table {
     struct flow **buckets;
     size_t bucket_count;           /* power of two */
+    struct flow **old_buckets;     /* while rehashing: the array being emptied */
+    size_t old_bucket_count;       /* its size (0 when not rehashing) */
+    size_t rehash_next;            /* old buckets below this are moved */
     size_t count, max;
     struct lru_list lru[FLOW_LISTS];   /* per enum flow_list; head = oldest */
     struct pool heads;             /* struct flow */
@@ -120,6 +132,15 @@ struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k);
  * flow_table_oldest). */
 struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k);
 int flow_table_full(const struct flow_table *t);
+/* Bytes a doubling of the bucket array would allocate now, or 0 when it
+ * needs none (buckets at least as many as flows, a rehash under way, or
+ * enough buckets for `max`). */
+size_t flow_table_grow_bytes(const struct flow_table *t);
+/* Starts that doubling (the caller charged it first); -1 when out of
+ * memory (the table keeps working with longer chains). */
+int flow_table_grow(struct flow_table *t);
+/* Bytes of the bucket arrays now (both while rehashing). */
+size_t flow_table_bucket_bytes(const struct flow_table *t);
 /* Oldest flow of all (smallest last_us across both lists), or NULL. */
 struct flow *flow_table_oldest(struct flow_table *t);
 /* Marks a packet: moves f to the young end of its list. */

@@ -547,8 +547,6 @@ static void flow_orient(struct worker *w, struct flow *f, const struct packet_in
         src_is_client = 1;
         f->orientation = ORIENT_FIRST_PACKET;
     }
-    if (pi->proto == IPPROTO_TCP_NUM && f->orientation != ORIENT_HANDSHAKE)
-        stats_inc(&w->stats, STAT_FLOWS_MIDSTREAM);
     f->client_is_lo = (uint8_t)(src_is_client == from_lo);
     if (pi->tunnel_count > 0) {
         f->tunnel = pi->tunnel[0].type;
@@ -581,15 +579,40 @@ static void flow_choose_decoder(struct worker *w, struct flow *f)
     f->decided = !f->ndpi_pending && !w->any_probe;
 }
 
-static void flow_count_end(struct worker *w, enum flow_end_reason reason)
+/* Counts how f ended. An eviction counts in flows.evicted the first time
+ * a connection is evicted, in flows.evicted_again when it had come back
+ * (evicted.h); either way its key is remembered so a return is told. */
+static void flow_count_end(struct worker *w, const struct flow *f,
+                           enum flow_end_reason reason)
 {
     switch (reason) {
     case FLOW_END_FIN:
     case FLOW_END_RST: stats_inc(&w->stats, STAT_FLOWS_CLOSED); break;
     case FLOW_END_TIMEOUT: stats_inc(&w->stats, STAT_FLOWS_TIMED_OUT); break;
-    case FLOW_END_EVICTED: stats_inc(&w->stats, STAT_FLOWS_EVICTED); break;
+    case FLOW_END_EVICTED:
+        stats_inc(&w->stats, f->returned ? STAT_FLOWS_EVICTED_AGAIN : STAT_FLOWS_EVICTED);
+        evicted_note(&w->evicted, flow_hash(&f->key));
+        break;
     case FLOW_END_SHUTDOWN: break;   /* still open at the end of input */
     }
+}
+
+/* A flow made by a packet that does not open a connection (a TCP segment
+ * without SYN, any UDP datagram) whose key was evicted before is that
+ * connection come back: counted in flows.returned instead of
+ * flows.created. It is mid-stream (no SYN seen) like any such flow, but
+ * not counted again in flows.midstream. */
+static void flow_count_new(struct worker *w, struct flow *f, const struct packet_info *pi)
+{
+    bool opens = pi->proto == IPPROTO_TCP_NUM && (pi->tcp_flags & TCP_SYN);
+    if (!opens && evicted_take(&w->evicted, flow_hash(&f->key))) {
+        f->returned = 1;
+        stats_inc(&w->stats, STAT_FLOWS_RETURNED);
+        return;
+    }
+    stats_inc(&w->stats, STAT_FLOWS_CREATED);
+    if (pi->proto == IPPROTO_TCP_NUM && f->orientation != ORIENT_HANDSHAKE)
+        stats_inc(&w->stats, STAT_FLOWS_MIDSTREAM);
 }
 
 /* Flushes and closes what the extension holds (before the flow event, so
@@ -612,12 +635,12 @@ static void flow_ext_close(struct worker *w, struct flow *f)
 /* ---- memory ---- */
 
 /* Bytes of flow state this worker holds with `count` flow heads: the heads,
- * the extensions in use (from the table's pools) and the bucket array. */
+ * the extensions in use (from the table's pools) and the bucket arrays. */
 static size_t flows_bytes(const struct worker *w, size_t count)
 {
     const struct flow_table *t = &w->flows;
     return count * t->heads.obj_size + t->exts.in_use * t->exts.obj_size
-           + t->bucket_count * sizeof(*t->buckets);
+           + flow_table_bucket_bytes(t);
 }
 
 /* The budget's view of the flow state, after a flow or an extension came
@@ -629,14 +652,14 @@ static void worker_account_flows(struct worker *w)
     (void)ok;
 }
 
-/* memory.used: what traffic makes this worker hold now (the table's fixed
- * buckets left out, so that the figure does not depend on the worker
- * count: 0 again once every flow has ended). */
+/* memory.used: what traffic makes this worker hold now (the table's
+ * buckets and the evicted connections' set left out, so that the figure
+ * does not depend on the worker count: 0 again once every flow has ended). */
 static void worker_memory_stats(struct worker *w)
 {
     stats_set(&w->stats, STAT_MEM_USED,
-              w->budget.flows + w->budget.used
-                  - w->flows.bucket_count * sizeof(*w->flows.buckets));
+              w->budget.flows + w->budget.used - flow_table_bucket_bytes(&w->flows)
+                  - evicted_bytes(&w->evicted));
 }
 
 static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reason);
@@ -648,8 +671,10 @@ static bool evict_for_memory(struct worker *w, const struct flow *keep)
     struct flow *victim = flow_table_oldest(&w->flows);
     if (!victim || victim == keep)
         return false;
+    bool again = victim->returned;   /* counted in flows.evicted_again only */
     flow_end(w, victim, FLOW_END_EVICTED);
-    stats_inc(&w->stats, STAT_MEM_FLOWS_EVICTED);
+    if (!again)
+        stats_inc(&w->stats, STAT_MEM_FLOWS_EVICTED);
     return true;
 }
 
@@ -691,11 +716,23 @@ static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reas
         worker_emit_flow(w, f);
     for (int d = 0; d < 2 && f->ext; d++)
         reasm_free(&f->ext->reasm[d], &w->reasm_limits);
-    flow_count_end(w, reason);
+    flow_count_end(w, f, reason);
     flow_table_remove(&w->flows, f);
     flow_free(&w->flows, f);
     worker_account_flows(w);
     w->cur_flow = NULL;
+}
+
+/* Doubles the flow table's buckets when the flows outnumber them and the
+ * budget has room for the new array besides the next head (charged before
+ * it is allocated). Without room the table keeps its buckets, with longer
+ * chains, until room comes back: flows are not evicted for buckets. */
+static void worker_grow_buckets(struct worker *w)
+{
+    size_t grow = flow_table_grow_bytes(&w->flows);
+    if (grow && membudget_room(&w->budget) >= grow + w->flows.heads.obj_size
+        && flow_table_grow(&w->flows) == 0)
+        worker_account_flows(w);
 }
 
 static struct flow *flow_create(struct worker *w, const struct flow_key *k, int from_lo,
@@ -709,6 +746,7 @@ static struct flow *flow_create(struct worker *w, const struct flow_key *k, int 
     /* One more flow head must fit in the budget. */
     if (!flows_make_room(w, NULL, w->flows.heads.obj_size))
         return NULL;   /* the packet is not tracked */
+    worker_grow_buckets(w);
     struct flow *f = flow_table_insert(&w->flows, k);
     if (!f) {
         stats_inc(&w->stats, STAT_FLOWS_NO_MEMORY);
@@ -719,7 +757,7 @@ static struct flow *flow_create(struct worker *w, const struct flow_key *k, int 
     f->first_us = f->last_us = now_us;
     f->app = APP_UNKNOWN;
     flow_orient(w, f, pi, from_lo);
-    stats_inc(&w->stats, STAT_FLOWS_CREATED);
+    flow_count_new(w, f, pi);
     w->cur_flow = f;
     flow_choose_decoder(w, f);
     return f;
@@ -1002,6 +1040,25 @@ static void *worker_main(void *arg)
     }
 }
 
+/* The evicted connections' set (evicted.h): a slot per flow the worker
+ * may hold, at most EVICTED_KEYS_MAX and 1/32 of its memory share, which
+ * it is charged to. */
+#define EVICTED_KEYS_MAX 65536u
+static int worker_evicted_init(struct worker *w, size_t max_flows)
+{
+    size_t want = max_flows < EVICTED_KEYS_MAX ? max_flows : EVICTED_KEYS_MAX;
+    if (want > w->budget.limit / 32 / sizeof(uint64_t))
+        want = w->budget.limit / 32 / sizeof(uint64_t);
+    if (evicted_init(&w->evicted, want) != 0)
+        return -1;
+    if (!membudget_charge(&w->budget, evicted_bytes(&w->evicted))) {
+        fprintf(stderr, "scrapewatch: memory.budget_mb (%u) leaves each worker too little "
+                "for its flow table\n", w->cfg->memory.budget_mb);
+        return -1;
+    }
+    return 0;
+}
+
 int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
                 size_t max_flows, _Atomic size_t *reasm_global_used)
 {
@@ -1028,6 +1085,8 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
                 cfg->memory.budget_mb, w->budget.limit, cfg->flows.max);
         return -1;
     }
+    if (worker_evicted_init(w, max_flows) != 0)
+        return -1;
     w->idle_us = (uint64_t)cfg->flows.idle_timeout * 1000000;
     w->closed_us = (uint64_t)cfg->flows.closed_timeout * 1000000;
     w->scratch_cap = 1024;
@@ -1066,6 +1125,7 @@ void worker_join(struct worker *w)
 void worker_destroy(struct worker *w)
 {
     flow_table_destroy(&w->flows);
+    evicted_destroy(&w->evicted);
     if (w->classifier)
         classifier_free(w->classifier);
     free(w->scratch);

@@ -12,6 +12,7 @@
 
 #include "../decoders/decoder.h"
 #include "config.h"
+#include "evicted.h"
 #include "flow.h"
 #include "reasm.h"
 #include "ring.h"
@@ -26,6 +27,7 @@ struct worker {
     struct ring out;                /* to the detect thread */
     struct ring_waiter waiter;      /* sleeps here: `in` empty or `out` full */
     struct flow_table flows;
+    struct evicted_keys evicted;    /* connections evicted, to tell returns */
     struct stats stats;
     const struct sw_config *cfg;
     struct classifier *classifier;  /* NULL when nDPI is off */

@@ -43,6 +43,9 @@ enum dir_state {
  * resync candidate always fits and progress is always possible. */
 #define HEAD_LIMIT_MIN 64
 #define BUF_INITIAL 512
+/* A buffer larger than this goes back to BUF_INITIAL once its head is done
+ * (head_reset). */
+#define BUF_KEEP_MAX 2048
 #define QUEUE_INITIAL 4
 /* Resync takes "TOKEN SP" at a line start as a request: 3..20 capitals. */
 #define RESYNC_METHOD_MIN 3
@@ -581,11 +584,24 @@ static void request_from_headers(struct op_record *op, const struct http_head *h
 
 /* ---- message boundaries */
 
-static void head_reset(struct http_direction *d)
+/* Empties a direction's buffer once its head (or chunk line, trailer) is
+ * done. A buffer grown past BUF_KEEP_MAX by one large head goes back to
+ * BUF_INITIAL, its bytes given back to the budget: otherwise every flow
+ * that once sent a 15 KiB head would hold 16 KiB for the rest of its life
+ * (README "Memory"). Up to BUF_KEEP_MAX is kept, so flows whose heads are
+ * all a few KiB do not reallocate for each one. */
+static void head_reset(struct http_flow *f, struct http_direction *d)
 {
     d->buf_len = 0;
     d->scan_from = 0;
     d->line_checked = false;
+    if (d->buf_cap > BUF_KEEP_MAX) {
+        char *p = membudget_realloc(f->budget, d->buf, d->buf_cap, BUF_INITIAL);
+        if (p != NULL) {   /* else it keeps the larger one, still charged */
+            d->buf = p;
+            d->buf_cap = BUF_INITIAL;
+        }
+    }
 }
 
 /* The server starts answering the oldest request (or none: unpaired). */
@@ -637,7 +653,7 @@ static void enter_resync(struct http_flow *f, struct decoder_ctx *ctx,
 {
     struct http_direction *d = &f->dirs[dir];
     decoder_count(ctx, HTTP_COUNTER_RESYNC);
-    head_reset(d);
+    head_reset(f, d);
     d->state = ST_RESYNC;
     d->at_line_start = at_line_start;
 }
@@ -773,7 +789,7 @@ static void become_tunnel(struct http_flow *f, struct decoder_ctx *ctx)
     sink_stop(&f->dirs[DIR_TO_SERVER].sink);
     sink_stop(&f->dirs[DIR_TO_CLIENT].sink);
     for (int i = 0; i < 2; i++) {
-        head_reset(&f->dirs[i]);
+        head_reset(f, &f->dirs[i]);
         f->dirs[i].state = ST_IGNORE;
     }
 }
@@ -880,7 +896,7 @@ static size_t feed_head(struct http_flow *f, struct decoder_ctx *ctx,
     bool ok = dir == DIR_TO_SERVER ? request_head_done(f, ctx, d->buf, end)
                                    : response_head_done(f, ctx, d->buf, end);
     if (ok)
-        head_reset(d);
+        head_reset(f, d);
     else
         lose_head(f, ctx, dir, HTTP_COUNTER_MALFORMED, false, true);
     return end - old;
@@ -933,7 +949,7 @@ static size_t feed_chunk_size(struct http_flow *f, struct decoder_ctx *ctx,
     uint64_t size = 0;
     ptrdiff_t n = http_parse_chunk_size(d->buf, d->buf_len, &size);
     bool ok = n == (ptrdiff_t)d->buf_len;
-    head_reset(d);
+    head_reset(f, d);
     if (!ok)
         lose_body(f, ctx, dir, HTTP_COUNTER_MALFORMED, true);
     else if (size == 0)
@@ -990,7 +1006,7 @@ static size_t feed_trailer(struct http_flow *f, struct decoder_ctx *ctx,
     account(f, dir, end - old);
     struct http_head h;
     bool ok = http_parse_headers(d->buf, end, &h) == (ptrdiff_t)end;
-    head_reset(d);
+    head_reset(f, d);
     if (ok)
         message_finish(f, ctx, dir);
     else
@@ -1170,7 +1186,7 @@ void http_stream_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir)
     if (d->state == ST_HEAD && d->buf_len > 0)
         head_abandon(f, ctx, dir, false);
     d->ended = true;
-    head_reset(d);
+    head_reset(f, d);
     d->state = ST_IGNORE;
 }
 

@@ -8,6 +8,10 @@
  * address order and untouched until then, so memory the pool never used
  * costs no resident pages. Slabs of 2 MiB or more are aligned to a huge
  * page and advised as such (madvise), to take one page fault per slab.
+ * A pool made with pool_init_growing starts with small slabs and doubles
+ * each next one up to its largest size, so that a pool holding few objects
+ * does not pin a whole huge page (a few thousand flows cost a few hundred
+ * KiB, not 2 MiB per worker).
  *
  * Invariants (asserted): in_use counts objects handed out and not yet given
  * back; in_use <= capacity (objects in all slabs together).
@@ -20,7 +24,8 @@
 
 struct pool {
     size_t obj_size;      /* requested size rounded up to POOL_ALIGN */
-    size_t per_slab;      /* objects in one slab */
+    size_t per_slab;      /* objects in the next slab */
+    size_t per_slab_max;  /* objects in the largest slab (growing pools) */
     void *free_list;      /* given-back objects, linked through their first word */
     void *slabs;          /* every slab, linked through its first word */
     char *fresh;          /* next never-used object of the newest slab */
@@ -36,6 +41,10 @@ struct pool {
 /* An empty pool of objects of obj_size bytes, slabs of about slab_bytes
  * (at least one object each). Allocates nothing yet. */
 void pool_init(struct pool *p, size_t obj_size, size_t slab_bytes);
+/* The same, but the first slab is about first_bytes and each next one
+ * twice the last, up to max_bytes. */
+void pool_init_growing(struct pool *p, size_t obj_size, size_t first_bytes,
+                       size_t max_bytes);
 /* A zeroed object, or NULL when out of memory. */
 void *pool_alloc(struct pool *p);
 /* Gives an object from pool_alloc back (NULL is ignored). */

@@ -61,6 +61,8 @@
     X(FLOWS_CLOSED, "flows.closed")                                     \
     X(FLOWS_MIDSTREAM, "flows.midstream")                               \
     X(FLOWS_NO_MEMORY, "flows.no_memory")                               \
+    X(FLOWS_RETURNED, "flows.returned")                                 \
+    X(FLOWS_EVICTED_AGAIN, "flows.evicted_again")                       \
     X(REASM_GAPS, "reassembly.gaps")                                    \
     X(REASM_GAP_BYTES, "reassembly.gap_bytes")                          \
     X(REASM_OOO_HELD, "reassembly.out_of_order_held")                   \

@@ -13,8 +13,13 @@ them hold their state at once. Nothing is ever answered.
   out_of_order  FLOWS clients to :80 each sending BYTES (default 64 KiB)
                 after a hole of one segment: all of it is held by reassembly
   pipeline      one client to :80 pipelining FLOWS requests, no answers
+  rule_keys     FLOWS clients from distinct outside addresses (198.18.0.0/15)
+                to Elasticsearch :9200, each listing indices and opening a
+                scroll, both answered without authentication: a rule state
+                entry per source (and per rule) and a cursor per flow
 
-Deterministic: same arguments, same file."""
+Deterministic: same arguments, same file. (rule_keys flows are answered,
+one after the other; the others send round robin, never answered.)"""
 import struct
 import sys
 
@@ -86,6 +91,44 @@ def mongo_snappy(size):
     return header + b"\x41" * (size - len(header))
 
 
+def outside_client(i):
+    return bytes([198, 18 + ((i >> 16) & 1), (i >> 8) & 255, i & 255]), 40000 + i % 20000
+
+
+def http_message(first_line, body=b"", content_type=b"application/json"):
+    head = first_line + b"\r\nHost: db\r\n"
+    if body:
+        head += b"Content-Type: " + content_type + b"\r\n"
+    return head + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+
+
+def rule_keys(w, flows):
+    """Each flow: handshake, GET /_cat/indices answered, a scroll search
+    answered with a scroll id of its own."""
+    port = 9200
+    for i in range(flows):
+        src, sport = outside_client(i)
+        w.packet(src, sport, SERVER, port, ISN_C, 0, SYN)
+        w.packet(SERVER, port, src, sport, ISN_S, ISN_C + 1, SYN | ACK)
+        w.packet(src, sport, SERVER, port, ISN_C + 1, ISN_S + 1, ACK)
+        scroll_id = b"FGluY2x1ZGVfY29udGV4dF91dWlk%08x" % i
+        talk = [
+            (http_message(b"GET /_cat/indices?format=json HTTP/1.1"),
+             http_message(b"HTTP/1.1 200 OK", b'[{"index":"logs-%d","docs.count":"100"}]' % i)),
+            (http_message(b"POST /logs-%d/_search?scroll=1m HTTP/1.1" % i, b'{"size":10}'),
+             http_message(b"HTTP/1.1 200 OK", b'{"_scroll_id":"' + scroll_id
+                          + b'","took":1,"hits":{"total":{"value":100,"relation":"eq"},'
+                          b'"hits":[{"_index":"logs","_id":"1","_source":{}}]}}')),
+        ]
+        seq_c, seq_s = ISN_C + 1, ISN_S + 1
+        for request, response in talk:
+            w.packet(src, sport, SERVER, port, seq_c, seq_s, ACK | PSH, request)
+            seq_c += len(request)
+            w.packet(SERVER, port, src, sport, seq_s, seq_c, ACK | PSH, response)
+            seq_s += len(response)
+        w.packet(src, sport, SERVER, port, seq_c, seq_s, ACK)
+
+
 def main(kind, flows, path, size=None):
     w = Writer(path)
     if kind == "http_heads":
@@ -101,6 +144,8 @@ def main(kind, flows, path, size=None):
         handshakes(w, 1, 80)
         request = b"GET /item HTTP/1.1\r\nHost: db\r\n\r\n"
         round_robin(w, 1, 80, request * flows)
+    elif kind == "rule_keys":
+        rule_keys(w, flows)
     else:
         sys.exit(f"make_flood.py: unknown kind {kind!r}")
     w.close()

@@ -1,6 +1,7 @@
 /* test_chain.c - cursor chains: pages of one dump share a chain id and
  * running totals; the table forgets the least recently used cursor. */
 #include "../../sensor/chain.h"
+#include "../../sensor/base/membudget.h"
 #include "../../decoders/apps.h"
 #include "check.h"
 
@@ -85,11 +86,47 @@ static void test_lru_forgets_oldest_cursor(void)
     chain_table_free(t);
 }
 
+/* Cursors and chains are charged to the budget: a table whose budget
+ * holds few of them forgets the least recently used (counted) instead of
+ * growing, never holds more than the budget, keeps the newest findable,
+ * and gives every byte back when freed. */
+static void test_budget_forgets_oldest_cursor(void)
+{
+    struct stats st;
+    stats_clear(&st);
+    struct membudget b;
+    membudget_init(&b, 2048, NULL);
+    struct flow_meta meta = {0};
+    struct chain_table *t = chain_table_new(1000);
+    chain_table_set_budget(t, &b);
+    struct chain_info c;
+    char id[16];
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof(id), "cursor%d", i);
+        struct op_record op = page("", id, 1);
+        chain_table_update(t, &st, &meta, &op, &c);
+        CHECK_EQ_STR(c.id, id);
+        CHECK(b.used <= b.limit);
+    }
+    CHECK(b.used > 0);
+    uint64_t forgotten = stats_get(&st, STAT_CHAINS_FORGOTTEN);
+    CHECK(forgotten > 50 && forgotten < 100);   /* the budget, not max, bound it */
+    struct op_record last = page("cursor99", "", 1);
+    chain_table_update(t, &st, &meta, &last, &c);
+    CHECK_EQ_INT(c.ops, 2);                        /* the newest is remembered */
+    struct op_record first = page("cursor0", "", 1);
+    chain_table_update(t, &st, &meta, &first, &c);
+    CHECK_EQ_INT(c.ops, 1);                        /* the oldest was forgotten */
+    chain_table_free(t);
+    CHECK_EQ_INT(b.used, 0);
+}
+
 int main(void)
 {
     check_binary = "chain";
     RUN(test_scroll_pages_share_a_chain);
     RUN(test_unknown_continuation_starts_a_chain);
     RUN(test_lru_forgets_oldest_cursor);
+    RUN(test_budget_forgets_oldest_cursor);
     CHECK_EXIT();
 }

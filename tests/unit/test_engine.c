@@ -12,6 +12,7 @@
 #include "../../rules/rule.h"
 #include "../../sensor/event_json.h"
 #include "../../decoders/apps.h"
+#include "../../sensor/base/membudget.h"
 #include "check.h"
 
 #include <arpa/inet.h>
@@ -668,6 +669,48 @@ static void test_lru_eviction(void)
     rule_engine_free(e);
 }
 
+/* Suppression entries are charged to the rules' budget: with room for a
+ * few, new keys make the least recently used be forgotten (counted in
+ * rules.state_evicted, well below max_keys), the budget is never passed,
+ * the newest key is still suppressed, and freeing the engine gives every
+ * byte back. */
+static void test_state_charged_to_budget(void)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+    struct stats st;
+    stats_clear(&st);
+    config_for(&cfg, "tests/rules/engine.rules");
+    struct rule_engine *e = rule_engine_load(&cfg.detect, err, sizeof(err));
+    if (!e)
+        return;
+    struct membudget b;
+    membudget_init(&b, 64 * 1024, NULL);
+    rule_engine_set_budget(e, &b);
+    static struct collected c;
+    c.n = 0;
+    char client[32];
+    for (int i = 0; i < 200; i++) {
+        snprintf(client, sizeof(client), "203.0.%d.%d", i / 250, i % 250 + 1);
+        feed(e, &st, &c, 10, client, "plain");
+        CHECK(b.used <= b.limit);
+    }
+    CHECK_EQ_INT(c.n, 200);                /* each new source alerted once */
+    uint64_t evicted = stats_get(&st, STAT_RULES_STATE_EVICTED);
+    CHECK(evicted > 100 && evicted < 200);
+    CHECK(cfg.detect.max_keys > 200);      /* the budget bound it, not max_keys */
+    c.n = 0;
+    feed(e, &st, &c, 11, "203.0.0.200", "plain");   /* the newest: remembered */
+    CHECK_EQ_INT(c.n, 1);
+    CHECK_EQ_INT(c.a[0].update, 1);
+    c.n = 0;
+    feed(e, &st, &c, 12, "203.0.0.1", "plain");     /* the oldest: forgotten */
+    CHECK_EQ_INT(c.n, 1);
+    CHECK_EQ_INT(c.a[0].update, 0);
+    rule_engine_free(e);
+    CHECK_EQ_INT(b.used, 0);
+}
+
 /* ---- ordering, attribution ---------------------------------------------- */
 
 static void test_one_op_alerts_by_rule_id(void)
@@ -891,6 +934,7 @@ int main(void)
     RUN(test_one_op_rule_no_updates);
     RUN(test_home_nets_and_trusted);
     RUN(test_lru_eviction);
+    RUN(test_state_charged_to_budget);
     RUN(test_one_op_alerts_by_rule_id);
     RUN(test_alert_json);
     RUN(test_parse_errors);

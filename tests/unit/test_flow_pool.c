@@ -75,22 +75,6 @@ static void test_pool_steady_state_and_growth(void)
     pool_destroy(&p);
 }
 
-/* What a tracked flow that sent no payload costs: its head (from a pool,
- * with no overhead per object) plus its share of the bucket array, which
- * has at least `max` buckets but never more than twice as many. */
-static void test_flow_head_bound(void)
-{
-    CHECK(sizeof(struct flow) <= FLOW_HEAD_MAX);
-    struct flow_table t;
-    CHECK_EQ_INT(flow_table_init(&t, 200000), 0);
-    CHECK(t.bucket_count >= t.max);
-    CHECK_EQ_INT(t.heads.obj_size, FLOW_HEAD_MAX);
-    size_t bucket_share = t.bucket_count * sizeof(*t.buckets) / t.max;
-    CHECK(bucket_share <= 16);
-    CHECK(t.heads.obj_size + bucket_share <= 256);
-    flow_table_destroy(&t);
-}
-
 static struct flow_key key_n(uint32_t n)
 {
     struct flow_key k;
@@ -144,13 +128,124 @@ static void test_flow_table_churn(void)
     flow_table_destroy(&t);
 }
 
+/* A growing pool starts with a small slab and doubles the next ones up to
+ * its largest: a few objects pin a few KiB, not the largest slab. */
+static void test_pool_growing_slabs(void)
+{
+    struct pool p;
+    pool_init_growing(&p, 160, 16 * 1024, 2 * 1024 * 1024);
+    size_t first = (16 * 1024 - POOL_SLAB_HEADER) / 160;
+    CHECK_EQ_INT(p.per_slab, first);
+    CHECK_EQ_INT(p.per_slab_max, (2 * 1024 * 1024 - POOL_SLAB_HEADER) / 160);
+    void *o = pool_alloc(&p);
+    CHECK(o != NULL);
+    CHECK_EQ_INT(p.capacity, first);
+    size_t slabs = 1, last = first;
+    while (p.per_slab < p.per_slab_max) {   /* each next slab holds about twice */
+        CHECK(p.per_slab >= 2 * last - 1 && p.per_slab <= 2 * last + 1);
+        last = p.per_slab;
+        size_t cap = p.capacity;
+        while (p.capacity == cap)
+            CHECK(pool_alloc(&p) != NULL);
+        slabs++;
+    }
+    CHECK(slabs >= 7 && slabs <= 8);   /* 16 KiB doubled to 2 MiB */
+    size_t cap = p.capacity;   /* from now on every slab is the largest */
+    while (p.capacity == cap)
+        CHECK(pool_alloc(&p) != NULL);
+    CHECK_EQ_INT(p.capacity, cap + p.per_slab_max);
+    pool_destroy(&p);
+}
+
+/* What a tracked flow that sent no payload costs: its head (from a pool,
+ * with no overhead per object) plus its share of the bucket array, which
+ * grows with the flows, whatever `max` is: at least one bucket for two
+ * flows and at most three buckets per flow (two, plus the old array while
+ * a doubling is under way). A small table pins one small slab. */
+static void test_flow_head_bound(void)
+{
+    CHECK(sizeof(struct flow) <= FLOW_HEAD_MAX);
+    struct flow_table t;
+    CHECK_EQ_INT(flow_table_init(&t, 200000), 0);
+    CHECK_EQ_INT(t.heads.obj_size, FLOW_HEAD_MAX);
+    CHECK(flow_table_bucket_bytes(&t) <= 8 * 1024);   /* not sized for max */
+    uint32_t n = 0;
+    for (uint32_t target = 5000; target <= 100000; target *= 2) {
+        for (; n < target; n++) {
+            if (flow_table_grow_bytes(&t))
+                CHECK_EQ_INT(flow_table_grow(&t), 0);
+            struct flow_key k = key_n(n);
+            CHECK(flow_table_insert(&t, &k) != NULL);
+        }
+        size_t share = flow_table_bucket_bytes(&t) / t.count;
+        CHECK(t.bucket_count * 2 >= t.count);
+        CHECK(share <= 3 * sizeof(*t.buckets));
+        CHECK(t.heads.obj_size + share <= 256);
+        /* The heads' slabs hold the flows with at most one slab to spare. */
+        CHECK(t.heads.capacity - t.count <= t.heads.per_slab_max);
+    }
+    flow_table_destroy(&t);
+}
+
+/* Every flow is found while the bucket array doubles under it, whether it
+ * is still on an old bucket or already moved, and removals from both
+ * arrays keep the table whole (flow_table_destroy walks it). The array
+ * never grows past what `max` needs. */
+static void test_flow_table_rehash(void)
+{
+    struct flow_table t;
+    CHECK_EQ_INT(flow_table_init(&t, 6000), 0);
+    size_t grows = 0, mid_rehash_checks = 0;
+    for (uint32_t i = 0; i < 6000; i++) {
+        if (flow_table_grow_bytes(&t)) {
+            size_t before = flow_table_bucket_bytes(&t);
+            CHECK_EQ_INT(flow_table_grow_bytes(&t), 2 * before);
+            CHECK_EQ_INT(flow_table_grow(&t), 0);
+            CHECK_EQ_INT(flow_table_bucket_bytes(&t), 3 * before);
+            CHECK_EQ_INT(flow_table_grow_bytes(&t), 0);   /* one at a time */
+            grows++;
+        }
+        struct flow_key k = key_n(i);
+        struct flow *f = flow_table_insert(&t, &k);
+        CHECK(f != NULL);
+        f->last_us = i;
+        if (t.old_buckets && i % 17 == 0) {   /* all found mid-rehash */
+            uint32_t missing = 0;
+            for (uint32_t j = 0; j <= i; j++) {
+                struct flow_key kj = key_n(j);
+                struct flow *g = flow_table_lookup(&t, &kj);
+                int removed = j % 3 == 1 && j + 1 < i;   /* below */
+                missing += removed ? g != NULL : !(g && g->last_us == j);
+            }
+            CHECK_EQ_INT(missing, 0);
+            mid_rehash_checks++;
+        }
+        /* Every third flow goes again: from whichever array holds it. */
+        if (i % 3 == 2) {
+            struct flow_key kr = key_n(i - 1);
+            struct flow *r = flow_table_lookup(&t, &kr);
+            CHECK(r != NULL);
+            flow_table_remove(&t, r);
+            flow_free(&t, r);
+            CHECK(flow_table_lookup(&t, &kr) == NULL);
+        }
+    }
+    CHECK(grows >= 2);
+    CHECK(mid_rehash_checks > 0);
+    CHECK(t.bucket_count <= 8192);   /* enough for max = 6000, no more */
+    CHECK_EQ_INT(t.count, 4000);
+    flow_table_destroy(&t);
+}
+
 int main(void)
 {
     check_binary = "flow_pool";
     RUN(test_pool_sizes);
     RUN(test_pool_zeroed_distinct_and_reused);
     RUN(test_pool_steady_state_and_growth);
+    RUN(test_pool_growing_slabs);
     RUN(test_flow_head_bound);
+    RUN(test_flow_table_rehash);
     RUN(test_flow_table_churn);
     CHECK_EXIT();
 }

@@ -315,6 +315,65 @@ static const char get_req[] = "GET /index/_doc/1?pretty HTTP/1.1\r\nHost: db\r\n
                               "User-Agent: python-requests/2.31\r\n\r\n";
 static const char ok_resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
+/* A head buffer grown by one large head is given back once that head is
+ * done (decoders/http/http.c, head_reset): the budget's charge returns to
+ * what the flow held before; a head of a few KiB keeps its buffer. Both
+ * directions, a lost head too. */
+static void test_head_buffer_given_back(void)
+{
+    struct membudget budget;
+    membudget_init(&budget, 64u << 20, NULL);
+    struct test_ctx *t = calloc(1, sizeof(*t));
+    CHECK(t != NULL);
+    t->params.header_max = 16384;
+    t->params.pending_max = 64;
+    decoder_ctx_bind(&t->ctx, &http_plain_decoder, &t->params, &t->stats);
+    t->ctx.emit = test_emit;
+    t->ctx.owner = t;
+    t->ctx.budget = &budget;
+    t->state = http_plain_decoder.open(&t->ctx);
+    CHECK(t->state != NULL);
+    size_t opened = budget.used;
+
+    static char big[12000];
+    size_t n = (size_t)snprintf(big, sizeof(big), "GET /i/_search HTTP/1.1\r\nHost: es\r\n");
+    while (n + 40 < sizeof(big) - 100)
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "X-Filler-%05zu: %020zu\r\n", n, n);
+    send_bytes(t, DIR_TO_SERVER, big, n);
+    CHECK(budget.used >= opened + 8192);   /* held while the head is open */
+    to_server(t, "\r\n");
+    CHECK_EQ_INT(budget.used, opened);   /* given back */
+    size_t queued = budget.used;
+
+    /* A large response head, the same. */
+    memcpy(big, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n", 37);
+    big[37] = 'X';
+    send_bytes(t, DIR_TO_CLIENT, big, n);
+    CHECK(budget.used >= queued + 8192);
+    to_client(t, "\r\n");
+    CHECK_EQ_INT(t->op_count, 1);
+    CHECK_EQ_INT(budget.used, opened);
+
+    /* A head of 1.5 KiB keeps its (2 KiB) buffer: no reallocation per head. */
+    n = (size_t)snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nX: %01500d\r\n\r\n", 0);
+    to_server(t, big);
+    size_t kept = budget.used;
+    CHECK(kept >= opened + 1536);
+    to_server(t, big);
+    CHECK_EQ_INT(budget.used, kept);
+
+    /* A head too large is lost (counted), and its buffer given back too. */
+    t->params.header_max = 4096;
+    static char huge[6000];
+    memset(huge, 'a', sizeof(huge));
+    memcpy(huge, "GET /x HTTP/1.1\r\nY: ", 21);
+    send_bytes(t, DIR_TO_SERVER, huge, sizeof(huge));
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_HEADER_TOO_LARGE), 1);
+    CHECK(budget.used <= kept);
+    test_free(t);
+    CHECK_EQ_INT(budget.used, 0);
+}
+
 static void test_simple_get(void)
 {
     struct test_ctx *t = test_open();
@@ -1849,6 +1908,7 @@ int main(void)
     RUN(test_parse_chunk_size);
     RUN(test_helpers);
     RUN(test_registry);
+    RUN(test_head_buffer_given_back);
     RUN(test_simple_get);
     RUN(test_keep_alive);
     RUN(test_pipelining);
