@@ -24,7 +24,9 @@
 
 #define RDNS_FORWARD_MAX 32   /* forward addresses compared with the source */
 
-enum entry_state { ENTRY_PENDING = 0, ENTRY_NAME, ENTRY_NO_NAME };
+/* ENTRY_FAILED answers like ENTRY_NO_NAME until it expires, but a timeout
+ * is no answer: it is never saved. */
+enum entry_state { ENTRY_PENDING = 0, ENTRY_NAME, ENTRY_NO_NAME, ENTRY_FAILED };
 
 struct rdns_entry {
     struct lru_node lru;
@@ -307,7 +309,7 @@ static int cache_file_save(struct rdns *r, const char *path, char *err, size_t e
     for (struct lru_node *n = r->lru.head; n; n = n->next) {
         const struct rdns_entry *e = lru_entry(n, struct rdns_entry, lru);
         char a[INET6_ADDRSTRLEN];
-        if (e->state == ENTRY_PENDING
+        if (e->state == ENTRY_PENDING || e->state == ENTRY_FAILED
             || !inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, a, sizeof(a)))
             continue;
         fprintf(f, "%s %s\n", a, e->state == ENTRY_NAME ? e->name : "-");
@@ -338,7 +340,7 @@ static void record_outcome(struct rdns *r, const struct rdns_request *q, enum rd
         if (o == RDNS_LOOKUP_FAILED) {
             /* A timeout is no answer: forget it, the next alert asks again
              * (after a pause, so a dead resolver is not asked per alert). */
-            e->state = ENTRY_NO_NAME;
+            e->state = ENTRY_FAILED;
             e->expires_s = monotonic_s() + (r->cfg.negative_ttl < 60 ? r->cfg.negative_ttl : 60);
             e->name[0] = '\0';
         } else {

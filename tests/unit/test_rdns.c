@@ -289,6 +289,7 @@ static void test_dead_resolver_does_not_block(void)
 {
     char err[512] = "";
     struct config_rdns c = base_cfg();
+    snprintf(c.save_file, sizeof(c.save_file), "/tmp/sw_test_rdns_%d_dead", (int)getpid());
     struct rdns *r = rdns_new(&c, "rules/lists", err, sizeof(err));
     CHECK(r != NULL);
     if (!r)
@@ -315,8 +316,17 @@ static void test_dead_resolver_does_not_block(void)
     CHECK(!rdns_attribute(r, &st, family, addr, &a));
     CHECK_EQ_INT(f.ptr_calls, 1);
     CHECK_EQ_INT(stats_get(rdns_thread_stats(r), STAT_RDNS_FAILED), 1);
-    rdns_stop(r, err, sizeof(err));
+    CHECK_EQ_INT(rdns_stop(r, err, sizeof(err)), 0);
     rdns_free(r);
+    /* a timeout is no answer: nothing saved for the address */
+    FILE *fp = fopen(c.save_file, "r");
+    char text[512] = "";
+    size_t n = fp ? fread(text, 1, sizeof(text) - 1, fp) : 0;
+    text[n] = '\0';
+    if (fp)
+        fclose(fp);
+    CHECK(fp != NULL && strstr(text, "203.0.113.50") == NULL);
+    remove(c.save_file);
 }
 
 static void test_cache_file(void)
