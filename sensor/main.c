@@ -493,6 +493,21 @@ static void announce(const struct sw_config *cfg, const struct options *o, const
 
 /* --test-config: the configuration, then every file it names, as the user
  * the sensor will run as. */
+/* rdns.enabled: its domain list and cache file load. */
+static int test_config_rdns(const struct sw_config *cfg)
+{
+    if (!cfg->rdns.enabled)
+        return 0;
+    char err[1024];
+    struct rdns *r = rdns_new(&cfg->rdns, cfg->detect.lists, err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "scrapewatch: %s\n", err);
+        return -1;
+    }
+    rdns_free(r);
+    return 0;
+}
+
 static int test_config(const struct sw_config *cfg, const struct options *o, const char *json)
 {
     size_t rules = 0;
@@ -503,6 +518,8 @@ static int test_config(const struct sw_config *cfg, const struct options *o, con
                 problems == 1 ? "" : "s");
         return 2;
     }
+    if (test_config_rdns(cfg) != 0)
+        return 2;
     char sinks[1024] = "nowhere";
     describe_sinks(cfg, json, sinks, sizeof(sinks));
     printf("configuration OK: %s\n", o->config_path ? o->config_path : "(built-in defaults)");
@@ -510,6 +527,10 @@ static int test_config(const struct sw_config *cfg, const struct options *o, con
     printf("lists: %s\n", cfg->detect.lists);
     printf("events: %s\n", sinks);
     printf("user: %s\n", cfg->sensor.user[0] ? cfg->sensor.user : "(the one that starts it)");
+    if (cfg->rdns.enabled)
+        printf("rdns: %s%s\n", cfg->rdns.cache_file[0] ? "names from " : "FCrDNS of outside "
+               "actors through the system resolver (/etc/resolv.conf)",
+               cfg->rdns.cache_file);
     return 0;
 }
 
