@@ -21,6 +21,15 @@ namespaces are unavailable.   usage: tests/rdns/check.py BIN
                         runs give the same alerts
   rdns/spoofed_ptr      a PTR naming a crawler whose A record is another
                         address is not confirmed: saved as "-", no rdns
+  rdns/seed_binaryedge  the seed story (pcaps/scenarios/seed_story.pcap) with
+                        no network list naming its indexer 45.83.66.120 and
+                        a cache file naming it *.binaryedge.ninja: its alerts
+                        say BinaryEdge (attribution "rdns"); the other
+                        actors, with no name or an unlisted one, are not
+                        named; nothing else changes
+  rdns/quiet_apps       benign sessions (trusted client, trusted Redis app,
+                        authenticated reads): no alert, so not one DNS
+                        question leaves the sensor
   rdns/dead_resolver    a resolver that never answers: the same alerts as
                         without rdns, and the run ends within the configured
                         timeout (rdns.timeout 1 s) of a run without rdns
@@ -42,7 +51,8 @@ SERVER = "10.0.0.5"
 # A test name under a listed domain (rules/lists/crawlers.domains); the
 # zone is our own dns_server.py, not Censys's.
 NAME = "scanner-120.ch1.censys-scanner.com"
-NAMES = ["rdns/live_lookup", "rdns/replay_cache", "rdns/spoofed_ptr", "rdns/dead_resolver"]
+NAMES = ["rdns/live_lookup", "rdns/replay_cache", "rdns/spoofed_ptr", "rdns/seed_binaryedge",
+         "rdns/quiet_apps", "rdns/dead_resolver"]
 TMP = tempfile.mkdtemp(prefix="sw_rdns_")
 
 
@@ -89,15 +99,15 @@ class Namespace:
 
 
 def lists_dir(with_scanners):
-    """The scenario lists; without_scanners: an empty scanners.cidr, so that
-    no network list names the crawler."""
+    """The scenario lists; without_scanners: empty scanners.cidr and
+    scanners_public.cidr, so that no network list names a crawler."""
     d = os.path.join(TMP, "lists_%s" % ("full" if with_scanners else "bare"))
     if os.path.isdir(d):
         return d
     os.makedirs(d)
     src = os.path.join(ROOT, "tests/scenarios/lists")
     for f in os.listdir(src):
-        if f == "scanners.cidr" and not with_scanners:
+        if f.startswith("scanners") and f.endswith(".cidr") and not with_scanners:
             open(os.path.join(d, f), "w").write("# emptied by tests/rdns/check.py\n")
         else:
             os.symlink(os.path.realpath(os.path.join(src, f)), os.path.join(d, f))
@@ -117,10 +127,10 @@ def config(name, rdns=None, with_scanners=True):
     return path
 
 
-def replay(conf, ns=None, workers=1):
+def replay(conf, ns=None, workers=1, pcap=PCAP):
     """(alerts as dicts, stderr, seconds) of one replay."""
     cmd = ([] if ns is None else ["ip", "netns", "exec", ns.name]) + \
-        [BIN, "-c", conf, "-w", str(workers), "-r", PCAP, "--json", "-q"]
+        [BIN, "-c", conf, "-w", str(workers), "-r", pcap, "--json", "-q"]
     t0 = time.monotonic()
     r = run(*cmd)
     took = time.monotonic() - t0
@@ -212,6 +222,44 @@ def spoofed_ptr(baseline):
     check(alerts == baseline, "a spoofed PTR changed the alerts")
 
 
+def seed_binaryedge():
+    pcap = os.path.join(ROOT, "pcaps/scenarios/seed_story.pcap")
+    cache = os.path.join(TMP, "seed.cache")
+    # A fixture, as tests/scenarios/lists/scanners_public.cidr is: the
+    # address the capture was rewritten to, not a claim about BinaryEdge.
+    with open(cache, "w") as f:
+        f.write("45.83.66.120 nyc1-4.binaryedge.ninja\n203.0.113.10 -\n"
+                "198.51.100.200 host-200.example.net\n")
+    plain, _, _ = replay(config("seed_plain", None, with_scanners=False), pcap=pcap)
+    named, _, _ = replay(config("seed", 'cache_file = "%s";' % cache, with_scanners=False),
+                         pcap=pcap)
+    check(without_rdns_fields(named) == plain, "other fields changed")
+    seen = set()
+    for a in named:
+        actor = a["alert"]["actor"]
+        if actor["ip"] == "45.83.66.120":
+            seen.add(a["alert"]["rule"]["id"])
+            check(actor.get("organisation") == "BinaryEdge"
+                  and actor.get("attribution") == "rdns"
+                  and actor.get("rdns") == "nyc1-4.binaryedge.ninja", "actor: %r" % actor)
+        else:
+            check("rdns" not in actor and "attribution" not in actor, "actor: %r" % actor)
+    check(seen, "no alert of 45.83.66.120")
+
+
+def quiet_apps():
+    log = os.path.join(TMP, "quiet.log")
+    with Namespace("quiet") as ns:
+        ns.start_dns(log, ["ptr:10.9.9.9=app.example.net", "a:app.example.net=10.9.9.9"])
+        for name in ("trusted_client", "redis_trusted_app", "authenticated_reads"):
+            pcap = os.path.join(ROOT, "pcaps/scenarios/%s.pcap" % name)
+            plain, _, _ = replay(config("quiet_plain"), pcap=pcap)
+            alerts, err, _ = replay(config("quiet", ""), ns, pcap=pcap)
+            check(alerts == plain == [], "%s: alerts %r" % (name, alerts))
+            check(err.strip() == "", "%s: stderr %s" % (name, err))
+    check(queries(log) == [], "questions sent: %r" % queries(log))
+
+
 def dead_resolver(baseline, baseline_seconds):
     save = os.path.join(TMP, "dead.cache")
     log = os.path.join(TMP, "dead.log")
@@ -246,6 +294,8 @@ def main():
     tests = [("rdns/live_lookup", live),
              ("rdns/replay_cache", lambda: replay_cache(state["save"], baseline)),
              ("rdns/spoofed_ptr", lambda: spoofed_ptr(baseline)),
+             ("rdns/seed_binaryedge", seed_binaryedge),
+             ("rdns/quiet_apps", quiet_apps),
              ("rdns/dead_resolver", lambda: dead_resolver(baseline, baseline_seconds))]
     for name, fn in tests:
         try:
