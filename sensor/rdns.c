@@ -141,8 +141,10 @@ enum rdns_outcome rdns_confirm(const struct rdns_resolver *res, uint8_t family,
     int rc = res->ptr(res->arg, family, addr, ptr, sizeof(ptr));
     if (rc == RDNS_FAILED)
         return RDNS_LOOKUP_FAILED;
-    /* A PTR that is no host name (or an address written back) names nobody. */
-    if (rc != 0 || !domain_name_valid(ptr))
+    /* A PTR that is no host name, or an address (which would "resolve" to
+     * itself), names nobody. */
+    uint8_t numeric[16];
+    if (rc != 0 || !domain_name_valid(ptr) || inet_pton(AF_INET, ptr, numeric) == 1)
         return RDNS_NO_NAME;
     size_t n = strlen(ptr);
     if (n && ptr[n - 1] == '.')

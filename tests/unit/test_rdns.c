@@ -160,6 +160,9 @@ static void test_fcrdns(void)
     /* a PTR that is no host name names nobody */
     struct fake_dns junk = {"192.0.2.5", "not a name", {"192.0.2.5"}, 0, 0, 0, 0};
     CHECK_EQ_INT(confirm(&junk, "192.0.2.5", name, sizeof(name)), RDNS_NO_NAME);
+    /* an address written as the PTR would resolve to itself */
+    struct fake_dns numeric = {"192.0.2.6", "192.0.2.6", {"192.0.2.6"}, 0, 0, 0, 0};
+    CHECK_EQ_INT(confirm(&numeric, "192.0.2.6", name, sizeof(name)), RDNS_NO_NAME);
     struct fake_dns dead = {NULL, "x", {NULL}, RDNS_FAILED, 0, 0, 0};
     CHECK_EQ_INT(confirm(&dead, "192.0.2.1", name, sizeof(name)), RDNS_LOOKUP_FAILED);
     struct fake_dns fwd_dead = {"203.0.113.9", "census1.shodan.io", {NULL}, 0, RDNS_FAILED,
