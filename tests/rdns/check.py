@@ -13,6 +13,12 @@ namespaces are unavailable.   usage: tests/rdns/check.py BIN
                         goes to rdns.save_file; the alerts are those of a
                         run without rdns (an answer that arrives after an
                         alert names the actor only in later alerts)
+  rdns/named_later      live capture: the same capture's frames sent on a
+                        veth pair, 0.1 s apart, with the live resolver: the
+                        alerts of the first request (1001, 2001) go out
+                        before the answer and stay unnamed; the listing
+                        alert (4001), 12 packets later, carries the
+                        confirmed name
   rdns/replay_cache     the saved file as rdns.cache_file (no DNS at all):
                         every alert carries actor.rdns; with the scanner
                         network list the organisation stays "Censys" from
@@ -36,6 +42,7 @@ namespaces are unavailable.   usage: tests/rdns/check.py BIN
 """
 import json
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -51,7 +58,7 @@ SERVER = "10.0.0.5"
 # A test name under a listed domain (rules/lists/crawlers.domains); the
 # zone is our own dns_server.py, not Censys's.
 NAME = "scanner-120.ch1.censys-scanner.com"
-NAMES = ["rdns/live_lookup", "rdns/replay_cache", "rdns/spoofed_ptr", "rdns/seed_binaryedge",
+NAMES = ["rdns/live_lookup", "rdns/named_later", "rdns/replay_cache", "rdns/spoofed_ptr", "rdns/seed_binaryedge",
          "rdns/quiet_apps", "rdns/dead_resolver"]
 TMP = tempfile.mkdtemp(prefix="sw_rdns_")
 
@@ -184,6 +191,62 @@ def live_lookup(baseline):
     return save
 
 
+SENDER = r"""
+import socket, struct, sys, time
+data = open(sys.argv[2], "rb").read()
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+pos = 24
+while pos + 16 <= len(data):
+    caplen = struct.unpack("<I", data[pos + 8:pos + 12])[0]
+    s.send(data[pos + 16:pos + 16 + caplen])
+    pos += 16 + caplen
+    time.sleep(float(sys.argv[3]))
+"""
+
+
+def live_capture(ns, conf, gap):
+    """Alerts of the sensor capturing live on one end of a veth pair while
+    PCAP's Ethernet frames are sent on the other, one every gap seconds."""
+    for step in (["ip", "link", "add", "swcap", "type", "veth", "peer", "name", "swsend"],
+                 ["sysctl", "-qw", "net.ipv6.conf.swcap.disable_ipv6=1"],
+                 ["sysctl", "-qw", "net.ipv6.conf.swsend.disable_ipv6=1"],
+                 ["ip", "link", "set", "swcap", "up"], ["ip", "link", "set", "swsend", "up"]):
+        r = run("ip", "netns", "exec", ns.name, *step)
+        if r.returncode != 0:
+            raise OSError(" ".join(step) + ": " + r.stderr.strip())
+    out = os.path.join(TMP, "live_capture.jsonl")
+    err = open(out + ".err", "w")
+    p = subprocess.Popen(["ip", "netns", "exec", ns.name, BIN, "-c", conf, "-w", "1",
+                          "-i", "swcap", "-j" + out], stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        for _ in range(200):   # started: its threads run (as tests/live/netns.py)
+            if p.poll() is not None or len(os.listdir("/proc/%d/task" % p.pid)) >= 4:
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)
+        r = run("ip", "netns", "exec", ns.name, sys.executable, "-c", SENDER, "swsend", PCAP,
+                str(gap))
+        check(r.returncode == 0, "sender: " + r.stderr.strip())
+        time.sleep(1.0)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait()
+    check(p.returncode == 0, "sensor exit %d: %s" % (p.returncode, open(out + ".err").read()))
+    return [json.loads(l) for l in open(out) if '"event_type":"alert"' in l]
+
+
+def named_later(baseline):
+    log = os.path.join(TMP, "later.log")
+    with Namespace("later") as ns:
+        ns.start_dns(log, ["ptr:%s=%s" % (CRAWLER, NAME), "a:%s=%s" % (NAME, CRAWLER)])
+        alerts = live_capture(ns, config("later", ""), 0.1)
+    got = [(a["alert"]["rule"]["id"], a["alert"]["actor"].get("rdns")) for a in alerts]
+    want = [(a["alert"]["rule"]["id"], None) for a in baseline]
+    want[-1] = (want[-1][0], NAME)
+    check(got == want, "alerts (rule, rdns): %r" % got)
+
+
 def replay_cache(save, baseline):
     runs = []
     for workers in (1, 4, 1):
@@ -292,6 +355,7 @@ def main():
     def live():
         state["save"] = live_lookup(baseline)
     tests = [("rdns/live_lookup", live),
+             ("rdns/named_later", lambda: named_later(baseline)),
              ("rdns/replay_cache", lambda: replay_cache(state["save"], baseline)),
              ("rdns/spoofed_ptr", lambda: spoofed_ptr(baseline)),
              ("rdns/seed_binaryedge", seed_binaryedge),
