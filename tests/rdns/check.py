@@ -36,6 +36,9 @@ namespaces are unavailable.   usage: tests/rdns/check.py BIN
   rdns/quiet_apps       benign sessions (trusted client, trusted Redis app,
                         authenticated reads): no alert, so not one DNS
                         question leaves the sensor
+  rdns/test_config      --test-config: a missing domain list, an unreadable
+                        cache file, a save file that cannot be written and
+                        a bad cache file line are each one line and exit 2
   rdns/dead_resolver    a resolver that never answers: the same alerts as
                         without rdns, and the run ends within the configured
                         timeout (rdns.timeout 1 s) of a run without rdns
@@ -59,7 +62,7 @@ SERVER = "10.0.0.5"
 # zone is our own dns_server.py, not Censys's.
 NAME = "scanner-120.ch1.censys-scanner.com"
 NAMES = ["rdns/live_lookup", "rdns/named_later", "rdns/replay_cache", "rdns/spoofed_ptr", "rdns/seed_binaryedge",
-         "rdns/quiet_apps", "rdns/dead_resolver"]
+         "rdns/quiet_apps", "rdns/test_config", "rdns/dead_resolver"]
 TMP = tempfile.mkdtemp(prefix="sw_rdns_")
 
 
@@ -323,6 +326,21 @@ def quiet_apps():
     check(queries(log) == [], "questions sent: %r" % queries(log))
 
 
+def test_config():
+    bad = os.path.join(TMP, "bad.cache")
+    open(bad, "w").write("167.94.138.120 a.shodan.io\nnot-an-address x\n")
+    cases = [('domains = "nosuch";', "rdns.domains: no domain list"),
+             ('cache_file = "%s/none";' % TMP, "rdns cache file '%s/none' cannot be read" % TMP),
+             ('save_file = "%s/no/dir/s";' % TMP, "rdns save file '%s/no/dir/s.tmp' cannot be "
+              "created" % TMP),
+             ('cache_file = "%s";' % bad, "%s:2: expected 'ADDRESS NAME' or 'ADDRESS -'" % bad)]
+    for i, (rdns, want) in enumerate(cases):
+        r = run(BIN, "-c", config("tc%d" % i, rdns), "--test-config")
+        lines = [l for l in r.stderr.splitlines() if not l.endswith(" problem")]
+        check(r.returncode == 2 and len(lines) == 1 and want in lines[0],
+              "%s: exit %d, %r" % (rdns, r.returncode, r.stderr))
+
+
 def dead_resolver(baseline, baseline_seconds):
     save = os.path.join(TMP, "dead.cache")
     log = os.path.join(TMP, "dead.log")
@@ -360,6 +378,7 @@ def main():
              ("rdns/spoofed_ptr", lambda: spoofed_ptr(baseline)),
              ("rdns/seed_binaryedge", seed_binaryedge),
              ("rdns/quiet_apps", quiet_apps),
+             ("rdns/test_config", test_config),
              ("rdns/dead_resolver", lambda: dead_resolver(baseline, baseline_seconds))]
     for name, fn in tests:
         try:
