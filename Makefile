@@ -157,7 +157,8 @@ install: all man $(BUILD)/scrapewatch.service
 	install -m 755 $(BUILD)/scrapewatch-report $(DESTDIR)$(BINDIR)/scrapewatch-report
 	install -m 644 $(BUILD)/man/scrapewatch-report.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 rules/scrapewatch.rules $(DESTDIR)$(DATADIR)/scrapewatch.rules
-	install -m 644 rules/lists/*.cidr rules/lists/*.patterns $(DESTDIR)$(DATADIR)/lists/
+	install -m 644 rules/lists/*.cidr rules/lists/*.patterns rules/lists/*.domains \
+	    $(DESTDIR)$(DATADIR)/lists/
 	install -m 644 $(BUILD)/man/scrapewatch.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(BUILD)/man/scrapewatch.conf.5 $(BUILD)/man/scrapewatch-rules.5 \
 		$(DESTDIR)$(MANDIR)/man5/

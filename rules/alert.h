@@ -4,6 +4,7 @@
 #ifndef SW_ALERT_H
 #define SW_ALERT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../sensor/base/record.h"
@@ -40,6 +41,12 @@ struct alert {
     uint64_t first_us, last_us;          /* first and last op of the evidence */
     uint64_t window_s;                   /* aggregation window, 0 if none */
     char targets[ALERT_TARGETS_MAX][64]; /* names touched, capped */
+    /* Attribution by reverse DNS (sensor/rdns.h), filled by the detect
+     * thread after the engine: the actor's forward-confirmed PTR name when
+     * it is under a listed crawler domain, and whether that name gave the
+     * organisation (no network list did). */
+    char rdns[256];
+    bool organisation_by_rdns;
 };
 
 #endif

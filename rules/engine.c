@@ -406,6 +406,13 @@ oom:
     return NULL;
 }
 
+bool rule_engine_client_inside(const struct rule_engine *e, const struct flow_meta *m)
+{
+    const char *label;
+    return netlist_lookup(e->rs.home_nets, m->family, m->client, &label)
+           || netlist_lookup(e->rs.trusted_clients, m->family, m->client, &label);
+}
+
 size_t rule_engine_rule_count(const struct rule_engine *e)
 {
     return e->rs.count;
@@ -612,8 +619,7 @@ void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op
     if (netlist_size(rs->home_nets)
         && !netlist_lookup(rs->home_nets, r->meta.family, r->meta.server, &label))
         return;
-    bool inside = netlist_lookup(rs->home_nets, r->meta.family, r->meta.client, &label)
-                  || netlist_lookup(rs->trusted_clients, r->meta.family, r->meta.client, &label);
+    bool inside = rule_engine_client_inside(e, &r->meta);
     e->serial++;
     e->pending_count = 0;
     uint64_t now = r->ts_us;

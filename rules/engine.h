@@ -28,6 +28,8 @@ void rule_engine_free(struct rule_engine *e);
  * the first op; see window_table_set_budget). */
 struct membudget;
 void rule_engine_set_budget(struct rule_engine *e, struct membudget *budget);
+/* The client of the flow is in home_nets or trusted_clients. */
+bool rule_engine_client_inside(const struct rule_engine *e, const struct flow_meta *m);
 /* Number of rules loaded. */
 size_t rule_engine_rule_count(const struct rule_engine *e);
 /* One op; calls emit for each alert it causes (in a deterministic order).

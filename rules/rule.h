@@ -112,6 +112,11 @@ void rule_set_free(struct rule_set *rs);
 /* The rule with this id, or NULL. */
 const struct rule *rule_set_find(const struct rule_set *rs, uint32_t id);
 
+/* The file NAME.EXT in the first directory of dirs (':'-separated) that
+ * has it: 0, or -1 with path naming it in the first directory. */
+int rule_list_path(const char *dirs, const char *name, const char *ext, char *path,
+                   size_t cap);
+
 const char *severity_name(enum alert_severity s);
 const char *alert_key_name(enum alert_key k);
 

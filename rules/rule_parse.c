@@ -249,9 +249,7 @@ static int compile_regex(struct rule_loader *ld, const config_setting_t *s, cons
     return 0;
 }
 
-/* The file NAME.EXT in the first directory of dirs (':'-separated) that
- * has it: 0, or -1 with path naming it in the first directory. */
-static int list_path(const char *dirs, const char *name, const char *ext, char *path,
+int rule_list_path(const char *dirs, const char *name, const char *ext, char *path,
                      size_t cap)
 {
     int found = -1;
@@ -289,7 +287,7 @@ static int find_list(struct rule_loader *ld, const config_setting_t *s, const ch
         }
     const char *ext = kind == RULE_LIST_NETWORK ? "cidr" : "patterns";
     char path[1200];
-    if (list_path(ld->ds->lists, name, ext, path, sizeof(path)) != 0) {
+    if (rule_list_path(ld->ds->lists, name, ext, path, sizeof(path)) != 0) {
         if (strchr(ld->ds->lists, ':'))
             return rule_fail(ld, s, "'%s': unknown %s list '%s' (no file %s.%s in %s)", field,
                              kind == RULE_LIST_NETWORK ? "network" : "pattern", name, name,

@@ -140,6 +140,19 @@ static const struct config_key detect_keys[] = {
     CFG_UNSIGNED("distinct_exact", detect.distinct_exact, 1, 4096),
 };
 
+/* rdns: attribution by forward-confirmed reverse DNS (sensor/rdns.h). */
+static const struct config_key rdns_keys[] = {
+    CFG_BOOL("enabled", rdns.enabled),
+    CFG_STRING("domains", rdns.domains, 1),
+    CFG_STRING("cache_file", rdns.cache_file, 0),
+    CFG_STRING("save_file", rdns.save_file, 0),
+    CFG_UNSIGNED("queue", rdns.queue, 1, 65536),
+    CFG_UNSIGNED("cache_max", rdns.cache_max, 1, 10000000),
+    CFG_UNSIGNED("ttl", rdns.ttl, 1, 604800),
+    CFG_UNSIGNED("negative_ttl", rdns.negative_ttl, 1, 604800),
+    CFG_UNSIGNED("timeout", rdns.timeout, 1, 30),
+};
+
 static const struct config_key output_keys[] = {
     CFG_STRING("json", output.json, 0),
     CFG_GROUP("redis", redis_keys),
@@ -174,7 +187,21 @@ static const struct config_group config_groups[] = {
     { "events", KEYS(events_keys) },
     { "output", KEYS(output_keys) },
     { "detect", KEYS(detect_keys) },
+    { "rdns", KEYS(rdns_keys) },
 };
+
+/* Off: an operator enables it knowingly (it sends outside addresses to
+ * the DNS resolvers; README "Crawler attribution by reverse DNS"). */
+static void config_default_rdns(struct config_rdns *r)
+{
+    r->enabled = false;
+    snprintf(r->domains, sizeof(r->domains), "%s", "crawlers");
+    r->queue = 256;
+    r->cache_max = 16384;
+    r->ttl = 86400;
+    r->negative_ttl = 3600;
+    r->timeout = 2;
+}
 
 /* Every registered decoder, enabled on the server ports it names, with its
  * parameters at their defaults: the protocol owns both (decoders/). */
@@ -257,6 +284,7 @@ void config_defaults(struct sw_config *cfg)
     paths_default_lists(cfg->detect.lists, sizeof(cfg->detect.lists));
     cfg->detect.max_keys = 100000;
     cfg->detect.distinct_exact = 64;
+    config_default_rdns(&cfg->rdns);
     /* Like Suricata's HOME_NET: the private ranges are ours, the internet
      * is outside. */
     static const char *const private_nets[] = {
@@ -665,6 +693,8 @@ static const struct config_path_key {
     CFG_PATH("detect.rules", detect.rules),
     CFG_PATH("detect.lists", detect.lists),
     CFG_PATH("output.json", output.json),
+    CFG_PATH("rdns.cache_file", rdns.cache_file),
+    CFG_PATH("rdns.save_file", rdns.save_file),
     CFG_PATH("output.redis.spool_path", output.redis.spool_path),
     CFG_PATH("output.redis.unix_socket", output.redis.unix_socket),
 };

@@ -13,6 +13,7 @@
 
 #include "../decoders/decoder.h"
 #include "../rules/detect_settings.h"
+#include "rdns.h"
 
 
 struct config_decoder {
@@ -116,6 +117,7 @@ struct sw_config {
         struct config_output_redis redis;
     } output;
     struct detect_settings detect; /* the rule engine's (rules/detect_settings.h) */
+    struct config_rdns rdns;       /* attribution by reverse DNS (sensor/rdns.h) */
 };
 
 /* Fills cfg with the built-in defaults. */

@@ -13,6 +13,7 @@
 #include "../rules/engine.h"
 #include "base/limits.h"
 #include "pipeline.h"
+#include "rdns.h"
 
 #define DETECT_CHAINS_MAX 65536   /* cursors remembered (chain.h) */
 
@@ -44,6 +45,8 @@ void detect_collect_stats(const struct detect *d, struct stats *sum)
     for (unsigned i = 0; i < d->worker_count; i++)
         stats_accumulate(sum, &d->workers[i].stats);
     stats_accumulate(sum, &d->stats);
+    if (d->rdns)
+        stats_accumulate(sum, rdns_thread_stats(d->rdns));
 }
 
 static void detect_emit_stats(struct detect *d, uint64_t ts_us, uint32_t final)
@@ -79,9 +82,32 @@ static void detect_stats_snapshot(struct detect *d, const struct rec_stats *r)
     d->snap_parts = 0;
 }
 
+/* The actor's crawler name by reverse DNS, when rdns knows it now; an
+ * actor not known yet is looked up in the background and named in its
+ * later alerts (rdns.h). The organisation of a network list is kept. */
+static void detect_name_actor(struct detect *d, struct alert *a)
+{
+    struct rdns_answer ans;
+    if (!rdns_attribute(d->rdns, &d->stats, a->meta.family, a->meta.client, &ans))
+        return;
+    snprintf(a->rdns, sizeof(a->rdns), "%s", ans.name);
+    if (!a->organisation[0]) {
+        snprintf(a->organisation, sizeof(a->organisation), "%s", ans.organisation);
+        a->organisation_by_rdns = true;
+    }
+    stats_inc(&d->stats, STAT_RDNS_ATTRIBUTED);
+}
+
 static void detect_alert(void *arg, const struct alert *a)
 {
     struct detect *d = arg;
+    if (d->rdns && !rule_engine_client_inside(d->engine, &a->meta)) {
+        struct alert *named = detect_reserve(d, EVENT_ALERT, sizeof(*named));
+        memcpy(named, a, sizeof(*named));
+        detect_name_actor(d, named);
+        ring_commit(&d->out);
+        return;
+    }
     detect_push(d, EVENT_ALERT, a, sizeof(*a));
 }
 
@@ -331,6 +357,11 @@ int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *wo
         ring_set_batch(&workers[i].out, live ? 0 : workers[i].out.size / 8);
     }
     return 0;
+}
+
+void detect_set_rdns(struct detect *d, struct rdns *rdns)
+{
+    d->rdns = rdns;
 }
 
 int detect_start(struct detect *d)

@@ -38,12 +38,17 @@ struct detect {
     uint64_t snap[STATS_SLOTS];       /* offline stats: workers' snapshots summed */
     unsigned snap_parts;              /* snapshots summed so far */
     struct membudget budget;          /* the rules' share (memory.rules_mb) */
+    struct rdns *rdns;                /* attribution by reverse DNS, or NULL */
 };
 
 /* Takes ownership of engine (may be NULL). reload may be NULL. */
 int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *workers,
                 unsigned count, const struct dispatch *dispatch, bool live,
                 struct rule_engine *engine, atomic_int *reload, const char *config_path);
+/* Alerts of outside actors ask rdns for the actor's crawler name (not
+ * owned; before detect_start). */
+struct rdns;
+void detect_set_rdns(struct detect *d, struct rdns *rdns);
 int detect_start(struct detect *d);
 void detect_join(struct detect *d);
 void detect_destroy(struct detect *d);

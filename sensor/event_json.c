@@ -286,6 +286,10 @@ void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
         json_kv_wire(w, o, "organisation", a->organisation);
     if (a->tool[0])
         json_kv_wire(w, o, "tool", a->tool);
+    if (a->organisation_by_rdns)
+        json_kv_string(w, "attribution", "rdns");
+    if (a->rdns[0])
+        json_kv_wire(w, o, "rdns", a->rdns);
     json_object_close(w);
 
     json_key(w, "server");

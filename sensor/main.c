@@ -27,6 +27,7 @@
 #include "paths.h"
 #include "preflight.h"
 #include "progress.h"
+#include "rdns.h"
 #include "worker.h"
 
 #define SCRAPEWATCH_VERSION "0.1.0"
@@ -161,6 +162,7 @@ struct sensor {
     _Atomic size_t reasm_used;
     struct capture *capture;
     int linktype_shown;        /* the first live packet's link type was printed */
+    struct rdns *rdns;         /* rdns.enabled: attribution by reverse DNS */
 };
 
 /* Our own Redis traffic is not monitored traffic: when the sink talks TCP,
@@ -243,6 +245,11 @@ static int sensor_start(struct sensor *s, const char *json_path, struct rule_eng
                     &reload_requested, config_path) != 0
         || output_init(&s->output, &s->cfg, &s->detect.out, json_path, err, sizeof(err)) != 0) {
         fprintf(stderr, "scrapewatch: %s\n", err[0] ? err : "cannot set up output");
+        return -1;
+    }
+    detect_set_rdns(&s->detect, s->rdns);
+    if (s->rdns && rdns_start(s->rdns) != 0) {
+        fprintf(stderr, "scrapewatch: cannot start the rdns resolver thread\n");
         return -1;
     }
     s->output.reopen = &reopen_requested;
@@ -334,6 +341,16 @@ static void sensor_drop_summary(struct sensor *s)
             (unsigned long long)stats_get(&s->output.stats, STAT_EVENTS_DROPPED));
 }
 
+/* The resolver thread after the last alert; its save file written. */
+static int sensor_stop_rdns(struct sensor *s)
+{
+    char err[1024];
+    int rc = rdns_stop(s->rdns, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "scrapewatch: %s\n", err);
+    return rc != 0;
+}
+
 static int sensor_stop(struct sensor *s)
 {
     if (s->dispatch.live) {
@@ -346,10 +363,11 @@ static int sensor_stop(struct sensor *s)
         worker_join(&s->workers[i]);
     detect_join(&s->detect);
     output_join(&s->output);
+    int rdns_failed = sensor_stop_rdns(s);
     if (s->dispatch.live)
         sensor_drop_summary(s);
     output_destroy(&s->output);
-    int failed = s->output.write_failed;
+    int failed = s->output.write_failed | rdns_failed;
     if (failed)
         fprintf(stderr, "scrapewatch: writing events failed\n");
     if (s->output.undelivered) {
@@ -361,6 +379,8 @@ static int sensor_stop(struct sensor *s)
     for (unsigned i = 0; i < s->worker_count; i++)
         worker_destroy(&s->workers[i]);
     detect_destroy(&s->detect);
+    rdns_free(s->rdns);
+    s->rdns = NULL;
     free(s->workers);
     return failed;
 }
@@ -473,6 +493,21 @@ static void announce(const struct sw_config *cfg, const struct options *o, const
 
 /* --test-config: the configuration, then every file it names, as the user
  * the sensor will run as. */
+/* rdns.enabled: its domain list and cache file load. */
+static int test_config_rdns(const struct sw_config *cfg)
+{
+    if (!cfg->rdns.enabled)
+        return 0;
+    char err[1024];
+    struct rdns *r = rdns_new(&cfg->rdns, cfg->detect.lists, err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "scrapewatch: %s\n", err);
+        return -1;
+    }
+    rdns_free(r);
+    return 0;
+}
+
 static int test_config(const struct sw_config *cfg, const struct options *o, const char *json)
 {
     size_t rules = 0;
@@ -483,6 +518,8 @@ static int test_config(const struct sw_config *cfg, const struct options *o, con
                 problems == 1 ? "" : "s");
         return 2;
     }
+    if (test_config_rdns(cfg) != 0)
+        return 2;
     char sinks[1024] = "nowhere";
     describe_sinks(cfg, json, sinks, sizeof(sinks));
     printf("configuration OK: %s\n", o->config_path ? o->config_path : "(built-in defaults)");
@@ -490,6 +527,10 @@ static int test_config(const struct sw_config *cfg, const struct options *o, con
     printf("lists: %s\n", cfg->detect.lists);
     printf("events: %s\n", sinks);
     printf("user: %s\n", cfg->sensor.user[0] ? cfg->sensor.user : "(the one that starts it)");
+    if (cfg->rdns.enabled)
+        printf("rdns: %s%s\n", cfg->rdns.cache_file[0] ? "names from " : "FCrDNS of outside "
+               "actors through the system resolver (/etc/resolv.conf)",
+               cfg->rdns.cache_file);
     return 0;
 }
 
@@ -520,6 +561,12 @@ int main(int argc, char **argv)
         printf("rules OK: %zu rules\n", rule_engine_rule_count(engine));
         rule_engine_free(engine);
         return 0;
+    }
+    if (s.cfg.rdns.enabled
+        && !(s.rdns = rdns_new(&s.cfg.rdns, s.cfg.detect.lists, err, sizeof(err)))) {
+        fprintf(stderr, "scrapewatch: %s\n", err);
+        rule_engine_free(engine);
+        return 2;
     }
     if (sensor_open_capture(&s, &o) != 0) {
         rule_engine_free(engine);

@@ -110,6 +110,23 @@ static int check_spool(const struct sw_config *cfg)
     return check_writable("Redis spool", path);
 }
 
+/* rdns: the cache file readable; the save file's directory writable (it
+ * is written beside as NAME.tmp, then renamed). */
+static int check_rdns(const struct sw_config *cfg)
+{
+    const struct config_rdns *r = &cfg->rdns;
+    if (!r->enabled)
+        return 0;
+    if (r->cache_file[0] && access(r->cache_file, R_OK) != 0)
+        return problem("rdns cache file '%s' cannot be read: %s", r->cache_file,
+                       strerror(errno));
+    if (!r->save_file[0] || r->cache_file[0])
+        return 0;
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", r->save_file);
+    return check_writable("rdns save file", tmp);
+}
+
 static int check_all(const struct sw_config *cfg, const char *json_path, size_t *rule_count)
 {
     int problems = check_rules(cfg, rule_count);
@@ -117,6 +134,7 @@ static int check_all(const struct sw_config *cfg, const char *json_path, size_t 
     if (json_path && json_path[0] && strcmp(json_path, "-") != 0)
         problems += check_writable("JSON lines file", json_path);
     problems += check_spool(cfg);
+    problems += check_rdns(cfg);
     return problems;
 }
 

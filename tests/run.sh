@@ -51,6 +51,7 @@ run_part deploy tests/deploy_check.sh "$BUILD/scrapewatch"
 run_part demo tests/demo_check.sh "$BUILD/scrapewatch"
 run_part report tests/report_check.py "$BUILD/scrapewatch"
 run_part live tests/live/check.py "$BUILD/scrapewatch"
+run_part rdns tests/rdns/check.py "$BUILD/scrapewatch"
 
 passed=$(grep -ac '^ok ' "$LOG")
 failed=$(grep -ac '^FAIL' "$LOG")

@@ -109,7 +109,18 @@
     X(EVENTS_OP, "events.op")                                           \
     X(EVENTS_FLOW, "events.flow")                                       \
     X(EVENTS_STATS, "events.stats")                                     \
-    X(EVENTS_DROPPED, "events.dropped")
+    X(EVENTS_DROPPED, "events.dropped")                                 \
+    /* attribution by reverse DNS (sensor/rdns.h), issue 14 point 9 */  \
+    X(RDNS_REQUESTED, "rdns.requested")                                 \
+    X(RDNS_QUEUE_FULL, "rdns.queue_full")                               \
+    X(RDNS_CACHE_EVICTED, "rdns.cache_evicted")                         \
+    X(RDNS_ATTRIBUTED, "rdns.attributed")                               \
+    X(RDNS_LOOKUPS, "rdns.lookups")                                     \
+    X(RDNS_CONFIRMED, "rdns.confirmed")                                 \
+    X(RDNS_UNCONFIRMED, "rdns.unconfirmed")                             \
+    X(RDNS_NO_NAME, "rdns.no_name")                                     \
+    X(RDNS_FAILED, "rdns.failed")                                       \
+    X(RDNS_ABANDONED, "rdns.abandoned_at_stop")
 
 enum stat_id {
 #define STAT_ENUM(id, name) STAT_##id,

@@ -529,6 +529,42 @@ static void test_detect_group(void)
     CHECK_EQ_INT(cfg.detect.distinct_exact, 8);
 }
 
+/* rdns (issue 14 point 9): off by default, the shipped file equals the
+ * defaults, paths are relative to the file, ranges are checked. */
+static void test_rdns_group(void)
+{
+    struct sw_config def, file;
+    char err[512] = "";
+    config_defaults(&def);
+    CHECK_EQ_INT(config_load("config/scrapewatch.conf", &file, err, sizeof(err)), 0);
+    CHECK(!def.rdns.enabled);
+    CHECK(!file.rdns.enabled);
+    CHECK_EQ_STR(file.rdns.domains, def.rdns.domains);
+    CHECK_EQ_STR(file.rdns.cache_file, "");
+    CHECK_EQ_STR(file.rdns.save_file, "");
+    CHECK_EQ_INT(file.rdns.queue, def.rdns.queue);
+    CHECK_EQ_INT(file.rdns.cache_max, def.rdns.cache_max);
+    CHECK_EQ_INT(file.rdns.ttl, def.rdns.ttl);
+    CHECK_EQ_INT(file.rdns.negative_ttl, def.rdns.negative_ttl);
+    CHECK_EQ_INT(file.rdns.timeout, def.rdns.timeout);
+    char dir[] = "/tmp/sw_rdns_conf_XXXXXX", conf[64], want[96];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(conf, sizeof(conf), "%s/r.conf", dir);
+    write_text(conf, "rdns = { enabled = true; cache_file = \"c.txt\"; save_file = \"/abs/s\";\n"
+                     "  timeout = 5; };\n");
+    CHECK_EQ_INT(config_load(conf, &file, err, sizeof(err)), 0);
+    CHECK(file.rdns.enabled);
+    snprintf(want, sizeof(want), "%s/c.txt", dir);
+    CHECK_EQ_STR(file.rdns.cache_file, want);
+    CHECK_EQ_STR(file.rdns.save_file, "/abs/s");
+    CHECK_EQ_INT(file.rdns.timeout, 5);
+    write_text(conf, "rdns = {\n  timeout = 0; };\n");
+    CHECK_EQ_INT(config_load(conf, &file, err, sizeof(err)), -1);
+    CHECK(strstr(err, "r.conf:2:") != NULL && strstr(err, "rdns.timeout") != NULL);
+    unlink(conf);
+    rmdir(dir);
+}
+
 /* UDP ports are a map of their own: a number may select one decoder on TCP
  * and another on UDP. */
 static void test_udp_ports(void)
@@ -561,5 +597,6 @@ int main(void)
     RUN(test_int64_and_all_types);
     RUN(test_detect_group);
     RUN(test_relative_paths);
+    RUN(test_rdns_group);
     CHECK_EXIT();
 }
