@@ -26,7 +26,7 @@ bool rule_match_op(const struct rule_match *m, const struct rec_op *r, bool insi
     if ((m->from == RULE_FROM_OUTSIDE && inside) || (m->from == RULE_FROM_INSIDE && !inside))
         return false;
     if (!in_mask(m->apps, op->app) || !in_mask(m->classes, op->op_class)
-        || !in_mask(m->statuses, op->status))
+        || !in_mask(m->statuses, op->status) || !in_mask(m->auth_results, op->auth_result))
         return false;
     if (m->authenticated >= 0 && op->authenticated != m->authenticated)
         return false;

@@ -43,6 +43,7 @@ struct rule_match {
     uint32_t apps;                 /* 1 << enum app_id */
     uint32_t classes;              /* 1 << enum op_class */
     uint32_t statuses;             /* 1 << enum op_status */
+    uint32_t auth_results;         /* 1 << enum op_auth_result */
     int authenticated;             /* enum op_auth, -1 = any */
     char (*ops)[OP_NAME_MAX];
     size_t op_count;

@@ -171,6 +171,15 @@ static const struct name_table app_table = {app_name_i, APP_COUNT, "app"};
 static const struct name_table class_table = {class_name_i, OP_CLASS_COUNT, "class"};
 static const struct name_table status_table = {status_name_i, OP_STATUS_DENIED + 1, "status"};
 
+/* auth_result (issue 14): "none" names the ops that attempted no login. */
+static const char *auth_result_name_i(int v)
+{
+    const char *n = op_auth_result_name((enum op_auth_result)v);
+    return n ? n : "none";
+}
+static const struct name_table auth_result_table = {auth_result_name_i,
+                                                    OP_AUTH_RESULT_FAILURE + 1, "auth_result"};
+
 struct mask_arg {
     const struct name_table *table;
     uint32_t *mask;
@@ -377,6 +386,9 @@ static int parse_match_key(struct rule_loader *ld, const config_setting_t *s, co
         return each_string(ld, s, field, add_mask_name, &a);
     } else if (strcmp(key, "status") == 0) {
         struct mask_arg a = {&status_table, &m->statuses};
+        return each_string(ld, s, field, add_mask_name, &a);
+    } else if (strcmp(key, "auth_result") == 0) {
+        struct mask_arg a = {&auth_result_table, &m->auth_results};
         return each_string(ld, s, field, add_mask_name, &a);
     } else if (strcmp(key, "op") == 0) {
         return each_string(ld, s, field, add_op_name, m);

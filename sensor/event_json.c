@@ -109,6 +109,18 @@ static void op_http(struct json_writer *w, const struct event_json_opts *o,
     json_object_close(w);
 }
 
+/* Issue 14: the op's own login outcome and the server's access-control
+ * hint, each only when there is one. */
+static void op_auth_outcome(struct json_writer *w, const struct op_record *op)
+{
+    const char *result = op_auth_result_name((enum op_auth_result)op->auth_result);
+    const char *hint = op_server_auth_hint_name((enum op_server_auth_hint)op->server_auth_hint);
+    if (result)
+        json_kv_string(w, "auth_result", result);
+    if (hint)
+        json_kv_string(w, "server_auth_hint", hint);
+}
+
 static void op_body(struct json_writer *w, const struct event_json_opts *o,
                     const struct op_record *op)
 {
@@ -147,6 +159,7 @@ static void op_body(struct json_writer *w, const struct event_json_opts *o,
         json_kv_time(w, "response_time", op->ts_response_us);
     op_flags(w, op->flags);
     op_http(w, o, op);
+    op_auth_outcome(w, op);
     json_object_close(w);
 }
 

@@ -680,6 +680,20 @@ static void on_event(struct decoder_ctx *ctx, const struct cass_dir *d,
     decoder_emit(ctx, &op);
 }
 
+/* The outcome of a login: AUTH_SUCCESS ends one; an ERROR to an
+ * AUTH_RESPONSE (or "Bad credentials" to anything) refuses it; an
+ * AUTH_CHALLENGE is a step, no outcome yet. */
+static uint8_t login_outcome(const struct cass_pending *p, uint8_t opcode,
+                             const struct cql_response *r)
+{
+    if (opcode == CQL_OP_AUTH_SUCCESS)
+        return OP_AUTH_RESULT_SUCCESS;
+    if (opcode == CQL_OP_ERROR && ((p != NULL && p->opcode == CQL_OP_AUTH_RESPONSE) ||
+                                   r->error_code == CQL_ERROR_BAD_CREDENTIALS))
+        return OP_AUTH_RESULT_FAILURE;
+    return OP_AUTH_RESULT_NONE;
+}
+
 /* A response frame's body (prefix skipped): completes its request's op. */
 static void on_response(struct cass_flow *f, struct decoder_ctx *ctx, struct cass_dir *d,
                         const uint8_t *body, size_t len, uint32_t op_flags)
@@ -738,6 +752,7 @@ static void on_response(struct cass_flow *f, struct decoder_ctx *ctx, struct cas
     default:
         break;
     }
+    op.auth_result = login_outcome(p, h->opcode, &r);
     if (op.auth_scheme[0] == '\0' && f->scheme[0] != '\0' && op.op_class == OP_CLASS_AUTH)
         op_set_string(&op, op.auth_scheme, sizeof(op.auth_scheme), f->scheme,
                       strlen(f->scheme));

@@ -784,6 +784,12 @@ static void couch_response_end(void *st, struct decoder_ctx *ctx, struct op_reco
             couch_apply(op, &call);     /* no response head: named all the same */
         op->app = APP_COUCHDB;
     }
+    /* POST /_session is a cookie login with the name and password in its
+     * body: 401 refused it (credentials in a header: http.c). */
+    if (strcmp(op->op, "_session") == 0 && strcmp(op->http.method, "POST") == 0 &&
+        op->status_code >= 100)
+        op->auth_result = op->status_code == 401 ? OP_AUTH_RESULT_FAILURE
+                                                 : OP_AUTH_RESULT_SUCCESS;
     /* Credentials sent or not; unknown when the flow's start was missed. */
     if (op->authenticated != OP_AUTH_YES)
         op->authenticated = ctx->midstream ? OP_AUTH_UNKNOWN : OP_AUTH_NO;

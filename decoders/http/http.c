@@ -520,6 +520,16 @@ static void request_close(struct http_flow *f, struct decoder_ctx *ctx)
         request_end_hook(f, ctx, client_op(f));
 }
 
+/* Credentials sent on a request are a login attempt: a 401 refused them,
+ * any other answer means they were accepted (a 403 after that is a
+ * permission, not a login, failure). No answer: no outcome. */
+static void login_outcome(struct op_record *op)
+{
+    if (!(op->flags & OP_FLAG_AUTH_HEADER) || op->status_code < 100)
+        return;
+    op->auth_result = op->status_code == 401 ? OP_AUTH_RESULT_FAILURE : OP_AUTH_RESULT_SUCCESS;
+}
+
 /* Every op leaves here. If the request's body was still coming (the server
  * answered early, the queue overflowed, the flow ended), the request side
  * ends first, so an observer always sees request_end before response_end. */
@@ -532,6 +542,7 @@ static void pair_emit(struct http_flow *f, struct decoder_ctx *ctx,
         sink_stop(&f->dirs[DIR_TO_SERVER].sink);
         request_end_hook(f, ctx, &r->op);
     }
+    login_outcome(&r->op);
     if (f->obs != NULL && f->obs->response_end != NULL)
         f->obs->response_end(f->obs_state, ctx, &r->op);
     decoder_emit(ctx, &r->op);

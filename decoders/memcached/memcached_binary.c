@@ -286,6 +286,9 @@ void mc_bin_response(struct mc_flow *f, struct decoder_ctx *ctx, const struct mc
     if (c->kind == MC_BIN_SASL && h->opcode != 0x20 && h->status == MC_STATUS_OK) {
         f->auth = OP_AUTH_YES;
         e->op.authenticated = OP_AUTH_YES;
+        e->op.auth_result = OP_AUTH_RESULT_SUCCESS;
+    } else if (c->kind == MC_BIN_SASL && h->status == MC_STATUS_AUTH_ERROR) {
+        e->op.auth_result = OP_AUTH_RESULT_FAILURE;   /* AUTH_CONTINUE: a step, no outcome yet */
     }
     struct mc_dir *d = &f->dir[DIR_TO_CLIENT];
     if (d->partial_next) {

@@ -166,6 +166,7 @@ struct reply_facts {
     bool spec_auth, spec_done;
     bool n_seen;
     int64_t n;
+    bool signed_cluster_time;   /* $clusterTime.signature.keyId non-zero */
 };
 
 /* Which callback reads the document being walked. */
@@ -288,6 +289,7 @@ struct mongo_flow {
     char client_id[OP_CLIENT_MAX];
     bool authenticated;
     bool auth_failed;
+    bool midstream;          /* the connection's start was not seen (decoder_ctx.midstream) */
     char mechanism[OP_SCHEME_MAX + 1];
     /* bytes allocated beyond this struct (codecs, chunks, a snappy payload) */
     struct mongo_held held;
@@ -512,6 +514,8 @@ static enum bson_stream_action reply_elem(struct mongo_dir *d, const struct bson
         } else if (key_is(ev, "speculativeAuthenticate") && ev->type == BSON_DOCUMENT) {
             r->spec_auth = true;
             return BSON_WALK;
+        } else if (key_is(ev, "$clusterTime") && ev->type == BSON_DOCUMENT) {
+            return BSON_WALK;
         } else if ((key_is(ev, "databases") && d->count == COUNT_DATABASES) ||
                    (key_is(ev, "values") && d->count == COUNT_VALUES)) {
             if (ev->type == BSON_ARRAY) {
@@ -534,6 +538,9 @@ static enum bson_stream_action reply_elem(struct mongo_dir *d, const struct bson
             }
         } else if (strcmp(p0, "speculativeAuthenticate") == 0 && key_is(ev, "done")) {
             (void)event_truthy(ev, &r->spec_done);
+        } else if (strcmp(p0, "$clusterTime") == 0 && key_is(ev, "signature") &&
+                   ev->type == BSON_DOCUMENT) {
+            return BSON_WALK;
         } else if (strcmp(p0, "databases") == 0 || strcmp(p0, "values") == 0) {
             r->items++;
         }
@@ -541,6 +548,11 @@ static enum bson_stream_action reply_elem(struct mongo_dir *d, const struct bson
     }
     if (ev->depth == 2 && strcmp(p0, "cursor") == 0)
         r->items++;
+    /* A server that signs cluster times holds authentication keys: keyId 0
+     * (and a zero hash) is what a replica set without access control sends. */
+    if (ev->depth == 2 && strcmp(p0, "$clusterTime") == 0 && strcmp(ev->path[1], "signature") == 0
+        && key_is(ev, "keyId") && event_int64(ev, &n) && n != 0)
+        r->signed_cluster_time = true;
     return BSON_SKIP;
 }
 
@@ -639,7 +651,9 @@ static void stamp_connection(struct mongo_flow *f, struct op_record *op)
 {
     if (op->client_id[0] == '\0' && f->client_id[0] != '\0')
         set_text(op, op->client_id, sizeof(op->client_id), f->client_id);
-    if (op->authenticated == OP_AUTH_UNKNOWN)
+    /* Mid-session, a login before the capture began cannot be ruled out:
+     * only a login seen to succeed says anything. */
+    if (op->authenticated == OP_AUTH_UNKNOWN && (f->authenticated || !f->midstream))
         op->authenticated = f->authenticated ? OP_AUTH_YES : OP_AUTH_NO;
     if (op->auth_scheme[0] == '\0' && f->authenticated && f->mechanism[0])
         set_text(op, op->auth_scheme, sizeof(op->auth_scheme), f->mechanism);
@@ -786,8 +800,9 @@ static void request_op(struct mongo_flow *f, struct mongo_dir *d, struct op_reco
         set_text(op, op->op, sizeof(op->op), "unknown");
     }
 
-    /* The connection's first command says who the client is. */
-    if (!f->first_command_seen) {
+    /* The connection's first command says who the client is; mid-session
+     * the first command seen is not the connection's first: no client. */
+    if (!f->first_command_seen && !f->midstream) {
         f->first_command_seen = true;
         if (command && r->have_command && is_handshake_command(r->command) && r->client_doc)
             format_client(r, f->client_id, sizeof(f->client_id));
@@ -914,6 +929,29 @@ static bool code_denied(int32_t code)
     return code == 13 || code == 18;    /* Unauthorized, AuthenticationFailed */
 }
 
+/* Authentication: the login outcome on the op (a SASL step that is not the
+ * last carries none), the connection's state, the server's hint. */
+static void reply_auth(struct mongo_flow *f, struct op_record *op, const struct reply_facts *r)
+{
+    bool auth_cmd = strcmp(op->op, "saslStart") == 0 || strcmp(op->op, "saslContinue") == 0 ||
+                    strcmp(op->op, "authenticate") == 0;
+    if (auth_cmd) {
+        if (op->status == OP_STATUS_OK && (r->done || strcmp(op->op, "authenticate") == 0)) {
+            f->authenticated = true;
+            f->auth_failed = false;
+            op->auth_result = OP_AUTH_RESULT_SUCCESS;
+        } else if (op->status == OP_STATUS_DENIED || op->status == OP_STATUS_ERROR) {
+            f->auth_failed = true;
+            op->auth_result = OP_AUTH_RESULT_FAILURE;
+        }
+    } else if (r->spec_auth && r->spec_done && op->status == OP_STATUS_OK) {
+        f->authenticated = true;
+        op->auth_result = OP_AUTH_RESULT_SUCCESS;
+    }
+    if (r->signed_cluster_time)
+        op->server_auth_hint = OP_SERVER_AUTH_HINT_ACCESS_CONTROL;
+}
+
 /* A reply is complete: fill its op, update the connection, emit. */
 static void reply_done(struct mongo_flow *f, struct mongo_dir *d, struct decoder_ctx *ctx)
 {
@@ -968,19 +1006,7 @@ static void reply_done(struct mongo_flow *f, struct mongo_dir *d, struct decoder
     if (op->status == OP_STATUS_ERROR && r->code_seen && code_denied(r->code))
         op->status = OP_STATUS_DENIED;
 
-    /* authentication */
-    bool auth_cmd = strcmp(op->op, "saslStart") == 0 || strcmp(op->op, "saslContinue") == 0 ||
-                    strcmp(op->op, "authenticate") == 0;
-    if (auth_cmd) {
-        if (op->status == OP_STATUS_OK && (r->done || strcmp(op->op, "authenticate") == 0)) {
-            f->authenticated = true;
-            f->auth_failed = false;
-        } else if (op->status == OP_STATUS_DENIED || op->status == OP_STATUS_ERROR) {
-            f->auth_failed = true;
-        }
-    } else if (r->spec_auth && r->spec_done && op->status == OP_STATUS_OK) {
-        f->authenticated = true;
-    }
+    reply_auth(f, op, r);
 
     /* an exhaust stream: more replies will answer this one */
     if (d->hdr.opcode == MONGO_OP_MSG && (d->flag_bits & MONGO_MSG_MORE_TO_COME) &&
@@ -1589,8 +1615,10 @@ static void mongo_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir
 static void *mongo_open(struct decoder_ctx *ctx)
 {
     struct mongo_flow *f = membudget_calloc(ctx->budget, sizeof(*f));
-    if (f)
+    if (f) {
         f->held.budget = ctx->budget;
+        f->midstream = ctx->midstream != 0;
+    }
     return f;
 }
 

@@ -1103,6 +1103,19 @@ static int64_t reply_items(const struct redis_pending *p, const struct redis_rep
     }
 }
 
+/* The outcome of a login (AUTH, HELLO ... AUTH) on its own op: any error
+ * reply (WRONGPASS, "ERR invalid password", ERR without a password set)
+ * refused it. */
+static void reply_auth_result(const struct redis_pending *p, struct op_record *op)
+{
+    if (p->special != REDIS_SPECIAL_AUTH && !p->hello_auth)
+        return;
+    if (op->status == OP_STATUS_OK)
+        op->auth_result = OP_AUTH_RESULT_SUCCESS;
+    else if (op->status == OP_STATUS_ERROR || op->status == OP_STATUS_DENIED)
+        op->auth_result = OP_AUTH_RESULT_FAILURE;
+}
+
 /* What a successful reply changes in the connection. */
 static void reply_effects(struct redis_flow *f, const struct redis_pending *p,
                           const struct op_record *op)
@@ -1145,6 +1158,7 @@ static void reply_pair(struct redis_flow *f, struct decoder_ctx *ctx, uint64_t b
             !(r->first_len == 1 && r->first[0] == '0'))
             op_continuation_hash(r->first, r->first_len, op->cursor_out);
     }
+    reply_auth_result(&p, op);
     reply_effects(f, &p, op);
     emit_request(f, ctx, &p, op);
     pending_settle(f, ctx);

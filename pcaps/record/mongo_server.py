@@ -2,7 +2,7 @@
 """A small MongoDB test server, written from the MongoDB wire protocol and
 BSON specifications, for recording real client traffic. Not a database.
 
-    mongo_server.py [--port 27017] [--log FILE]
+    mongo_server.py [--port 27017] [--host 127.0.0.1] [--log FILE] [--cluster-time-key ID]
 
 Speaks: the message header; OP_MSG (flag bits checksumPresent, moreToCome,
 exhaustAllowed; section kinds 0 and 1); OP_QUERY on <db>.$cmd answered with
@@ -17,6 +17,13 @@ ignored), getMore, killCursors, count, insert, drop, endSessions,
 saslStart/saslContinue (SCRAM-SHA-256, RFC 5802/7677: user alice, password
 s3cret, in admin). Database "secure" needs authentication: anything on it
 before a successful SASL conversation gets code 13 Unauthorized.
+
+With --cluster-time-key ID (issue 14) every command reply carries
+$clusterTime {clusterTime: Timestamp, signature: {hash, keyId: ID}} as a
+replica-set member running with access control does (its keys sign the
+cluster time: keyId is the key's id, non-zero; the hash here is an
+HMAC-SHA1 under a fixed test key). Without it, no $clusterTime, as a
+standalone server.
 
 Data are generated deterministically: shop.customers (6000 documents),
 shop.orders (50), secure.payroll (100).
@@ -54,6 +61,10 @@ class Int64(int):
     """An int encoded as BSON int64."""
 
 
+class Timestamp(int):
+    """A BSON timestamp: seconds << 32 | increment."""
+
+
 class Binary(bytes):
     subtype = 0
 
@@ -75,6 +86,8 @@ def encode(doc):
         key = _cstring(k)
         if isinstance(v, bool):
             out += b"\x08" + key + (b"\x01" if v else b"\x00")
+        elif isinstance(v, Timestamp):
+            out += b"\x11" + key + struct.pack("<Q", v)
         elif isinstance(v, Int64):
             out += b"\x12" + key + struct.pack("<q", v)
         elif isinstance(v, int):
@@ -285,6 +298,17 @@ class State:
     log = None
     data = make_data()
     process_id = ObjectId(b"scrapewatch!")
+    cluster_time_key = 0      # --cluster-time-key: sign replies' $clusterTime with this keyId
+    cluster_time_inc = 0
+
+
+def cluster_time():
+    """$clusterTime as a member with access control sends it."""
+    with State.lock:
+        State.cluster_time_inc += 1
+        ts = Timestamp((int(time.time()) << 32) | State.cluster_time_inc)
+    mac = hmac.new(b"scrapewatch test cluster key", struct.pack("<Q", ts), hashlib.sha1).digest()
+    return {"clusterTime": ts, "signature": {"hash": Binary(mac), "keyId": Int64(State.cluster_time_key)}}
 
 
 def new_request_id():
@@ -453,6 +477,12 @@ class Handler(socketserver.BaseRequestHandler):
 
     # -------------------------------------------------------------- commands
     def run(self, cmd):
+        reply, name, db, coll = self.run_command(cmd)
+        if State.cluster_time_key:
+            reply["$clusterTime"] = cluster_time()
+        return reply, name, db, coll
+
+    def run_command(self, cmd):
         name = next(iter(cmd)) if cmd else ""
         db = cmd.get("$db", "admin")
         coll = cmd[name] if isinstance(cmd.get(name), str) else None
@@ -642,11 +672,14 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=27017)
+    ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--log")
+    ap.add_argument("--cluster-time-key", type=int, default=0)
     args = ap.parse_args()
     if args.log:
         State.log = open(args.log, "a")
-    with Server(("127.0.0.1", args.port), Handler) as srv:
+    State.cluster_time_key = args.cluster_time_key
+    with Server((args.host, args.port), Handler) as srv:
         srv.serve_forever()
 
 

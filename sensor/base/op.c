@@ -93,3 +93,17 @@ const char *op_status_name(enum op_status s)
     default: return "unknown";
     }
 }
+
+const char *op_auth_result_name(enum op_auth_result r)
+{
+    switch (r) {
+    case OP_AUTH_RESULT_SUCCESS: return "success";
+    case OP_AUTH_RESULT_FAILURE: return "failure";
+    default: return NULL;
+    }
+}
+
+const char *op_server_auth_hint_name(enum op_server_auth_hint h)
+{
+    return h == OP_SERVER_AUTH_HINT_ACCESS_CONTROL ? "access_control" : NULL;
+}

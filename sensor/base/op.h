@@ -23,6 +23,18 @@ enum op_class {
 
 enum op_auth { OP_AUTH_UNKNOWN = 0, OP_AUTH_NO, OP_AUTH_YES };
 
+/* The outcome of a login the op carried (issue 14): SCRAM/SASL, AUTH,
+ * credentials sent with an HTTP request, a CQL AUTH_RESPONSE. NONE when the op
+ * attempted no login: authenticated says what the session held, auth_result
+ * what this op's own login attempt came to. */
+enum op_auth_result { OP_AUTH_RESULT_NONE = 0, OP_AUTH_RESULT_SUCCESS, OP_AUTH_RESULT_FAILURE };
+
+/* What the server itself said about access control, whatever this flow's own
+ * login (issue 14): a MongoDB reply whose $clusterTime carries a non-zero
+ * signature comes from a server that signs cluster times, i.e. runs with
+ * authentication keys. A hint only: it never changes authenticated. */
+enum op_server_auth_hint { OP_SERVER_AUTH_HINT_NONE = 0, OP_SERVER_AUTH_HINT_ACCESS_CONTROL };
+
 enum op_status {
     OP_STATUS_UNKNOWN = 0, /* no response seen */
     OP_STATUS_OK,
@@ -85,6 +97,9 @@ struct op_record {
         char method[OP_METHOD_MAX];
         char uri[OP_URI_MAX];
     } http;
+    /* issue 14, login outcome and mid-session pickup (helper "auth") */
+    uint8_t auth_result;      /* enum op_auth_result */
+    uint8_t server_auth_hint; /* enum op_server_auth_hint */
 };
 
 void op_record_init(struct op_record *op, unsigned app);
@@ -107,5 +122,9 @@ uint32_t op_flag_from_name(const char *name);
 const char *op_class_name(enum op_class c);
 const char *op_auth_name(enum op_auth a);
 const char *op_status_name(enum op_status s);
+/* "success", "failure"; NULL for OP_AUTH_RESULT_NONE (the field is absent). */
+const char *op_auth_result_name(enum op_auth_result r);
+/* "access_control"; NULL for OP_SERVER_AUTH_HINT_NONE. */
+const char *op_server_auth_hint_name(enum op_server_auth_hint h);
 
 #endif

@@ -8,8 +8,8 @@
  * here, so that the decoder's decompressed path sees fuzzed messages;
  * sometimes with a wrong uncompressedSize or a corrupted payload), which
  * direction goes next, piece sizes, gaps (known or unknown length) and
- * direction ends. The flow is always closed at the end, and every emitted op
- * is checked for sanity. */
+ * direction ends, and whether the flow was picked up mid-session. The flow
+ * is always closed at the end, and every emitted op is checked for sanity. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,12 +26,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_emit(struct decoder_ctx *ctx, const struct op_record *op)
 {
-    (void)ctx;
     check_op_strings(op);
     if (op->app != APP_MONGODB || op->op[0] == '\0')
         abort();
+    /* unknown authentication only, and always no made-up client, mid-session */
     if (op->status > OP_STATUS_DENIED || op->op_class >= OP_CLASS_COUNT ||
-        op->authenticated == OP_AUTH_UNKNOWN || op->authenticated > OP_AUTH_YES)
+        (op->authenticated == OP_AUTH_UNKNOWN && !ctx->midstream) ||
+        op->authenticated > OP_AUTH_YES ||
+        (ctx->midstream && strcmp(op->client_id, "(none)") == 0))
+        abort();
+    if (op->auth_result > OP_AUTH_RESULT_FAILURE ||
+        op->server_auth_hint > OP_SERVER_AUTH_HINT_ACCESS_CONTROL ||
+        (op->auth_result == OP_AUTH_RESULT_SUCCESS && op->authenticated != OP_AUTH_YES))
         abort();
     if (op->items < -1 || op->total < -1 || op->page_size < -1 || op->offset < -1)
         abort();
@@ -139,7 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     struct stats stats;
     stats_clear(&stats);
-    struct decoder_ctx ctx = { .now_us = 1, .emit = fuzz_emit, .owner = NULL };
+    struct decoder_ctx ctx = { .now_us = 1, .emit = fuzz_emit, .owner = NULL,
+                               .midstream = (wrap & 0x40) != 0 };
     decoder_ctx_bind(&ctx, &mongodb_decoder, &params, &stats);
     void *state = mongodb_decoder.open(&ctx);
     if (state == NULL)

@@ -139,6 +139,7 @@ class Oracle:
             ("class", lambda v: op["class"] in v),
             ("status", lambda v: op["status"] in v),
             ("authenticated", lambda v: op["authenticated"] == v),
+            ("auth_result", lambda v: op.get("auth_result", "none") in v),
             ("flags_all", lambda v: all(f in op["flags"] for f in v)),
             ("flags_any", lambda v: any(f in op["flags"] for f in v)),
             ("page_size_min", lambda v: op.get("page_size", -1) >= v),

@@ -671,6 +671,39 @@ static void test_authorization_scheme_only(void)
     }
 }
 
+/* Credentials on a request are a login attempt (issue 14): 401 refused it,
+ * any other answer (403 included: a permission, not a login) accepted it;
+ * no credentials, no outcome; no answer, no outcome. */
+static void test_login_outcome(void)
+{
+    static const struct { const char *auth, *status; uint8_t result; } cases[] = {
+        { "Authorization: Basic Zm9vOmJhcg==\r\n", "401 Unauthorized", OP_AUTH_RESULT_FAILURE },
+        { "Authorization: Basic Zm9vOmJhcg==\r\n", "403 Forbidden", OP_AUTH_RESULT_SUCCESS },
+        { "Authorization: Bearer abc\r\n", "200 OK", OP_AUTH_RESULT_SUCCESS },
+        { "Authorization: Basic Zm9vOmJhcg==\r\n", "500 Internal Server Error", OP_AUTH_RESULT_SUCCESS },
+        { "", "401 Unauthorized", OP_AUTH_RESULT_NONE },
+        { "", "200 OK", OP_AUTH_RESULT_NONE },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct test_ctx *t = test_open();
+        char req[256], resp[256];
+        snprintf(req, sizeof(req), "GET /x HTTP/1.1\r\n%s\r\n", cases[i].auth);
+        snprintf(resp, sizeof(resp), "HTTP/1.1 %s\r\nContent-Length: 0\r\n\r\n", cases[i].status);
+        to_server(t, req);
+        to_client(t, resp);
+        CHECK_EQ_INT(t->op_count, 1);
+        CHECK_EQ_INT(t->ops[0].auth_result, cases[i].result);
+        test_free(t);
+    }
+    struct test_ctx *t = test_open();
+    to_server(t, "GET /x HTTP/1.1\r\nAuthorization: Basic Zm9vOmJhcg==\r\n\r\n");
+    test_close(t);
+    CHECK_EQ_INT(t->op_count, 1);
+    CHECK(t->ops[0].flags & OP_FLAG_NO_RESPONSE);
+    CHECK_EQ_INT(t->ops[0].auth_result, OP_AUTH_RESULT_NONE);
+    test_free(t);
+}
+
 static void test_long_uri_truncated(void)
 {
     char req[2048];
@@ -1920,6 +1953,7 @@ int main(void)
     RUN(test_until_close);
     RUN(test_byte_at_a_time);
     RUN(test_authorization_scheme_only);
+    RUN(test_login_outcome);
     RUN(test_long_uri_truncated);
     RUN(test_header_too_large);
     RUN(test_malformed_request_line);

@@ -643,6 +643,8 @@ static void test_auth(void)
         CHECK_EQ_STR(h.ops[1].auth_scheme, "scram-sha-256");
         CHECK_EQ_INT(h.ops[1].status, OP_STATUS_OK);
         CHECK_EQ_INT(h.ops[1].authenticated, OP_AUTH_NO);
+        CHECK_EQ_INT(h.ops[1].auth_result, OP_AUTH_RESULT_NONE);   /* a step, not the end */
+        CHECK_EQ_INT(h.ops[2].auth_result, OP_AUTH_RESULT_FAILURE);
         CHECK_EQ_INT(h.ops[2].status, OP_STATUS_DENIED);
         CHECK_EQ_INT(h.ops[2].status_code, 18);
         CHECK_EQ_STR(h.ops[2].error_type, "AuthenticationFailed");
@@ -653,10 +655,85 @@ static void test_auth(void)
         CHECK_EQ_INT(h.ops[3].items, -1);
         CHECK_EQ_INT(h.ops[5].authenticated, OP_AUTH_NO);
         CHECK_EQ_INT(h.ops[6].authenticated, OP_AUTH_YES);    /* done: true */
+        CHECK_EQ_INT(h.ops[3].auth_result, OP_AUTH_RESULT_NONE);   /* a data command */
+        CHECK_EQ_INT(h.ops[5].auth_result, OP_AUTH_RESULT_NONE);
+        CHECK_EQ_INT(h.ops[6].auth_result, OP_AUTH_RESULT_SUCCESS);
+        CHECK_EQ_INT(h.ops[7].auth_result, OP_AUTH_RESULT_NONE);
         CHECK_EQ_INT(h.ops[7].authenticated, OP_AUTH_YES);
         CHECK_EQ_STR(h.ops[7].auth_scheme, "scram-sha-256");
         CHECK_EQ_INT(h.ops[7].items, 4);
     }
+    h_close(&h);
+}
+
+/* A reply of a server with access control: $clusterTime signed (keyId
+ * non-zero). keyId 0, what a replica set without auth sends, is no hint. */
+static void cluster_time_reply(struct bb *b, int32_t rid, int32_t resp, int64_t key_id)
+{
+    size_t at = msg_begin(b, rid, resp, 0);
+    bb_open(b, 0, NULL);
+    bb_bool(b, "isWritablePrimary", 1);
+    bb_double(b, "ok", 1.0);
+    bb_open(b, 0x03, "$clusterTime");
+    bb_int64(b, "clusterTime", 7);
+    bb_open(b, 0x03, "signature");
+    bb_binary(b, "hash", "0123456789abcdefghij", 20);
+    bb_int64(b, "keyId", key_id);
+    bb_close(b);
+    bb_close(b);
+    bb_close(b);
+    bb_msg_end(b, at);
+}
+
+/* A flow picked up after its handshake and login (issue 14): authentication
+ * is unknown, not "no", and no client is made up from a first command that
+ * is not the connection's first; a login seen to succeed still says yes. */
+static void test_midstream(void)
+{
+    struct bb c = { cli_buf, 0, {0}, 0 }, s = { srv_buf, 0, {0}, 0 };
+    find_request(&c, 40, "payroll", 10, true);
+    cursor_reply(&s, 140, 40, 0, true, 3, 0);
+    hello_request(&c, 41, "late");
+    cluster_time_reply(&s, 141, 41, 7291851256373411842LL);
+    hello_request(&c, 42, "late");
+    cluster_time_reply(&s, 142, 42, 0);
+    sasl_request(&c, 43, true);
+    sasl_reply(&s, 143, 43, true);
+    find_request(&c, 44, "payroll", 10, true);
+    cursor_reply(&s, 144, 44, 0, true, 2, 0);
+    struct harness h;
+    h_open(&h);
+    h.ctx.midstream = 1;
+    mongodb_decoder.close(h.state, &h.ctx);
+    h.state = mongodb_decoder.open(&h.ctx);
+    h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+    h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
+    CHECK_EQ_INT(h.n, 5);
+    if (h.n == 5) {
+        CHECK_EQ_STR(h.ops[0].op, "find");
+        CHECK_EQ_INT(h.ops[0].authenticated, OP_AUTH_UNKNOWN);
+        CHECK_EQ_STR(h.ops[0].client_id, "");
+        CHECK_EQ_INT(h.ops[0].server_auth_hint, OP_SERVER_AUTH_HINT_NONE);
+        CHECK_EQ_INT(h.ops[1].server_auth_hint, OP_SERVER_AUTH_HINT_ACCESS_CONTROL);
+        CHECK_EQ_INT(h.ops[1].authenticated, OP_AUTH_UNKNOWN);
+        CHECK_EQ_INT(h.ops[2].server_auth_hint, OP_SERVER_AUTH_HINT_NONE);
+        CHECK_EQ_INT(h.ops[3].auth_result, OP_AUTH_RESULT_SUCCESS);
+        CHECK_EQ_INT(h.ops[3].authenticated, OP_AUTH_YES);
+        CHECK_EQ_INT(h.ops[4].authenticated, OP_AUTH_YES);
+    }
+    h_close(&h);
+
+    /* the same find on a flow seen from its start: no login, so "no" */
+    h_open(&h);
+    c.len = 0;
+    s.len = 0;
+    find_request(&c, 40, "payroll", 10, true);
+    cursor_reply(&s, 140, 40, 0, true, 3, 0);
+    h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+    h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
+    CHECK_EQ_INT(h.n, 1);
+    CHECK_EQ_INT(h.ops[0].authenticated, OP_AUTH_NO);
+    CHECK_EQ_STR(h.ops[0].client_id, "(none)");
     h_close(&h);
 }
 
@@ -1158,6 +1235,7 @@ int main(void)
     RUN(test_delete_all);
     RUN(test_exhaust);
     RUN(test_auth);
+    RUN(test_midstream);
     RUN(test_legacy);
     RUN(test_gap_inside_reply);
     RUN(test_gap_resync);

@@ -717,6 +717,21 @@ static void decoder_monitor(void)
     CHECK_EQ_INT(counter(&h, REDIS_COUNTER_MONITOR_LINES), 3);
 }
 
+/* Redis before 6 refuses a wrong password with a plain ERR: still a
+ * refused login (issue 14). */
+static void decoder_auth_err_reply(void)
+{
+    struct harness h;
+    harness_open(&h);
+    char b[256];
+    send(&h, cmd(b, "AUTH", "guess", NULL));
+    answer(&h, "-ERR invalid password\r\n");
+    harness_close(&h);
+    CHECK_EQ_INT(h.out.count, 1);
+    CHECK_EQ_INT(h.out.ops[0].status, OP_STATUS_ERROR);
+    CHECK_EQ_INT(h.out.ops[0].auth_result, OP_AUTH_RESULT_FAILURE);
+}
+
 static void decoder_auth(void)
 {
     struct harness h;
@@ -763,6 +778,14 @@ static void decoder_auth(void)
     CHECK_EQ_STR(op[5].target, "bob");
     CHECK_EQ_STR(op[5].client_id, "worker-1");
     CHECK_EQ_STR(op[6].client_id, "worker-1");
+    /* the login outcome, on the logins only (issue 14) */
+    CHECK_EQ_INT(op[0].auth_result, OP_AUTH_RESULT_NONE);
+    CHECK_EQ_INT(op[1].auth_result, OP_AUTH_RESULT_FAILURE);
+    CHECK_EQ_INT(op[2].auth_result, OP_AUTH_RESULT_SUCCESS);
+    CHECK_EQ_INT(op[3].auth_result, OP_AUTH_RESULT_NONE);
+    CHECK_EQ_INT(op[4].auth_result, OP_AUTH_RESULT_NONE);
+    CHECK_EQ_INT(op[5].auth_result, OP_AUTH_RESULT_SUCCESS);
+    CHECK_EQ_INT(op[6].auth_result, OP_AUTH_RESULT_NONE);
     for (size_t i = 0; i < h.out.count; i++) {
         CHECK(memmem(&op[i], sizeof(op[i]), "hunter2", 7) == NULL);
         CHECK(memmem(&op[i], sizeof(op[i]), "s3cr3t", 6) == NULL);
@@ -1252,6 +1275,7 @@ int main(void)
     RUN(decoder_resp3_push_attributes_maps);
     RUN(decoder_monitor);
     RUN(decoder_auth);
+    RUN(decoder_auth_err_reply);
     RUN(decoder_scan_chain);
     RUN(decoder_sync_rdb);
     RUN(decoder_gaps_resync);

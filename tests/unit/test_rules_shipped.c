@@ -167,6 +167,15 @@ static int auth_from_name(const char *name)
     return -1;
 }
 
+static int auth_result_from_name(const char *name)
+{
+    static const enum op_auth_result all[] = {OP_AUTH_RESULT_SUCCESS, OP_AUTH_RESULT_FAILURE};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(op_auth_result_name(all[i]), name) == 0)
+            return (int)all[i];
+    return -1;
+}
+
 static int app_from_event_name(const char *name)
 {
     if (strcmp(name, app_name(APP_UNKNOWN)) == 0)
@@ -241,6 +250,11 @@ static void event_string(struct event_parse *p, const struct json_scan *s,
             parse_fail(p, "unknown op.authenticated: %s", buf);
         else
             op->authenticated = (uint8_t)n;
+    } else if (json_scan_at(s, "op.auth_result")) {
+        if ((n = auth_result_from_name(buf)) < 0)
+            parse_fail(p, "unknown op.auth_result: %s", buf);
+        else
+            op->auth_result = (uint8_t)n;
     } else if (json_scan_at(s, "op.auth_scheme")) {
         copy_field(op->auth_scheme, sizeof(op->auth_scheme), v);
     } else if (json_scan_at(s, "op.client")) {

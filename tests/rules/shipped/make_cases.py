@@ -53,7 +53,7 @@ _port = [40000]
 def op(t, src, dst, name, cls, app="elasticsearch", target="", status="ok", code=None,
        auth="no", client=UA_CURL, items=None, total=None, page_size=None, flags=(),
        req_bytes=200, resp_bytes=800, method=None, uri=None, dport=None, sport=None,
-       chain=None, continuation=None):
+       chain=None, continuation=None, auth_result=None):
     """One op event, in the sensor's JSON schema (sensor/event_json.c)."""
     if sport is None:
         _port[0] += 1
@@ -83,6 +83,8 @@ def op(t, src, dst, name, cls, app="elasticsearch", target="", status="ok", code
     o["flags"] = list(flags)
     if app in ("elasticsearch", "opensearch", "kibana"):
         o["http"] = {"method": method or "GET", "uri": uri or "/", "status_code": code}
+    if auth_result:
+        o["auth_result"] = auth_result
     fid = int.from_bytes(hashlib.sha1(("%s|%d|%s|%d" % (src, sport, dst, dport)).encode()).digest()[:8],
                          "big") >> 1
     ev = {"timestamp": ts(t), "sensor": "scrapewatch", "event_type": "op", "flow_id": fid,
@@ -151,7 +153,8 @@ def cases():
                {1001: 1})
     c[1002] = ([banner(0, CENSYS_B, status="denied")],
                [banner(0, CENSYS, client=UA_CENSYS),                          # answered: 1001's job
-                banner(1, O[0], status="denied")],                            # not a listed scanner
+                banner(1, O[0], status="denied"),                             # not a listed scanner
+                http_login_failure(2, CENSYS_B, ES2)],                        # a refused login: 9102
                {1002: 1})
     c[1003] = ([banner(0, P[0], client=UA_CENSYS)],
                [banner(0, CENSYS_B, client=UA_CENSYS),                        # listed address: 1001
@@ -159,7 +162,8 @@ def cases():
                {1003: 1})
     c[1004] = ([banner(0, P[2], client=UA_ZGRAB, status="denied")],
                [banner(0, P[3], client=UA_ZGRAB),                             # answered: 1003
-                banner(1, CENSYS, client=UA_ZGRAB, status="denied")],         # listed address: 1002
+                banner(1, CENSYS, client=UA_ZGRAB, status="denied"),          # listed address: 1002
+                http_login_failure(2, P[4], client=UA_ZGRAB)],                # a refused login: 9103
                {1004: 1})
     c[2001] = ([search(0, O[0], size=10, items=10),
                 search(1, O[1], size=10, items=10)],                          # same server: one alert
@@ -292,14 +296,44 @@ def cases():
     c[8002] = ([banner(0, CENSYS, ES3, client=UA_CENSYS)] + dump(O[41], ES3, 3600, 5),
                dump(O[41], ES3, 0, 5) + [banner(3600, CENSYS, ES3, client=UA_CENSYS)],
                {8002: 1, 1001: 1, 5001: 1})
-    creds = lambda t, src, dst, auth: search(t, src, dst, status="denied", auth=auth,
-                                            flags=["auth_header", "match_all"] if auth == "yes" else ["match_all"])
-    c[9001] = ([creds(i, O[42], ES4, "yes") for i in range(20)],
-               [creds(i, O[42], ES4, "yes") for i in range(19)]
-               + [creds(i, O[43], ES5, "no") for i in range(20)],
+    c[9001] = ([sasl_failure(i, O[42]) for i in range(20)],
+               [sasl_failure(i, O[42]) for i in range(19)]
+               # a login that worked, 20 times; data commands denied to a
+               # client that never logged in (no guess: 1002/2001 territory)
+               + [mongo(i, O[43], "saslContinue", "auth", target="admin", auth_result="success",
+                        flags=["auth_header"], sport=auth_port()) for i in range(20)]
+               + [mongo(i, O[44], "find", "read", target="payroll.staff", status="denied",
+                        sport=auth_port()) for i in range(20)],
                {9001: 1})
+    _port[0] += 59      # the ports the HTTP-only 9001 case took before issue 14: later files unchanged
     kv_cases(c)
     return c
+
+
+# Source ports of the issue-14 login cases come from their own counter, so
+# that adding them leaves every other case file as it was.
+_auth_port = [50000]
+
+
+def auth_port():
+    _auth_port[0] += 1
+    return _auth_port[0]
+
+
+# A refused SCRAM conversation's last step (issue 14): the op is denied with
+# code 18, carries the mechanism, but the session is not authenticated ("no").
+def sasl_failure(t, src, dst=MONGO, **kw):
+    kw.setdefault("sport", auth_port())
+    return mongo(t, src, "saslContinue", "auth", dst=dst, target="admin", status="denied", code=18,
+                 auth_result="failure", **kw)
+
+
+# The same with credentials refused over HTTP (401 to a request that carried
+# an Authorization header).
+def http_login_failure(t, src, dst=ES, **kw):
+    kw.setdefault("sport", auth_port())
+    return search(t, src, dst, status="denied", auth="yes", auth_result="failure",
+                  flags=["auth_header", "match_all"], **kw)
 
 
 def kv_cases(c):
@@ -387,9 +421,55 @@ def couch_solr_cases():
     return c
 
 
+def auth_cases():
+    """Login outcomes (issue 14, point 3): name -> (fires, quiet, expect)."""
+    c = {}
+    c["9001-http"] = ([http_login_failure(i, O[45], ES4) for i in range(20)],
+                      [http_login_failure(i, O[45], ES4) for i in range(19)]
+                      # credentials accepted, the action forbidden: no login failed
+                      + [search(i, O[46], ES5, status="denied", code=403, auth="yes",
+                                auth_result="success", flags=["auth_header", "match_all"])
+                         for i in range(20)],
+                      {9001: 1})
+    redis_fail = lambda t, src, dst: redis(t, src, "AUTH", "auth", dst=dst, status="denied",
+                                           auth_result="failure", flags=["auth_header"])
+    servers = [MONGO, MONGO2, REDIS, REDIS2, ES5]
+    c["9101"] = ([sasl_failure(i, P[30], servers[i]) if i < 2 else
+                redis_fail(i, P[30], servers[i]) if i < 4 else
+                http_login_failure(i, P[30], servers[i]) for i in range(5)],
+               [sasl_failure(i, P[31], servers[i % 4]) for i in range(8)]     # 4 servers only
+               + [redis_fail(i, TRUSTED, servers[i]) for i in range(2, 4)],   # trusted: never
+               {9101: 1})
+    c["9102"] = ([http_login_failure(0, CENSYS, ES3)],
+               [banner(0, CENSYS_B, ES3, status="denied"),                    # anonymous: 1002
+                search(1, CENSYS_B, ES3, status="ok", auth="yes", auth_result="success",
+                       flags=["auth_header"])],
+               {9102: 1})
+    c["9103"] = ([http_login_failure(0, P[32], client=UA_ZGRAB)],
+               [banner(0, P[33], client=UA_ZGRAB, status="denied"),           # anonymous: 1004
+                http_login_failure(1, CENSYS, client=UA_ZGRAB)],              # listed address: 9102
+               {9103: 1})
+    # Issue 14, point 4: a flow picked up mid-session ("unknown") is not
+    # "without authentication"; the same ops on a flow seen from its start are.
+    mfind = lambda t, src, auth, flags: mongo(t, src, "find", "read", dst=MONGO2, target="shop.orders",
+                                              items=1000, page_size=1000, auth=auth, flags=flags,
+                                              sport=auth_port())
+    mlist = lambda t, src, auth, flags: mongo(t, src, "listCollections", "enumerate", dst=MONGO2,
+                                              target="shop", items=4, auth=auth, flags=flags,
+                                              sport=auth_port())
+    c["5001-midstream"] = ([mfind(i, P[34], "no", []) for i in range(5)],
+                           [mfind(i, P[35], "unknown", ["midstream"]) for i in range(6)],
+                           {5001: 1})
+    c["4001-midstream"] = ([mlist(0, P[36], "no", [])],
+                           [mlist(0, P[37], "unknown", ["midstream"])],
+                           {4001: 1})
+    return c
+
+
 def main():
     named = {"%d" % rid: case for rid, case in cases().items()}
     named.update(couch_solr_cases())
+    named.update(auth_cases())
     for rid, (fires, quiet, expect) in sorted(named.items()):
         for kind, ops in (("fires", fires), ("quiet", quiet)):
             with open(os.path.join(HERE, "%s-%s.jsonl" % (rid, kind)), "w") as f:
