@@ -161,7 +161,7 @@ startup_lines() {
                 "scrapewatch: [1-9][0-9]* rules from $ROOT/rules/scrapewatch.rules" \
                 "scrapewatch: events: JSON lines appended to $TMP/rootonly/ev.jsonl (SIGHUP reopens it)" \
                 "scrapewatch: running as user nobody" \
-                "scrapewatch: first packet: link type 1 (EN10MB)"; do
+                "scrapewatch: lo: first packet: link type 1 (EN10MB)"; do
         grep -qx "$want" "$TMP/live.err" || { echo "no line '$want' in: $(cat "$TMP/live.err")"; return; }
     done
     [ -s "$TMP/rootonly/ev.jsonl" ] || echo "no events in the file opened as root"
