@@ -196,7 +196,7 @@ make_install() {
              etc/default/scrapewatch; do
         [ -f "$TMP/root/$f" ] || { echo "no $f"; return; }
     done
-    grep -qx 'ExecStart=/usr/local/sbin/scrapewatch -c /etc/scrapewatch/scrapewatch.conf -i ${INTERFACE} --json=/var/log/scrapewatch/events.jsonl $OPTIONS' \
+    grep -qx 'ExecStart=/usr/local/sbin/scrapewatch -c /etc/scrapewatch/scrapewatch.conf --json=/var/log/scrapewatch/events.jsonl $OPTIONS' \
         "$TMP/root/usr/local/lib/systemd/system/scrapewatch.service" || { echo "unit ExecStart"; return; }
     echo "# local" >> "$TMP/root/etc/scrapewatch/scrapewatch.conf"
     make --no-print-directory -s BUILD="$BUILD" DESTDIR="$TMP/root" install > "$TMP/i.log" 2>&1 \
