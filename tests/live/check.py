@@ -17,7 +17,8 @@ when namespaces are unavailable.   usage: tests/live/check.py BIN
                       swcap2), one sensor with -i swcap -i swcap2 reports
                       exactly the offline ops, each with in_iface "swcap"
                       (where each flow's first packet came in), and counts
-                      each interface's packets apart
+                      each interface's packets apart; with capture.fanout_group
+                      G, the first joins group G and the second G + 1
 """
 import json
 import os
@@ -208,9 +209,13 @@ def two_taps():
     want = [op_view(json.loads(line)) for line in offline.stdout.splitlines()
             if '"event_type":"op"' in line]
     cache, counts = tap_split(TMP)
+    group = 4000 + os.getpid() % 60000
+    conf = os.path.join(TMP, "tap.conf")
+    with open(conf, "w") as f:
+        f.write("capture = { fanout_group = %d; };\n" % group)
     with netns.Netns(pairs=2) as ns:
         out = os.path.join(TMP, "tap.jsonl")
-        p = start_sensor(ns, out, workers=2, ifaces=ns.capture_ifs)
+        p = start_sensor(ns, out, ["-c", conf], workers=2, ifaces=ns.capture_ifs)
         r = ns.run(["tcpreplay", "-q", "-c", cache, "-i", ns.send_ifs[0], "-I", ns.send_ifs[1],
                     f"--pps={REPLAY_PPS}", REPLAY])
         time.sleep(0.5)
@@ -240,9 +245,10 @@ def two_taps():
         why.append(f"packets per interface {per}, sent {counts}")
     if st.get("capture", {}).get("packets") != sum(v or 0 for v in per.values()):
         why.append("capture.packets is not the sum of the interfaces' packets")
-    for n in names:
-        if not any(line.startswith(f"scrapewatch: capturing on {n} (") for line in err.splitlines()):
-            why.append(f"no start-up line for {n}")
+    for i, n in enumerate(names):
+        if not any(line.startswith(f"scrapewatch: capturing on {n} (")
+                   and line.endswith(f", fanout group {group + i})") for line in err.splitlines()):
+            why.append(f"no start-up line for {n} in fanout group {group + i}")
         if f"scrapewatch: capture: final: {n}: packets={per[n]} " not in err:
             why.append(f"no final line for {n}")
     return why
