@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,8 @@ struct capture {
     size_t next_file;           /* index of the next file to open */
     char *bpf;                  /* NULL when no filter */
     char name[256];             /* current file ("stdin" for "-") or iface */
-    volatile sig_atomic_t stop; /* set by capture_break */
+    atomic_int stop;            /* set by capture_break (a signal handler or
+                                   another thread: lock-free, so both may) */
     uint32_t last_drops;        /* libpcap's 32-bit counters at last look */
     uint32_t last_ifdrops;
     uint64_t drops;             /* running 64-bit totals */

@@ -8,6 +8,7 @@
 
 #include "../rules/netlist.h"
 #include "base/limits.h"
+#include "inputs.h"
 #include "paths.h"
 
 #include <errno.h>
@@ -50,6 +51,8 @@ static const struct config_key capture_keys[] = {
     CFG_UNSIGNED("ring_kb", capture.ring_kb, 64, 1048576),
     CFG_UNSIGNED("timeout_ms", capture.timeout_ms, 1, 60000),
     CFG_UNSIGNED("fanout_group", capture.fanout_group, 0, 65535),
+    { "interfaces", KEY_IFACES, offsetof(struct sw_config, capture.interfaces),
+      offsetof(struct sw_config, capture.interface_count), 0, 0, 1, NULL, NULL, 0, 0, NULL },
 };
 
 static const struct config_key tunnels_keys[] = {
@@ -453,6 +456,38 @@ static int load_nets(struct config_loader *ld, void *base, const config_setting_
     return 0;
 }
 
+/* Reads capture.interfaces: one name ("eth1") or an array of names, none
+ * empty or named twice (inputs_check_names says which). */
+static int load_ifaces(struct config_loader *ld, void *base, const config_setting_t *s,
+                       const struct config_key *key, const char *path)
+{
+    char (*names)[INPUT_NAME_MAX] = (void *)((char *)base + key->offset);
+    size_t *count = (size_t *)(void *)((char *)base + key->size);
+    int type = config_setting_type(s);
+    bool one = type == CONFIG_TYPE_STRING;
+    if (!one && type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+        return setting_fail(ld, s, "'%s' must be an interface name or an array of them "
+                            "([\"eth1\", \"eth2\"])", path);
+    int n = one ? 1 : config_setting_length(s);
+    if (n > INPUTS_MAX)
+        return setting_fail(ld, s, "'%s' has more than %d interfaces", path, INPUTS_MAX);
+    const char *list[INPUTS_MAX];
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = one ? s : config_setting_get_elem(s, (unsigned)i);
+        list[i] = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e)
+                                                                : NULL;
+        if (!list[i])
+            return setting_fail(ld, s, "'%s' element %d is not a string", path, i + 1);
+    }
+    char why[256];
+    if (inputs_check_names(list, (size_t)n, why, sizeof(why)) != 0)
+        return setting_fail(ld, s, "'%s': %s", path, why);
+    for (int i = 0; i < n; i++)
+        snprintf(names[i], INPUT_NAME_MAX, "%s", list[i]);
+    *count = (size_t)n;
+    return 0;
+}
+
 /* Stores the value of setting s, described by key, into the struct at base. */
 static int load_keys(struct config_loader *ld, struct sw_config *cfg, void *base,
                      const config_setting_t *g, const char *group_path,
@@ -515,6 +550,8 @@ static int load_value(struct config_loader *ld, struct sw_config *cfg, void *bas
     }
     case KEY_NETS:
         return load_nets(ld, base, s, key, path);
+    case KEY_IFACES:
+        return load_ifaces(ld, base, s, key, path);
     case KEY_GROUP:
         if (!config_setting_is_group(s))
             return setting_fail(ld, s, "'%s' must be a group", path);

@@ -14,6 +14,7 @@
 #include "../decoders/decoder.h"
 #include "../rules/detect_settings.h"
 #include "rdns.h"
+#include "base/limits.h"
 
 
 struct config_decoder {
@@ -76,6 +77,9 @@ struct sw_config {
         unsigned ring_kb;          /* capture -> worker ring, per worker */
         unsigned timeout_ms;       /* live read timeout */
         unsigned fanout_group;     /* live: PACKET_FANOUT group, 0 = none */
+        /* live, when no -i is given: captured together (sensor/inputs.h) */
+        char interfaces[INPUTS_MAX][INPUT_NAME_MAX];
+        size_t interface_count;
     } capture;
     struct {
         unsigned vxlan_port;       /* UDP destination port, 0 = not decapsulated */

@@ -233,6 +233,7 @@ void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
     m->caplen = caplen;
     m->wire_len = wire_len;
     m->linktype = linktype;
+    m->iface = d->iface;
     memcpy(m + 1, data, caplen);
     ring_commit(&d->workers[w].in);
     d->dispatched_seq = d->seq;

@@ -36,6 +36,8 @@ struct dispatch {
     uint64_t stats_interval_us; /* offline: stats snapshots by packet time, 0 = none */
     uint64_t last_stats_slot;   /* packet time / stats_interval_us of the last one */
     struct ring_waiter waiter;  /* offline: sleeps here while a ring is full */
+    uint8_t iface;              /* live: index of the interface the packet being
+                                   dispatched came from (sensor/inputs.h), 0 = a file */
 };
 
 /* Live, each packet wakes its worker if it sleeps; offline a worker is

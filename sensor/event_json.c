@@ -8,6 +8,7 @@
 
 #include "../decoders/apps.h"
 #include "base/op.h"
+#include "inputs.h"
 #include "packet.h"
 #include "stats_names.h"
 
@@ -81,6 +82,9 @@ static void event_header(struct json_writer *w, const struct event_json_opts *o,
     json_kv_uint(w, "dest_port", m->server_port);
     json_kv_string(w, "proto", m->proto == 6 ? "TCP" : "UDP");
     json_kv_string(w, "app_proto", app_name((enum app_id)m->app));
+    /* Live only: offline events have none, as in Suricata's EVE. */
+    if (m->in_iface && inputs_name(m->in_iface))
+        json_kv_string(w, "in_iface", inputs_name(m->in_iface));
 }
 
 static void op_flags(struct json_writer *w, uint32_t flags)
@@ -337,31 +341,48 @@ void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
     json_object_close(w);
 }
 
-/* Writes counters as nested objects from their dotted names; the names of a
- * group are in contiguous slots, so one pass suffices. */
+/* Opens or closes the objects between the path of the last counter
+ * (open, depth *open_n) and `name`'s: all but its last dotted part. */
+static void stats_path_to(struct json_writer *w, char open[][INPUT_NAME_MAX + 32],
+                          size_t *open_n, char *name, const char **leaf)
+{
+    char *parts[3];
+    size_t n = 0;
+    parts[n++] = name;
+    for (char *dot = strchr(name, '.'); dot && n < 3; dot = strchr(dot + 1, '.')) {
+        *dot = '\0';
+        parts[n++] = dot + 1;
+    }
+    *leaf = parts[n - 1];
+    size_t same = 0;
+    while (same < *open_n && same < n - 1 && strcmp(open[same], parts[same]) == 0)
+        same++;
+    for (; *open_n > same; (*open_n)--)
+        json_object_close(w);
+    for (; *open_n < n - 1; (*open_n)++) {
+        snprintf(open[*open_n], INPUT_NAME_MAX + 32, "%s", parts[*open_n]);
+        json_key(w, parts[*open_n]);
+        json_object_open(w);
+    }
+}
+
+/* Writes counters as nested objects from their dotted names (up to three
+ * parts: "interfaces.eth1.packets"); the names of a group are in contiguous
+ * slots, so one pass suffices. */
 static void stats_body(struct json_writer *w, const struct event_stats *s)
 {
-    char group[32] = "", name[96];
+    char open[2][INPUT_NAME_MAX + 32], name[INPUT_NAME_MAX + 96];
+    size_t open_n = 0;
     json_key(w, "stats");
     json_object_open(w);
     for (unsigned i = 0; i < STATS_SLOTS; i++) {
         if (!stats_slot_name(i, name, sizeof(name)))
             continue;
-        const char *dot = strchr(name, '.');
-        size_t glen = dot ? (size_t)(dot - name) : 0;
-        if (glen >= sizeof(group))
-            glen = sizeof(group) - 1;
-        if (strncmp(group, name, glen) != 0 || group[glen] != '\0') {
-            if (group[0])
-                json_object_close(w);
-            memcpy(group, name, glen);
-            group[glen] = '\0';
-            json_key(w, group);
-            json_object_open(w);
-        }
-        json_kv_uint(w, dot ? dot + 1 : name, s->v[i]);
+        const char *leaf;
+        stats_path_to(w, open, &open_n, name, &leaf);
+        json_kv_uint(w, leaf, s->v[i]);
     }
-    if (group[0])
+    for (; open_n > 0; open_n--)
         json_object_close(w);
     json_object_close(w);
 }

@@ -93,6 +93,7 @@ struct flow {
     uint8_t tunnel;                /* flow_meta.tunnel (0 = none) */
     uint8_t tunnel_has_id;         /* flow_meta.tunnel_has_id */
     uint8_t returned;              /* an evicted connection's again (evicted.h) */
+    uint8_t in_iface;              /* flow_meta.in_iface: of the first packet */
 };
 
 /* A payload-less flow's whole cost is its head plus its share of the

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "detect.h"
 #include "dispatch.h"
+#include "inputs.h"
 #include "output.h"
 #include "packet.h"
 #include "paths.h"
@@ -34,18 +35,22 @@
 
 struct options {
     const char *config_path;
-    const char *iface;
+    const char *ifaces[INPUTS_MAX]; /* -i, in order; else capture.interfaces */
+    size_t iface_count;
+    int too_many_ifaces;       /* -i given more than INPUTS_MAX times */
     char **files;
     size_t file_count;
     const char *json_path;
     int workers;               /* -1: from config */
     int test_config;
     int test_rules;
+    int read_files;            /* -r */
     int quiet;                 /* no progress line */
     long stats_interval;       /* --stats-interval seconds, -1: not given */
 };
 
 static struct capture *volatile running_capture;
+static struct inputs *volatile running_inputs;
 static volatile sig_atomic_t stop_requested;
 /* SIGHUP: the detect thread reloads the rules before its next op, and the
  * output thread reopens its file (logrotate). */
@@ -58,6 +63,8 @@ static void on_signal(int sig)
     stop_requested = 1;
     if (running_capture)
         capture_break(running_capture);
+    if (running_inputs)
+        inputs_break(running_inputs);
 }
 
 static void on_hangup(int sig)
@@ -70,12 +77,13 @@ static void on_hangup(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: scrapewatch [-c FILE] (-r FILE [FILE...] | -i IFACE) [options]\n"
+            "usage: scrapewatch [-c FILE] (-r FILE [FILE...] | -i IFACE [-i IFACE...]) [options]\n"
             "  -c, --config FILE     configuration (libconfig); default: " SW_SYSCONFDIR
             "/scrapewatch.conf\n"
             "                        when installed, else the built-in defaults\n"
             "  -r, --read FILE...    read pcap/pcapng files in order; '-' is stdin\n"
-            "  -i, --interface IFACE capture live\n"
+            "  -i, --interface IFACE capture live; several -i capture them together\n"
+            "                        (default: capture.interfaces)\n"
             "  -j, --json[=PATH]     JSON lines to PATH ('-' or no PATH: stdout)\n"
             "  -w, --workers N       worker threads (overrides sensor.workers)\n"
             "      --test-config     check the configuration, and that every file it names\n"
@@ -109,7 +117,12 @@ static int parse_args(int argc, char **argv, struct options *o)
         switch (c) {
         case 'c': o->config_path = optarg; break;
         case 'r': read_files = 1; break;
-        case 'i': o->iface = optarg; break;
+        case 'i':
+            if (o->iface_count < INPUTS_MAX)
+                o->ifaces[o->iface_count++] = optarg;
+            else
+                o->too_many_ifaces = 1;
+            break;
         case 'j': o->json_path = optarg ? optarg : "-"; break;
         case 'w': {
             char *end;
@@ -141,13 +154,21 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     o->files = argv + optind;
     o->file_count = (size_t)(argc - optind);
-    if (o->test_config || o->test_rules)
-        return 0;
-    if (read_files == (o->iface != NULL) || (read_files && o->file_count == 0)
-        || (o->iface && o->file_count)) {
-        fprintf(stderr, "scrapewatch: give either -r FILE... or -i IFACE (see --help)\n");
+    char err[256];
+    if (o->too_many_ifaces
+        || inputs_check_names(o->ifaces, o->iface_count, err, sizeof(err)) != 0) {
+        fprintf(stderr, "scrapewatch: -i: %s\n",
+                o->too_many_ifaces ? "more interfaces than can be captured together" : err);
         return 2;
     }
+    if (o->test_config || o->test_rules)
+        return 0;
+    if ((read_files && o->iface_count) || (read_files && o->file_count == 0)
+        || (!read_files && o->file_count)) {
+        fprintf(stderr, "scrapewatch: give either -r FILE... or -i IFACE... (see --help)\n");
+        return 2;
+    }
+    o->read_files = read_files;
     return 0;
 }
 
@@ -160,8 +181,9 @@ struct sensor {
     struct detect detect;
     struct output output;
     _Atomic size_t reasm_used;
-    struct capture *capture;
-    int linktype_shown;        /* the first live packet's link type was printed */
+    struct capture *capture;   /* files (-r) */
+    struct inputs inputs;      /* live interfaces */
+    bool live;
     struct rdns *rdns;         /* rdns.enabled: attribution by reverse DNS */
 };
 
@@ -216,17 +238,12 @@ static int sensor_drop_privileges(struct sensor *s)
     return 0;
 }
 
-static void sensor_capture_waits(void *arg)
-{
-    dispatch_flush(arg);
-}
-
 static int sensor_start(struct sensor *s, const char *json_path, struct rule_engine *engine,
                         const char *config_path)
 {
     char err[512];
     unsigned n = s->worker_count;
-    bool live = capture_is_live(s->capture);
+    bool live = s->live;
     size_t per_worker = (s->cfg.flows.max + n - 1) / n;
     s->workers = calloc(n, sizeof(*s->workers));
     if (!s->workers)
@@ -237,9 +254,6 @@ static int sensor_start(struct sensor *s, const char *json_path, struct rule_eng
             return -1;
         }
     dispatch_init(&s->dispatch, s->workers, n, live);
-    /* Live, workers are woken per burst of packets, not per packet. */
-    if (live && capture_on_wait(s->capture, sensor_capture_waits, &s->dispatch) == 0)
-        dispatch_batch_live(&s->dispatch);
     sensor_exclude_redis(s);
     if (detect_init(&s->detect, &s->cfg, s->workers, n, &s->dispatch, live, engine,
                     &reload_requested, config_path) != 0
@@ -271,15 +285,6 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void sensor_kernel_stats(struct sensor *s)
-{
-    uint64_t drops, ifdrops;
-    if (capture_kernel_stats(s->capture, &drops, &ifdrops) == 0) {
-        stats_set(&s->dispatch.stats, STAT_KERNEL_DROPS, drops);
-        stats_set(&s->dispatch.stats, STAT_IFACE_DROPS, ifdrops);
-    }
-}
-
 /* Events written so far, for the progress line. */
 static uint64_t sensor_events(const struct sensor *s)
 {
@@ -288,39 +293,26 @@ static uint64_t sensor_events(const struct sensor *s)
            stats_get(st, STAT_RULES_ALERTS);
 }
 
-/* The capture loop: returns 0 at the end of input or on a signal, 1 when
- * the input is broken (the error is printed; what came before is kept). */
-static int sensor_capture_loop(struct sensor *s, struct progress *pg)
+/* The loop over capture files: returns 0 at the end of input or on a
+ * signal, 1 when the input is broken (the error is printed; what came
+ * before is kept). Live interfaces have a thread each (inputs.h). */
+static int sensor_file_loop(struct sensor *s, struct progress *pg)
 {
     char err[512];
     struct capture_packet p;
-    uint64_t next_kstats = 0;
     for (;;) {
-        /* A live capture drains what the kernel holds first (capture.h). */
-        if (stop_requested && !s->dispatch.live)
+        if (stop_requested)
             return 0;
         int r = capture_next(s->capture, &p, err, sizeof(err));
-        if (r == CAPTURE_PACKET && s->dispatch.live && !s->linktype_shown) {
-            const char *name = pcap_datalink_val_to_name(p.linktype);
-            fprintf(stderr, "scrapewatch: first packet: link type %d (%s)\n", p.linktype,
-                    name ? name : "unknown");
-            s->linktype_shown = 1;
-        }
         if (r == CAPTURE_PACKET) {
             dispatch_packet(&s->dispatch, p.data, p.caplen, p.wire_len, p.ts_us, p.linktype);
             progress_packet(pg, s->capture, sensor_events(s));
-        } else if (r == CAPTURE_TIMEOUT)
-            dispatch_idle(&s->dispatch, now_us());
-        else if (r == CAPTURE_END)
+        } else if (r == CAPTURE_END)
             return 0;
-        else {
+        else if (r == CAPTURE_ERROR) {
             progress_end(pg);
             fprintf(stderr, "scrapewatch: %s\n", err);
             return 1;
-        }
-        if (s->dispatch.live && now_us() >= next_kstats) {
-            sensor_kernel_stats(s);
-            next_kstats = now_us() + 1000000;
         }
     }
 }
@@ -330,6 +322,8 @@ static int sensor_capture_loop(struct sensor *s, struct progress *pg)
 static void sensor_drop_summary(struct sensor *s)
 {
     const struct stats *d = &s->dispatch.stats;
+    if (s->inputs.count > 1)
+        inputs_summary(&s->inputs, d, stderr);
     fprintf(stderr, "scrapewatch: capture: final: packets=%llu kernel_drops=%llu "
                     "interface_drops=%llu ring_drops=%llu unread_at_stop=%llu "
                     "events_dropped=%llu\n",
@@ -353,11 +347,8 @@ static int sensor_stop_rdns(struct sensor *s)
 
 static int sensor_stop(struct sensor *s)
 {
-    if (s->dispatch.live) {
-        sensor_kernel_stats(s);
-        stats_set(&s->dispatch.stats, STAT_CAPTURE_UNREAD_AT_STOP,
-                  capture_unread_at_stop(s->capture));
-    }
+    if (s->dispatch.live)
+        inputs_final_stats(&s->inputs, &s->dispatch.stats);
     dispatch_end(&s->dispatch);
     for (unsigned i = 0; i < s->worker_count; i++)
         worker_join(&s->workers[i]);
@@ -385,6 +376,7 @@ static int sensor_stop(struct sensor *s)
     return failed;
 }
 
+/* Files (-r), or the live interfaces: -i, else capture.interfaces. */
 static int sensor_open_capture(struct sensor *s, const struct options *o)
 {
     char err[512] = "";
@@ -393,23 +385,36 @@ static int sensor_open_capture(struct sensor *s, const struct options *o)
         .promisc = s->cfg.capture.promisc, .bpf = s->cfg.capture.bpf,
         .timeout_ms = s->cfg.capture.timeout_ms, .fanout_group = s->cfg.capture.fanout_group,
     };
-    int r = o->iface ? capture_open_live(&s->capture, o->iface, &co, err, sizeof(err))
-                     : capture_open_files(&s->capture, o->files, o->file_count, &co, err,
-                                          sizeof(err));
+    s->live = !o->read_files;
+    int r;
+    if (!s->live)
+        r = capture_open_files(&s->capture, o->files, o->file_count, &co, err, sizeof(err));
+    else if (o->iface_count)
+        r = inputs_open(&s->inputs, o->ifaces, o->iface_count, &co, err, sizeof(err));
+    else {
+        const char *names[INPUTS_MAX];
+        for (size_t i = 0; i < s->cfg.capture.interface_count; i++)
+            names[i] = s->cfg.capture.interfaces[i];
+        r = inputs_open(&s->inputs, names, s->cfg.capture.interface_count, &co, err,
+                        sizeof(err));
+    }
     if (r != 0) {
         fprintf(stderr, "scrapewatch: %s\n", err);
         return -1;
     }
-    if (o->iface && err[0])
-        fprintf(stderr, "scrapewatch: warning: %s\n", err);
-    if (o->iface) {
-        const struct sw_config *c = &s->cfg;
-        fprintf(stderr, "scrapewatch: capturing on %s (%spromiscuous, buffer %u MiB, "
-                        "snaplen %u%s%s%s)\n", o->iface, c->capture.promisc ? "" : "not ",
-                c->capture.buffer_mb, c->capture.snaplen, c->capture.bpf[0] ? ", filter '" : "",
-                c->capture.bpf, c->capture.bpf[0] ? "'" : "");
-    }
     return 0;
+}
+
+/* Neither -r nor -i, and no capture.interfaces: one line saying where to
+ * name an interface (the packaged service runs without -i). */
+static int no_input(const struct options *o, const struct sw_config *cfg)
+{
+    if (o->read_files || o->iface_count || cfg->capture.interface_count)
+        return 0;
+    fprintf(stderr, "scrapewatch: no input: give -r FILE... or -i IFACE, or set "
+                    "capture.interfaces in %s\n",
+            o->config_path ? o->config_path : "the configuration (-c FILE)");
+    return 1;
 }
 
 static void install_signals(void)
@@ -531,6 +536,10 @@ static int test_config(const struct sw_config *cfg, const struct options *o, con
         printf("rdns: %s%s\n", cfg->rdns.cache_file[0] ? "names from " : "FCrDNS of outside "
                "actors through the system resolver (/etc/resolv.conf)",
                cfg->rdns.cache_file);
+    printf("interfaces:");
+    for (size_t i = 0; i < cfg->capture.interface_count; i++)
+        printf(" %s", cfg->capture.interfaces[i]);
+    printf("%s\n", cfg->capture.interface_count ? "" : " (none: give -i IFACE)");
     return 0;
 }
 
@@ -551,6 +560,8 @@ int main(int argc, char **argv)
                                                     : "-";
     if (o.test_config && !o.test_rules)
         return test_config(&s.cfg, &o, json);
+    if (!o.test_rules && no_input(&o, &s.cfg))
+        return 2;
     char err[1024];
     struct rule_engine *engine = rule_engine_load(&s.cfg.detect, err, sizeof(err));
     if (!engine) {
@@ -573,22 +584,28 @@ int main(int argc, char **argv)
         return 1;
     }
     s.worker_count = s.cfg.sensor.workers;
-    if (o.iface)
+    if (s.live)
         announce(&s.cfg, &o, json, rule_engine_rule_count(engine));
     /* Before the handlers: a signal during the (slow) start-up must still
      * reach the capture, or a live capture would never stop. */
     running_capture = s.capture;
+    if (s.live)
+        running_inputs = &s.inputs;
     install_signals();
     if (sensor_start(&s, json, engine, o.config_path) != 0)
         return 1;
     if (!s.dispatch.live && o.stats_interval > 0)
         s.dispatch.stats_interval_us = (uint64_t)o.stats_interval * 1000000;
     struct progress pg;
-    progress_init(&pg, o.files, o.iface ? 0 : o.file_count, !o.quiet);
-    rc = sensor_capture_loop(&s, &pg);
+    progress_init(&pg, o.files, s.live ? 0 : o.file_count, !o.quiet);
+    rc = s.live ? inputs_run(&s.inputs, &s.dispatch, now_us) : sensor_file_loop(&s, &pg);
     progress_end(&pg);
     running_capture = NULL;
     rc |= sensor_stop(&s);
-    capture_close(s.capture);
+    running_inputs = NULL;
+    if (s.live)
+        inputs_close(&s.inputs);
+    else
+        capture_close(s.capture);
     return rc;
 }

@@ -44,7 +44,7 @@ struct msg_packet {
     uint32_t caplen;
     uint32_t wire_len;
     int32_t linktype;
-    uint32_t pad_;
+    uint32_t iface;       /* live interface index (sensor/inputs.h), 0 = a file */
     /* caplen bytes follow */
 };
 

@@ -1,6 +1,7 @@
 /* stats_names.h - the name of every stats slot, for events and the health
  * hash: the core's own (base/stats.h), ops and no-decoder flows per app
- * (decoders/apps.h), and each protocol's counters (decoders/registry.c). */
+ * (decoders/apps.h), each protocol's counters (decoders/registry.c), and
+ * each live interface's (sensor/inputs.h). */
 #ifndef SW_STATS_NAMES_H
 #define SW_STATS_NAMES_H
 

@@ -82,6 +82,7 @@ static void flow_meta_fill(const struct flow *f, struct flow_meta *m)
     m->tunnel = f->tunnel;
     m->tunnel_id = f->tunnel_id;
     m->tunnel_has_id = f->tunnel_has_id;
+    m->in_iface = f->in_iface;
 }
 
 static uint16_t flow_server_port(const struct flow *f)
@@ -912,8 +913,11 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
         flow_end(w, f, flow_closed_reason(f));
         f = NULL;
     }
-    if (!f && !(f = flow_create(w, &k, from_lo, &pi, m->ts_us)))
-        return;
+    if (!f) {
+        if (!(f = flow_create(w, &k, from_lo, &pi, m->ts_us)))
+            return;
+        f->in_iface = (uint8_t)m->iface;
+    }
     w->cur_flow = f;
     int dir = flow_dir_of(f, &pi);
     f->pkts[dir]++;

@@ -2,7 +2,7 @@
 # deb_check.sh - the Debian package, as CI checks it: built from a copy of
 # the tree with dpkg-buildpackage, installed into this machine, run from
 # the installed files, then purged. Needs root and debhelper
-# (tests/deps.sh deb); CI runs it after make test (.ci/run).
+# and lintian (tests/deps.sh deb); CI runs it after make test (.ci/run).
 #   tests/deb_check.sh
 # Prints ok/FAIL/skip lines and "N passed, N failed"; exit 1 on a failure.
 # Run from the repository root.
@@ -53,6 +53,32 @@ install_deb() {
         [ -f "$f" ] || { echo "no $f"; return; }
     done
     getent passwd scrapewatch > /dev/null || echo "no user scrapewatch"
+}
+
+# Debian's lintian finds nothing in the package, not even at the info
+# level, beyond the overrides justified in debian/scrapewatch.lintian-overrides.
+lintian_clean() {
+    if ! command -v lintian > /dev/null; then echo "lintian missing (tests/deps.sh deb)"; return; fi
+    out=$(lintian -I "$TMP"/scrapewatch_*_*.deb 2>&1 | grep -v "running with root privileges")
+    [ -z "$out" ] || echo "$out" | tr '\n' ' '
+}
+
+# The packaged service, as the unit starts it (its ExecStart, as its user),
+# with no interface named: it refuses in one line that says where to name
+# one, with exit status 2, which the unit does not restart.
+service_refuses_without_interface() {
+    unit=/lib/systemd/system/scrapewatch.service
+    cmd=$(sed -n 's/^ExecStart=//p' "$unit" | sed 's/ \$OPTIONS$//')
+    grep -qx "RestartPreventExitStatus=2" "$unit" || { echo "no RestartPreventExitStatus=2"; return; }
+    install -d -o scrapewatch -g scrapewatch -m 750 "$TMP/svc"
+    chmod 755 "$TMP"
+    # shellcheck disable=SC2086
+    (cd / && setpriv --reuid scrapewatch --regid scrapewatch --init-groups \
+        $(echo "$cmd" | sed "s|/var/log/scrapewatch/|$TMP/svc/|") > /dev/null 2> "$TMP/svc.err")
+    rc=$?
+    [ $rc -eq 2 ] || { echo "exit $rc: $(cat "$TMP/svc.err")"; return; }
+    [ "$(wc -l < "$TMP/svc.err")" -eq 1 ] && grep -qx "scrapewatch: no input: give -r FILE... or -i IFACE, or set capture.interfaces in /etc/scrapewatch/scrapewatch.conf" "$TMP/svc.err" \
+        || echo "stderr: $(cat "$TMP/svc.err")"
 }
 
 # No -c, from /: the installed configuration, rules and lists.
@@ -127,11 +153,12 @@ purge() {
 why=$(build)
 result build "$why"
 if [ -z "$why" ]; then
+    result lintian_clean "$(lintian_clean)"
     why=$(install_deb)
     result install "$why"
     if [ -z "$why" ]; then
         for t in installed_test_config as_service_user etc_overrides installed_run man_pages \
-                 unit_file; do
+                 unit_file service_refuses_without_interface; do
             why=$($t)
             case "$why" in
             SKIP*) echo "skip deb/$t: ${why#SKIP }" ;;

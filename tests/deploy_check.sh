@@ -161,7 +161,7 @@ startup_lines() {
                 "scrapewatch: [1-9][0-9]* rules from $ROOT/rules/scrapewatch.rules" \
                 "scrapewatch: events: JSON lines appended to $TMP/rootonly/ev.jsonl (SIGHUP reopens it)" \
                 "scrapewatch: running as user nobody" \
-                "scrapewatch: first packet: link type 1 (EN10MB)"; do
+                "scrapewatch: lo: first packet: link type 1 (EN10MB)"; do
         grep -qx "$want" "$TMP/live.err" || { echo "no line '$want' in: $(cat "$TMP/live.err")"; return; }
     done
     [ -s "$TMP/rootonly/ev.jsonl" ] || echo "no events in the file opened as root"
@@ -197,7 +197,7 @@ make_install() {
              etc/default/scrapewatch; do
         [ -f "$TMP/root/$f" ] || { echo "no $f"; return; }
     done
-    grep -qx 'ExecStart=/usr/local/sbin/scrapewatch -c /etc/scrapewatch/scrapewatch.conf -i ${INTERFACE} --json=/var/log/scrapewatch/events.jsonl $OPTIONS' \
+    grep -qx 'ExecStart=/usr/local/sbin/scrapewatch -c /etc/scrapewatch/scrapewatch.conf --json=/var/log/scrapewatch/events.jsonl $OPTIONS' \
         "$TMP/root/usr/local/lib/systemd/system/scrapewatch.service" || { echo "unit ExecStart"; return; }
     echo "# local" >> "$TMP/root/etc/scrapewatch/scrapewatch.conf"
     make --no-print-directory -s BUILD="$BUILD" DESTDIR="$TMP/root" install > "$TMP/i.log" 2>&1 \

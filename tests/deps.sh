@@ -9,7 +9,7 @@ TEST="python3 tshark clang libclang-rt-14-dev redis-server redis-tools time chro
 case "${1:-build}" in
 build) want="$BUILD $TEST" ;;
 fuzz|all) want="$BUILD $TEST" ;;
-deb) want="$BUILD debhelper dpkg-dev adduser man-db" ;;   # tests/deb_check.sh
+deb) want="$BUILD debhelper dpkg-dev adduser man-db lintian" ;;   # tests/deb_check.sh
 *) echo "usage: tests/deps.sh [build|fuzz|all|deb]" >&2; exit 2 ;;
 esac
 missing=""

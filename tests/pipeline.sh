@@ -62,6 +62,32 @@ usage_errors() {
 }
 check usage_errors usage_errors
 
+# Several interfaces (-i given more than once, or capture.interfaces): an
+# interface named twice is a usage error; one that does not exist, a
+# runtime error naming it; the configured list is what runs without -i;
+# with no interface anywhere, one line says where to name one. Exit 2 or 1,
+# one line each.
+one_line() {   # expected exit, expected line (grep -x pattern), command...
+    want_rc=$1 want=$2; shift 2
+    "$@" > /dev/null 2> "$TMP/e"; rc=$?
+    [ $rc -eq "$want_rc" ] && [ "$(wc -l < "$TMP/e")" -eq 1 ] && grep -qx "$want" "$TMP/e" \
+        || { WHY="$*: exit $rc (want $want_rc): $(cat "$TMP/e")"; return 1; }
+}
+several_interfaces() {
+    one_line 2 "scrapewatch: -i: interface 'lo' is named twice" "$BIN" -i lo -i lo || return 1
+    printf 'capture = { interfaces = ["swnone0", "swnone1"]; };\n' > "$TMP/ifaces.conf"
+    one_line 1 "scrapewatch: cannot capture on 'swnone0': .*" "$BIN" -c "$TMP/ifaces.conf" || return 1
+    one_line 1 "scrapewatch: cannot capture on 'swnone1': .*" "$BIN" -c "$TMP/ifaces.conf" \
+        -i swnone1 || return 1
+    "$BIN" -c "$TMP/ifaces.conf" --test-config > "$TMP/o" 2>&1 \
+        && grep -qx "interfaces: swnone0 swnone1" "$TMP/o" || { WHY="--test-config: $(cat "$TMP/o")"; return 1; }
+    one_line 2 "scrapewatch: no input: give -r FILE... or -i IFACE, or set capture.interfaces in config/scrapewatch.conf" \
+        "$BIN" -c config/scrapewatch.conf || return 1
+    one_line 2 "scrapewatch: tests/config/interfaces_duplicate.conf:3: 'capture.interfaces': interface 'eth1' is named twice" \
+        "$BIN" -c tests/config/interfaces_duplicate.conf -i lo
+}
+check several_interfaces several_interfaces
+
 # The shipped configuration is valid; a broken one names file:line, exit 2.
 config_checks() {
     "$BIN" -c config/scrapewatch.conf --test-config > /dev/null 2>&1 || { WHY="shipped config rejected"; return 1; }

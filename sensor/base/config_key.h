@@ -21,6 +21,8 @@ enum key_kind {
     KEY_CHOICE,     /* char[size]; one of `choices` */
     KEY_GROUP,      /* a nested group: its keys are `sub` */
     KEY_NETS,       /* array of CIDR strings at offset, their count at `size` */
+    KEY_IFACES,     /* interface names, one string or an array of them:
+                       char[INPUTS_MAX][INPUT_NAME_MAX] at offset, count at `size` */
 };
 
 struct config_key {

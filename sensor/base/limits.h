@@ -14,4 +14,13 @@
  * capture's default, and the smallest ring (ring.h) must hold one. */
 #define SNAPLEN_MAX 262144
 
+/* Live interfaces captured together: -i given several times or the config
+ * key capture.interfaces (sensor/inputs.h), their counters in stats, and
+ * the interface index a flow remembers (one byte, 1..INPUTS_MAX). */
+#define INPUTS_MAX 16
+
+/* Longest interface name kept (with its NUL); Linux allows 15 bytes, but
+ * libpcap also names devices such as "nflog:5" or "usbmon1". */
+#define INPUT_NAME_MAX 64
+
 #endif

@@ -32,6 +32,8 @@ struct flow_meta {
     char community_id[32];
     uint32_t tunnel_id;    /* VNI, GRE key, ERSPAN session, MPLS label */
     uint8_t tunnel_has_id;
+    uint8_t in_iface;      /* live interface its first packet came from
+                              (index, sensor/inputs.h), 0 = a file */
 };
 
 /* Filled by the detect thread (chain.c): the cursor chain an op belongs to. */

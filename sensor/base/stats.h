@@ -7,8 +7,10 @@
  *     reads, indexed by app id (decoders/apps.h);
  *   - the protocols' own counters: each decoder declares its group of
  *     counters in its folder, and the registry (decoders/registry.c) gives
- *     each group a range of STATS_PROTOCOL_MAX slots.
- * The names of the last three come from the layers that know them
+ *     each group a range of STATS_PROTOCOL_MAX slots;
+ *   - per live interface (sensor/inputs.h), INPUT_STATS counters each
+ *     (enum input_stat), "interfaces.<name>.<counter>".
+ * The names of the last four come from the layers that know them
  * (stats_slot_name, sensor/stats_names.c); this floor knows only the layout.
  *
  * Each thread owns one `struct stats` and is its only writer; other threads
@@ -19,6 +21,8 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+
+#include "limits.h"
 
 /* X(id, "dotted.name") -- the name is the JSON path in the stats event. */
 #define STATS_LIST(X)                                                   \
@@ -136,8 +140,32 @@ enum stats_layout {
     STATS_OPS_BASE = STAT_COUNT,                              /* + app id */
     STATS_NO_DECODER_BASE = STATS_OPS_BASE + STATS_APP_MAX,   /* + app id */
     STATS_PROTOCOL_BASE = STATS_NO_DECODER_BASE + STATS_APP_MAX,
-    STATS_SLOTS = STATS_PROTOCOL_BASE + STATS_PROTOCOL_MAX
+    STATS_INPUT_BASE = STATS_PROTOCOL_BASE + STATS_PROTOCOL_MAX,   /* + enum input_stat */
+    STATS_SLOTS = STATS_INPUT_BASE + INPUTS_MAX * 5
 };
+
+/* X(id, "name") -- one live interface's counters, the causes of loss as in
+ * the capture group. */
+#define INPUT_STATS_LIST(X)                                             \
+    X(PACKETS, "packets")                                               \
+    X(KERNEL_DROPS, "kernel_drops")                                     \
+    X(IFACE_DROPS, "interface_drops")                                   \
+    X(RING_DROPS, "ring_drops")                                         \
+    X(UNREAD_AT_STOP, "unread_at_stop")
+
+enum input_stat {
+#define INPUT_STAT_ENUM(id, name) INPUT_STAT_##id,
+    INPUT_STATS_LIST(INPUT_STAT_ENUM)
+#undef INPUT_STAT_ENUM
+    INPUT_STATS
+};
+_Static_assert(INPUT_STATS == 5, "STATS_SLOTS reserves 5 counters per interface");
+
+/* The slot of counter `which` of interface `index` (1..INPUTS_MAX). */
+static inline unsigned stats_input_slot(unsigned index, enum input_stat which)
+{
+    return STATS_INPUT_BASE + (index - 1) * INPUT_STATS + (unsigned)which;
+}
 
 typedef _Atomic uint64_t stats_counter;
 

@@ -12,6 +12,13 @@ when namespaces are unavailable.   usage: tests/live/check.py BIN
   live/fanout_split   the same with two sensors in one capture.fanout_group:
                       together they report exactly the offline ops, each op
                       once (how the flows were split is the kernel's hash)
+  live/two_taps       a two-port TAP: the same capture split by direction
+                      (tcpprep --port: client -> server on swcap, answers on
+                      swcap2), one sensor with -i swcap -i swcap2 reports
+                      exactly the offline ops, each with in_iface "swcap"
+                      (where each flow's first packet came in), and counts
+                      each interface's packets apart; with capture.fanout_group
+                      G, the first joins group G and the second G + 1
 """
 import json
 import os
@@ -46,9 +53,10 @@ for i in range(int(sys.argv[2])):
 """
 
 
-def start_sensor(ns, out, extra=(), workers=1):
+def start_sensor(ns, out, extra=(), workers=1, ifaces=None):
     err = open(out + ".err", "w")
-    p = ns.popen([BIN, "-w", str(workers), "-i", ns.capture_if, "-j" + out] + list(extra),
+    inputs = [a for i in (ifaces or [ns.capture_if]) for a in ("-i", i)]
+    p = ns.popen([BIN, "-w", str(workers)] + inputs + ["-j" + out] + list(extra),
                  stdout=subprocess.DEVNULL, stderr=err)
     if not netns.wait_capturing(out, p):
         raise RuntimeError("sensor did not start: " + open(out + ".err").read())
@@ -103,9 +111,10 @@ def idle_cpu():
 
 def op_view(ev):
     """An op event without what differs between a live and an offline run
-    of the same packets (times, and the flow id, which counts packets)."""
+    of the same packets (times, the flow id, which counts packets, and the
+    interface, which offline runs do not have)."""
     ev = dict(ev)
-    for k in ("timestamp", "flow_id"):
+    for k in ("timestamp", "flow_id", "in_iface"):
         ev.pop(k, None)
     ev["op"] = {k: v for k, v in ev["op"].items() if not k.endswith("_time")}
     return json.dumps(ev, sort_keys=True)
@@ -173,6 +182,78 @@ def fanout_split():
     return why
 
 
+def tap_split(ns_tmp):
+    """A tcpprep cache that sends client -> server packets (primary) on one
+    interface and the answers on the other; and how many of each."""
+    services = os.path.join(ns_tmp, "services")
+    with open(services, "w") as f:
+        f.write("mongodb 27017/tcp\n")
+    cache = os.path.join(ns_tmp, "tap.cache")
+    r = subprocess.run(["tcpprep", "--port", f"--services={services}", f"--pcap={REPLAY}",
+                        f"--cachefile={cache}"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("tcpprep: " + r.stderr.strip()[-200:])
+    r = subprocess.run(["tcpprep", f"--print-stats={cache}"], capture_output=True, text=True)
+    counts = {}
+    for line in (r.stdout + r.stderr).splitlines():
+        parts = line.split(":")
+        if len(parts) == 2 and parts[0].strip() in ("Primary packets", "Secondary packets"):
+            counts[parts[0].split()[0].lower()] = int(parts[1])
+    return cache, counts
+
+
+def two_taps():
+    if not shutil.which("tcpreplay") or not shutil.which("tcpprep"):
+        raise netns.Unavailable("tcpreplay/tcpprep not installed (Debian package tcpreplay)")
+    offline = subprocess.run([BIN, "-w", "1", "-j", "-r", REPLAY], capture_output=True, text=True)
+    want = [op_view(json.loads(line)) for line in offline.stdout.splitlines()
+            if '"event_type":"op"' in line]
+    cache, counts = tap_split(TMP)
+    group = 4000 + os.getpid() % 60000
+    conf = os.path.join(TMP, "tap.conf")
+    with open(conf, "w") as f:
+        f.write("capture = { fanout_group = %d; };\n" % group)
+    with netns.Netns(pairs=2) as ns:
+        out = os.path.join(TMP, "tap.jsonl")
+        p = start_sensor(ns, out, ["-c", conf], workers=2, ifaces=ns.capture_ifs)
+        r = ns.run(["tcpreplay", "-q", "-c", cache, "-i", ns.send_ifs[0], "-I", ns.send_ifs[1],
+                    f"--pps={REPLAY_PPS}", REPLAY])
+        time.sleep(0.5)
+        rc = stop_sensor(p)
+        names = ns.capture_ifs
+    evs = events(out)
+    ops = [e for e in evs if e["event_type"] == "op"]
+    flows = [e for e in evs if e["event_type"] == "flow"]
+    got = [op_view(e) for e in ops]
+    st = final_stats(evs)
+    per = {n: st.get("interfaces", {}).get(n, {}).get("packets") for n in names}
+    iface_of = sorted({e.get("in_iface") for e in ops + flows}, key=str)
+    err = open(out + ".err").read()
+    print(f"# live/two_taps: {len(got)} ops live, {len(want)} offline; packets per interface "
+          f"{per} (sent {counts}); in_iface {iface_of}", file=sys.stderr)
+    why = []
+    if r.returncode != 0:
+        why.append("tcpreplay: " + r.stderr.strip()[-200:])
+    if rc != 0:
+        why.append(f"sensor exit {rc}")
+    if not want or got != want:
+        diff = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        why.append(f"ops differ from the offline run at #{diff} ({len(got)} vs {len(want)})")
+    if iface_of != [names[0]] or not flows:
+        why.append(f"in_iface of ops and flows is {iface_of}, not ['{names[0]}']")
+    if per != {names[0]: counts.get("primary"), names[1]: counts.get("secondary")}:
+        why.append(f"packets per interface {per}, sent {counts}")
+    if st.get("capture", {}).get("packets") != sum(v or 0 for v in per.values()):
+        why.append("capture.packets is not the sum of the interfaces' packets")
+    for i, n in enumerate(names):
+        if not any(line.startswith(f"scrapewatch: capturing on {n} (")
+                   and line.endswith(f", fanout group {group + i})") for line in err.splitlines()):
+            why.append(f"no start-up line for {n} in fanout group {group + i}")
+        if f"scrapewatch: capture: final: {n}: packets={per[n]} " not in err:
+            why.append(f"no final line for {n}")
+    return why
+
+
 def check(name, fn):
     try:
         why = fn()
@@ -192,4 +273,5 @@ if __name__ == "__main__":
     check("idle_cpu", idle_cpu)
     check("replay_exact", replay_exact)
     check("fanout_split", fanout_split)
+    check("two_taps", two_taps)
     shutil.rmtree(TMP, ignore_errors=True)

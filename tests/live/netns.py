@@ -5,6 +5,10 @@ namespace, packets are sent or replayed on the other (SEND_IF).
     with Netns() as ns:          # raises Unavailable(why) when it cannot be made
         p = ns.popen([BIN, "-i", ns.capture_if, "-j"], ...)
 
+Netns(pairs=2) makes a second pair, swcap2 / swsend2 (ns.capture_ifs and
+ns.send_ifs list them all), for two-port TAPs. The names need not be unique
+across processes: each namespace has its own.
+
 IPv6 is off on both ends so that the kernel sends nothing of its own
 (router solicitations, MLD) that the sensor would see; the MTU is the
 largest, for captures recorded on loopback."""
@@ -25,8 +29,10 @@ def _run(*args):
 
 
 class Netns:
-    def __init__(self):
+    def __init__(self, pairs=1):
         self.name = f"swlive{os.getpid()}"
+        self.capture_ifs = [CAPTURE_IF + (str(i + 1) if i else "") for i in range(pairs)]
+        self.send_ifs = [SEND_IF + (str(i + 1) if i else "") for i in range(pairs)]
         self.capture_if = CAPTURE_IF
         self.send_if = SEND_IF
         self.made = False
@@ -38,14 +44,16 @@ class Netns:
         if r.returncode != 0:
             raise Unavailable("ip netns add failed: " + r.stderr.strip())
         self.made = True
-        steps = [
-            ["ip", "link", "add", "name", CAPTURE_IF, "type", "veth", "peer", "name", SEND_IF],
-            ["sysctl", "-qw", f"net.ipv6.conf.{CAPTURE_IF}.disable_ipv6=1"],
-            ["sysctl", "-qw", f"net.ipv6.conf.{SEND_IF}.disable_ipv6=1"],
-            # Recorded captures come from loopback: segments up to 64 KiB.
-            ["ip", "link", "set", CAPTURE_IF, "mtu", "65535", "up"],
-            ["ip", "link", "set", SEND_IF, "mtu", "65535", "up"],
-        ]
+        steps = []
+        for cap, send in zip(self.capture_ifs, self.send_ifs):
+            steps += [
+                ["ip", "link", "add", "name", cap, "type", "veth", "peer", "name", send],
+                ["sysctl", "-qw", f"net.ipv6.conf.{cap}.disable_ipv6=1"],
+                ["sysctl", "-qw", f"net.ipv6.conf.{send}.disable_ipv6=1"],
+                # Recorded captures come from loopback: segments up to 64 KiB.
+                ["ip", "link", "set", cap, "mtu", "65535", "up"],
+                ["ip", "link", "set", send, "mtu", "65535", "up"],
+            ]
         for step in steps:
             r = self.run(step)
             if r.returncode != 0:

@@ -275,6 +275,18 @@ static const struct {
       "(\"10.0.0.0/8\", \"fd00::/8\")" },
     { "tests/config/detect_unknown_key.conf",
       "tests/config/detect_unknown_key.conf:4: unknown key 'detect.distinct_exakt'" },
+    { "tests/config/interfaces_duplicate.conf",
+      "tests/config/interfaces_duplicate.conf:3: 'capture.interfaces': interface 'eth1' is "
+      "named twice" },
+    { "tests/config/interfaces_empty.conf",
+      "tests/config/interfaces_empty.conf:3: 'capture.interfaces': interface 1: the name is "
+      "empty" },
+    { "tests/config/interfaces_type.conf",
+      "tests/config/interfaces_type.conf:3: 'capture.interfaces' must be an interface name or "
+      "an array of them ([\"eth1\", \"eth2\"])" },
+    { "tests/config/interfaces_too_long.conf",
+      "tests/config/interfaces_too_long.conf:3: 'capture.interfaces': interface "
+      "'this-name-is-much-lo...': the name is longer than 63 bytes" },
 };
 
 static void test_bad_configs(void)
@@ -565,6 +577,26 @@ static void test_rdns_group(void)
     rmdir(dir);
 }
 
+/* capture.interfaces: a list, or one name; none by default (the sensor
+ * then needs -i). */
+static void test_interfaces(void)
+{
+    struct sw_config cfg;
+    char err[512] = "";
+    config_defaults(&cfg);
+    CHECK_EQ_INT(cfg.capture.interface_count, 0);
+    CHECK_EQ_INT(config_load("config/scrapewatch.conf", &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_INT(cfg.capture.interface_count, 0);
+    CHECK_EQ_INT(config_load("tests/config/interfaces_ok.conf", &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_INT(cfg.capture.interface_count, 2);
+    CHECK_EQ_STR(cfg.capture.interfaces[0], "eth1");
+    CHECK_EQ_STR(cfg.capture.interfaces[1], "eth2");
+    CHECK_EQ_INT(config_load("tests/config/interfaces_one.conf", &cfg, err, sizeof(err)), 0);
+    CHECK_EQ_INT(cfg.capture.interface_count, 1);
+    CHECK_EQ_STR(cfg.capture.interfaces[0], "eth1");
+}
+
 /* UDP ports are a map of their own: a number may select one decoder on TCP
  * and another on UDP. */
 static void test_udp_ports(void)
@@ -596,6 +628,7 @@ int main(void)
     RUN(test_port_conflict_between_decoders);
     RUN(test_int64_and_all_types);
     RUN(test_detect_group);
+    RUN(test_interfaces);
     RUN(test_relative_paths);
     RUN(test_rdns_group);
     CHECK_EXIT();
