@@ -85,6 +85,7 @@ struct flow {
     uint8_t ndpi_packets;          /* packets counted towards ndpi.max_packets */
     uint8_t tunnel;                /* flow_meta.tunnel (0 = none) */
     uint8_t tunnel_has_id;         /* flow_meta.tunnel_has_id */
+    uint8_t syn_tool;              /* enum syn_tool of the SYN that opened it */
 };
 
 /* A payload-less flow's whole cost is its head plus its share of the

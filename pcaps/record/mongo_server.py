@@ -643,10 +643,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=27017)
     ap.add_argument("--log")
+    ap.add_argument("--bind", default="127.0.0.1")
     args = ap.parse_args()
     if args.log:
         State.log = open(args.log, "a")
-    with Server(("127.0.0.1", args.port), Handler) as srv:
+    with Server((args.bind, args.port), Handler) as srv:
         srv.serve_forever()
 
 
