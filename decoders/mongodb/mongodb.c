@@ -285,6 +285,8 @@ struct mongo_flow {
     bool reply_paired;
     /* connection */
     bool first_command_seen;
+    uint8_t zero_id_requests;    /* requests from the start all with requestID 0
+                                    (zgrab2's shape, zgrab2_probe_label) */
     char client_id[OP_CLIENT_MAX];
     bool authenticated;
     bool auth_failed;
@@ -677,6 +679,25 @@ static const char *nmap_probe_label(const struct mongo_dir *d, const char *comma
     return "Nmap NSE mongodb library";
 }
 
+/* zgrab2's mongodb module (modules/mongodb/scanner.go in zmap/zgrab2, read
+ * through the search index; zgrab2 is not in Debian, so no capture) builds
+ * each message in a zeroed buffer and sets only its length and opcode: every
+ * request has requestID 0. It sends isMaster and then listDatabases as
+ * OP_QUERY on admin.$cmd (numberToReturn 1, no client document), then
+ * buildinfo. Drivers count their request ids, so two requests with id 0 in a
+ * row from a connection's start are the shape: the second is the probe. */
+static const char *zgrab2_probe_label(struct mongo_flow *f, const struct mongo_dir *d)
+{
+    if (f->zero_id_requests == UINT8_MAX)
+        return NULL;                    /* not the shape */
+    if (d->hdr.request_id != 0 || d->hdr.response_to != 0 ||
+        (f->zero_id_requests == 0 && f->first_command_seen)) {
+        f->zero_id_requests = UINT8_MAX;
+        return NULL;
+    }
+    return ++f->zero_id_requests == 2 ? "zgrab2 mongodb module" : NULL;
+}
+
 /* A request was read whole: make its op from the facts. */
 static void request_op(struct mongo_flow *f, struct mongo_dir *d, struct op_record *op)
 {
@@ -811,10 +832,13 @@ static void request_op(struct mongo_flow *f, struct mongo_dir *d, struct op_reco
         set_text(op, op->op, sizeof(op->op), "unknown");
     }
 
-    const char *nmap = nmap_probe_label(d, command && r->have_command ? r->command : NULL);
-    if (nmap != NULL) {
+    const char *probe = nmap_probe_label(d, command && r->have_command ? r->command : NULL);
+    const char *zgrab = zgrab2_probe_label(f, d);
+    if (probe == NULL)
+        probe = zgrab;
+    if (probe != NULL) {
         op->flags |= OP_FLAG_PROBE;
-        set_text(op, op->client_id, sizeof(op->client_id), nmap);
+        set_text(op, op->client_id, sizeof(op->client_id), probe);
     }
 
     /* The connection's first command says who the client is. */

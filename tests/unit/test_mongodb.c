@@ -772,6 +772,42 @@ static void test_nmap_shape(void)
     }
 }
 
+/* zgrab2's shape: every request with requestID 0 (isMaster, listDatabases
+ * as OP_QUERY, numberToReturn 1, then buildinfo as OP_MSG): the second is
+ * the probe. A driver counting its ids from 0 is not. */
+static void test_zgrab2_shape(void)
+{
+    for (int zgrab = 1; zgrab >= 0; zgrab--) {
+        struct bb c = { cli_buf, 0, {0}, 0 }, s = { srv_buf, 0, {0}, 0 };
+        struct harness h;
+        h_open(&h);
+        query_request(&c, 0, "admin.$cmd", "isMaster", false, 1);
+        op_reply(&s, 7, 0, 0, 0, 1);
+        h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+        h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
+        c.len = s.len = 0;
+        query_request(&c, zgrab ? 0 : 1, "admin.$cmd", "listDatabases", false, 1);
+        op_reply(&s, 8, zgrab ? 0 : 1, 0, 0, 1);
+        h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+        h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
+        c.len = s.len = 0;
+        hello_request(&c, zgrab ? 0 : 2, NULL);
+        ok_reply(&s, 9, zgrab ? 0 : 2);
+        h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+        h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
+        CHECK_EQ_INT(h.n, 3);
+        if (h.n == 3) {
+            CHECK_EQ_INT(has_flag(&h.ops[0], OP_FLAG_PROBE), false);
+            CHECK_EQ_STR(h.ops[1].op, "listDatabases");
+            CHECK_EQ_INT(has_flag(&h.ops[1], OP_FLAG_PROBE), zgrab);
+            CHECK_EQ_STR(h.ops[1].client_id, zgrab ? "zgrab2 mongodb module" : "(none)");
+            CHECK_EQ_INT(has_flag(&h.ops[2], OP_FLAG_PROBE), false);
+        }
+        CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_PROBES), zgrab);
+        h_close(&h);
+    }
+}
+
 /* A gap of known length inside a reply: that op is partial, framing holds. */
 static void test_gap_inside_reply(void)
 {
@@ -1195,6 +1231,7 @@ int main(void)
     RUN(test_auth);
     RUN(test_legacy);
     RUN(test_nmap_shape);
+    RUN(test_zgrab2_shape);
     RUN(test_gap_inside_reply);
     RUN(test_gap_resync);
     RUN(test_garbage_then_request);
