@@ -2,8 +2,10 @@
  *
  * Port sweeps (masscan, ZMap, nmap -sS, connect checks) open connections
  * and send nothing, so no decoder ever makes an op of them. When such a
- * flow ends (FIN, RST, timeout, eviction) its record is turned into an op
- * record that only rules with `match.record = "flow"` read (rules/FORMAT.md):
+ * flow ends (FIN, RST, timeout, eviction) its record - the worker sends one
+ * for every flow with a decoder, i.e. to a database port or one nDPI named -
+ * is turned into an op record that only rules with `match.record = "flow"`
+ * read (rules/FORMAT.md):
  *
  *   op        "open" (the server answered the SYN with SYN-ACK), else
  *             "closed" (a RST), else "no_answer"
