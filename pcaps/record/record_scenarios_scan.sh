@@ -20,6 +20,8 @@
 #                        10.0.5.0/26 for 9200,27017,6379,11211,5984,9042,8983
 #                        (64 of the /24's addresses: 448 SYNs, a capture of
 #                        about 100 KB; the whole /24 made 430 KB)
+#   port_sweep_nmap      nmap 7.93 -sS from 203.0.113.50, the same ports of
+#                        10.0.5.0/28
 #   port_sweep_quiet     an outside application (203.0.113.51) with the
 #                        Redis password talks to two servers, plus one
 #                        connect check (no request) to each
@@ -198,6 +200,23 @@ sc_port_sweep() {
           {"alert": "ports of one server", "rule": 6102, "meaning": ">= 4 database ports of one server without a request; one alert for the source"}]'
 }
 
+sc_port_sweep_nmap() {
+    sweep_setup
+    sweep_capture port_sweep_nmap
+    ip netns exec "$NS2" nmap -sS -Pn -n -e "sws$$" -S 203.0.113.50 --max-retries 0 \
+        -p "$PORTS" 10.0.5.0/28 >"$WORK/nmap_sS.log" 2>&1 || die "nmap -sS: $(cat "$WORK/nmap_sS.log")"
+    local open
+    open=$(grep -c "/tcp *open" "$WORK/nmap_sS.log" || true)
+    [ "$open" -gt 0 ] || die "nmap -sS found nothing: $(cat "$WORK/nmap_sS.log")"
+    STEP_ACTOR=203.0.113.50 note_step nmap_sS nmap "{\"open_ports_reported\": $open}" \
+        nmap -sS -Pn -n -e veth -S 203.0.113.50 --max-retries 0 -p "$PORTS" 10.0.5.0/28
+    sweep_finish port_sweep_nmap
+    facts port_sweep_nmap "nmap -sS SYN-scans the database ports of 16 protected addresses" \
+        '{"203.0.113.50": "nmap 7.93 -sS (outside)", "10.0.5.0/28": "protected servers"}' \
+        '[{"alert": "sweep of protected servers", "rule": 6101, "meaning": "as with masscan; nmap -sS has no fixed SYN shape, so no tool"},
+          {"alert": "ports of one server", "rule": 6102}]'
+}
+
 sc_port_sweep_quiet() {
     sweep_setup
     sweep_capture port_sweep_quiet
@@ -215,7 +234,7 @@ sc_port_sweep_quiet() {
         '[]'
 }
 
-ALL=(mongo_nmap_probe mongo_status_app es_bulk_msearch port_sweep port_sweep_quiet)
+ALL=(mongo_nmap_probe mongo_status_app es_bulk_msearch port_sweep port_sweep_nmap port_sweep_quiet)
 ns_setup
 cd "$WORK"
 for name in "${@:-${ALL[@]}}"; do
