@@ -608,8 +608,24 @@ static void report_evictions(struct rule_engine *e, struct stats *st)
     e->evictions_reported = total;
 }
 
+static void engine_run(struct rule_engine *e, struct stats *st, const struct rec_op *r,
+                       enum rule_record record, alert_fn emit, void *arg);
+
 void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op *r,
                     alert_fn emit, void *arg)
+{
+    engine_run(e, st, r, RULE_RECORD_OP, emit, arg);
+}
+
+void rule_engine_flow(struct rule_engine *e, struct stats *st, const struct rec_op *r,
+                      alert_fn emit, void *arg)
+{
+    engine_run(e, st, r, RULE_RECORD_FLOW, emit, arg);
+}
+
+/* One record through the rules that read its kind. */
+static void engine_run(struct rule_engine *e, struct stats *st, const struct rec_op *r,
+                       enum rule_record record, alert_fn emit, void *arg)
 {
     if (!e || !e->rs.count)
         return;
@@ -627,7 +643,8 @@ void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op
     for (size_t i = 0; i < rs->count; i++) {
         const struct rule *rule = &rs->rules[i];
         struct match_labels labels = {NULL, NULL};
-        if (rule->is_sequence || !rule_match_op(&rule->match, r, inside, &labels))
+        if (rule->is_sequence || rule->match.record != record
+            || !rule_match_op(&rule->match, r, inside, &labels))
             continue;
         stats_inc(st, STAT_RULES_MATCHED);
         uint8_t key[KEY_BYTES];

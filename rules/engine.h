@@ -36,6 +36,10 @@ size_t rule_engine_rule_count(const struct rule_engine *e);
  * Counters (rules.*) go to st. */
 void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op *r,
                     alert_fn emit, void *arg);
+/* A payload-less flow as an op (sensor/flow_recon.h): read only by rules
+ * with match.record = "flow", which never see rule_engine_op's ops. */
+void rule_engine_flow(struct rule_engine *e, struct stats *st, const struct rec_op *r,
+                      alert_fn emit, void *arg);
 /* Moves the per-key state of `from` into `to` where rules match by id
  * (SIGHUP reload keeps windows and suppression), then frees `from`. */
 void rule_engine_adopt_state(struct rule_engine *to, struct rule_engine *from);

@@ -25,6 +25,10 @@
 
 enum rule_from { RULE_FROM_OUTSIDE = 0, RULE_FROM_INSIDE, RULE_FROM_ANY };
 
+/* What a rule reads: ops from the decoders, or payload-less TCP flows at
+ * their end (sensor/flow_recon.h), never both. */
+enum rule_record { RULE_RECORD_OP = 0, RULE_RECORD_FLOW };
+
 /* What `aggregate.sum` adds up and what `aggregate.distinct` counts. */
 enum rule_field {
     RULE_FIELD_NONE = 0,
@@ -40,6 +44,7 @@ enum rule_field {
  * over the enum values (0 = no condition). */
 struct rule_match {
     uint8_t from;                  /* enum rule_from */
+    uint8_t record;                /* enum rule_record (top level only) */
     uint32_t apps;                 /* 1 << enum app_id */
     uint32_t classes;              /* 1 << enum op_class */
     uint32_t statuses;             /* 1 << enum op_status */

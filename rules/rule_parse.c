@@ -378,6 +378,14 @@ static int parse_match_key(struct rule_loader *ld, const config_setting_t *s, co
         if (get_choice(ld, s, s, field, names, 3, &c) != 0)
             return -1;
         m->from = (uint8_t)c;
+    } else if (strcmp(key, "record") == 0) {
+        static const char *const names[] = {"op", "flow"};   /* enum rule_record */
+        int c;
+        if (depth > 0)
+            return rule_fail(ld, s, "'%s' belongs in the rule's match, not in 'not'", field);
+        if (get_choice(ld, s, s, field, names, 2, &c) != 0)
+            return -1;
+        m->record = (uint8_t)c;
     } else if (strcmp(key, "app") == 0) {
         struct mask_arg a = {&app_table, &m->apps};
         return each_string(ld, s, field, add_mask_name, &a);

@@ -4,6 +4,7 @@
  * passed on when it is the smallest head and every worker with no record
  * waiting has promised (by watermark) that its next record comes later. */
 #include "detect.h"
+#include "flow_recon.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,10 @@ static void detect_record(struct detect *d, uint32_t type, const void *rec)
     } else if (type == REC_FLOW) {
         const struct rec_flow *r = rec;
         d->last_ts_us = r->ts_us > d->last_ts_us ? r->ts_us : d->last_ts_us;
+        if (d->engine && flow_recon_op(r, &d->scratch)) {
+            rule_engine_flow(d->engine, &d->stats, &d->scratch, detect_alert, d);
+            stats_set(&d->stats, STAT_MEM_USED, d->budget.used);
+        }
         if (!d->cfg->events.flow)
             return;
         stats_inc(&d->stats, STAT_EVENTS_FLOW);

@@ -94,6 +94,7 @@ struct flow {
     uint8_t tunnel_has_id;         /* flow_meta.tunnel_has_id */
     uint8_t returned;              /* an evicted connection's again (evicted.h) */
     uint8_t in_iface;              /* flow_meta.in_iface: of the first packet */
+    uint8_t syn_tool;              /* enum syn_tool of the SYN that opened it */
 };
 
 /* A payload-less flow's whole cost is its head plus its share of the

@@ -461,6 +461,7 @@ static int tcp_parse(const struct span *l4, struct packet_info *out,
     out->seq = read_be32(t + 4);
     out->ack = read_be32(t + 8);
     out->tcp_flags = t[13];
+    out->tcp_window = read_be16(t + 14);
     set_payload(out, l4, header_len, l4->wire);
     *why = STAT_TCP_PACKETS;
     return 0;

@@ -73,6 +73,7 @@ struct packet_info {
     uint8_t dst[16];
     uint16_t sport, dport;
     uint8_t tcp_flags;
+    uint16_t tcp_window;     /* as sent, unscaled (scanner SYN shapes, syn_shape.h) */
     uint32_t seq, ack;
     uint16_t vlan_count;     /* VLAN tags crossed */
     uint16_t vlan[2];        /* outer first */

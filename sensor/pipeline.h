@@ -89,6 +89,9 @@ struct rec_flow {
     uint8_t orientation;   /* enum flow_orientation */
     uint8_t classified_by; /* enum classified_by */
     uint8_t tcp_state;     /* enum tcp_state_bit, or-ed */
+    uint8_t syn_tool;      /* enum syn_tool (syn_shape.h) of its opening SYN */
+    uint8_t payload_seen;  /* it carried payload bytes (0: a scan's SYN, a
+                              connect check): flow-level rules read these */
 };
 
 struct rec_watermark {

@@ -18,6 +18,7 @@
 #include "community_id.h"
 #include "packet.h"
 #include "pipeline.h"
+#include "syn_shape.h"
 
 #define EARLY_MAX (16u * 1024u)   /* bytes kept while nDPI decides */
 /* Bytes of allocator bookkeeping counted with each flow. */
@@ -191,6 +192,8 @@ static void worker_emit_flow(struct worker *w, struct flow *f)
     r.orientation = f->orientation;
     r.classified_by = f->classified_by;
     r.tcp_state = f->tcp_state;
+    r.syn_tool = f->syn_tool;
+    r.payload_seen = f->ext != NULL;
     worker_push(w, REC_FLOW, &r, sizeof(r));
 }
 
@@ -758,6 +761,7 @@ static struct flow *flow_create(struct worker *w, const struct flow_key *k, int 
     f->first_us = f->last_us = now_us;
     f->app = APP_UNKNOWN;
     flow_orient(w, f, pi, from_lo);
+    f->syn_tool = (uint8_t)syn_shape(pi);
     flow_count_new(w, f, pi);
     w->cur_flow = f;
     flow_choose_decoder(w, f);

@@ -25,8 +25,10 @@ by pcaps/record/record_mongo.sh, whose server logged every reply it sent):
                SCRAM conversation authenticated; zlib, zstd and snappy flagged
   pymongo      the first command of each connection is a legacy OP_QUERY
                isMaster, not flagged legacy_opcode; the client is "sw-pymongo (...)"
-  nmap         every op flagged legacy_opcode, client "(none)", listDatabases
-               items = databases the server listed
+  nmap         every op flagged legacy_opcode and probe (nmap's NSE wire shape),
+               client names the script that asks it (mongodb-info: serverStatus,
+               buildinfo; mongodb-databases: listDatabases), one mongodb.probes
+               per op; listDatabases items = databases the server listed
 
 Third-party captures (../shared/pcaps, skipped when absent): each is read
 without mongodb.malformed / decompress_errors / resync; the expected op count
@@ -228,9 +230,15 @@ def check_pymongo(name, ops):
     report(name, "legacy_hello", ok, "first ops: %s" % [(o["name"], o["flags"], o.get("client")) for o in firsts.values()])
 
 
-def check_nmap(name, facts, ops):
-    ok = ops and all("legacy_opcode" in ev["op"]["flags"] and ev["op"].get("client") == "(none)" for ev in ops)
-    report(name, "scanner", ok, "ops: %s" % [describe(ev) for ev in ops])
+NMAP_SCRIPT = {"listDatabases": "Nmap NSE mongodb-databases", "serverStatus": "Nmap NSE mongodb-info",
+               "buildinfo": "Nmap NSE mongodb-info"}
+
+
+def check_nmap(name, facts, ops, mstats):
+    ok = ops and all("legacy_opcode" in ev["op"]["flags"] and "probe" in ev["op"]["flags"] and
+                     ev["op"].get("client") == NMAP_SCRIPT.get(ev["op"]["name"]) for ev in ops)
+    report(name, "scanner", ok and mstats.get("probes") == len(ops),
+           "ops: %s; probes %s" % ([describe(ev) for ev in ops], mstats.get("probes")))
     listed = [r["documents"] for r in facts["replies"] if r["command"] == "listDatabases"]
     got = [ev["op"].get("items") for ev in ops if ev["op"]["name"] == "listDatabases"]
     report(name, "databases", listed and got == listed, "items %s, server listed %s" % (got, listed))
@@ -275,6 +283,7 @@ def check_third_party(binary):
     if not os.path.isdir(SHARED):
         print("skip mongo/third_party: %s absent" % SHARED)
         return
+    # a 2010-era driver also sends responseTo -1: not nmap (its ids are not nmap's)
     for rel, (count, checks) in THIRD_PARTY.items():
         path = os.path.join(SHARED, rel)
         name = "shared/" + rel
@@ -308,7 +317,7 @@ def main():
         print("# mongo/%s: %d ops" % (name, len(ops)), file=sys.stderr)
         for ev in ops:
             print("#   " + describe(ev), file=sys.stderr)
-        clean, why = stats_clean(mstats)
+        clean, why = stats_clean(mstats, ("probes",) if name == "mongo_nmap" else ())
         report(name, "run", err is None and clean, err or why)
         check_replies(name, facts, ops)
         if facts.get("documents_received"):
@@ -319,7 +328,7 @@ def main():
         elif name == "mongo_pymongo":
             check_pymongo(name, ops)
         elif name == "mongo_nmap":
-            check_nmap(name, facts, ops)
+            check_nmap(name, facts, ops, mstats)
     check_third_party(binary)
     return 1 if failures else 0
 

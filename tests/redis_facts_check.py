@@ -35,7 +35,11 @@ ops are checked against figures read from the facts file, never retyped:
              ops have no response bytes; ioredis's "info" ready checks are not
              flagged probe (more follows them)
   nmap       the -sV "info" and the curl HTTP request flagged probe, client
-             "Nmap service probe" and curl's User-Agent; redis.probes = 2
+             "Nmap service probe" and curl's User-Agent; of the redis-info
+             script's connection (INFO, CONFIG GET bind, PUBSUB CHANNELS,
+             CLIENT LIST, CLUSTER NODES) only PUBSUB CHANNELS, the third in
+             its fixed order, is flagged, client "Nmap NSE redis-info";
+             redis.probes = 3
 
 Prints "ok redis_facts/<capture>/<check>", "FAIL ...: why" or "skip ...: why".
 """
@@ -237,10 +241,16 @@ def check_nmap(cap, facts, ops, stats, ports):
     report(cap, "http", len(http_ops) == 1 and http_ops[0]["name"] == "HTTP" and
            "probe" in http_ops[0]["flags"] and http_ops[0].get("client") == agent, str(http_ops))
     flagged = sum(1 for e in ops if "probe" in e["op"]["flags"])
-    report(cap, "probes", stats["redis"]["probes"] == flagged == 2, "%d" % flagged)
+    report(cap, "probes", stats["redis"]["probes"] == flagged == 3, "%d" % flagged)
     script = [o for c in ports.values() for o in c if o["name"] == "CONFIG GET"]
     report(cap, "redis_info_script", len(script) == 1 and script[0]["target"] == "bind" and
            script[0]["class"] == "enumerate", str(script))
+    conn = next((c for c in ports.values() if c and c[0]["name"] == "INFO" and len(c) == 5), [])
+    shape = [(o["name"], "probe" in o["flags"], o.get("client")) for o in conn]
+    report(cap, "redis_info_shape", shape == [
+        ("INFO", False, None), ("CONFIG GET", False, None),
+        ("PUBSUB CHANNELS", True, "Nmap NSE redis-info"),
+        ("CLIENT LIST", False, None), ("CLUSTER NODES", False, None)], str(shape))
 
 
 CHECKS = {"redis_dump": check_dump, "redis_rdb": check_rdb, "redis_py": check_py,

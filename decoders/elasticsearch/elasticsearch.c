@@ -33,6 +33,8 @@
 #define ES_INNER_TARGET_MAX 2048 /* Kibana's inner path?query, decoded */
 #define ES_LINE_MAX 512          /* _cat text: longer lines are counted, not parsed */
 #define ES_METHOD_MAX 16
+#define ES_BODY_TARGET_LINES 16  /* _bulk/_msearch: NDJSON lines read for _index */
+#define ES_BODY_TARGET_NAMES 4   /* ... and distinct index names kept from them */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -863,12 +865,26 @@ struct es_cat_text {
     int docs_column;        /* -1: none */
 };
 
+/* _bulk and _msearch with no index in the path name theirs in the body:
+ * the `_index` of a bulk action line, the `index` of an msearch header line.
+ * Only the first ES_BODY_TARGET_LINES lines are read for it (a bulk body can
+ * be megabytes; its first actions say what it writes), and at most
+ * ES_BODY_TARGET_NAMES distinct names are kept, comma-separated as in a path. */
+struct es_body_targets {
+    bool wanted;                 /* the path named no index */
+    bool source_next;            /* _bulk: the next line is an action's document */
+    bool in_document;            /* the current line is a document or a search body */
+    uint32_t line;               /* NDJSON lines begun */
+    uint8_t names;               /* names kept in op->target */
+};
+
 struct es_request_side {
     bool active;                 /* request_head read it as an ES call */
     bool parse;                  /* its body goes through the scanner */
     bool body_expected, body_seen;
     bool q_present, query_seen, match_all_if_no_query;
     enum es_kind kind;
+    struct es_body_targets targets;
     struct op_record *op;        /* set only while a body piece is scanned */
     struct json_scan scan;
 };
@@ -951,9 +967,77 @@ static void request_action(struct es_request_side *r, struct op_record *op,
     }
 }
 
+/* Add one index name to op->target unless it is there already. Index names
+ * cannot hold a comma, so the joined list reads back unambiguously. */
+static void body_target_add(struct es_body_targets *t, struct op_record *op,
+                            const struct json_scan_value *v)
+{
+    if (v->len == 0 || v->truncated || t->names >= ES_BODY_TARGET_NAMES)
+        return;
+    size_t used = strlen(op->target);
+    for (const char *p = op->target; *p != '\0';) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == v->len && memcmp(p, v->text, n) == 0)
+            return;
+        p += n + (end ? 1 : 0);
+    }
+    size_t need = v->len + (used > 0 ? 1 : 0);
+    if (used + need >= sizeof(op->target)) {
+        op->flags |= OP_FLAG_TRUNCATED;
+        t->names = ES_BODY_TARGET_NAMES;    /* full: stop looking */
+        return;
+    }
+    if (used > 0)
+        op->target[used++] = ',';
+    memcpy(op->target + used, v->text, v->len);
+    op->target[used + v->len] = '\0';
+    t->names++;
+}
+
+/* One value of a _bulk/_msearch body, while its lines are read for targets.
+ * A line starts with a top-level value. _bulk: an action line whose verb is
+ * index/create/update is followed by its document (never read for names);
+ * delete has none. _msearch: header and body lines alternate. */
+static void body_target_value(struct es_request_side *r, const struct json_scan *s,
+                              const struct json_scan_value *v)
+{
+    struct es_body_targets *t = &r->targets;
+    int depth = json_scan_value_depth(s);
+    if (depth == 0) {
+        if (v->type == JSON_OBJECT_END || v->type == JSON_ARRAY_END)
+            return;
+        bool document = r->kind == ES_KIND_BULK ? t->source_next : t->line % 2 == 1;
+        t->source_next = false;
+        if (++t->line > ES_BODY_TARGET_LINES || t->names >= ES_BODY_TARGET_NAMES) {
+            t->wanted = false;
+            if (r->kind == ES_KIND_BULK)
+                r->parse = false;           /* nothing else is read from a bulk body */
+            return;
+        }
+        t->in_document = document;
+        return;
+    }
+    if (t->in_document)
+        return;
+    if (r->kind == ES_KIND_BULK) {
+        if (depth == 1 && v->type == JSON_OBJECT_START &&
+            (json_scan_at(s, "index") || json_scan_at(s, "create") || json_scan_at(s, "update")))
+            t->source_next = true;
+        if (depth == 2 && v->type == JSON_STRING && json_scan_at(s, "*._index"))
+            body_target_add(t, r->op, v);
+    } else if (v->type == JSON_STRING &&
+               ((depth == 1 && json_scan_at(s, "index")) ||
+                (depth == 2 && json_scan_at(s, "index.[]")))) {
+        body_target_add(t, r->op, v);
+    }
+}
+
 static void request_value(void *arg, const struct json_scan *s, const struct json_scan_value *v)
 {
     struct es_request_side *r = arg;
+    if (r->targets.wanted && r->op != NULL)
+        body_target_value(r, s, v);
     const struct es_rule *rule = rule_find(es_request_rules[r->kind], request_depth[r->kind], s, v);
     if (rule != NULL && r->op != NULL)
         request_action(r, r->op, rule, v);
@@ -981,6 +1065,10 @@ static void es_request_head(void *st, struct decoder_ctx *ctx, struct op_record 
     r->match_all_if_no_query = call.match_all_if_no_query;
     r->body_expected = head->chunked || head->content_length > 0;
     r->parse = es_request_rules[call.kind] != NULL;
+    if ((call.kind == ES_KIND_BULK || call.kind == ES_KIND_MSEARCH) && call.target_len == 0) {
+        r->targets.wanted = true;
+        r->parse = true;
+    }
     if (r->parse)
         json_scan_init(&r->scan, request_value, r);
 }

@@ -286,6 +286,8 @@ struct mongo_flow {
     bool reply_paired;
     /* connection */
     bool first_command_seen;
+    uint8_t zero_id_requests;    /* requests from the start all with requestID 0
+                                    (zgrab2's shape, zgrab2_probe_label) */
     char client_id[OP_CLIENT_MAX];
     bool authenticated;
     bool auth_failed;
@@ -666,6 +668,50 @@ static void lower_text(char *s)
             *s = (char)(*s - 'A' + 'a');
 }
 
+/* nmap's MongoDB library (nselib/mongodb.lua: MongoData:data() and
+ * createQuery(), nmap 7.93) writes every request as an OP_QUERY on
+ * "<db>.$cmd" with responseTo -1, numberToReturn -1 and a requestID from a
+ * counter that starts at 12345 for the whole nmap run and grows by 2 per
+ * message (pcaps/mongo_nmap.pcap: 12346, 12348, 12350). Current drivers send
+ * responseTo 0 (pymongo's serverStatus is an OP_MSG); some 2010-era drivers
+ * sent -1 too, with random-looking ids (the Wireshark wiki's mongodb.pcap:
+ * 0xb3d56504...), so the id range is part of the shape: 2^20 ids is a run of
+ * some 170,000 hosts probed by the three scripts. NULL when not the shape. */
+#define NMAP_MONGO_FIRST_ID 12345
+#define NMAP_MONGO_ID_SPAN (1 << 20)
+
+static const char *nmap_probe_label(const struct mongo_dir *d, const char *command)
+{
+    if (d->hdr.opcode != MONGO_OP_QUERY || command == NULL || d->hdr.response_to != -1 ||
+        d->ints_read < 3 || d->ints[2] != -1 || d->hdr.request_id < NMAP_MONGO_FIRST_ID ||
+        d->hdr.request_id >= NMAP_MONGO_FIRST_ID + NMAP_MONGO_ID_SPAN)
+        return NULL;
+    if (strcmp(command, "listDatabases") == 0)
+        return "Nmap NSE mongodb-databases";
+    if (strcmp(command, "serverStatus") == 0 || strcmp(command, "buildinfo") == 0)
+        return "Nmap NSE mongodb-info";
+    return "Nmap NSE mongodb library";
+}
+
+/* zgrab2's mongodb module (modules/mongodb/scanner.go in zmap/zgrab2, read
+ * through the search index; zgrab2 is not in Debian, so no capture) builds
+ * each message in a zeroed buffer and sets only its length and opcode: every
+ * request has requestID 0. It sends isMaster and then listDatabases as
+ * OP_QUERY on admin.$cmd (numberToReturn 1, no client document), then
+ * buildinfo. Drivers count their request ids, so two requests with id 0 in a
+ * row from a connection's start are the shape: the second is the probe. */
+static const char *zgrab2_probe_label(struct mongo_flow *f, const struct mongo_dir *d)
+{
+    if (f->zero_id_requests == UINT8_MAX)
+        return NULL;                    /* not the shape */
+    if (d->hdr.request_id != 0 || d->hdr.response_to != 0 ||
+        (f->zero_id_requests == 0 && f->first_command_seen)) {
+        f->zero_id_requests = UINT8_MAX;
+        return NULL;
+    }
+    return ++f->zero_id_requests == 2 ? "zgrab2 mongodb module" : NULL;
+}
+
 /* A request was read whole: make its op from the facts. */
 static void request_op(struct mongo_flow *f, struct mongo_dir *d, struct op_record *op)
 {
@@ -800,6 +846,15 @@ static void request_op(struct mongo_flow *f, struct mongo_dir *d, struct op_reco
         set_text(op, op->op, sizeof(op->op), "unknown");
     }
 
+    const char *probe = nmap_probe_label(d, command && r->have_command ? r->command : NULL);
+    const char *zgrab = zgrab2_probe_label(f, d);
+    if (probe == NULL)
+        probe = zgrab;
+    if (probe != NULL) {
+        op->flags |= OP_FLAG_PROBE;
+        set_text(op, op->client_id, sizeof(op->client_id), probe);
+    }
+
     /* The connection's first command says who the client is; mid-session
      * the first command seen is not the connection's first: no client. */
     if (!f->first_command_seen && !f->midstream) {
@@ -879,6 +934,8 @@ static void request_done(struct mongo_flow *f, struct mongo_dir *d, struct decod
 {
     struct op_record op;
     request_op(f, d, &op);
+    if (op.flags & OP_FLAG_PROBE)
+        decoder_count(ctx, MONGODB_COUNTER_PROBES);
     bool no_reply = d->hdr.opcode == MONGO_OP_INSERT || d->hdr.opcode == MONGO_OP_UPDATE ||
                     d->hdr.opcode == MONGO_OP_DELETE || d->hdr.opcode == MONGO_OP_KILL_CURSORS ||
                     (d->hdr.opcode == MONGO_OP_MSG && (d->flag_bits & MONGO_MSG_MORE_TO_COME));

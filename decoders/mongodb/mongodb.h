@@ -89,7 +89,8 @@ struct mongodb_params {
     X(DECOMPRESS_ERRORS, "decompress_errors") /* an OP_COMPRESSED that did not inflate */ \
     X(UNPAIRED, "unpaired")                   /* a reply with no request */ \
     X(PENDING_OVERFLOW, "pending_overflow")   /* past pending_max: oldest given up */ \
-    X(RESYNC, "resync")                       /* framing found again after a loss */
+    X(RESYNC, "resync")                       /* framing found again after a loss */ \
+    X(PROBES, "probes")                       /* requests in nmap's NSE shape (flag probe) */
 
 enum mongodb_counter {
 #define MONGODB_COUNTER_ENUM(id, name) MONGODB_COUNTER_##id,

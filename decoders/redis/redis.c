@@ -137,6 +137,7 @@ enum redis_probe_kind {
     PROBE_KIND_INFO,        /* "*1 $4 info" opening it: Nmap's probe, or a client
                                library's ready check (ioredis) if more follows */
     PROBE_KIND_ZGRAB,       /* "NONEXISTENT": zgrab2's redis module */
+    PROBE_KIND_NMAP_INFO,   /* the third of nmap redis-info's fixed commands */
 };
 
 /* A request waiting for its reply: only what its op needs (an op record is
@@ -212,6 +213,8 @@ struct redis_flow {
     bool replica_stream;
     bool http_probe;
     bool request_seen;              /* a request came: the next is not the first */
+    uint8_t nmap_step;              /* nmap redis-info's commands seen in order
+                                       (NMAP_INFO_BROKEN: not its shape) */
     struct membudget *budget;       /* where this state and its parts are charged */
     struct op_record *held;         /* an opening "info" op, until what follows tells
                                        a scanner from a client library */
@@ -371,6 +374,8 @@ static void set_client_id(const struct redis_flow *f, const struct redis_pending
         id = "Inline banner grab (nc, telnet or a scanner)";
     else if (id[0] == '\0' && p->probe == PROBE_KIND_ZGRAB)
         id = "zgrab2 redis module";
+    else if (id[0] == '\0' && p->probe == PROBE_KIND_NMAP_INFO)
+        id = "Nmap NSE redis-info";
     op_set_string(op, op->client_id, sizeof(op->client_id), id, strlen(id));
 }
 
@@ -856,6 +861,47 @@ static bool lower_case_word(const struct redis_args *a)
     return lower;
 }
 
+/* nmap's redis-info script (scripts/redis-info.nse, nmap 7.93) sends on one
+ * connection, after an optional AUTH, INFO and then its "extras" in a fixed
+ * table order: CONFIG GET bind, PUBSUB CHANNELS, CLIENT LIST, CLUSTER NODES,
+ * as RESP arrays spelled exactly so (pcaps/redis_nmap.pcap). A client
+ * library names itself first (CLIENT SETINFO, HELLO); redis-cli opens a
+ * connection per command line. The third command in the order completes the
+ * shape: true for it. */
+#define NMAP_INFO_BROKEN 0xff
+
+static bool arg_exact(const struct redis_args *a, unsigned i, const char *word)
+{
+    size_t n = strlen(word);
+    return i < a->kept && a->len[i] == n && memcmp(a->pool + a->off[i], word, n) == 0;
+}
+
+static bool nmap_redis_info_step(struct redis_flow *f, struct decoder_ctx *ctx,
+                                 const struct redis_args *a)
+{
+    static const char *const order[][3] = {
+        {"INFO", NULL, NULL}, {"CONFIG", "GET", "bind"}, {"PUBSUB", "CHANNELS", NULL},
+    };
+    const size_t steps = sizeof(order) / sizeof(order[0]);
+    if (f->nmap_step >= steps)
+        return false;                       /* done, or broken */
+    if (ctx->midstream) {
+        f->nmap_step = NMAP_INFO_BROKEN;
+        return false;
+    }
+    if (f->nmap_step == 0 && arg_exact(a, 0, "AUTH"))
+        return false;
+    const char *const *want = order[f->nmap_step];
+    unsigned n = 0;
+    while (n < 3 && want[n] != NULL && arg_exact(a, n, want[n]))
+        n++;
+    if (n == 0 || n != a->count || (n < 3 && want[n] != NULL)) {
+        f->nmap_step = NMAP_INFO_BROKEN;
+        return false;
+    }
+    return ++f->nmap_step == steps;
+}
+
 /* Scanners' openings. Client libraries and redis-cli send RESP arrays, so a
  * lower-case inline "info" or "ping" opening a connection is a banner grab. "*1 $4 info"
  * is Nmap's service probe (nmap-service-probes, "Probe TCP Redis") but also
@@ -873,6 +919,10 @@ static uint8_t request_probe(struct redis_flow *f, struct decoder_ctx *ctx,
     if (a->count == 1 && arg_is(a, 0, "NONEXISTENT")) {
         decoder_count(ctx, REDIS_COUNTER_PROBES);
         return PROBE_KIND_ZGRAB;
+    }
+    if (nmap_redis_info_step(f, ctx, a)) {
+        decoder_count(ctx, REDIS_COUNTER_PROBES);
+        return PROBE_KIND_NMAP_INFO;
     }
     if (f->request_seen || ctx->midstream || !lower_case_word(a))
         return PROBE_KIND_NONE;
@@ -925,7 +975,8 @@ static void request_done(struct redis_flow *f, struct decoder_ctx *ctx, uint64_t
             request_names(f, c, a);
             request_special(f, &p, &op, c, a);
         }
-        if (p.probe == PROBE_KIND_INLINE || p.probe == PROBE_KIND_ZGRAB)
+        if (p.probe == PROBE_KIND_INLINE || p.probe == PROBE_KIND_ZGRAB ||
+            p.probe == PROBE_KIND_NMAP_INFO)
             op.flags |= OP_FLAG_PROBE;
     }
     pending_pack(&p, &op, c);

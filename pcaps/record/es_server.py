@@ -414,6 +414,8 @@ class EsNode:
             return self.mget(None, query, body)
         if first == "_bulk" and n == 1:
             return self.bulk(None, query, raw)
+        if first == "_msearch" and n == 1:
+            return self.msearch(None, query, raw)
         if first == "_refresh" and n == 1:
             return self.json({"_shards": {"total": 6, "successful": 3, "failed": 0}}, query)
         if first.startswith("_"):
@@ -1073,6 +1075,28 @@ class EsNode:
                 docs.append(dict(self._doc_meta(idx, doc_id), found=True, _source=src))
         resp = self.json({"docs": docs}, query)
         resp.items = found
+        return resp
+
+    def msearch(self, index, query, raw):
+        """NDJSON header/body pairs; each search answered as _search would,
+        errors in place (status per response), as Elasticsearch does."""
+        lines = [ln for ln in raw.decode("utf-8", "replace").split("\n") if ln.strip()]
+        responses, items = [], 0
+        for i in range(0, len(lines) - 1, 2):
+            header, body = json.loads(lines[i]), json.loads(lines[i + 1])
+            target = header.get("index", index)
+            if isinstance(target, list):
+                target = ",".join(target)
+            try:
+                r = self.search(target, "POST", {}, body)
+                one = json.loads(r.body)
+                one["status"] = r.status
+                items += r.items or 0
+            except EsError as e:
+                one = dict(e.body)
+            responses.append(one)
+        resp = self.json({"took": 1, "responses": responses}, query)
+        resp.items = items
         return resp
 
     def bulk(self, index, query, raw):

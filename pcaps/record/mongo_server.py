@@ -672,7 +672,7 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=27017)
-    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--host", "--bind", dest="host", default="127.0.0.1")
     ap.add_argument("--log")
     ap.add_argument("--cluster-time-key", type=int, default=0)
     args = ap.parse_args()

@@ -444,6 +444,51 @@ static void test_request_body_cursors(void)
     CHECK_EQ_INT(op.items, 2);
 }
 
+/* _bulk/_msearch with no index in the path: targets from the action and
+ * header lines (documents and search bodies never read for names), distinct,
+ * at most 4 names from the first 16 lines. */
+static void test_body_targets(void)
+{
+    struct op_record op;
+    exchange(&op, REQ_BODY("POST /_bulk"),
+             "{\"index\":{\"_index\":\"orders\",\"_id\":\"1\"}}\n"
+             "{\"index\":{\"_index\":\"decoy\"}}\n"           /* a document, not an action */
+             "{\"delete\":{\"_index\":\"users\",\"_id\":\"2\"}}\n"
+             "{\"create\":{\"_index\":\"orders\"}}\n{\"a\":1}\n"
+             "{\"update\":{\"_index\":\"logs\"}}\n{\"doc\":{\"_index\":\"x\"}}\n",
+             JSON_200, "{\"took\":1,\"errors\":false,\"items\":[]}");
+    CHECK_EQ_STR(op.op, "_bulk");
+    CHECK_EQ_STR(op.target, "orders,users,logs");
+
+    exchange(&op, REQ_BODY("POST /_msearch"),
+             "{\"index\":\"a\"}\n{\"size\":10}\n{\"index\":[\"b\",\"a\"]}\n{\"size\":5}\n"
+             "{}\n{\"query\":{\"match_all\":{}}}\n",
+             JSON_200, "{}");
+    CHECK_EQ_STR(op.target, "a,b");
+    CHECK_EQ_INT(op.page_size, 15);
+    CHECK(op.flags & OP_FLAG_MATCH_ALL);
+
+    /* the path wins */
+    exchange(&op, REQ_BODY("POST /p/_bulk"), "{\"index\":{\"_index\":\"q\"}}\n{}\n", JSON_200,
+             "{}");
+    CHECK_EQ_STR(op.target, "p");
+
+    /* bounds: names past the 4th, lines past the 16th are not read */
+    char body[2048];
+    size_t n = 0;
+    for (int i = 0; i < 6; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n,
+                              "{\"delete\":{\"_index\":\"i%d\"}}\n", i);
+    exchange(&op, REQ_BODY("POST /_bulk"), body, JSON_200, "{}");
+    CHECK_EQ_STR(op.target, "i0,i1,i2,i3");
+    n = 0;
+    for (int i = 0; i < 17; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n,
+                              "{\"delete\":{\"_index\":\"%s\"}}\n", i < 16 ? "a" : "late");
+    exchange(&op, REQ_BODY("POST /_bulk"), body, JSON_200, "{}");
+    CHECK_EQ_STR(op.target, "a");
+}
+
 static const char search_response[] =
     "{\"_scroll_id\":\"FGluY2x1ZGVfY29udGV4dF91dWlk\",\"took\":5,\"timed_out\":false,"
     "\"_shards\":{\"total\":1,\"successful\":1,\"skipped\":0,\"failed\":0},"
@@ -1027,6 +1072,7 @@ int main(void)
     RUN(test_cursor_hash);
     RUN(test_request_body_search);
     RUN(test_request_body_cursors);
+    RUN(test_body_targets);
     RUN(test_search_response_every_split);
     RUN(test_response_metrics);
     RUN(test_error_responses);

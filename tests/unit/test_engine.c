@@ -839,8 +839,58 @@ static void test_list_search_path(void)
     rmdir(dir);
 }
 
+/* Flow records reach only rules with match.record = "flow"; ops never do. */
+static void test_flow_records(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/flow.rules", &cfg);
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    static const char *const servers[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"};
+    for (int i = 0; i < 4; i++) {
+        struct rec_op r = make_op(100 + (uint64_t)i, "203.0.113.9", servers[i], "open");
+        op_record_init(&r.op, APP_ELASTICSEARCH);
+        snprintf(r.op.op, sizeof(r.op.op), "open");
+        snprintf(r.op.target, sizeof(r.op.target), "%s", i == 1 ? "22" : "9200");
+        snprintf(r.op.client_id, sizeof(r.op.client_id), "masscan (SYN shape)");
+        rule_engine_flow(e, &st, &r, collect, &c);
+    }
+    /* the port-22 flow does not count: servers 1, 3, 4 make the three */
+    CHECK_EQ_INT(c.n, 1);
+    if (c.n == 1) {
+        CHECK_EQ_INT(c.a[0].rule_id, 1);
+        CHECK_EQ_INT(c.a[0].ops, 3);
+        CHECK_EQ_INT(c.a[0].servers, 3);
+        CHECK_EQ_INT(c.a[0].key, ALERT_KEY_SRC);
+    }
+    /* an op from the same source: rule 2 only */
+    c.n = 0;
+    struct rec_op op = make_op(110, "203.0.113.9", "10.0.0.5", "_search");
+    rule_engine_op(e, &st, &op, collect, &c);
+    CHECK_EQ_INT(c.n, 1);
+    if (c.n == 1)
+        CHECK_EQ_INT(c.a[0].rule_id, 2);
+    /* ops shaped like flows still never reach rule 1 */
+    c.n = 0;
+    for (int i = 0; i < 4; i++) {
+        struct rec_op r = make_op(200 + (uint64_t)i, "203.0.113.10", servers[i], "open");
+        snprintf(r.op.target, sizeof(r.op.target), "9200");
+        rule_engine_op(e, &st, &r, collect, &c);
+    }
+    CHECK_EQ_INT(count_rule(&c, 1), 0);
+    rule_engine_free(e);
+}
+
 static void test_parse_errors(void)
 {
+    expect_error("tests/rules/bad_record.rules",
+                 "tests/rules/bad_record.rules:3: rule 1: 'match.not.record' belongs in the "
+                 "rule's match, not in 'not'");
     expect_error("tests/rules/bad_unknown_key.rules",
                  "tests/rules/bad_unknown_key.rules:3: rule 1: unknown key 'match.opp'");
     expect_error("tests/rules/bad_severity.rules",
@@ -937,6 +987,7 @@ int main(void)
     RUN(test_state_charged_to_budget);
     RUN(test_one_op_alerts_by_rule_id);
     RUN(test_alert_json);
+    RUN(test_flow_records);
     RUN(test_parse_errors);
     RUN(test_list_search_path);
     RUN(test_reload_keeps_state);

@@ -814,6 +814,77 @@ static void test_legacy(void)
     h_close(&h);
 }
 
+/* nmap's NSE shape (responseTo -1, numberToReturn -1, ids from 12345 on) is
+ * flagged probe with the script's name; the same command from a driver
+ * (responseTo 0), an old driver's -1 with its own ids, or another
+ * numberToReturn is not. */
+static void test_nmap_shape(void)
+{
+    static const struct { int32_t rid, resp, nret; const char *cmd, *client; } cases[] = {
+        {12346, -1, -1, "listDatabases", "Nmap NSE mongodb-databases"},
+        {12348, -1, -1, "serverStatus", "Nmap NSE mongodb-info"},
+        {12350, -1, -1, "buildinfo", "Nmap NSE mongodb-info"},
+        {12352, -1, -1, "getlasterror", "Nmap NSE mongodb library"},
+        {12346, 0, -1, "serverStatus", NULL},                    /* a driver's header */
+        {(int32_t)0xb3d56506, -1, -1, "getlasterror", NULL},     /* 2010-era driver */
+        {12346, -1, 1, "serverStatus", NULL},
+        {12345 + (1 << 20), -1, -1, "serverStatus", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct bb c = { cli_buf, 0, {0}, 0 }, s = { srv_buf, 0, {0}, 0 };
+        query_request(&c, cases[i].rid, "admin.$cmd", cases[i].cmd, false, cases[i].nret);
+        memcpy(cli_buf + 8, &cases[i].resp, 4);      /* responseTo, little-endian host */
+        op_reply(&s, 1001, cases[i].rid, 0, 0, 1);
+        struct harness h;
+        h_open(&h);
+        h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+        h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
+        CHECK_EQ_INT(h.n, 1);
+        if (h.n == 1) {
+            CHECK_EQ_INT(has_flag(&h.ops[0], OP_FLAG_PROBE), cases[i].client != NULL);
+            CHECK_EQ_STR(h.ops[0].client_id, cases[i].client ? cases[i].client : "(none)");
+        }
+        CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_PROBES), cases[i].client != NULL);
+        h_close(&h);
+    }
+}
+
+/* zgrab2's shape: every request with requestID 0 (isMaster, listDatabases
+ * as OP_QUERY, numberToReturn 1, then buildinfo as OP_MSG): the second is
+ * the probe. A driver counting its ids from 0 is not. */
+static void test_zgrab2_shape(void)
+{
+    for (int zgrab = 1; zgrab >= 0; zgrab--) {
+        struct bb c = { cli_buf, 0, {0}, 0 }, s = { srv_buf, 0, {0}, 0 };
+        struct harness h;
+        h_open(&h);
+        query_request(&c, 0, "admin.$cmd", "isMaster", false, 1);
+        op_reply(&s, 7, 0, 0, 0, 1);
+        h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+        h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
+        c.len = s.len = 0;
+        query_request(&c, zgrab ? 0 : 1, "admin.$cmd", "listDatabases", false, 1);
+        op_reply(&s, 8, zgrab ? 0 : 1, 0, 0, 1);
+        h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+        h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
+        c.len = s.len = 0;
+        hello_request(&c, zgrab ? 0 : 2, NULL);
+        ok_reply(&s, 9, zgrab ? 0 : 2);
+        h_feed(&h, DIR_TO_SERVER, cli_buf, c.len);
+        h_feed(&h, DIR_TO_CLIENT, srv_buf, s.len);
+        CHECK_EQ_INT(h.n, 3);
+        if (h.n == 3) {
+            CHECK_EQ_INT(has_flag(&h.ops[0], OP_FLAG_PROBE), false);
+            CHECK_EQ_STR(h.ops[1].op, "listDatabases");
+            CHECK_EQ_INT(has_flag(&h.ops[1], OP_FLAG_PROBE), zgrab);
+            CHECK_EQ_STR(h.ops[1].client_id, zgrab ? "zgrab2 mongodb module" : "(none)");
+            CHECK_EQ_INT(has_flag(&h.ops[2], OP_FLAG_PROBE), false);
+        }
+        CHECK_EQ_INT(stat_of(&h, MONGODB_COUNTER_PROBES), zgrab);
+        h_close(&h);
+    }
+}
+
 /* A gap of known length inside a reply: that op is partial, framing holds. */
 static void test_gap_inside_reply(void)
 {
@@ -1237,6 +1308,8 @@ int main(void)
     RUN(test_auth);
     RUN(test_midstream);
     RUN(test_legacy);
+    RUN(test_nmap_shape);
+    RUN(test_zgrab2_shape);
     RUN(test_gap_inside_reply);
     RUN(test_gap_resync);
     RUN(test_garbage_then_request);

@@ -1091,6 +1091,48 @@ static void decoder_zgrab_probe(void)
     CHECK_EQ_INT(counter(&h, REDIS_COUNTER_PROBES), 1);
 }
 
+/* nmap's redis-info: INFO, CONFIG GET bind, PUBSUB CHANNELS, ... in that
+ * order from the connection's start: the third is the probe. The same
+ * commands after a client library named itself, or spelled otherwise, are not. */
+static void redis_info_session(struct harness *h, const char *first)
+{
+    harness_open(h);
+    if (first)
+        send(h, first), answer(h, "+OK\r\n");
+    send(h, "*1\r\n$4\r\nINFO\r\n");
+    answer(h, "$10\r\n# Server\r\n\r\n");
+    send(h, "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nbind\r\n");
+    answer(h, "*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n");
+    send(h, "*2\r\n$6\r\nPUBSUB\r\n$8\r\nCHANNELS\r\n");
+    answer(h, "*0\r\n");
+    send(h, "*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n");
+    answer(h, "$3\r\nid=\r\n");
+    harness_close(h);
+}
+
+static void decoder_nmap_redis_info(void)
+{
+    struct harness h;
+    redis_info_session(&h, NULL);
+    CHECK_EQ_INT(h.out.count, 4);
+    CHECK_EQ_INT(h.out.ops[1].flags & OP_FLAG_PROBE, 0);
+    CHECK_EQ_STR(h.out.ops[2].op, "PUBSUB CHANNELS");
+    CHECK_EQ_INT(h.out.ops[2].flags & OP_FLAG_PROBE, OP_FLAG_PROBE);
+    CHECK_EQ_STR(h.out.ops[2].client_id, "Nmap NSE redis-info");
+    CHECK_EQ_INT(h.out.ops[3].flags & OP_FLAG_PROBE, 0);
+    CHECK_EQ_INT(counter(&h, REDIS_COUNTER_PROBES), 1);
+    /* with AUTH first (the script's credentials): still the shape */
+    redis_info_session(&h, "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n");
+    CHECK_EQ_INT(h.out.count, 5);
+    CHECK_EQ_INT(h.out.ops[3].flags & OP_FLAG_PROBE, OP_FLAG_PROBE);
+    /* a client library names itself first: not nmap */
+    redis_info_session(&h, "*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$8\r\nLIB-NAME\r\n$8\r\nredis-py\r\n");
+    CHECK_EQ_INT(h.out.count, 5);
+    for (size_t i = 0; i < h.out.count; i++)
+        CHECK_EQ_INT(h.out.ops[i].flags & OP_FLAG_PROBE, 0);
+    CHECK_EQ_INT(counter(&h, REDIS_COUNTER_PROBES), 0);
+}
+
 /* Banner grabs: a lower-case inline first command, and Nmap's service probe
  * "*1 $4 info" when nothing follows it (ioredis sends the same bytes as its
  * ready check, then more). */
@@ -1284,6 +1326,7 @@ int main(void)
     RUN(decoder_http_probe);
     RUN(decoder_banner_probes);
     RUN(decoder_zgrab_probe);
+    RUN(decoder_nmap_redis_info);
     RUN(decoder_memory);
     RUN(decoder_probe);
     RUN(decoder_description);

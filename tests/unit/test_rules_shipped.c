@@ -35,6 +35,7 @@
 /* What a line's callback builds, and the first thing wrong with the line. */
 struct event_parse {
     struct rec_op r;
+    bool flow_record;       /* "record":"flow": a payload-less flow for the flow rules */
     bool have_src, have_dest, have_time;
     uint8_t src_family, dest_family;
     char err[160];
@@ -200,7 +201,11 @@ static void event_string(struct event_parse *p, const struct json_scan *s,
     value_text(v, buf, sizeof(buf));
     int n;
 
-    if (json_scan_at(s, "timestamp")) {
+    if (json_scan_at(s, "record")) {
+        if (strcmp(buf, "flow") != 0 && strcmp(buf, "op") != 0)
+            parse_fail(p, "record must be \"op\" or \"flow\": %s", buf);
+        p->flow_record = strcmp(buf, "flow") == 0;
+    } else if (json_scan_at(s, "timestamp")) {
         if (!parse_time(buf, &r->ts_us))
             parse_fail(p, "bad timestamp: %s", buf);
         p->have_time = true;
@@ -347,7 +352,7 @@ static void event_value(void *arg, const struct json_scan *s, const struct json_
 }
 
 /* One line of a case file into *r. 0, or -1 with the reason in err. */
-static int event_parse_line(const char *line, size_t len, struct rec_op *r,
+static int event_parse_line(const char *line, size_t len, struct rec_op *r, bool *flow_record,
                             char *err, size_t errlen)
 {
     static struct event_parse p; /* large; one line at a time */
@@ -370,6 +375,7 @@ static int event_parse_line(const char *line, size_t len, struct rec_op *r,
     }
     p.r.meta.family = p.src_family;
     *r = p.r;
+    *flow_record = p.flow_record;
     return 0;
 }
 
@@ -452,13 +458,17 @@ static int replay_file(const struct sw_config *cfg, const char *path, struct rep
             len--;
         if (len == 0)
             continue;
-        if (event_parse_line(line, (size_t)len, &r, err, sizeof(err)) != 0) {
+        bool flow_record = false;
+        if (event_parse_line(line, (size_t)len, &r, &flow_record, err, sizeof(err)) != 0) {
             fprintf(stderr, "%s:%zu: %s\n", path, rp->line, err);
             rc = -1;
             break;
         }
         r.key.seq = rp->line; /* capture order */
-        rule_engine_op(e, &st, &r, replay_collect, rp);
+        if (flow_record)
+            rule_engine_flow(e, &st, &r, replay_collect, rp);
+        else
+            rule_engine_op(e, &st, &r, replay_collect, rp);
         ops++;
     }
     if (rc == 0 && ferror(f)) {

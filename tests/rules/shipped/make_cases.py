@@ -139,6 +139,20 @@ def memcached(t, src, name, cls, dst=MEMCACHED, **kw):
     return op(t, src, dst, name, cls, app="memcached", **kw)
 
 
+def flow(t, src, dst, port, state="open", client="masscan (SYN shape)", sport=None):
+    """A payload-less TCP flow as the flow rules read it (sensor/flow_recon.h):
+    an op event marked "record":"flow", named open/closed/no_answer, target =
+    the server port, client = the SYN shape's tool."""
+    app = {v: k for k, v in PORTS.items() if k not in ("opensearch",)}.get(port, "unknown")
+    ev = op(t, src, dst, state, "unknown", app=app if app != "unknown" else "elasticsearch",
+            target=str(port), status="unknown", code=0, auth="unknown", client=client,
+            req_bytes=0, resp_bytes=0, dport=port, sport=sport)
+    ev["record"] = "flow"
+    ev["app_proto"] = ev["op"]["app"] = app
+    ev["op"].pop("http", None)
+    return ev
+
+
 O = ["198.51.100.%d" % i for i in range(10, 60)]   # outside clients
 C_OUT = ["198.51.100.%d" % i for i in range(70, 75)]   # outside Cassandra clients
 P = ["203.0.113.%d" % i for i in range(10, 60)]
@@ -413,6 +427,21 @@ def couch_solr_cases():
     c["7002-solr"] = ([drop(i, P[26], n) for i, n in enumerate(["a", "b", "c"])],
                       [drop(i, P[26], n) for i, n in enumerate(["a", "b"])],
                       {7002: 1, 7001: 1})
+    # issue 14, point 6: flow records (own source ports: the shared counter stays)
+    db_ports = [9200, 27017, 6379, 11211]
+    c["6101"] = ([flow(i, P[29], "10.0.8.%d" % i, 27017, sport=50000 + i) for i in range(8)],
+               # 7 servers on database ports; the 8th only on ssh; and 8 servers
+               # reached by ops (requests), not flow records
+               [flow(i, P[30], "10.0.8.%d" % i, 27017, sport=50100 + i) for i in range(7)]
+               + [flow(7, P[30], "10.0.8.7", 22, sport=50107)]
+               + [dict(flow(8 + i, P[30], "10.0.9.%d" % i, 9200, sport=50110 + i), record="op")
+                  for i in range(8)],
+               {6101: 1})
+    c["6102"] = ([flow(i, P[31], "10.0.8.50", p, state="closed", client="", sport=50200 + i)
+                for i, p in enumerate(db_ports)],
+               [flow(i, P[32], "10.0.8.51", p, state="closed", client="", sport=50300 + i)
+                for i, p in enumerate(db_ports[:3] + [22])],
+               {6102: 1})
     c["1005-solr"] = ([solr(0, P[27], "config", "admin", target="products", flags=["probe"],
                             method="POST", uri="/solr/products/config")],
                       [solr(0, P[28], "config", "admin", target="products", method="POST",
