@@ -17,7 +17,9 @@ enum alert_severity {
     SEVERITY_INFO = 0, SEVERITY_LOW, SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_CRITICAL
 };
 
-enum alert_key { ALERT_KEY_SRC = 0, ALERT_KEY_DEST, ALERT_KEY_PAIR };
+/* ALERT_KEY_CHAIN: one cursor chain (chain.h) on one server, so that each
+ * dump is its own alert. */
+enum alert_key { ALERT_KEY_SRC = 0, ALERT_KEY_DEST, ALERT_KEY_PAIR, ALERT_KEY_CHAIN };
 
 struct alert {
     uint64_t ts_us;                 /* packet time of the op that fired it */
@@ -40,6 +42,10 @@ struct alert {
     uint64_t first_us, last_us;          /* first and last op of the evidence */
     uint64_t window_s;                   /* aggregation window, 0 if none */
     char targets[ALERT_TARGETS_MAX][64]; /* names touched, capped */
+    /* issue 14 (whole-dataset reads): the cursor chain of the op that fired a
+     * rule with chain conditions or key, as it stood then (has_chain). */
+    uint8_t has_chain;
+    struct chain_info chain;
 };
 
 #endif

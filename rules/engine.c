@@ -92,14 +92,28 @@ struct rule_engine {
 
 /* ---- keys --------------------------------------------------------------- */
 
-static void make_key(uint8_t kind, const struct flow_meta *m, uint8_t out[KEY_BYTES])
+/* A chain key is the chain id (16 hex digits, chain.h) in the client's
+ * place, and the server: one dump on one server. */
+static void make_key(uint8_t kind, const struct rec_op *r, uint8_t out[KEY_BYTES])
 {
+    const struct flow_meta *m = &r->meta;
     memset(out, 0, KEY_BYTES);
     out[0] = m->family;
     if (kind == ALERT_KEY_SRC || kind == ALERT_KEY_PAIR)
         memcpy(out + 1, m->client, 16);
-    if (kind == ALERT_KEY_DEST || kind == ALERT_KEY_PAIR)
+    if (kind == ALERT_KEY_CHAIN)
+        memcpy(out + 1, r->chain.id, strnlen(r->chain.id, 16));
+    if (kind == ALERT_KEY_DEST || kind == ALERT_KEY_PAIR || kind == ALERT_KEY_CHAIN)
         memcpy(out + 17, m->server, 16);
+}
+
+/* A rule keyed by chain, or with chain conditions, speaks of one chain. */
+static bool rule_uses_chain(const struct rule *rule)
+{
+    return rule->sup_key == ALERT_KEY_CHAIN
+           || (rule->has_aggregate && rule->agg_key == ALERT_KEY_CHAIN)
+           || rule->match.has_chain_items_min || rule->match.chain_read_pct_min
+           || rule->match.chain_match_all;
 }
 
 /* ---- distinct sets ------------------------------------------------------ */
@@ -441,6 +455,10 @@ static void alert_fill(const struct rule_engine *e, const struct rule *rule,
     a->first_us = s->ev.first_us;
     a->last_us = s->ev.last_us;
     a->window_s = rule->has_aggregate ? rule->window_s : rule->is_sequence ? rule->within_s : 0;
+    if (rule_uses_chain(rule)) {
+        a->has_chain = 1;
+        a->chain = r->chain;
+    }
     a->target_count = s->ev.name_count;
     for (uint8_t i = 0; i < s->ev.name_count; i++)
         memcpy(a->targets[i], s->ev.names[i], sizeof(a->targets[i]));
@@ -516,7 +534,7 @@ static void sequences_advance(struct rule_engine *e, struct stats *st, const str
         if (k == q->stage_count)
             continue;
         uint8_t key[KEY_BYTES];
-        make_key(q->seq_key, &r->meta, key);
+        make_key(q->seq_key, r, key);
         struct state_entry *s = state_get(&e->state, q->id, key);
         if (!s)
             continue;
@@ -593,9 +611,11 @@ void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op
         struct match_labels labels = {NULL, NULL};
         if (rule->is_sequence || !rule_match_op(&rule->match, r, inside, &labels))
             continue;
+        if (rule_uses_chain(rule) && !r->chain.id[0])
+            continue;                    /* keyed by a chain the op is not part of */
         stats_inc(st, STAT_RULES_MATCHED);
         uint8_t key[KEY_BYTES];
-        make_key(rule->sup_key, &r->meta, key);
+        make_key(rule->sup_key, r, key);
         struct state_entry *s = state_get(&e->state, rule->id, key);
         if (!s)
             continue;
@@ -608,7 +628,7 @@ void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op
         memset(&win, 0, sizeof(win));
         if (rule->has_aggregate) {
             uint8_t akey[KEY_BYTES];
-            make_key(rule->agg_key, &r->meta, akey);
+            make_key(rule->agg_key, r, akey);
             uint8_t server[17];
             const void *item = NULL;
             size_t item_len = 0;

@@ -23,6 +23,10 @@ enum op_class {
 
 enum op_auth { OP_AUTH_UNKNOWN = 0, OP_AUTH_NO, OP_AUTH_YES };
 
+/* op.total is exact (or unknown), or only a lower bound: Elasticsearch's
+ * hits.total {"relation": "gte"} when track_total_hits stopped counting. */
+enum op_total_relation { OP_TOTAL_EXACT = 0, OP_TOTAL_LOWER_BOUND };
+
 enum op_status {
     OP_STATUS_UNKNOWN = 0, /* no response seen */
     OP_STATUS_OK,
@@ -85,6 +89,11 @@ struct op_record {
         char method[OP_METHOD_MAX];
         char uri[OP_URI_MAX];
     } http;
+    /* issue 14 (whole-dataset reads): how far `total` can be trusted. */
+    uint8_t total_relation;   /* enum op_total_relation */
+    int64_t limit;            /* most documents the query may return in all
+                                 (MongoDB find limit); -1 none: a cursor that
+                                 ran out at its limit did not reach the end */
 };
 
 void op_record_init(struct op_record *op, unsigned app);
