@@ -401,6 +401,84 @@ static void test_sum_threshold_and_chains(void)
     rule_engine_free(e);
 }
 
+/* Issue 14: a walk of `pages` pages of 500 on chain `id` (total 2500 unless
+ * told), each op with its chain as the detect thread fills it. */
+static void walk(struct rule_engine *e, struct stats *st, struct collected *c, uint64_t t0,
+                 const char *client, const char *id, int pages, int64_t total, bool match_all)
+{
+    for (int i = 0; i < pages; i++) {
+        struct rec_op o = make_op(t0 + (uint64_t)i, client, "10.0.0.1", "walk");
+        o.op.items = 500;
+        snprintf(o.chain.id, sizeof(o.chain.id), "%s", id);
+        o.chain.ops = (uint64_t)i + 1;
+        o.chain.items = 500 * (i + 1);
+        o.chain.total = total;
+        o.chain.match_all = match_all;
+        snprintf(o.chain.target, sizeof(o.chain.target), "%s", "archive");
+        rule_engine_op(e, st, &o, collect, c);
+    }
+}
+
+static void test_chain_conditions_and_key(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    /* 2,500 of 2,500 on the 5th page (90 % is 2,250: page 4 has 2,000) */
+    walk(e, &st, &c, 10, "203.0.113.5", "aaaa000000000001", 4, 2500, true);
+    CHECK_EQ_INT(count_rule(&c, 140), 0);
+    walk(e, &st, &c, 20, "203.0.113.5", "aaaa000000000001", 6, 2500, true);
+    CHECK_EQ_INT(count_rule(&c, 140), 1);              /* once for the chain */
+    const struct alert *a = last_of(&c, 140);
+    if (a) {
+        CHECK_EQ_INT(a->key, ALERT_KEY_CHAIN);
+        CHECK_EQ_INT(a->has_chain, 1);
+        CHECK_EQ_STR(a->chain.id, "aaaa000000000001");
+        CHECK_EQ_STR(a->chain.target, "archive");
+        CHECK_EQ_INT(a->chain.items, 2500);
+        CHECK_EQ_INT(a->chain.total, 2500);
+        CHECK_EQ_INT(a->chain.ops, 5);
+    }
+    /* a second chain of the same client and server is a second alert */
+    walk(e, &st, &c, 40, "203.0.113.5", "aaaa000000000002", 5, 2500, true);
+    CHECK_EQ_INT(count_rule(&c, 140), 2);
+    /* a filtered query's walk, an unknown total, a lower bound: no alert */
+    walk(e, &st, &c, 60, "203.0.113.6", "aaaa000000000003", 5, 2500, false);
+    walk(e, &st, &c, 70, "203.0.113.6", "aaaa000000000004", 5, -1, true);
+    size_t before = count_rule(&c, 140);
+    for (int i = 0; i < 5; i++) {
+        struct rec_op o = make_op(80 + (uint64_t)i, "203.0.113.6", "10.0.0.1", "walk");
+        snprintf(o.chain.id, sizeof(o.chain.id), "%s", "aaaa000000000005");
+        o.chain.items = 2000 * (i + 1);
+        o.chain.total = 10000;
+        o.chain.total_relation = OP_TOTAL_LOWER_BOUND;
+        o.chain.match_all = true;
+        rule_engine_op(e, &st, &o, collect, &c);
+    }
+    CHECK_EQ_INT(count_rule(&c, 140), before);
+    CHECK_EQ_INT(before, 2);
+    /* ... but the same cursor running out is the end of the dataset */
+    struct rec_op o = make_op(90, "203.0.113.6", "10.0.0.1", "walk");
+    snprintf(o.chain.id, sizeof(o.chain.id), "%s", "aaaa000000000004");
+    o.chain.items = 2500;
+    o.chain.total = -1;
+    o.chain.match_all = true;
+    o.chain.exhausted = 1;
+    rule_engine_op(e, &st, &o, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 140), 3);
+    /* an op that is part of no chain never fires a chain-keyed rule */
+    struct rec_op lone = make_op(95, "203.0.113.7", "10.0.0.1", "walk");
+    lone.op.items = 5000;
+    rule_engine_op(e, &st, &lone, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 140), 3);
+    rule_engine_free(e);
+}
+
 static void test_distinct_beyond_exact(void)
 {
     struct sw_config cfg;
@@ -817,6 +895,9 @@ static void test_parse_errors(void)
     expect_error("tests/rules/include_bad.rules",
                  "tests/rules/included_bad.rules:3: rule 2: 'aggregate' needs a threshold: "
                  "count_min, sum_min or distinct_min");
+    expect_error("tests/rules/bad_chain_key.rules",
+                 "tests/rules/bad_chain_key.rules:4: rule 2: 'sequence.key' is 'chain', must be "
+                 "src, dest or pair");
     expect_error("tests/rules/nosuch.rules",
                  "tests/rules/nosuch.rules: cannot read rules: No such file or directory");
 
@@ -885,6 +966,7 @@ int main(void)
     RUN(test_pattern_list_kinds);
     RUN(test_count_threshold);
     RUN(test_sum_threshold_and_chains);
+    RUN(test_chain_conditions_and_key);
     RUN(test_distinct_beyond_exact);
     RUN(test_sequence);
     RUN(test_suppression_doubling);
