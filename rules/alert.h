@@ -46,6 +46,8 @@ struct alert {
      * rule with chain conditions or key, as it stood then (has_chain). */
     uint8_t has_chain;
     struct chain_info chain;
+    /* issue 14 point 7: a closing update, the final totals of a burst */
+    uint8_t final;
 };
 
 #endif

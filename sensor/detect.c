@@ -292,6 +292,8 @@ static void *detect_main(void *arg)
         ring_release(&d->workers[i].out);
         detect_maybe_periodic_stats(d, &next_stats_us);
     }
+    /* the bursts still open end with the input: their closing updates */
+    rule_engine_finish(d->engine, &d->stats, detect_alert, d);
     uint64_t final_ts = d->live ? wall_clock_us() : d->dispatch->last_ts_us;
     detect_emit_stats(d, final_ts, 1);
     detect_push(d, EVENT_END, NULL, 0);

@@ -313,6 +313,8 @@ void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
     json_object_close(w);
 
     json_kv_uint(w, "update", a->update);
+    if (a->final)
+        json_kv_bool(w, "final", true);
     json_kv_string(w, "key", alert_key_word(a->key));
 
     json_key(w, "actor");

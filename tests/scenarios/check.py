@@ -18,6 +18,7 @@ RULE-ID and SEVERITY are alert.rule.id and alert.rule.severity. FIELD is one of
     pages      alert.evidence.chain.pages    chain_documents  alert.evidence.chain.documents
     total      alert.evidence.chain.total    fraction   alert.evidence.chain.fraction
     exhausted  alert.evidence.chain.exhausted (true/false)
+    final      alert.final (true on a closing update, absent otherwise)
 
 and VALUE is exact (`documents=6000`, `org="Nmap Scripting Engine"`: shell
 quoting), a bound (`documents>=5000`, `ops<=3`), or `-` for "absent". Fields
@@ -47,6 +48,7 @@ FIELDS = {
     "total": ("evidence", "chain", "total"),
     "fraction": ("evidence", "chain", "fraction"),
     "exhausted": ("evidence", "chain", "exhausted"),
+    "final": ("final",),
 }
 ABSENT = object()
 

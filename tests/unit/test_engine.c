@@ -479,6 +479,135 @@ static void test_chain_conditions_and_key(void)
     rule_engine_free(e);
 }
 
+/* Issue 14 point 7: a 6-page dump of 1,000 fires rule 111 (5,000 in 300 s,
+ * key pair) at 5,000; the burst's end sends one closing update with 6,000. */
+static void dump_pages(struct rule_engine *e, struct stats *st, struct collected *c,
+                       uint64_t t0, const char *client, int pages)
+{
+    for (int i = 0; i < pages; i++) {
+        struct rec_op o = make_op(t0 + (uint64_t)i, client, "10.0.0.1", "docs");
+        o.op.items = 1000;
+        rule_engine_op(e, st, &o, collect, c);
+    }
+}
+
+static void test_closing_update_at_end(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    dump_pages(e, &st, &c, 10, "203.0.113.20", 6);
+    struct rec_op once = make_op(20, "203.0.113.21", "10.0.0.1", "once");   /* 102: no updates */
+    rule_engine_op(e, &st, &once, collect, &c);
+    rule_engine_op(e, &st, &once, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    CHECK_EQ_INT(count_rule(&c, 102), 1);
+    if (c.n)
+        CHECK_EQ_INT(c.a[0].documents, 5000);
+    rule_engine_finish(e, &st, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 2);
+    CHECK_EQ_INT(count_rule(&c, 102), 1);       /* one-op rules send no updates */
+    const struct alert *a = last_of(&c, 111);
+    if (a) {
+        CHECK_EQ_INT(a->final, 1);
+        CHECK_EQ_INT(a->update, 1);
+        CHECK_EQ_INT(a->documents, 6000);
+        CHECK_EQ_INT(a->ops, 6);
+        CHECK_EQ_INT(a->ts_us, 20 * SEC);       /* the newest packet time */
+        CHECK_EQ_INT(a->last_us, 15 * SEC);
+    }
+    size_t n = c.n;
+    rule_engine_finish(e, &st, collect, &c);    /* nothing new: nothing more */
+    CHECK_EQ_INT(c.n, n);
+    rule_engine_free(e);
+
+    /* nothing grew after the alert: no closing update */
+    e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    c.n = 0;
+    dump_pages(e, &st, &c, 10, "203.0.113.22", 5);
+    rule_engine_finish(e, &st, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    rule_engine_free(e);
+}
+
+static void test_closing_update_when_window_ends(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    dump_pages(e, &st, &c, 10, "203.0.113.30", 6);          /* last page at 15 s */
+    /* another client's op within the window: the burst is still open */
+    struct rec_op other = make_op(300, "203.0.113.31", "10.0.0.1", "count");
+    rule_engine_op(e, &st, &other, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    /* past 15 + 300 s, any op closes it, before that op's own alerts */
+    other = make_op(316, "203.0.113.31", "10.0.0.1", "count");
+    rule_engine_op(e, &st, &other, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 2);
+    const struct alert *a = last_of(&c, 111);
+    if (a) {
+        CHECK_EQ_INT(a->final, 1);
+        CHECK_EQ_INT(a->documents, 6000);
+        CHECK_EQ_INT(a->ts_us, 316 * SEC);
+    }
+    rule_engine_finish(e, &st, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 2);
+    /* a new burst of the same pair long after: the old one's closing goes
+     * out first (here: nothing owed), then the new burst alerts afresh */
+    c.n = 0;
+    dump_pages(e, &st, &c, 5000, "203.0.113.30", 6);
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    if (c.n)
+        CHECK_EQ_INT(c.a[0].final, 0);
+    rule_engine_free(e);
+}
+
+static void test_closing_before_new_burst(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    dump_pages(e, &st, &c, 10, "203.0.113.40", 6);
+    /* At 315 s the burst (last page at 15 s) is exactly 300 s old: still
+     * open when another op makes the once-a-second sweep look. Half a second
+     * later the pair reads again: the sweep does not look before next
+     * second, so the op's own evaluation closes the old burst (6,000) before
+     * it counts a new one. */
+    struct rec_op other = make_op(315, "203.0.113.41", "10.0.0.1", "count");
+    rule_engine_op(e, &st, &other, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    struct rec_op o = make_op(315, "203.0.113.40", "10.0.0.1", "docs");
+    o.ts_us += SEC / 2;
+    o.op.items = 5000;
+    rule_engine_op(e, &st, &o, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 3);
+    if (c.n >= 3) {
+        CHECK_EQ_INT(c.a[1].final, 1);
+        CHECK_EQ_INT(c.a[1].documents, 6000);
+        CHECK_EQ_INT(c.a[1].ts_us, 315 * SEC + SEC / 2);
+        CHECK_EQ_INT(c.a[2].final, 0);
+        CHECK_EQ_INT(c.a[2].documents, 5000);
+    }
+    rule_engine_free(e);
+}
+
 static void test_distinct_beyond_exact(void)
 {
     struct sw_config cfg;
@@ -967,6 +1096,9 @@ int main(void)
     RUN(test_count_threshold);
     RUN(test_sum_threshold_and_chains);
     RUN(test_chain_conditions_and_key);
+    RUN(test_closing_update_at_end);
+    RUN(test_closing_update_when_window_ends);
+    RUN(test_closing_before_new_burst);
     RUN(test_distinct_beyond_exact);
     RUN(test_sequence);
     RUN(test_suppression_doubling);
