@@ -15,6 +15,7 @@
 #include "pipeline.h"
 
 #define DETECT_CHAINS_MAX 65536   /* cursors remembered (chain.h) */
+#define DETECT_WALKS_MAX 65536    /* offset walks remembered (paging.h) */
 
 struct merge_head {
     const void *rec;       /* head record, NULL when none waiting */
@@ -144,6 +145,10 @@ static void detect_record(struct detect *d, uint32_t type, const void *rec)
             struct rec_op *op = &d->scratch;
             memcpy(op, r, sizeof(*op));
             op->chain = chain;
+            /* pages fetched by offset count as a chain for the rules only
+             * (the op event's chain is the cursor's) */
+            if (!chain.id[0])
+                paging_table_update(d->paging, &d->stats, &r->meta, &r->op, &op->chain);
             rule_engine_op(d->engine, &d->stats, op, detect_alert, d);
             stats_set(&d->stats, STAT_MEM_USED, d->budget.used);
         }
@@ -320,6 +325,8 @@ int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *wo
     d->live = live;
     if (!(d->chains = chain_table_new(DETECT_CHAINS_MAX)))
         return -1;
+    if (!(d->paging = paging_table_new(DETECT_WALKS_MAX)))
+        return -1;
     if (ring_init(&d->out, ring_size(cfg->events.queue * sizeof(struct rec_op))) != 0)
         return -1;
     /* Offline, a reader is woken once an eighth of its ring waits (and
@@ -348,6 +355,7 @@ void detect_destroy(struct detect *d)
 {
     ring_destroy(&d->out);
     chain_table_free(d->chains);
+    paging_table_free(d->paging);
     rule_engine_free(d->engine);
     d->engine = NULL;
 }

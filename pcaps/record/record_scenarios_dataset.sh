@@ -20,6 +20,9 @@
 #                         documents, 5 continuation pages < 10, 500 < 1,000 a page)
 #   partial_scroll_app    the same client, same index: an application's scroll
 #                         that reads 2 pages (1,000 of 2,500) and clears it
+#   offset_walk           the same client pages through archive by offset:
+#                         from=0, 500, ... 2000, size=500, no cursor
+#   offset_app            an application's 2 pages by offset (from=0, 500)
 #   mongo_whole_collection  pymongo iterates shop.archive (2,500) in batches of
 #                         500 (find + 4 getMore, the last with cursor id 0)
 #   mongo_limited_app     pymongo find().limit(1000).batch_size(500): the cursor
@@ -64,8 +67,9 @@ PYMONGO_VERSION=$("$PY" -c 'import pymongo; print(pymongo.version)')
 # ---------------------------------------------------------------- clients
 # Each prints one JSON object: what the client itself received.
 
-# es_client MODE USER PASSWORD: MODE scan (helpers.scan, size 500) or
-# partial (search ?scroll + one scroll + clear_scroll, size 500).
+# es_client MODE USER PASSWORD: MODE scan (helpers.scan, size 500),
+# partial (search ?scroll + one scroll + clear_scroll, size 500), or
+# offsetN (N searches from=0, 500, ... size=500, no cursor).
 es_client() {
     in_ns "$PY" - "http://$SRV:$ES_PORT" "$ES_IP:$ES_PORT" "$@" <<'EOF'
 import json, sys, warnings
@@ -78,6 +82,14 @@ query = {"query": {"match_all": {}}}
 if mode == "scan":
     n = sum(1 for _ in helpers.scan(es, index="archive", size=500, query=query))
     print(json.dumps({"documents": n, "call": "helpers.scan(index=archive, size=500)"}))
+elif mode.startswith("offset"):
+    pages = []
+    for i in range(int(mode[len("offset"):])):
+        r = es.search(index="archive", from_=500 * i, size=500, body=query)
+        pages.append(len(r["hits"]["hits"]))
+    print(json.dumps({"documents": sum(pages), "pages": pages,
+                      "total": r["hits"]["total"]["value"],
+                      "call": "search(from_=500*i, size=500) x %d" % len(pages)}))
 else:
     r = es.search(index="archive", scroll="1m", size=500, body=query)
     pages = [len(r["hits"]["hits"])]
@@ -181,6 +193,20 @@ sc_partial_scroll_app() {
         es_client partial "" ""
 }
 
+sc_offset_walk() {
+    record offset_walk es 198.51.100.86 \
+        "python3-elasticsearch pages through archive (2,500) by offset: 5 searches from=0..2000 size=500, no cursor, from outside" \
+        "[$EXPOSED, {\"rule\": 5101, \"meaning\": \"whole dataset read: the offset walk reached hits.total 2500\"}]" \
+        es_client offset5 "" ""
+}
+
+sc_offset_app() {
+    record offset_app es 198.51.100.87 \
+        "an application shows 2 pages of archive by offset (from=0 and 500, size=500) from outside" \
+        "[$EXPOSED]" \
+        es_client offset2 "" ""
+}
+
 sc_mongo_whole_collection() {
     record mongo_whole_collection mongo 198.51.100.83 \
         "pymongo iterates shop.archive (2,500 documents) in batches of 500 from outside: find + 4 getMore, the last cursor id 0" \
@@ -209,7 +235,7 @@ sc_authenticated_dump_trusted() {
         es_client scan elastic changeme
 }
 
-ALL=(whole_index_scan partial_scroll_app mongo_whole_collection mongo_limited_app
+ALL=(whole_index_scan partial_scroll_app offset_walk offset_app mongo_whole_collection mongo_limited_app
      authenticated_dump authenticated_dump_trusted)
 
 ns_setup
