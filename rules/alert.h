@@ -18,7 +18,9 @@ enum alert_severity {
     SEVERITY_INFO = 0, SEVERITY_LOW, SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_CRITICAL
 };
 
-enum alert_key { ALERT_KEY_SRC = 0, ALERT_KEY_DEST, ALERT_KEY_PAIR };
+/* ALERT_KEY_CHAIN: one cursor chain (chain.h) on one server, so that each
+ * dump is its own alert. */
+enum alert_key { ALERT_KEY_SRC = 0, ALERT_KEY_DEST, ALERT_KEY_PAIR, ALERT_KEY_CHAIN };
 
 struct alert {
     uint64_t ts_us;                 /* packet time of the op that fired it */
@@ -47,6 +49,12 @@ struct alert {
      * organisation (no network list did). */
     char rdns[256];
     bool organisation_by_rdns;
+    /* issue 14 (whole-dataset reads): the cursor chain of the op that fired a
+     * rule with chain conditions or key, as it stood then (has_chain). */
+    uint8_t has_chain;
+    struct chain_info chain;
+    /* issue 14 point 7: a closing update, the final totals of a burst */
+    uint8_t final;
 };
 
 #endif

@@ -74,6 +74,22 @@ struct state_entry {
     uint64_t base_ops, base_docs;   /* evidence at the last alert or update */
     uint32_t next_stage;        /* sequences: stages reached */
     uint64_t seq_first_us;
+    /* issue 14 point 7: what a closing update needs (see "closing updates") */
+    struct entry_close *close;  /* NULL until the entry first alerts */
+    struct lru_node open;       /* on state_table.open while a close may be due */
+    bool on_open;
+};
+
+/* The alert an entry last sent, as far as a closing update repeats it: its
+ * flow, app, actor labels, distinct count and stage, and (rules about a
+ * cursor chain) the chain as the entry last saw it. */
+struct entry_close {
+    struct flow_meta meta;
+    uint8_t app;
+    char organisation[ALERT_LABEL_MAX], tool[ALERT_LABEL_MAX], stage[32];
+    uint64_t distinct;
+    uint8_t has_chain;
+    struct chain_info chain;
 };
 
 struct state_table {
@@ -83,6 +99,7 @@ struct state_table {
     struct lru_list lru;        /* head: least recently used, evicted first */
     uint64_t evicted;
     struct membudget *budget;   /* entries are charged here; NULL: unlimited */
+    struct lru_list open;       /* entries that alerted, in order of their first alert */
 };
 
 struct rule_engine {
@@ -95,18 +112,34 @@ struct rule_engine {
     struct alert *pending;           /* this op's alerts, one per rule at most */
     size_t pending_count;
     uint64_t *sequence_fired;        /* per rule index: serial of its last firing */
+    uint64_t now_us;                 /* newest packet time seen */
+    uint64_t next_sweep_us;          /* closing updates: next look at the open list */
 };
 
 /* ---- keys --------------------------------------------------------------- */
 
-static void make_key(uint8_t kind, const struct flow_meta *m, uint8_t out[KEY_BYTES])
+/* A chain key is the chain id (16 hex digits, chain.h) in the client's
+ * place, and the server: one dump on one server. */
+static void make_key(uint8_t kind, const struct rec_op *r, uint8_t out[KEY_BYTES])
 {
+    const struct flow_meta *m = &r->meta;
     memset(out, 0, KEY_BYTES);
     out[0] = m->family;
     if (kind == ALERT_KEY_SRC || kind == ALERT_KEY_PAIR)
         memcpy(out + 1, m->client, 16);
-    if (kind == ALERT_KEY_DEST || kind == ALERT_KEY_PAIR)
+    if (kind == ALERT_KEY_CHAIN)
+        memcpy(out + 1, r->chain.id, strnlen(r->chain.id, 16));
+    if (kind == ALERT_KEY_DEST || kind == ALERT_KEY_PAIR || kind == ALERT_KEY_CHAIN)
         memcpy(out + 17, m->server, 16);
+}
+
+/* A rule keyed by chain, or with chain conditions, speaks of one chain. */
+static bool rule_uses_chain(const struct rule *rule)
+{
+    return rule->sup_key == ALERT_KEY_CHAIN
+           || (rule->has_aggregate && rule->agg_key == ALERT_KEY_CHAIN)
+           || rule->match.has_chain_items_min || rule->match.chain_read_pct_min
+           || rule->match.chain_match_all;
 }
 
 /* ---- distinct sets ------------------------------------------------------ */
@@ -255,6 +288,7 @@ static int state_init(struct state_table *t, size_t max)
 {
     memset(t, 0, sizeof(*t));
     lru_init(&t->lru);
+    lru_init(&t->open);
     t->max = max ? max : 1;
     size_t want = t->max < ((size_t)1 << 20) ? t->max : ((size_t)1 << 20);
     t->bucket_count = 16;
@@ -278,6 +312,10 @@ static void state_detach(struct state_table *t, struct state_entry *e)
     *p = e->hash_next;
     e->hash_next = NULL;
     lru_unlink(&t->lru, &e->lru);
+    if (e->on_open) {
+        lru_unlink(&t->open, &e->open);
+        e->on_open = false;
+    }
     assert(t->count > 0);
     t->count--;
 }
@@ -285,6 +323,7 @@ static void state_detach(struct state_table *t, struct state_entry *e)
 static void entry_free(struct state_table *t, struct state_entry *e)
 {
     evidence_reset(&e->ev, t->budget);
+    free(e->close);
     membudget_free(t->budget, e, sizeof(*e));
 }
 
@@ -306,6 +345,10 @@ static void state_insert(struct state_table *t, struct state_entry *e)
     e->hash_next = *b;
     *b = e;
     lru_append(&t->lru, &e->lru);
+    if (e->close) {              /* moved over by a reload */
+        lru_append(&t->open, &e->open);
+        e->on_open = true;
+    }
     t->count++;
 }
 
@@ -385,7 +428,8 @@ struct rule_engine *rule_engine_load(const struct detect_settings *ds, char *err
     e->distinct_exact = ds->distinct_exact;
     size_t n = e->rs.count ? e->rs.count : 1;
     e->windows = calloc(n, sizeof(*e->windows));
-    e->pending = calloc(n, sizeof(*e->pending));
+    /* one alert per rule, and before it the closing update of its old burst */
+    e->pending = calloc(2 * n, sizeof(*e->pending));
     e->sequence_fired = calloc(n, sizeof(*e->sequence_fired));
     if (!e->windows || !e->pending || !e->sequence_fired
         || state_init(&e->state, ds->max_keys) != 0)
@@ -477,6 +521,10 @@ static void alert_fill(const struct rule_engine *e, const struct rule *rule,
     a->first_us = s->ev.first_us;
     a->last_us = s->ev.last_us;
     a->window_s = rule->has_aggregate ? rule->window_s : rule->is_sequence ? rule->within_s : 0;
+    if (rule_uses_chain(rule)) {
+        a->has_chain = 1;
+        a->chain = r->chain;
+    }
     a->target_count = s->ev.name_count;
     for (uint8_t i = 0; i < s->ev.name_count; i++)
         memcpy(a->targets[i], s->ev.names[i], sizeof(a->targets[i]));
@@ -510,13 +558,161 @@ static bool suppress_decide(const struct rule *rule, struct state_entry *s, uint
     return true;
 }
 
+/* ---- closing updates (issue 14 point 7) ----------------------------------
+ *
+ * Updates go out when the evidence doubles, so the last alert of a burst
+ * understates it (a 6,000-document dump last reported at 5,000). When the
+ * burst ends - its key quiet longer than the rule's window (without an
+ * aggregate: its period), or the input ends - an entry whose evidence grew
+ * since its last alert sends one more update, marked final, with the totals
+ * as they ended. Only rules that send updates do (rules/FORMAT.md). Entries
+ * that alerted are kept on state_table.open in the order they first did; the
+ * list is looked at once per second of packet time and at the end, and an
+ * entry about to start a new burst is closed first, so what goes out and
+ * when depends on packet time and op order only. */
+
+static bool rule_sends_updates(const struct rule *rule)
+{
+    return rule->updates_set ? rule->updates : rule->has_aggregate;
+}
+
+static uint64_t quiet_us_of(const struct rule *rule)
+{
+    return (rule->has_aggregate ? rule->window_s : rule->period_s) * 1000000;
+}
+
+/* The entry alerted and its evidence grew since: a closing update is owed. */
+static bool closing_due(const struct rule *rule, const struct state_entry *s)
+{
+    return s->alerted && s->close && rule_sends_updates(rule)
+           && (s->ev.ops > s->base_ops || s->ev.documents > s->base_docs);
+}
+
+/* Remembers what an alert just sent said, for a later closing update. */
+static void entry_remember(struct state_table *t, struct state_entry *s, const struct alert *a)
+{
+    if (!s->close && !(s->close = calloc(1, sizeof(*s->close))))
+        return;                  /* out of memory: this entry sends no closing update */
+    struct entry_close *c = s->close;
+    c->meta = a->meta;
+    c->app = a->op_app;
+    memcpy(c->organisation, a->organisation, sizeof(c->organisation));
+    memcpy(c->tool, a->tool, sizeof(c->tool));
+    memcpy(c->stage, a->stage, sizeof(c->stage));
+    c->distinct = a->distinct;
+    c->has_chain = a->has_chain;
+    c->chain = a->chain;
+    if (!s->on_open) {
+        lru_append(&t->open, &s->open);
+        s->on_open = true;
+    }
+}
+
+/* A matching op grew the evidence of an entry that has alerted: keep what
+ * changed, and make sure the entry is looked at again. */
+static void entry_touch(struct state_table *t, const struct rule *rule, struct state_entry *s,
+                        const struct rec_op *r, const struct window_stats *win)
+{
+    if (!s->close)
+        return;
+    if (s->close->has_chain && r->chain.id[0])
+        s->close->chain = r->chain;
+    if (win && rule->distinct_field)
+        s->close->distinct = win->distinct;
+    if (!s->on_open) {
+        lru_append(&t->open, &s->open);
+        s->on_open = true;
+    }
+}
+
+static void closing_fill(const struct rule *rule, struct state_entry *s, uint64_t now,
+                         struct alert *a)
+{
+    const struct entry_close *c = s->close;
+    memset(a, 0, sizeof(*a));
+    a->ts_us = now;
+    a->meta = c->meta;
+    a->op_app = c->app;
+    a->severity = rule->severity;
+    a->key = rule->sup_key;
+    a->rule_id = rule->id;
+    a->update = ++s->updates;
+    a->final = 1;
+    memcpy(a->name, rule->name, sizeof(a->name));
+    memcpy(a->category, rule->category, sizeof(a->category));
+    for (size_t i = 0; i < rule->mitre_count; i++)
+        memcpy(a->mitre[i], rule->mitre[i], sizeof(a->mitre[i]));
+    memcpy(a->organisation, c->organisation, sizeof(a->organisation));
+    memcpy(a->tool, c->tool, sizeof(a->tool));
+    memcpy(a->stage, c->stage, sizeof(a->stage));
+    a->ops = s->ev.ops;
+    a->documents = s->ev.documents;
+    a->bytes = s->ev.bytes;
+    a->distinct = rule->distinct_field ? c->distinct : distinct_count(&s->ev.targets);
+    a->servers = distinct_count(&s->ev.servers);
+    a->first_us = s->ev.first_us;
+    a->last_us = s->ev.last_us;
+    a->window_s = rule->has_aggregate ? rule->window_s : rule->is_sequence ? rule->within_s : 0;
+    a->target_count = s->ev.name_count;
+    for (uint8_t i = 0; i < s->ev.name_count; i++)
+        memcpy(a->targets[i], s->ev.names[i], sizeof(a->targets[i]));
+    a->has_chain = c->has_chain;
+    a->chain = c->chain;
+    /* said: the next closing needs new evidence */
+    s->base_ops = s->ev.ops;
+    s->base_docs = s->ev.documents;
+}
+
+static void emit_counted(struct stats *st, const struct alert *a, alert_fn emit, void *arg)
+{
+    stats_inc(st, STAT_RULES_ALERTS);
+    if (a->update)
+        stats_inc(st, STAT_RULES_UPDATES);
+    if (emit)
+        emit(arg, a);
+}
+
+/* Closes the bursts that ended by `now` (all of them when `all`): their
+ * closing updates go out in the order the entries first alerted. */
+static void closing_sweep(struct rule_engine *e, struct stats *st, uint64_t now, bool all,
+                          alert_fn emit, void *arg)
+{
+    struct lru_node *n = lru_oldest(&e->state.open);
+    while (n) {
+        struct lru_node *next = n->next;
+        struct state_entry *s = lru_entry(n, struct state_entry, open);
+        const struct rule *rule = rule_set_find(&e->rs, s->rule_id);
+        uint64_t quiet = rule ? quiet_us_of(rule) : 0;
+        bool ended = all || (quiet && now > s->ev.last_us && now - s->ev.last_us > quiet);
+        if (rule && ended && closing_due(rule, s)) {
+            struct alert a;
+            closing_fill(rule, s, now, &a);
+            emit_counted(st, &a, emit, arg);
+        }
+        if (!rule || ended || !rule_sends_updates(rule)) {
+            lru_unlink(&e->state.open, &s->open);   /* back on when it grows again */
+            s->on_open = false;
+        }
+        n = next;
+    }
+}
+
+void rule_engine_finish(struct rule_engine *e, struct stats *st, alert_fn emit, void *arg)
+{
+    if (e)
+        closing_sweep(e, st, e->now_us, true, emit, arg);
+}
+
 /* Evidence is one burst: reset after the key was quiet for `quiet_us`. A
- * reset while suppressed makes the next firing an update (a new burst). */
-static void maybe_reset(struct state_entry *s, uint64_t now, uint64_t quiet_us,
-                        struct membudget *b)
+ * reset while suppressed makes the next firing an update (a new burst). The
+ * burst that ends gets its closing update first (into the op's alerts). */
+static void maybe_reset(struct rule_engine *e, const struct rule *rule, struct state_entry *s,
+                        uint64_t now, uint64_t quiet_us)
 {
     if (s->ev.ops && quiet_us && now > s->ev.last_us && now - s->ev.last_us > quiet_us) {
-        evidence_reset(&s->ev, b);
+        if (closing_due(rule, s))
+            closing_fill(rule, s, now, &e->pending[e->pending_count++]);
+        evidence_reset(&s->ev, e->state.budget);
         s->base_ops = s->base_docs = 0;
     }
 }
@@ -553,7 +749,7 @@ static void sequences_advance(struct rule_engine *e, struct stats *st, const str
         if (k == q->stage_count)
             continue;
         uint8_t key[KEY_BYTES];
-        make_key(q->seq_key, &r->meta, key);
+        make_key(q->seq_key, r, key);
         struct state_entry *s = state_get(&e->state, q->id, key);
         if (!s)
             continue;
@@ -578,6 +774,7 @@ static void sequences_advance(struct rule_engine *e, struct stats *st, const str
         if (s->last_serial != e->serial) {
             evidence_add(&s->ev, r, e->distinct_exact, e->state.budget);
             s->last_serial = e->serial;
+            entry_touch(&e->state, q, s, r, NULL);
         }
         bool complete = s->next_stage == q->stage_count;
         bool last = stage->id == q->stages[q->stage_count - 1];
@@ -587,14 +784,20 @@ static void sequences_advance(struct rule_engine *e, struct stats *st, const str
         if (!suppress_decide(q, s, now, st))
             continue;
         const char *name = stage->category[0] ? stage->category : stage->name;
-        alert_fill(e, q, s, r, NULL, NULL, name, &e->pending[e->pending_count++]);
+        struct alert *a = &e->pending[e->pending_count++];
+        alert_fill(e, q, s, r, NULL, NULL, name, a);
+        entry_remember(&e->state, s, a);
     }
 }
 
+/* Rule id order; a rule's closing update (of its previous burst) before
+ * the alert of its new one. */
 static int cmp_alert(const void *a, const void *b)
 {
-    uint32_t x = ((const struct alert *)a)->rule_id, y = ((const struct alert *)b)->rule_id;
-    return x < y ? -1 : x > y;
+    const struct alert *p = a, *q = b;
+    if (p->rule_id != q->rule_id)
+        return p->rule_id < q->rule_id ? -1 : 1;
+    return (int)q->final - (int)p->final;
 }
 
 static void report_evictions(struct rule_engine *e, struct stats *st)
@@ -629,6 +832,12 @@ static void engine_run(struct rule_engine *e, struct stats *st, const struct rec
 {
     if (!e || !e->rs.count)
         return;
+    if (r->ts_us > e->now_us)
+        e->now_us = r->ts_us;
+    if (e->now_us >= e->next_sweep_us) {
+        e->next_sweep_us = e->now_us + 1000000;
+        closing_sweep(e, st, e->now_us, false, emit, arg);
+    }
     const struct rule_set *rs = &e->rs;
     const char *label;
     /* A server outside home_nets is not ours: nothing about it alerts. */
@@ -646,14 +855,15 @@ static void engine_run(struct rule_engine *e, struct stats *st, const struct rec
         if (rule->is_sequence || rule->match.record != record
             || !rule_match_op(&rule->match, r, inside, &labels))
             continue;
+        if (rule_uses_chain(rule) && !r->chain.id[0])
+            continue;                    /* keyed by a chain the op is not part of */
         stats_inc(st, STAT_RULES_MATCHED);
         uint8_t key[KEY_BYTES];
-        make_key(rule->sup_key, &r->meta, key);
+        make_key(rule->sup_key, r, key);
         struct state_entry *s = state_get(&e->state, rule->id, key);
         if (!s)
             continue;
-        maybe_reset(s, now, (rule->has_aggregate ? rule->window_s : rule->period_s) * 1000000,
-                    e->state.budget);
+        maybe_reset(e, rule, s, now, quiet_us_of(rule));
         uint64_t docs = evidence_add(&s->ev, r, e->distinct_exact, e->state.budget);
         s->last_serial = e->serial;
 
@@ -662,7 +872,7 @@ static void engine_run(struct rule_engine *e, struct stats *st, const struct rec
         memset(&win, 0, sizeof(win));
         if (rule->has_aggregate) {
             uint8_t akey[KEY_BYTES];
-            make_key(rule->agg_key, &r->meta, akey);
+            make_key(rule->agg_key, r, akey);
             uint8_t server[17];
             const void *item = NULL;
             size_t item_len = 0;
@@ -684,23 +894,21 @@ static void engine_run(struct rule_engine *e, struct stats *st, const struct rec
                    && (!rule->sum_min || win.sum >= rule->sum_min)
                    && (!rule->distinct_min || win.distinct >= rule->distinct_min);
         }
+        entry_touch(&e->state, rule, s, r, rule->has_aggregate ? &win : NULL);
         if (!fire)
             continue;
-        if (suppress_decide(rule, s, now, st))
-            alert_fill(e, rule, s, r, &labels, rule->has_aggregate ? &win : NULL, NULL,
-                       &e->pending[e->pending_count++]);
+        if (suppress_decide(rule, s, now, st)) {
+            struct alert *a = &e->pending[e->pending_count++];
+            alert_fill(e, rule, s, r, &labels, rule->has_aggregate ? &win : NULL, NULL, a);
+            entry_remember(&e->state, s, a);
+        }
         sequences_advance(e, st, rule, r);   /* may evict s: not used after this */
     }
 
     report_evictions(e, st);
     qsort(e->pending, e->pending_count, sizeof(*e->pending), cmp_alert);
-    for (size_t i = 0; i < e->pending_count; i++) {
-        stats_inc(st, STAT_RULES_ALERTS);
-        if (e->pending[i].update)
-            stats_inc(st, STAT_RULES_UPDATES);
-        if (emit)
-            emit(arg, &e->pending[i]);
-    }
+    for (size_t i = 0; i < e->pending_count; i++)
+        emit_counted(st, &e->pending[i], emit, arg);
 }
 
 /* ---- reload ------------------------------------------------------------- */
@@ -756,6 +964,8 @@ void rule_engine_adopt_state(struct rule_engine *to, struct rule_engine *from)
         from->windows[j] = t;
     }
     to->serial = from->serial;
+    to->now_us = from->now_us;
+    to->next_sweep_us = from->next_sweep_us;
     to->evictions_reported = 0;    /* evictions made room for adopted state: count them */
     for (size_t i = 0; i < to->rs.count; i++)
         if (to->windows[i])

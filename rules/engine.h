@@ -40,6 +40,9 @@ void rule_engine_op(struct rule_engine *e, struct stats *st, const struct rec_op
  * with match.record = "flow", which never see rule_engine_op's ops. */
 void rule_engine_flow(struct rule_engine *e, struct stats *st, const struct rec_op *r,
                       alert_fn emit, void *arg);
+/* The input ended: every burst still open sends its closing update (the
+ * final totals of alerts whose evidence grew since they went out). */
+void rule_engine_finish(struct rule_engine *e, struct stats *st, alert_fn emit, void *arg);
 /* Moves the per-key state of `from` into `to` where rules match by id
  * (SIGHUP reload keeps windows and suppression), then frees `from`. */
 void rule_engine_adopt_state(struct rule_engine *to, struct rule_engine *from);

@@ -19,6 +19,21 @@ static bool any_pattern(const struct patlist *const *lists, size_t count, const 
     return false;
 }
 
+/* The op's cursor chain has read the whole dataset it walked: it ran to
+ * exhaustion, or its documents reached pct % of the exact total the server
+ * reported (a lower bound, "gte", only says the dataset is at least that
+ * big, so it never proves a whole read). */
+static bool chain_read_whole(const struct chain_info *c, unsigned pct)
+{
+    if (!c->id[0])
+        return false;
+    if (c->exhausted)
+        return true;
+    if (c->total <= 0 || c->total_relation != OP_TOTAL_EXACT || c->items <= 0)
+        return false;
+    return (uint64_t)c->items * 100 >= (uint64_t)c->total * pct;
+}
+
 bool rule_match_op(const struct rule_match *m, const struct rec_op *r, bool inside,
                    struct match_labels *labels)
 {
@@ -38,6 +53,13 @@ bool rule_match_op(const struct rule_match *m, const struct rec_op *r, bool insi
     if (m->has_page_size_min && (op->page_size < 0 || op->page_size < m->page_size_min))
         return false;
     if (m->has_items_min && (op->items < 0 || op->items < m->items_min))
+        return false;
+    if (m->has_chain_items_min && (!r->chain.id[0] || r->chain.items < m->chain_items_min))
+        return false;
+    if (m->chain_read_pct_min && !chain_read_whole(&r->chain, m->chain_read_pct_min))
+        return false;
+    if (m->chain_match_all
+        && (!r->chain.id[0] || (r->chain.match_all != 0) != (m->chain_match_all == 1)))
         return false;
     if (m->op_count) {
         size_t i = 0;

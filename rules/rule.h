@@ -62,6 +62,12 @@ struct rule_match {
     const struct patlist *client_lists[RULE_LISTS_MAX], *target_lists[RULE_LISTS_MAX];
     size_t src_list_count, client_list_count, target_list_count;
     struct rule_match *not_match;       /* must not hold, or NULL */
+    /* issue 14 (whole-dataset reads): conditions on the op's cursor chain */
+    bool has_chain_items_min;
+    int64_t chain_items_min;       /* chain.items >= this */
+    uint8_t chain_read_pct_min;    /* 1..100; 0 = no condition (see match.c) */
+    uint8_t chain_match_all;       /* 0 any; 1 the chain was opened by a
+                                      whole-dataset query (flag match_all); 2 not */
 };
 
 struct rule {

@@ -30,7 +30,7 @@ struct rule_loader {
 };
 
 static const char *const severity_names[] = {"info", "low", "medium", "high", "critical"};
-static const char *const key_names[] = {"src", "dest", "pair"};
+static const char *const key_names[] = {"src", "dest", "pair", "chain"};   /* enum alert_key */
 
 const char *severity_name(enum alert_severity s)
 {
@@ -39,7 +39,7 @@ const char *severity_name(enum alert_severity s)
 
 const char *alert_key_name(enum alert_key k)
 {
-    return (unsigned)k < 3 ? key_names[k] : "unknown";
+    return (unsigned)k < 4 ? key_names[k] : "unknown";
 }
 
 #if defined(__GNUC__)
@@ -417,6 +417,19 @@ static int parse_match_key(struct rule_loader *ld, const config_setting_t *s, co
             return -1;
         m->has_items_min = true;
         m->items_min = v;
+    } else if (strcmp(key, "chain_items_min") == 0) {
+        if (get_int(ld, s, field, 0, INT64_MAX, &v) != 0)
+            return -1;
+        m->has_chain_items_min = true;
+        m->chain_items_min = v;
+    } else if (strcmp(key, "chain_read_pct_min") == 0) {
+        if (get_int(ld, s, field, 1, 100, &v) != 0)
+            return -1;
+        m->chain_read_pct_min = (uint8_t)v;
+    } else if (strcmp(key, "chain_match_all") == 0) {
+        if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+            return rule_fail(ld, s, "'%s' must be true or false", field);
+        m->chain_match_all = config_setting_get_bool(s) ? 1 : 2;
     } else if (strcmp(key, "op_regex") == 0) {
         return compile_regex(ld, s, field, &m->op_regex);
     } else if (strcmp(key, "target_regex") == 0) {
@@ -458,11 +471,13 @@ static int parse_match(struct rule_loader *ld, const config_setting_t *g, const 
     return 0;
 }
 
+/* A key: src, dest, pair, and where `with_chain`, chain (one cursor chain
+ * on one server: only aggregates and suppression can key by it). */
 static int parse_key_choice(struct rule_loader *ld, const config_setting_t *s, const char *field,
-                            uint8_t *out)
+                            uint8_t *out, bool with_chain)
 {
     int c;
-    if (get_choice(ld, s, s, field, key_names, 3, &c) != 0)
+    if (get_choice(ld, s, s, field, key_names, with_chain ? 4 : 3, &c) != 0)
         return -1;
     *out = (uint8_t)c;
     return 0;
@@ -485,7 +500,7 @@ static int parse_aggregate(struct rule_loader *ld, const config_setting_t *g, st
         long long v;
         int c;
         if (strcmp(key, "key") == 0) {
-            if (parse_key_choice(ld, s, field, &r->agg_key) != 0)
+            if (parse_key_choice(ld, s, field, &r->agg_key, true) != 0)
                 return -1;
         } else if (strcmp(key, "window") == 0) {
             if (get_int(ld, s, field, 1, 30 * 86400, &v) != 0)
@@ -550,7 +565,7 @@ static int parse_sequence(struct rule_loader *ld, const config_setting_t *g, str
         snprintf(field, sizeof(field), "sequence.%s", key);
         long long v;
         if (strcmp(key, "key") == 0) {
-            if (parse_key_choice(ld, s, field, &r->seq_key) != 0)
+            if (parse_key_choice(ld, s, field, &r->seq_key, false) != 0)
                 return -1;
         } else if (strcmp(key, "within") == 0) {
             if (get_int(ld, s, field, 1, 30 * 86400, &v) != 0)
@@ -594,7 +609,7 @@ static int parse_suppress(struct rule_loader *ld, const config_setting_t *g, str
         snprintf(field, sizeof(field), "suppress.%s", key);
         long long v;
         if (strcmp(key, "key") == 0) {
-            if (parse_key_choice(ld, s, field, &r->sup_key) != 0)
+            if (parse_key_choice(ld, s, field, &r->sup_key, true) != 0)
                 return -1;
             *key_set = true;
         } else if (strcmp(key, "period") == 0) {

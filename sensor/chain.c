@@ -6,6 +6,7 @@
 #include "chain.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,12 @@ struct chain {
     char id[OP_CONT_MAX];
     uint64_t ops;
     int64_t items;
+    int64_t total;           /* -1 until the server reports one */
+    uint8_t total_relation;  /* enum op_total_relation */
+    bool exhausted;
+    bool match_all;          /* the first page had OP_FLAG_MATCH_ALL */
+    int64_t limit;           /* the first page's op.limit */
+    char target[64];         /* from the first page that named one */
     unsigned refs;           /* cursors pointing here */
 };
 
@@ -154,12 +161,57 @@ static void cursor_set(struct chain_table *t, struct stats *st, const char *key,
     assert(t->count <= t->max);
 }
 
+/* Cuts a target name to fit, on a UTF-8 character boundary. */
+static void chain_copy_target(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The server reported how many documents the walk matches: keep the largest
+ * (an exact total wins over an equal lower bound). */
+static void chain_note_total(struct chain *c, const struct op_record *op)
+{
+    if (op->total < 0 || op->status != OP_STATUS_OK)
+        return;
+    if (op->total > c->total
+        || (op->total == c->total && op->total_relation == OP_TOTAL_EXACT)) {
+        c->total = op->total;
+        c->total_relation = op->total_relation;
+    }
+}
+
+/* A page that continued the chain and came back without a cursor to go on
+ * with (Mongo cursor id 0, Redis SCAN cursor 0, Cassandra without paging
+ * state) or, for reads, with no documents at all (the empty last page of an
+ * Elasticsearch scroll or search_after, a Solr cursorMark that stopped
+ * moving): the walk reached the end of what the server had. SCAN pages may
+ * be empty mid-walk, so an empty page ends only a read. */
+static bool chain_op_exhausts(const struct op_record *op)
+{
+    /* Only a page that asked for more: closing a scroll or a PIT
+     * (continuation, no `continues`) says nothing about the walk. */
+    if (!(op->flags & OP_FLAG_CONTINUES) || !op->continuation[0]
+        || op->status != OP_STATUS_OK)
+        return false;
+    if (!op->cursor_out[0])
+        return true;
+    return op->op_class == OP_CLASS_READ && op->items == 0;
+}
+
 void chain_table_update(struct chain_table *t, struct stats *st,
                         const struct flow_meta *meta, const struct op_record *op,
                         struct chain_info *out)
 {
     (void)meta;
     memset(out, 0, sizeof(*out));
+    out->total = -1;
     if (!t || (!op->continuation[0] && !op->cursor_out[0]))
         return;
     struct cursor *prev = op->continuation[0] ? cursor_find(t, op->continuation) : NULL;
@@ -172,12 +224,22 @@ void chain_table_update(struct chain_table *t, struct stats *st,
             return;
         memcpy(chain->id, op->continuation[0] ? op->continuation : op->cursor_out,
                sizeof(chain->id));
+        chain->total = -1;
+        chain->match_all = (op->flags & OP_FLAG_MATCH_ALL) != 0;
+        chain->limit = op->limit;
         stats_inc(st, STAT_CHAINS_STARTED);
     }
     chain->refs++;   /* held while we work on it */
     chain->ops++;
     if (op->items > 0)
         chain->items += op->items;
+    chain_note_total(chain, op);
+    if (!chain->target[0] && op->target[0])
+        chain_copy_target(chain->target, sizeof(chain->target), op->target);
+    /* A cursor that stopped at the query's own limit was cut short, not
+     * walked to the end. */
+    if (prev && chain_op_exhausts(op) && (chain->limit < 0 || chain->items < chain->limit))
+        chain->exhausted = true;
     if (op->continuation[0])
         cursor_set(t, st, op->continuation, chain);
     if (op->cursor_out[0])
@@ -185,5 +247,10 @@ void chain_table_update(struct chain_table *t, struct stats *st,
     memcpy(out->id, chain->id, sizeof(out->id));
     out->ops = chain->ops;
     out->items = chain->items;
+    out->total = chain->total;
+    out->total_relation = chain->total_relation;
+    out->exhausted = chain->exhausted;
+    out->match_all = chain->match_all;
+    memcpy(out->target, chain->target, sizeof(out->target));
     chain_release(t, chain);
 }

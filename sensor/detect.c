@@ -17,6 +17,7 @@
 #include "rdns.h"
 
 #define DETECT_CHAINS_MAX 65536   /* cursors remembered (chain.h) */
+#define DETECT_WALKS_MAX 65536    /* offset walks remembered (paging.h) */
 
 struct merge_head {
     const void *rec;       /* head record, NULL when none waiting */
@@ -171,6 +172,10 @@ static void detect_record(struct detect *d, uint32_t type, const void *rec)
             struct rec_op *op = &d->scratch;
             memcpy(op, r, sizeof(*op));
             op->chain = chain;
+            /* pages fetched by offset count as a chain for the rules only
+             * (the op event's chain is the cursor's) */
+            if (!chain.id[0])
+                paging_table_update(d->paging, &d->stats, &r->meta, &r->op, &op->chain);
             rule_engine_op(d->engine, &d->stats, op, detect_alert, d);
             stats_set(&d->stats, STAT_MEM_USED, d->budget.used);
         }
@@ -323,6 +328,8 @@ static void *detect_main(void *arg)
         ring_release(&d->workers[i].out);
         detect_maybe_periodic_stats(d, &next_stats_us);
     }
+    /* the bursts still open end with the input: their closing updates */
+    rule_engine_finish(d->engine, &d->stats, detect_alert, d);
     uint64_t final_ts = d->live ? wall_clock_us() : d->dispatch->last_ts_us;
     detect_emit_stats(d, final_ts, 1);
     detect_push(d, EVENT_END, NULL, 0);
@@ -350,6 +357,8 @@ int detect_init(struct detect *d, const struct sw_config *cfg, struct worker *wo
     if (!(d->chains = chain_table_new(DETECT_CHAINS_MAX)))
         return -1;
     chain_table_set_budget(d->chains, &d->budget);
+    if (!(d->paging = paging_table_new(DETECT_WALKS_MAX)))
+        return -1;
     if (ring_init(&d->out, ring_size(cfg->events.queue * sizeof(struct rec_op))) != 0)
         return -1;
     /* Offline, a reader is woken once an eighth of its ring waits (and
@@ -383,6 +392,7 @@ void detect_destroy(struct detect *d)
 {
     ring_destroy(&d->out);
     chain_table_free(d->chains);
+    paging_table_free(d->paging);
     rule_engine_free(d->engine);
     d->engine = NULL;
 }

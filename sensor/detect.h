@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "chain.h"
+#include "paging.h"
 #include "config.h"
 #include "dispatch.h"
 #include "ring.h"
@@ -30,6 +31,7 @@ struct detect {
     struct ring_waiter waiter;        /* sleeps here: no record may go, or `out` full */
     struct stats stats;
     struct chain_table *chains;       /* cursor chains across flows */
+    struct paging_table *paging;      /* offset walks (for the rules) */
     uint64_t last_ts_us;              /* packet time of the newest record */
     struct rule_engine *engine;       /* owned; NULL = no rules */
     atomic_int *reload;               /* set (by a signal handler): reload the rules */

@@ -153,6 +153,8 @@ static void op_body(struct json_writer *w, const struct event_json_opts *o,
         json_kv_int(w, "items", op->items);
     if (op->total >= 0)
         json_kv_int(w, "total", op->total);
+    if (op->total >= 0 && op->total_relation == OP_TOTAL_LOWER_BOUND)
+        json_kv_string(w, "total_relation", "gte");
     if (op->page_size >= 0)
         json_kv_int(w, "page_size", op->page_size);
     if (op->offset >= 0)
@@ -266,8 +268,42 @@ static const char *alert_key_word(uint8_t k)
 {
     static const char *const names[] = {
         [ALERT_KEY_SRC] = "src", [ALERT_KEY_DEST] = "dest", [ALERT_KEY_PAIR] = "pair",
+        [ALERT_KEY_CHAIN] = "chain",
     };
     return k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
+}
+
+/* evidence.chain of an alert whose rule speaks of a cursor chain: its
+ * pages and documents, the total the server reported (and whether only as
+ * a lower bound), the fraction of it read, and whether the cursor ran out. */
+static void alert_chain(struct json_writer *w, const struct event_json_opts *o,
+                        const struct alert *a)
+{
+    const struct chain_info *c = &a->chain;
+    json_key(w, "chain");
+    json_object_open(w);
+    json_kv_string(w, "id", c->id);
+    if (c->target[0])
+        json_kv_wire(w, o, "target", c->target);
+    json_kv_uint(w, "pages", c->ops);
+    json_kv_int(w, "documents", c->items);
+    if (c->total >= 0) {
+        json_kv_int(w, "total", c->total);
+        json_kv_string(w, "total_relation",
+                       c->total_relation == OP_TOTAL_LOWER_BOUND ? "gte" : "eq");
+    }
+    if (c->total > 0 && c->items >= 0) {
+        /* two decimals, computed in integers: the same text on every machine */
+        uint64_t hundredths = ((uint64_t)c->items * 100 + (uint64_t)c->total / 2)
+                              / (uint64_t)c->total;
+        char text[32];
+        snprintf(text, sizeof(text), "%llu.%02llu", (unsigned long long)(hundredths / 100),
+                 (unsigned long long)(hundredths % 100));
+        json_key(w, "fraction");
+        json_raw(w, text);
+    }
+    json_kv_bool(w, "exhausted", c->exhausted != 0);
+    json_object_close(w);
 }
 
 /* An alert (rules/FORMAT.md "Alerts"). Rule texts come from the operator's
@@ -294,6 +330,8 @@ void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
     json_object_close(w);
 
     json_kv_uint(w, "update", a->update);
+    if (a->final)
+        json_kv_bool(w, "final", true);
     json_kv_string(w, "key", alert_key_word(a->key));
 
     json_key(w, "actor");
@@ -335,6 +373,8 @@ void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
     json_kv_uint(w, "window", a->window_s);
     if (a->stage[0])
         json_kv_string(w, "stage", a->stage);
+    if (a->has_chain)
+        alert_chain(w, o, a);
     json_object_close(w);
 
     json_object_close(w);

@@ -613,6 +613,7 @@ enum es_action {
     RESP_ITEMS_ADD,      /* items += n */
     RESP_TOTAL_SET,      /* total = n */
     RESP_TOTAL_ADD,      /* total += n (numbers or digit strings) */
+    RESP_TOTAL_RELATION, /* total_relation from hits.total.relation */
     RESP_CURSOR,         /* cursor_out = hash (first one) */
     RESP_ERROR,          /* error_type (first one) */
     RESP_TAGLINE,
@@ -694,6 +695,7 @@ static const struct es_rule resp_search[] = {
     {"hits.hits.[]", T_ANY_START, RESP_ITEM},
     {"hits.total", T(JSON_NUMBER), RESP_TOTAL_SET},
     {"hits.total.value", T(JSON_NUMBER), RESP_TOTAL_SET},
+    {"hits.total.relation", T(JSON_STRING), RESP_TOTAL_RELATION},
     {"_scroll_id", T(JSON_STRING), RESP_CURSOR},
     {"pit_id", T(JSON_STRING), RESP_CURSOR},
     RULES_END,
@@ -703,6 +705,7 @@ static const struct es_rule resp_async[] = {
     {"response.hits.hits.[]", T_ANY_START, RESP_ITEM},
     {"response.hits.total", T(JSON_NUMBER), RESP_TOTAL_SET},
     {"response.hits.total.value", T(JSON_NUMBER), RESP_TOTAL_SET},
+    {"response.hits.total.relation", T(JSON_STRING), RESP_TOTAL_RELATION},
     {"id", T(JSON_STRING), RESP_CURSOR},
     RULES_END,
 };
@@ -1241,6 +1244,10 @@ static void response_action(struct es_flow *f, struct op_record *op,
     case RESP_ITEMS_ADD: if (n >= 0) op->items = add_count(op->items, n); break;
     case RESP_TOTAL_SET: if (n >= 0) op->total = n; break;
     case RESP_TOTAL_ADD: if (n >= 0) op->total = add_count(op->total, n); break;
+    case RESP_TOTAL_RELATION:
+        /* "gte": the server stopped counting at track_total_hits */
+        op->total_relation = span_is(text, "gte") ? OP_TOTAL_LOWER_BOUND : OP_TOTAL_EXACT;
+        break;
     case RESP_CURSOR:
         if (op->cursor_out[0] == '\0')
             es_cursor_hash(v->text, v->len, op->cursor_out);

@@ -83,6 +83,7 @@ static void op_reset_plain(struct op_record *op)
     op->cursor_out[0] = '\0';
     op->error_type[0] = '\0';
     op->items = op->page_size = op->offset = op->total = -1;
+    op->total_relation = OP_TOTAL_EXACT;
     op->flags &= ~(OP_FLAG_VIA_KIBANA | OP_FLAG_MATCH_ALL | OP_FLAG_CONTINUES |
                    OP_FLAG_SECURITY_OFF | OP_FLAG_PROBE);
     op->authenticated = (op->flags & OP_FLAG_AUTH_HEADER) ? OP_AUTH_YES : OP_AUTH_UNKNOWN;

@@ -821,6 +821,8 @@ static void request_op(struct mongo_flow *f, struct mongo_dir *d, struct op_reco
         if (limit > 0 && (page < 0 || limit < page))
             page = limit;
         op->page_size = page;
+        if (limit > 0)
+            op->limit = limit;
         if (r->skip >= 0)
             op->offset = r->skip;
         bool reads = strcmp(r->command, "find") == 0 || strcmp(r->command, "count") == 0 ||

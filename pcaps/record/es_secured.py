@@ -48,8 +48,10 @@ def main():
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per request")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--extra-index", action="append", default=[], metavar="NAME=COUNT",
+                    help="add an index of COUNT fake tickets (repeatable)")
     args = ap.parse_args()
-    node = SecuredNode(seed=args.seed)
+    node = SecuredNode(seed=args.seed, extra=es_server.parse_extra(args.extra_index))
     es_server.serve(node, args.port, args.bind, False, args.log)
     sys.stderr.write("es_secured: elasticsearch (security on) on %s:%d\n" % (args.bind, args.port))
     try:

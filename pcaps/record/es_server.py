@@ -244,7 +244,7 @@ def truthy(v):
 
 
 class EsNode:
-    def __init__(self, opensearch=False, seed=1):
+    def __init__(self, opensearch=False, seed=1, extra=()):
         self.opensearch = opensearch
         self.lock = threading.RLock()
         rng = random.Random(seed + (1000 if opensearch else 0))
@@ -259,6 +259,11 @@ class EsNode:
             "logs-2024": Index("logs-2024", make_logs(random.Random(seed * 100 + 2), 1500), rng, base + 1000),
             "secure": Index("secure", make_users(random.Random(seed * 100 + 3), 25), rng, base + 2000),
         }
+        # --extra-index NAME=COUNT: more ticket-shaped indices (the whole-dataset
+        # scenarios need one of a size no absolute threshold reaches)
+        for i, (name, count) in enumerate(extra):
+            self.indices[name] = Index(name, make_tickets(random.Random(seed * 100 + 10 + i), count),
+                                       rng, base + 3000 + 1000 * i)
         self.aliases = {"support": ["tickets"]}
         self.scrolls = {}   # id -> dict(hits, pos, size, expires, total)
         self.pits = {}      # id -> dict(snapshot, expires)
@@ -1389,6 +1394,16 @@ def serve(node, port, bind, kibana, log_file):
     return srv, t
 
 
+def parse_extra(specs):
+    out = []
+    for spec in specs:
+        name, _, count = spec.partition("=")
+        if not name or not count.isdigit():
+            sys.exit("es_server: --extra-index wants NAME=COUNT, got %r" % spec)
+        out.append((name, int(count)))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=9200)
@@ -1397,8 +1412,10 @@ def main():
     ap.add_argument("--kibana", type=int, metavar="PORT", help="also serve Kibana's console proxy")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per request")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--extra-index", action="append", default=[], metavar="NAME=COUNT",
+                    help="add an index of COUNT fake tickets (repeatable)")
     args = ap.parse_args()
-    node = EsNode(opensearch=args.opensearch, seed=args.seed)
+    node = EsNode(opensearch=args.opensearch, seed=args.seed, extra=parse_extra(args.extra_index))
     servers = [serve(node, args.port, args.bind, False, args.log)]
     if args.kibana:
         servers.append(serve(node, args.kibana, args.bind, True, args.log))

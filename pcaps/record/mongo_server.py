@@ -26,7 +26,8 @@ HMAC-SHA1 under a fixed test key). Without it, no $clusterTime, as a
 standalone server.
 
 Data are generated deterministically: shop.customers (6000 documents),
-shop.orders (50), secure.payroll (100).
+shop.orders (50), secure.payroll (100); `--extra DB.COLL=N` adds a
+collection of N customer-shaped documents. `--bind` (default 127.0.0.1).
 
 The log (JSON lines) has one record per reply sent: connection, request
 opcode and requestID, reply requestID/responseTo, command, db, collection,
@@ -252,13 +253,17 @@ def decompress(cid, data, size):
 
 # ------------------------------------------------------------------ data
 
-def make_data():
-    data = {"shop": {}, "secure": {}, "admin": {}}
-    data["shop"]["customers"] = [
+def make_customers(n):
+    return [
         {"_id": i, "name": "customer-%05d" % i, "email": "c%05d@example.test" % i,
          "balance": float((i * 7919) % 100000) / 100.0, "tags": ["t%d" % (i % 7), "t%d" % (i % 11)],
          "address": {"city": "city-%d" % (i % 50), "zip": "%05d" % ((i * 31) % 100000)}}
-        for i in range(6000)]
+        for i in range(n)]
+
+
+def make_data():
+    data = {"shop": {}, "secure": {}, "admin": {}}
+    data["shop"]["customers"] = make_customers(6000)
     data["shop"]["orders"] = [{"_id": i, "customer": i * 3, "total": float(i) * 1.5} for i in range(50)]
     data["secure"]["payroll"] = [{"_id": i, "employee": "e%04d" % i, "salary": 50000 + i * 10}
                                  for i in range(100)]
@@ -675,7 +680,15 @@ def main():
     ap.add_argument("--host", "--bind", dest="host", default="127.0.0.1")
     ap.add_argument("--log")
     ap.add_argument("--cluster-time-key", type=int, default=0)
+    ap.add_argument("--extra", action="append", default=[], metavar="DB.COLL=COUNT",
+                    help="add a collection of COUNT customer-shaped documents (repeatable)")
     args = ap.parse_args()
+    for spec in args.extra:
+        ns, _, count = spec.partition("=")
+        db, _, coll = ns.partition(".")
+        if not db or not coll or not count.isdigit():
+            sys.exit("mongo_server: --extra wants DB.COLL=COUNT, got %r" % spec)
+        State.data.setdefault(db, {})[coll] = make_customers(int(count))
     if args.log:
         State.log = open(args.log, "a")
     State.cluster_time_key = args.cluster_time_key

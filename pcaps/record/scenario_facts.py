@@ -52,6 +52,10 @@ EXPECTED = {
         _a(5003, "medium", "large page: 1000 documents in one request", alerts=1),
         _a(5001, "high", "bulk read: 5,000 documents within 10 minutes (fires on the 5th page)",
            documents=5000, alerts=1),
+        _a(5101, "high", "whole dataset read (issue 14): the scroll read 6000 of hits.total 6000, "
+           "once for the chain", documents=6000, alerts=1),
+        _a(5001, "high", "closing update (issue 14): the dump ended at 6000 documents", documents=6000,
+           final=True, alerts=1),
     ],
     "page_dump": [
         _a(2001, "medium", EXPOSED, alerts=1),
@@ -64,12 +68,19 @@ EXPECTED = {
         _a(3001, "high", "elasticdump tool fingerprint", alerts=3),
         _a(5003, "medium", "large page (elasticdump's first page of 1000)", alerts=1),
         _a(5001, "high", "bulk read: 5,000 documents", documents=5000, alerts=1),
+        _a(5101, "high", "whole dataset read (issue 14): the scroll read 6000 of hits.total 6000, "
+           "once for the chain", documents=6000, alerts=1),
+        _a(5001, "high", "closing update (issue 14): the dump ended at 6000 documents", documents=6000,
+           final=True, alerts=1),
         _a(7001, "high", "index dropped by an outside client (tickets, then logs-2024)", alerts=2),
         _a(8001, "critical", "campaign: enumerate -> dump -> drop by the same client and server", alerts=1),
         _a(7004, "critical", "ransom note index read_me created and written", alerts=2),
     ],
     "trusted_client": [],
-    "authenticated_reads": [],
+    "authenticated_reads": [
+        _a(5111, "medium", "authenticated whole dataset read from outside (issue 14): each "
+           "helpers.scan walk, tickets 6000/6000 and logs-2024 1500/1500", alerts=2),
+    ],
     "sweep": [
         _a(2001, "medium", EXPOSED + ": one alert for each of the 20 servers", alerts=20),
         _a(6001, "medium", "horizontal sweep: one source touched 10 servers (then 20: update)",
@@ -86,6 +97,10 @@ EXPECTED = {
            documents=5000, alerts=1),
         _a(8002, "critical", "exposed database indexed by a crawler was then bulk-read (keyed by "
            "server, crawler and dumper differ)", alerts=1),
+        _a(5101, "high", "whole dataset read (issue 14): the scroll read 6000 of hits.total 6000, "
+           "once for the chain", documents=6000, alerts=1),
+        _a(5001, "high", "closing update (issue 14): the dump ended at 6000 documents", documents=6000,
+           final=True, alerts=1),
     ],
 }
 

@@ -55,6 +55,7 @@ void op_record_init(struct op_record *op, unsigned app)
     op->page_size = -1;
     op->offset = -1;
     op->total = -1;
+    op->limit = -1;
 }
 
 void op_set_string(struct op_record *op, char *dst, size_t cap,

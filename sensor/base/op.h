@@ -35,6 +35,10 @@ enum op_auth_result { OP_AUTH_RESULT_NONE = 0, OP_AUTH_RESULT_SUCCESS, OP_AUTH_R
  * authentication keys. A hint only: it never changes authenticated. */
 enum op_server_auth_hint { OP_SERVER_AUTH_HINT_NONE = 0, OP_SERVER_AUTH_HINT_ACCESS_CONTROL };
 
+/* op.total is exact (or unknown), or only a lower bound: Elasticsearch's
+ * hits.total {"relation": "gte"} when track_total_hits stopped counting. */
+enum op_total_relation { OP_TOTAL_EXACT = 0, OP_TOTAL_LOWER_BOUND };
+
 enum op_status {
     OP_STATUS_UNKNOWN = 0, /* no response seen */
     OP_STATUS_OK,
@@ -100,6 +104,11 @@ struct op_record {
     /* issue 14, login outcome and mid-session pickup (helper "auth") */
     uint8_t auth_result;      /* enum op_auth_result */
     uint8_t server_auth_hint; /* enum op_server_auth_hint */
+    /* issue 14 (whole-dataset reads): how far `total` can be trusted. */
+    uint8_t total_relation;   /* enum op_total_relation */
+    int64_t limit;            /* most documents the query may return in all
+                                 (MongoDB find limit); -1 none: a cursor that
+                                 ran out at its limit did not reach the end */
 };
 
 void op_record_init(struct op_record *op, unsigned app);

@@ -41,6 +41,12 @@ struct chain_info {
     char id[OP_CONT_MAX];  /* hash of the chain's first cursor; "" = none */
     uint64_t ops;          /* ops of the chain so far, this one included */
     int64_t items;         /* documents returned by the chain so far */
+    /* issue 14 (whole-dataset reads): how much of the dataset the chain walked */
+    int64_t total;         /* largest total the server reported for it; -1 unknown */
+    uint8_t total_relation;/* enum op_total_relation of that total */
+    uint8_t exhausted;     /* the cursor ran out: the server had nothing more */
+    uint8_t match_all;     /* its first page asked for every document (flag match_all) */
+    char target[64];       /* the index/collection its first page named, capped */
 };
 
 struct rec_op {

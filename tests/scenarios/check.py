@@ -15,6 +15,10 @@ RULE-ID and SEVERITY are alert.rule.id and alert.rule.severity. FIELD is one of
     servers    alert.evidence.servers        tool    alert.actor.tool
     distinct   alert.evidence.distinct       stage   alert.evidence.stage
     key        alert.key
+    pages      alert.evidence.chain.pages    chain_documents  alert.evidence.chain.documents
+    total      alert.evidence.chain.total    fraction   alert.evidence.chain.fraction
+    exhausted  alert.evidence.chain.exhausted (true/false)
+    final      alert.final (true on a closing update, absent otherwise)
 
 and VALUE is exact (`documents=6000`, `org="Nmap Scripting Engine"`: shell
 quoting), a bound (`documents>=5000`, `ops<=3`), or `-` for "absent". Fields
@@ -39,6 +43,12 @@ FIELDS = {
     "servers": ("evidence", "servers"),
     "distinct": ("evidence", "distinct"),
     "stage": ("evidence", "stage"),
+    "pages": ("evidence", "chain", "pages"),
+    "chain_documents": ("evidence", "chain", "documents"),
+    "total": ("evidence", "chain", "total"),
+    "fraction": ("evidence", "chain", "fraction"),
+    "exhausted": ("evidence", "chain", "exhausted"),
+    "final": ("final",),
 }
 ABSENT = object()
 
@@ -53,7 +63,7 @@ def parse_expect(path):
             sys.exit("%s:%d: expected 'RULE-ID SEVERITY [FIELD=VALUE ...]'" % (path, n))
         conds = []
         for w in words[2:]:
-            m = re.match(r"^([a-z]+)(>=|<=|=)(.*)$", w)
+            m = re.match(r"^([a-z_]+)(>=|<=|=)(.*)$", w)
             if not m or m.group(1) not in FIELDS:
                 sys.exit("%s:%d: bad condition %r (fields: %s)" % (path, n, w, " ".join(FIELDS)))
             conds.append(m.groups())
@@ -90,6 +100,10 @@ def mismatches(exp, event):
             ok = got is ABSENT or got is None
         elif got is ABSENT:
             ok = False
+        elif op == "=" and isinstance(got, bool):
+            ok = want == ("true" if got else "false")
+        elif op == "=" and isinstance(got, float):
+            ok = "%.2f" % got == want
         elif op == "=":
             ok = str(got) == want
         else:

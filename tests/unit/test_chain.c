@@ -121,6 +121,109 @@ static void test_budget_forgets_oldest_cursor(void)
     CHECK_EQ_INT(b.used, 0);
 }
 
+/* A scroll page as the decoders give it: ok, a read, `continues` when it
+ * asked for more (not on the opening search or a clear). */
+static struct op_record read_page(const char *cont, const char *out, int64_t items,
+                                  int64_t total)
+{
+    struct op_record op = page(cont, out, items);
+    op.op_class = OP_CLASS_READ;
+    op.status = OP_STATUS_OK;
+    op.total = total;
+    if (cont[0])
+        op.flags |= OP_FLAG_CONTINUES;
+    return op;
+}
+
+static void test_total_and_exhaustion(void)
+{
+    struct stats st;
+    stats_clear(&st);
+    struct flow_meta meta = {0};
+    struct chain_table *t = chain_table_new(16);
+    struct chain_info c;
+    struct op_record op = read_page("", "s1", 500, 2500);   /* search?scroll */
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_INT(c.total, 2500);
+    CHECK_EQ_INT(c.total_relation, OP_TOTAL_EXACT);
+    CHECK_EQ_INT(c.exhausted, 0);
+    for (int i = 0; i < 4; i++) {
+        op = read_page("s1", "s1", 500, 2500);               /* same id back */
+        chain_table_update(t, &st, &meta, &op, &c);
+        CHECK_EQ_INT(c.exhausted, 0);
+    }
+    CHECK_EQ_INT(c.items, 2500);
+    op = read_page("s1", "s1", 0, 2500);                     /* empty last page */
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_INT(c.exhausted, 1);
+    CHECK_EQ_INT(c.ops, 6);
+    chain_table_free(t);
+}
+
+static void test_clear_is_not_exhaustion(void)
+{
+    struct stats st;
+    stats_clear(&st);
+    struct flow_meta meta = {0};
+    struct chain_table *t = chain_table_new(16);
+    struct chain_info c;
+    struct op_record op = read_page("", "s1", 500, 2500);
+    chain_table_update(t, &st, &meta, &op, &c);
+    op = read_page("s1", "s1", 500, 2500);
+    chain_table_update(t, &st, &meta, &op, &c);
+    op = read_page("s1", "", -1, -1);                        /* DELETE _search/scroll */
+    op.flags &= ~OP_FLAG_CONTINUES;
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_INT(c.exhausted, 0);
+    CHECK_EQ_INT(c.items, 1000);
+    CHECK_EQ_INT(c.total, 2500);
+    /* an error page with no cursor is not the end either */
+    op = read_page("s1", "", -1, -1);
+    op.status = OP_STATUS_ERROR;
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_INT(c.exhausted, 0);
+    chain_table_free(t);
+}
+
+static void test_cursor_zero_and_lower_bound(void)
+{
+    struct stats st;
+    stats_clear(&st);
+    struct flow_meta meta = {0};
+    struct chain_table *t = chain_table_new(16);
+    struct chain_info c;
+    /* Mongo find + getMore, the last reply with cursor id 0 (no cursor_out) */
+    struct op_record op = read_page("", "m1", 101, -1);
+    chain_table_update(t, &st, &meta, &op, &c);
+    op = read_page("m1", "", 399, -1);
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_INT(c.exhausted, 1);
+    CHECK_EQ_INT(c.total, -1);
+    CHECK_EQ_INT(c.items, 500);
+    /* Redis SCAN: an empty batch mid-walk is not the end, cursor 0 is */
+    op = read_page("", "r1", 0, -1);
+    op.op_class = OP_CLASS_ENUMERATE;
+    chain_table_update(t, &st, &meta, &op, &c);
+    op = read_page("r1", "r2", 0, -1);
+    op.op_class = OP_CLASS_ENUMERATE;
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_INT(c.exhausted, 0);
+    op = read_page("r2", "", 10, -1);
+    op.op_class = OP_CLASS_ENUMERATE;
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_INT(c.exhausted, 1);
+    /* a lower bound ("gte") is kept as such; a larger exact total wins */
+    op = read_page("", "e1", 1000, 10000);
+    op.total_relation = OP_TOTAL_LOWER_BOUND;
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_INT(c.total, 10000);
+    CHECK_EQ_INT(c.total_relation, OP_TOTAL_LOWER_BOUND);
+    op = read_page("e1", "e1", 1000, 10000);
+    chain_table_update(t, &st, &meta, &op, &c);
+    CHECK_EQ_INT(c.total_relation, OP_TOTAL_EXACT);
+    chain_table_free(t);
+}
+
 int main(void)
 {
     check_binary = "chain";
@@ -128,5 +231,8 @@ int main(void)
     RUN(test_unknown_continuation_starts_a_chain);
     RUN(test_lru_forgets_oldest_cursor);
     RUN(test_budget_forgets_oldest_cursor);
+    RUN(test_total_and_exhaustion);
+    RUN(test_clear_is_not_exhaustion);
+    RUN(test_cursor_zero_and_lower_bound);
     CHECK_EXIT();
 }

@@ -508,7 +508,8 @@ static void test_search_response_every_split(void)
         drive_request(d, &op, REQ("GET /i/_search?scroll=1m&size=3"), NULL, 0);
         drive_response_split(d, &op, JSON_200, search_response, split);
         bool ok = op.items == 3 && op.total == 12345 && strcmp(op.cursor_out, h) == 0 &&
-                  op.page_size == 3 && op.status == OP_STATUS_OK;
+                  op.page_size == 3 && op.status == OP_STATUS_OK &&
+                  op.total_relation == OP_TOTAL_LOWER_BOUND;
         if (!ok)
             fprintf(stderr, "split %zu: items %" PRId64 " total %" PRId64 "\n", split,
                     op.items, op.total);
@@ -527,6 +528,7 @@ static void test_search_response_every_split(void)
     es_observer.response_end(d->st, &d->ctx, &op);
     CHECK_EQ_INT(op.items, 3);
     CHECK_EQ_INT(op.total, 12345);
+    CHECK_EQ_INT(op.total_relation, OP_TOTAL_LOWER_BOUND);   /* "relation":"gte" */
     drive_free(d);
 }
 
@@ -539,6 +541,11 @@ static void test_response_metrics(void)
              "{\"hits\":{\"total\":42,\"hits\":[{\"_id\":\"1\"}]}}");
     CHECK_EQ_INT(op.total, 42);
     CHECK_EQ_INT(op.items, 1);
+    CHECK_EQ_INT(op.total_relation, OP_TOTAL_EXACT);
+    exchange(&op, REQ("GET /i/_search"), NULL, JSON_200,
+             "{\"hits\":{\"total\":{\"value\":2500,\"relation\":\"eq\"},\"hits\":[]}}");
+    CHECK_EQ_INT(op.total, 2500);
+    CHECK_EQ_INT(op.total_relation, OP_TOTAL_EXACT);
     /* filter_path hid the total */
     exchange(&op, REQ("GET /i/_search?filter_path=hits.hits._id"), NULL, JSON_200,
              "{\"hits\":{\"hits\":[{\"_id\":\"1\"},{\"_id\":\"2\"}]}}");

@@ -402,6 +402,213 @@ static void test_sum_threshold_and_chains(void)
     rule_engine_free(e);
 }
 
+/* Issue 14: a walk of `pages` pages of 500 on chain `id` (total 2500 unless
+ * told), each op with its chain as the detect thread fills it. */
+static void walk(struct rule_engine *e, struct stats *st, struct collected *c, uint64_t t0,
+                 const char *client, const char *id, int pages, int64_t total, bool match_all)
+{
+    for (int i = 0; i < pages; i++) {
+        struct rec_op o = make_op(t0 + (uint64_t)i, client, "10.0.0.1", "walk");
+        o.op.items = 500;
+        snprintf(o.chain.id, sizeof(o.chain.id), "%s", id);
+        o.chain.ops = (uint64_t)i + 1;
+        o.chain.items = 500 * (i + 1);
+        o.chain.total = total;
+        o.chain.match_all = match_all;
+        snprintf(o.chain.target, sizeof(o.chain.target), "%s", "archive");
+        rule_engine_op(e, st, &o, collect, c);
+    }
+}
+
+static void test_chain_conditions_and_key(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    /* 2,500 of 2,500 on the 5th page (90 % is 2,250: page 4 has 2,000) */
+    walk(e, &st, &c, 10, "203.0.113.5", "aaaa000000000001", 4, 2500, true);
+    CHECK_EQ_INT(count_rule(&c, 140), 0);
+    walk(e, &st, &c, 20, "203.0.113.5", "aaaa000000000001", 6, 2500, true);
+    CHECK_EQ_INT(count_rule(&c, 140), 1);              /* once for the chain */
+    const struct alert *a = last_of(&c, 140);
+    if (a) {
+        CHECK_EQ_INT(a->key, ALERT_KEY_CHAIN);
+        CHECK_EQ_INT(a->has_chain, 1);
+        CHECK_EQ_STR(a->chain.id, "aaaa000000000001");
+        CHECK_EQ_STR(a->chain.target, "archive");
+        CHECK_EQ_INT(a->chain.items, 2500);
+        CHECK_EQ_INT(a->chain.total, 2500);
+        CHECK_EQ_INT(a->chain.ops, 5);
+    }
+    /* a second chain of the same client and server is a second alert */
+    walk(e, &st, &c, 40, "203.0.113.5", "aaaa000000000002", 5, 2500, true);
+    CHECK_EQ_INT(count_rule(&c, 140), 2);
+    /* a filtered query's walk, an unknown total, a lower bound: no alert */
+    walk(e, &st, &c, 60, "203.0.113.6", "aaaa000000000003", 5, 2500, false);
+    walk(e, &st, &c, 70, "203.0.113.6", "aaaa000000000004", 5, -1, true);
+    size_t before = count_rule(&c, 140);
+    for (int i = 0; i < 5; i++) {
+        struct rec_op o = make_op(80 + (uint64_t)i, "203.0.113.6", "10.0.0.1", "walk");
+        snprintf(o.chain.id, sizeof(o.chain.id), "%s", "aaaa000000000005");
+        o.chain.items = 2000 * (i + 1);
+        o.chain.total = 10000;
+        o.chain.total_relation = OP_TOTAL_LOWER_BOUND;
+        o.chain.match_all = true;
+        rule_engine_op(e, &st, &o, collect, &c);
+    }
+    CHECK_EQ_INT(count_rule(&c, 140), before);
+    CHECK_EQ_INT(before, 2);
+    /* ... but the same cursor running out is the end of the dataset */
+    struct rec_op o = make_op(90, "203.0.113.6", "10.0.0.1", "walk");
+    snprintf(o.chain.id, sizeof(o.chain.id), "%s", "aaaa000000000004");
+    o.chain.items = 2500;
+    o.chain.total = -1;
+    o.chain.match_all = true;
+    o.chain.exhausted = 1;
+    rule_engine_op(e, &st, &o, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 140), 3);
+    /* an op that is part of no chain never fires a chain-keyed rule */
+    struct rec_op lone = make_op(95, "203.0.113.7", "10.0.0.1", "walk");
+    lone.op.items = 5000;
+    rule_engine_op(e, &st, &lone, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 140), 3);
+    rule_engine_free(e);
+}
+
+/* Issue 14 point 7: a 6-page dump of 1,000 fires rule 111 (5,000 in 300 s,
+ * key pair) at 5,000; the burst's end sends one closing update with 6,000. */
+static void dump_pages(struct rule_engine *e, struct stats *st, struct collected *c,
+                       uint64_t t0, const char *client, int pages)
+{
+    for (int i = 0; i < pages; i++) {
+        struct rec_op o = make_op(t0 + (uint64_t)i, client, "10.0.0.1", "docs");
+        o.op.items = 1000;
+        rule_engine_op(e, st, &o, collect, c);
+    }
+}
+
+static void test_closing_update_at_end(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    dump_pages(e, &st, &c, 10, "203.0.113.20", 6);
+    struct rec_op once = make_op(20, "203.0.113.21", "10.0.0.1", "once");   /* 102: no updates */
+    rule_engine_op(e, &st, &once, collect, &c);
+    rule_engine_op(e, &st, &once, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    CHECK_EQ_INT(count_rule(&c, 102), 1);
+    if (c.n)
+        CHECK_EQ_INT(c.a[0].documents, 5000);
+    rule_engine_finish(e, &st, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 2);
+    CHECK_EQ_INT(count_rule(&c, 102), 1);       /* one-op rules send no updates */
+    const struct alert *a = last_of(&c, 111);
+    if (a) {
+        CHECK_EQ_INT(a->final, 1);
+        CHECK_EQ_INT(a->update, 1);
+        CHECK_EQ_INT(a->documents, 6000);
+        CHECK_EQ_INT(a->ops, 6);
+        CHECK_EQ_INT(a->ts_us, 20 * SEC);       /* the newest packet time */
+        CHECK_EQ_INT(a->last_us, 15 * SEC);
+    }
+    size_t n = c.n;
+    rule_engine_finish(e, &st, collect, &c);    /* nothing new: nothing more */
+    CHECK_EQ_INT(c.n, n);
+    rule_engine_free(e);
+
+    /* nothing grew after the alert: no closing update */
+    e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    c.n = 0;
+    dump_pages(e, &st, &c, 10, "203.0.113.22", 5);
+    rule_engine_finish(e, &st, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    rule_engine_free(e);
+}
+
+static void test_closing_update_when_window_ends(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    dump_pages(e, &st, &c, 10, "203.0.113.30", 6);          /* last page at 15 s */
+    /* another client's op within the window: the burst is still open */
+    struct rec_op other = make_op(300, "203.0.113.31", "10.0.0.1", "count");
+    rule_engine_op(e, &st, &other, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    /* past 15 + 300 s, any op closes it, before that op's own alerts */
+    other = make_op(316, "203.0.113.31", "10.0.0.1", "count");
+    rule_engine_op(e, &st, &other, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 2);
+    const struct alert *a = last_of(&c, 111);
+    if (a) {
+        CHECK_EQ_INT(a->final, 1);
+        CHECK_EQ_INT(a->documents, 6000);
+        CHECK_EQ_INT(a->ts_us, 316 * SEC);
+    }
+    rule_engine_finish(e, &st, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 2);
+    /* a new burst of the same pair long after: the old one's closing goes
+     * out first (here: nothing owed), then the new burst alerts afresh */
+    c.n = 0;
+    dump_pages(e, &st, &c, 5000, "203.0.113.30", 6);
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    if (c.n)
+        CHECK_EQ_INT(c.a[0].final, 0);
+    rule_engine_free(e);
+}
+
+static void test_closing_before_new_burst(void)
+{
+    struct sw_config cfg;
+    struct stats st;
+    stats_clear(&st);
+    struct rule_engine *e = load("tests/rules/engine.rules", &cfg);
+    if (!e)
+        return;
+    static struct collected c;
+    c.n = 0;
+    dump_pages(e, &st, &c, 10, "203.0.113.40", 6);
+    /* At 315 s the burst (last page at 15 s) is exactly 300 s old: still
+     * open when another op makes the once-a-second sweep look. Half a second
+     * later the pair reads again: the sweep does not look before next
+     * second, so the op's own evaluation closes the old burst (6,000) before
+     * it counts a new one. */
+    struct rec_op other = make_op(315, "203.0.113.41", "10.0.0.1", "count");
+    rule_engine_op(e, &st, &other, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 1);
+    struct rec_op o = make_op(315, "203.0.113.40", "10.0.0.1", "docs");
+    o.ts_us += SEC / 2;
+    o.op.items = 5000;
+    rule_engine_op(e, &st, &o, collect, &c);
+    CHECK_EQ_INT(count_rule(&c, 111), 3);
+    if (c.n >= 3) {
+        CHECK_EQ_INT(c.a[1].final, 1);
+        CHECK_EQ_INT(c.a[1].documents, 6000);
+        CHECK_EQ_INT(c.a[1].ts_us, 315 * SEC + SEC / 2);
+        CHECK_EQ_INT(c.a[2].final, 0);
+        CHECK_EQ_INT(c.a[2].documents, 5000);
+    }
+    rule_engine_free(e);
+}
+
 static void test_distinct_beyond_exact(void)
 {
     struct sw_config cfg;
@@ -910,6 +1117,9 @@ static void test_parse_errors(void)
     expect_error("tests/rules/include_bad.rules",
                  "tests/rules/included_bad.rules:3: rule 2: 'aggregate' needs a threshold: "
                  "count_min, sum_min or distinct_min");
+    expect_error("tests/rules/bad_chain_key.rules",
+                 "tests/rules/bad_chain_key.rules:4: rule 2: 'sequence.key' is 'chain', must be "
+                 "src, dest or pair");
     expect_error("tests/rules/nosuch.rules",
                  "tests/rules/nosuch.rules: cannot read rules: No such file or directory");
 
@@ -978,6 +1188,10 @@ int main(void)
     RUN(test_pattern_list_kinds);
     RUN(test_count_threshold);
     RUN(test_sum_threshold_and_chains);
+    RUN(test_chain_conditions_and_key);
+    RUN(test_closing_update_at_end);
+    RUN(test_closing_update_when_window_ends);
+    RUN(test_closing_before_new_burst);
     RUN(test_distinct_beyond_exact);
     RUN(test_sequence);
     RUN(test_suppression_doubling);

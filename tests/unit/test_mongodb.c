@@ -1084,6 +1084,8 @@ static void test_hint_count_listdatabases(void)
         CHECK(has_flag(&h.ops[0], OP_FLAG_MATCH_ALL));
         CHECK_EQ_INT(h.ops[0].page_size, 50);
         CHECK_EQ_INT(h.ops[0].offset, 10);
+        CHECK_EQ_INT(h.ops[0].limit, 50);
+        CHECK_EQ_INT(h.ops[1].limit, -1);     /* count: no limit */
         CHECK_EQ_INT(h.ops[0].items, 0);
         CHECK_EQ_STR(h.ops[0].client_id, "(none)");
         CHECK_EQ_STR(h.ops[1].op, "count");

@@ -287,6 +287,10 @@ static void event_string(struct event_parse *p, const struct json_scan *s,
         copy_field(op->http.uri, sizeof(op->http.uri), v);
     } else if (json_scan_at(s, "chain.id") || json_scan_at(s, "op.chain.id")) {
         copy_field(r->chain.id, sizeof(r->chain.id), v);
+    } else if (json_scan_at(s, "chain.total_relation")) {
+        r->chain.total_relation = strcmp(buf, "gte") == 0 ? OP_TOTAL_LOWER_BOUND : OP_TOTAL_EXACT;
+    } else if (json_scan_at(s, "chain.target")) {
+        copy_field(r->chain.target, sizeof(r->chain.target), v);
     }
     /* sensor, event_type: not part of the record */
 }
@@ -331,6 +335,8 @@ static void event_number(struct event_parse *p, const struct json_scan *s,
         value_uint(p, v, "chain.ops", &r->chain.ops);
     } else if (json_scan_at(s, "chain.items") || json_scan_at(s, "op.chain.items")) {
         value_int(p, v, "chain.items", &r->chain.items);
+    } else if (json_scan_at(s, "chain.total")) {
+        value_int(p, v, "chain.total", &r->chain.total);
     }
     /* op.http.status_code repeats op.status_code */
 }
@@ -348,6 +354,13 @@ static void event_value(void *arg, const struct json_scan *s, const struct json_
         event_string(p, s, v);
     } else if (v->type == JSON_NUMBER) {
         event_number(p, s, v);
+    } else if (v->type == JSON_TRUE || v->type == JSON_FALSE) {
+        /* what the detect thread's chain table knows of a chain (chain.c),
+         * given in the case file: the op event does not print it */
+        if (json_scan_at(s, "chain.exhausted"))
+            p->r.chain.exhausted = v->type == JSON_TRUE;
+        else if (json_scan_at(s, "chain.match_all"))
+            p->r.chain.match_all = v->type == JSON_TRUE;
     }
 }
 
@@ -358,6 +371,7 @@ static int event_parse_line(const char *line, size_t len, struct rec_op *r, bool
     static struct event_parse p; /* large; one line at a time */
     memset(&p, 0, sizeof(p));
     op_record_init(&p.r.op, APP_UNKNOWN);
+    p.r.chain.total = -1;
 
     struct json_scan s;
     json_scan_init(&s, event_value, &p);

@@ -492,6 +492,89 @@ def auth_cases():
     c["4001-midstream"] = ([mlist(0, P[36], "no", [])],
                            [mlist(0, P[37], "unknown", ["midstream"])],
                            {4001: 1})
+# Issue 14 points 1 and 2: whole-dataset reads. The chain block carries what
+# the detect thread's chain table knows (sensor/chain.c) and the op event does
+# not print: the total reported for the chain, whether the cursor ran out,
+# and whether a whole-index query opened it.
+def walk(src, t0, pages, per, total=2500, dst=ES, auth="no", cid="2c00000000000001",
+         match_all=True, exhausted_at=None, relation="eq", clear=False):
+    """An Elasticsearch scroll walk: search + (pages - 1) scrolls of `per`
+    documents, each op carrying its chain as it stands after it."""
+    flags = ["auth_header"] if auth == "yes" else []
+    out = []
+    for i in range(pages):
+        ch = {"id": cid, "ops": i + 1, "items": per * (i + 1), "total": total,
+              "total_relation": relation, "target": "archive"}
+        if match_all:
+            ch["match_all"] = True
+        if exhausted_at is not None and i >= exhausted_at:
+            ch["exhausted"] = True
+        items = 0 if exhausted_at is not None and i >= exhausted_at else per
+        if i == 0:
+            out.append(search(t0, src, dst, index="archive", size=per, items=per, total=total,
+                              client=UA_REQ, auth=auth, chain=ch,
+                              flags=flags + (["match_all"] if match_all else [])))
+        else:
+            out.append(op(t0 + i, src, dst, "_search/scroll", "read", items=items, total=total,
+                          flags=flags + ["continues"], method="POST", uri="/_search/scroll",
+                          continuation=cid, chain=ch, client=UA_REQ, auth=auth))
+    if clear:
+        last = dict(out[-1]["chain"])
+        last["ops"] += 1
+        out.append(op(t0 + pages, src, dst, "_search/scroll:clear", "read", flags=flags,
+                      method="DELETE", uri="/_search/scroll", continuation=cid, chain=last,
+                      client=UA_REQ, auth=auth))
+    return out
+
+
+def scan_walk(src, t0, pages, per, cid, last_exhausted=True, target="*"):
+    """A Redis SCAN walk: `pages` SCAN calls of `per` key names, the last
+    answered with cursor 0 when last_exhausted."""
+    out = []
+    for i in range(pages):
+        ch = {"id": cid, "ops": i + 1, "items": per * (i + 1)}
+        if last_exhausted and i == pages - 1:
+            ch["exhausted"] = True
+        out.append(redis(t0 + i, src, "SCAN", "enumerate", target=target, items=per,
+                         page_size=per, flags=["continues"] if i else [],
+                         continuation=cid if i else None, chain=ch))
+    return out
+
+
+def dataset_cases():
+    c = {}
+    c["5101"] = (walk(O[40], 0, 5, 500),                                  # 2,500 of 2,500
+                 walk(O[41], 0, 2, 500, clear=True)                       # 1,000 of 2,500, cleared
+                 + walk(O[42], 10, 4, 22, total=88, cid="2c00000000000002",
+                        exhausted_at=3)                                   # whole, below the floor
+                 + walk(O[43], 20, 5, 500, match_all=False, cid="2c00000000000003",
+                        exhausted_at=4)                                   # a filtered query's end
+                 + walk(O[44], 30, 10, 1000, total=10000, relation="gte",
+                        cid="2c00000000000004")                           # 100 % of a lower bound
+                 + walk(O[45], 50, 5, 500, auth="yes", cid="2c00000000000005")
+                 + walk(TRUSTED, 60, 5, 500, cid="2c00000000000006"),
+                 {5101: 1})
+    c["5101-exhausted"] = (walk(O[46], 0, 3, 500, total=-1, cid="2c00000000000007",
+                                exhausted_at=2),                          # no total, cursor ran out
+                           walk(O[46], 0, 3, 500, total=-1, cid="2c00000000000007"),
+                           {5101: 1})
+    c["5102"] = (scan_walk(O[47], 0, 6, 100, "2c00000000000008"),          # 600 keys, cursor 0
+                 scan_walk(O[48], 0, 6, 100, "2c00000000000009", last_exhausted=False)
+                 + scan_walk(O[48], 10, 6, 100, "2c0000000000000a", target="session:*")
+                 + scan_walk(O[48], 20, 1, 90, "2c0000000000000b"),          # 90 keys: floor
+                 {5102: 1})
+    reads = lambda src, n, per, auth="yes": [
+        search(i, src, ES, size=per, items=per, client=UA_REQ, auth=auth,
+               flags=["auth_header"] if auth == "yes" else ["match_all"]) for i in range(n)]
+    c["5110"] = (reads(O[49], 50, 1000),                                   # 50,000 authenticated
+                 reads(O[49], 49, 1000)                                   # 49,000
+                 + reads(TRUSTED, 60, 1000),                              # trusted client
+                 {5110: 1})
+    c["5111"] = (walk(O[44], 0, 5, 500, auth="yes", cid="2c0000000000000c"),
+                 walk(O[44], 0, 4, 225, total=900, auth="yes", cid="2c0000000000000d")  # 900 < 1,000
+                 + walk(TRUSTED, 10, 5, 500, auth="yes", cid="2c0000000000000e")
+                 + walk(O[45], 20, 5, 500, cid="2c0000000000000f"),  # no credentials: 5101's
+                 {5111: 1})
     return c
 
 
@@ -499,6 +582,7 @@ def main():
     named = {"%d" % rid: case for rid, case in cases().items()}
     named.update(couch_solr_cases())
     named.update(auth_cases())
+    named.update(dataset_cases())
     for rid, (fires, quiet, expect) in sorted(named.items()):
         for kind, ops in (("fires", fires), ("quiet", quiet)):
             with open(os.path.join(HERE, "%s-%s.jsonl" % (rid, kind)), "w") as f:
