@@ -34,7 +34,7 @@ namespaces are unavailable.   usage: tests/rdns/check.py BIN
                         actors, with no name or an unlisted one, are not
                         named; nothing else changes
   rdns/quiet_apps       benign sessions (trusted client, trusted Redis app,
-                        authenticated reads): no alert, so not one DNS
+                        an outside app that logs in): no alert, so not one DNS
                         question leaves the sensor
   rdns/test_config      --test-config: a missing domain list, an unreadable
                         cache file, a save file that cannot be written and
@@ -317,7 +317,7 @@ def quiet_apps():
     log = os.path.join(TMP, "quiet.log")
     with Namespace("quiet") as ns:
         ns.start_dns(log, ["ptr:10.9.9.9=app.example.net", "a:app.example.net=10.9.9.9"])
-        for name in ("trusted_client", "redis_trusted_app", "authenticated_reads"):
+        for name in ("trusted_client", "redis_trusted_app", "auth_app_login"):
             pcap = os.path.join(ROOT, "pcaps/scenarios/%s.pcap" % name)
             plain, _, _ = replay(config("quiet_plain"), pcap=pcap)
             alerts, err, _ = replay(config("quiet", ""), ns, pcap=pcap)
