@@ -8,6 +8,7 @@
 
 #include "../decoders/apps.h"
 #include "base/op.h"
+#include "event_eve.h"
 #include "packet.h"
 #include "stats_names.h"
 
@@ -72,8 +73,9 @@ static void event_header(struct json_writer *w, const struct event_json_opts *o,
     json_object_open(w);
     json_kv_time(w, "timestamp", ts_us);
     json_kv_string(w, "sensor", o->sensor);
+    json_kv_string(w, "host", o->sensor);
     json_kv_string(w, "event_type", type);
-    json_kv_uint(w, "flow_id", m->flow_id);
+    json_kv_uint(w, "flow_id", m->flow_id & EVE_FLOW_ID_MASK);
     json_kv_string(w, "community_id", m->community_id);
     json_kv_ip(w, "src_ip", m->family, m->client);
     json_kv_uint(w, "src_port", m->client_port);
@@ -226,7 +228,10 @@ void event_json_flow(struct json_writer *w, const struct event_json_opts *o,
     json_kv_time(w, "start", r->start_us);
     json_kv_time(w, "end", r->end_us);
     json_kv_uint(w, "age", (r->end_us - r->start_us) / 1000000);
-    json_kv_string(w, "reason", flow_reason_name(r->reason));
+    json_kv_string(w, "state", eve_flow_state(r));
+    json_kv_string(w, "reason", eve_flow_reason(r->reason));
+    json_kv_bool(w, "alerted", o->flow_alerted);
+    json_kv_string(w, "end_reason", flow_reason_name(r->reason));
     json_kv_string(w, "orientation", flow_orientation_name(r->orientation));
     json_kv_string(w, "classified_by", flow_classified_by_name(r->classified_by));
     json_kv_uint(w, "ops", r->ops);
@@ -260,8 +265,10 @@ void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
                       const struct alert *a)
 {
     event_header(w, o, a->ts_us, "alert", &a->meta);
+    eve_alert_op(w, a, o->string_max);
     json_key(w, "alert");
     json_object_open(w);
+    eve_alert_fields(w, a);
 
     json_key(w, "rule");
     json_object_open(w);
@@ -355,6 +362,7 @@ void event_json_stats(struct json_writer *w, const struct event_json_opts *o,
     json_object_open(w);
     json_kv_time(w, "timestamp", s->ts_us);
     json_kv_string(w, "sensor", o->sensor);
+    json_kv_string(w, "host", o->sensor);
     json_kv_string(w, "event_type", "stats");
     json_kv_bool(w, "final", s->final != 0);
     stats_body(w, s);

@@ -21,6 +21,11 @@ int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
     o->in = in;
     ring_waiter_init(&o->waiter);
     in->reader = &o->waiter;
+    o->alerted = calloc(1, sizeof(*o->alerted));
+    if (!o->alerted) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (cfg->output.redis.enabled) {
         o->health_cap = (size_t)STATS_SLOTS * 128 + 128;
         o->health = malloc(o->health_cap);
@@ -167,7 +172,13 @@ static void output_to_redis(struct output *o, const struct json_writer *w, uint3
 static void output_event(struct output *o, struct json_writer *w, uint32_t type,
                          const void *ev)
 {
-    struct event_json_opts opts = {o->cfg->sensor.id, o->cfg->events.string_max};
+    struct event_json_opts opts = {o->cfg->sensor.id, o->cfg->events.string_max, false};
+    if (type == EVENT_ALERT) {
+        eve_alerted_mark(o->alerted, ((const struct alert *)ev)->meta.flow_id);
+    } else if (type == EVENT_FLOW) {
+        const struct rec_flow *f = ev;
+        opts.flow_alerted = eve_alerted_take(o->alerted, f->meta.flow_id);
+    }
     struct event_stats stats;
     if (type == EVENT_STATS) {
         /* The last stats event should count what the sink really did. */
@@ -269,4 +280,6 @@ void output_destroy(struct output *o)
     o->redis = NULL;
     free(o->health);
     o->health = NULL;
+    free(o->alerted);
+    o->alerted = NULL;
 }
