@@ -6,6 +6,7 @@
 #include "../decoders/apps.h"
 #include "base/hash.h"
 #include "base/op.h"
+#include "event_json.h"
 
 unsigned eve_severity(uint8_t severity)
 {
@@ -18,6 +19,16 @@ unsigned eve_severity(uint8_t severity)
     default:
         return 3;
     }
+}
+
+unsigned eve_severity_of_word(const char *word, size_t len)
+{
+    for (uint8_t sev = SEVERITY_INFO; sev <= SEVERITY_CRITICAL; sev++) {
+        const char *w = alert_severity_word(sev);
+        if (strlen(w) == len && memcmp(w, word, len) == 0)
+            return eve_severity(sev);
+    }
+    return 0;
 }
 
 /* ATT&CK tactic of a technique id (the part before the dot), for the

@@ -7,6 +7,7 @@
 #define SW_EVENT_EVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "json.h"
@@ -19,6 +20,8 @@
 /* EVE severity, 1 (highest) to 3: critical and high are 1, medium 2, low
  * and info 3. */
 unsigned eve_severity(uint8_t severity);
+/* The same from our severity word ("high"), len bytes; 0 if not one. */
+unsigned eve_severity_of_word(const char *word, size_t len);
 /* The alert's EVE fields, written into the open `alert` object. */
 void eve_alert_fields(struct json_writer *w, const struct alert *a);
 /* The op that fired the alert, as a top-level `op` object (metadata only);

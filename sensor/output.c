@@ -30,6 +30,11 @@ int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
         o->health_cap = (size_t)STATS_SLOTS * 128 + 128;
         o->health = malloc(o->health_cap);
         o->redis = o->health ? output_redis_new(cfg, err, errlen) : NULL;
+        if (o->redis && cfg->output.redis.metrics && !(o->minute = calloc(1, sizeof(*o->minute)))) {
+            output_redis_free(o->redis);
+            o->redis = NULL;
+            snprintf(err, errlen, "out of memory");
+        }
         if (!o->redis) {
             if (!o->health)
                 snprintf(err, errlen, "out of memory");
@@ -127,12 +132,12 @@ static const char *output_health(struct output *o, const struct event_stats *s)
 
 /* Hands the serialised event and its flat fields to the Redis sink. */
 static void output_to_redis(struct output *o, const struct json_writer *w, uint32_t type,
-                            const void *ev)
+                            const void *ev, const char *metrics)
 {
     char src[INET6_ADDRSTRLEN] = "", dest[INET6_ADDRSTRLEN] = "";
     struct redis_event e = {
         .type = "", .app = "", .src = src, .dest = dest, .rule = "", .severity = "",
-        .json = w->buf, .json_len = w->len, .health = NULL,
+        .json = w->buf, .json_len = w->len, .health = NULL, .metrics = metrics,
     };
     const struct flow_meta *m = NULL;
     char rule[16];
@@ -199,8 +204,9 @@ static void output_event(struct output *o, struct json_writer *w, uint32_t type,
     else
         return;
     output_write(o, w);
+    const char *metrics = o->minute ? metrics_minute_add(o->minute, opts.sensor, type, ev) : NULL;
     if (o->redis && !w->failed)
-        output_to_redis(o, w, type, ev);
+        output_to_redis(o, w, type, ev, metrics);
     /* Stats lines are for people watching: let them out at once. */
     if (type == EVENT_STATS && o->json)
         fflush(o->json);
@@ -282,4 +288,6 @@ void output_destroy(struct output *o)
     o->health = NULL;
     free(o->alerted);
     o->alerted = NULL;
+    free(o->minute);
+    o->minute = NULL;
 }

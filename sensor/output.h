@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "event_eve.h"
+#include "metrics_minute.h"
 #include "output_redis.h"
 #include "ring.h"
 #include "base/stats.h"
@@ -34,6 +35,7 @@ struct output {
     int write_failed;
     struct output_redis *redis;  /* Redis sink, or NULL */
     struct eve_alerted *alerted; /* flows with an alert, for flow.alerted */
+    struct metrics_minute *minute;  /* per-minute metrics for Redis, or NULL */
     char *health;             /* scratch: stats counters as "name value" lines */
     size_t health_cap;
     uint64_t undelivered;     /* after output_join: events neither in Redis nor spooled */

@@ -65,6 +65,7 @@ struct redis_event {
     const char *json;        /* the event as written to JSON lines */
     size_t json_len;
     const char *health;      /* stats: "name value\n" lines for the health hash */
+    const char *metrics;     /* a finished minute (metrics_minute.h), or NULL */
 };
 
 /* Sets up the sink: finds (spool_location.h), makes and opens the spool,
