@@ -27,10 +27,14 @@ static void member_add(struct metrics_member *t, size_t *count, const char *name
             t[i].n += n;
             return;
         }
-    if (*count == METRICS_TOP_MAX - 1 && strcmp(name, "other") != 0) {
+    /* The last slot is kept for "other", which the loop above finds once
+     * it exists. */
+    if (*count >= METRICS_TOP_MAX - 1 && strcmp(name, "other") != 0) {
         member_add(t, count, "other", n);
         return;
     }
+    if (*count >= METRICS_TOP_MAX)
+        return;   /* not reached: "other" takes the last slot */
     snprintf(t[*count].name, sizeof(t[*count].name), "%s", name);
     t[(*count)++].n = n;
 }
