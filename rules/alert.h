@@ -44,6 +44,7 @@ struct alert {
     uint32_t rev;                   /* the rule's revision */
     uint8_t confidence;             /* enum alert_confidence */
     struct alert_op op;             /* the op that fired it */
+    struct pcap_position pcap;      /* the packet that completed that op */
     char name[ALERT_NAME_MAX];
     char category[32];
     char mitre[ALERT_MITRE_MAX][16];

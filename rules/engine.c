@@ -438,6 +438,7 @@ static void alert_fill(const struct rule_engine *e, const struct rule *rule,
     a->confidence = rule->confidence;
     a->update = s->updates;
     alert_op_fill(&a->op, &r->op);
+    a->pcap = r->pcap;
     memcpy(a->name, rule->name, sizeof(a->name));
     memcpy(a->category, rule->category, sizeof(a->category));
     for (size_t i = 0; i < rule->mitre_count; i++)

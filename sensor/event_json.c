@@ -85,6 +85,17 @@ static void event_header(struct json_writer *w, const struct event_json_opts *o,
     json_kv_string(w, "app_proto", app_name((enum app_id)m->app));
 }
 
+/* Offline, EVE's pcap_filename and pcap_cnt: the file and number of the
+ * packet that completed the op (as given on the command line). */
+static void event_pcap(struct json_writer *w, const struct event_json_opts *o,
+                       const struct pcap_position *p)
+{
+    if (p->file == 0 || p->file > o->pcap_file_count)
+        return;
+    json_kv_string(w, "pcap_filename", o->pcap_files[p->file - 1]);
+    json_kv_uint(w, "pcap_cnt", p->packet);
+}
+
 static void op_flags(struct json_writer *w, uint32_t flags)
 {
     json_key(w, "flags");
@@ -168,6 +179,7 @@ void event_json_op(struct json_writer *w, const struct event_json_opts *o,
                    const struct rec_op *r)
 {
     event_header(w, o, r->ts_us, "op", &r->meta);
+    event_pcap(w, o, &r->pcap);
     op_body(w, o, &r->op);
     op_chain(w, &r->chain);
     json_object_close(w);
@@ -265,6 +277,7 @@ void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
                       const struct alert *a)
 {
     event_header(w, o, a->ts_us, "alert", &a->meta);
+    event_pcap(w, o, &a->pcap);
     eve_alert_op(w, a, o->string_max);
     json_key(w, "alert");
     json_object_open(w);

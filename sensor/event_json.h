@@ -19,6 +19,8 @@ struct event_json_opts {
     const char *sensor;
     size_t string_max;
     bool flow_alerted;       /* event_json_flow: an alert named this flow */
+    const char *const *pcap_files;   /* offline: the files read (pcap_filename) */
+    size_t pcap_file_count;
 };
 
 void event_json_op(struct json_writer *w, const struct event_json_opts *o,

@@ -177,7 +177,8 @@ static void output_to_redis(struct output *o, const struct json_writer *w, uint3
 static void output_event(struct output *o, struct json_writer *w, uint32_t type,
                          const void *ev)
 {
-    struct event_json_opts opts = {o->cfg->sensor.id, o->cfg->events.string_max, false};
+    struct event_json_opts opts = {o->cfg->sensor.id, o->cfg->events.string_max, false,
+                                   o->pcap_files, o->pcap_file_count};
     if (type == EVENT_ALERT) {
         eve_alerted_mark(o->alerted, ((const struct alert *)ev)->meta.flow_id);
     } else if (type == EVENT_FLOW) {

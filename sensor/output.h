@@ -36,6 +36,8 @@ struct output {
     struct output_redis *redis;  /* Redis sink, or NULL */
     struct eve_alerted *alerted; /* flows with an alert, for flow.alerted */
     struct metrics_minute *minute;  /* per-minute metrics for Redis, or NULL */
+    const char *const *pcap_files;  /* offline: the files read, for pcap_filename */
+    size_t pcap_file_count;
     char *health;             /* scratch: stats counters as "name value" lines */
     size_t health_cap;
     uint64_t undelivered;     /* after output_join: events neither in Redis nor spooled */

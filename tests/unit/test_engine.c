@@ -729,7 +729,7 @@ static void test_alert_json(void)
     snprintf(a.targets[1], sizeof(a.targets[1]), "a\"b");
     struct json_writer w;
     json_init(&w);
-    struct event_json_opts o = {"s1", 256, false};
+    struct event_json_opts o = {"s1", 256, false, NULL, 0};
     event_json_alert(&w, &o, &a);
     const char *want =
         "{\"timestamp\":\"2020-01-01T00:00:00.000000+0000\",\"sensor\":\"s1\","

@@ -21,7 +21,7 @@ static void test_severity_mapping(void)
 
 static void flow_json(const struct rec_flow *r, bool alerted, struct json_writer *w)
 {
-    struct event_json_opts o = {"s9", 256, alerted};
+    struct event_json_opts o = {"s9", 256, alerted, NULL, 0};
     json_reset(w);
     event_json_flow(w, &o, r);
     CHECK(!w->failed);
