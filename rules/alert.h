@@ -22,6 +22,19 @@ enum alert_severity {
  * dump is its own alert. */
 enum alert_key { ALERT_KEY_SRC = 0, ALERT_KEY_DEST, ALERT_KEY_PAIR, ALERT_KEY_CHAIN };
 
+/* How sure a rule is that a match is what it says (EVE metadata.confidence). */
+enum alert_confidence { CONFIDENCE_LOW = 0, CONFIDENCE_MEDIUM, CONFIDENCE_HIGH };
+
+/* The op that fired an alert, as metadata (never contents): embedded so an
+ * analyst need not join on flow_id and time. */
+struct alert_op {
+    uint8_t op_class;               /* enum op_class */
+    uint8_t status;                 /* enum op_status */
+    int64_t items;                  /* -1 unknown */
+    char name[OP_NAME_MAX];
+    char target[OP_TARGET_MAX];
+};
+
 struct alert {
     uint64_t ts_us;                 /* packet time of the op that fired it */
     struct flow_meta meta;          /* that op's flow (client = actor) */
@@ -31,6 +44,10 @@ struct alert {
     uint8_t target_count;
     uint32_t rule_id;
     uint32_t update;                /* 0 first alert, then 1, 2, ... */
+    uint32_t rev;                   /* the rule's revision */
+    uint8_t confidence;             /* enum alert_confidence */
+    struct alert_op op;             /* the op that fired it */
+    struct pcap_position pcap;      /* the packet that completed that op */
     char name[ALERT_NAME_MAX];
     char category[32];
     char mitre[ALERT_MITRE_MAX][16];

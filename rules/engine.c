@@ -493,6 +493,15 @@ static void attribute(const struct rule_engine *e, const struct rec_op *r,
     copy_capped(a->tool, sizeof(a->tool), tool ? tool : "");
 }
 
+static void alert_op_fill(struct alert_op *d, const struct op_record *op)
+{
+    d->op_class = op->op_class;
+    d->status = op->status;
+    d->items = op->items;
+    memcpy(d->name, op->op, sizeof(d->name));
+    memcpy(d->target, op->target, sizeof(d->target));
+}
+
 static void alert_fill(const struct rule_engine *e, const struct rule *rule,
                        const struct state_entry *s, const struct rec_op *r,
                        const struct match_labels *labels, const struct window_stats *win,
@@ -505,7 +514,11 @@ static void alert_fill(const struct rule_engine *e, const struct rule *rule,
     a->severity = rule->severity;
     a->key = rule->sup_key;
     a->rule_id = rule->id;
+    a->rev = rule->rev;
+    a->confidence = rule->confidence;
     a->update = s->updates;
+    alert_op_fill(&a->op, &r->op);
+    a->pcap = r->pcap;
     memcpy(a->name, rule->name, sizeof(a->name));
     memcpy(a->category, rule->category, sizeof(a->category));
     for (size_t i = 0; i < rule->mitre_count; i++)

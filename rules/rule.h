@@ -72,6 +72,8 @@ struct rule_match {
 
 struct rule {
     uint32_t id;
+    uint32_t rev;                  /* revision, default 1 */
+    uint8_t confidence;            /* enum alert_confidence, default medium */
     char name[ALERT_NAME_MAX];
     uint8_t severity;              /* enum alert_severity */
     char category[32];

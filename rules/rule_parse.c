@@ -30,6 +30,7 @@ struct rule_loader {
 };
 
 static const char *const severity_names[] = {"info", "low", "medium", "high", "critical"};
+static const char *const confidence_names[] = {"low", "medium", "high"};
 static const char *const key_names[] = {"src", "dest", "pair", "chain"};   /* enum alert_key */
 
 const char *severity_name(enum alert_severity s)
@@ -637,6 +638,8 @@ static int parse_rule(struct rule_loader *ld, const config_setting_t *g, struct 
     bool have_name = false, have_severity = false, sup_key_set = false;
 
     memset(r, 0, sizeof(*r));
+    r->rev = 1;
+    r->confidence = CONFIDENCE_MEDIUM;
     r->period_s = 3600;
     r->match.authenticated = -1;
     ld->rule_id = 0;
@@ -668,6 +671,14 @@ static int parse_rule(struct rule_loader *ld, const config_setting_t *g, struct 
                 return -1;
             r->severity = (uint8_t)c;
             have_severity = true;
+        } else if (strcmp(key, "rev") == 0) {
+            if (get_int(ld, s, "rev", 1, UINT32_MAX, &v) != 0)
+                return -1;
+            r->rev = (uint32_t)v;
+        } else if (strcmp(key, "confidence") == 0) {
+            if (get_choice(ld, s, s, "confidence", confidence_names, 3, &c) != 0)
+                return -1;
+            r->confidence = (uint8_t)c;
         } else if (strcmp(key, "category") == 0) {
             if (get_string(ld, s, "category", r->category, sizeof(r->category)) != 0)
                 return -1;

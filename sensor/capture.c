@@ -55,6 +55,7 @@ struct capture {
     uint64_t drops;             /* running 64-bit totals */
     uint64_t ifdrops;
     uint64_t packets_read;      /* live: handed out by capture_next */
+    uint64_t file_packets;      /* files: read from the current file */
     uint64_t drain_until_ms;    /* live, stopping: end of the drain (monotonic) */
     bool drained;               /* the kernel had nothing more to give */
     bool drain_done;
@@ -149,6 +150,7 @@ static void close_current(struct capture *c)
 static int open_next_file(struct capture *c, char *err, size_t errlen)
 {
     const char *path = c->paths[c->next_file++];
+    c->file_packets = 0;
     int is_stdin = strcmp(path, "-") == 0;
     snprintf(c->name, sizeof(c->name), "%s", is_stdin ? "stdin" : path);
 
@@ -472,6 +474,8 @@ int capture_next(struct capture *c, struct capture_packet *p, char *err,
             p->wire_len = header->len;
             p->ts_us = timestamp_us(&header->ts);
             p->linktype = c->linktype;
+            p->file = c->live ? 0 : (uint32_t)c->next_file;
+            p->file_packet = c->live ? 0 : ++c->file_packets;
             return CAPTURE_PACKET;
         }
         if (rc == 0) {

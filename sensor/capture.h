@@ -16,6 +16,8 @@ struct capture_packet {
     uint32_t wire_len;    /* bytes on the wire */
     uint64_t ts_us;       /* packet time, microseconds since the epoch */
     int linktype;         /* a LINKTYPE_* value, as packet.h expects */
+    uint32_t file;        /* files: 1 + the index of the file it came from; live 0 */
+    uint64_t file_packet; /* files: its number in that file, from 1; live 0 */
 };
 
 struct capture;

@@ -113,6 +113,12 @@ static const struct config_key redis_keys[] = {
     CFG_STRING("channel", output.redis.channel, 1),
     CFG_CHOICE("publish", output.redis.publish, redis_publish_choices),
     CFG_STRING("health_key", output.redis.health_key, 0),
+    CFG_STRING("alerts_stream", output.redis.alerts_stream, 0),
+    CFG_UNSIGNED("alerts_maxlen", output.redis.alerts_maxlen, 0, 1000000000),
+    CFG_BOOL("metrics", output.redis.metrics),
+    CFG_STRING("metrics_key", output.redis.metrics_key, 0),
+    CFG_UNSIGNED("metrics_maxlen", output.redis.metrics_maxlen, 0, 1000000000),
+    CFG_STRING("top_prefix", output.redis.top_prefix, 1),
     CFG_STRING("counters_prefix", output.redis.counters_prefix, 0),
     CFG_UNSIGNED("counters_ttl", output.redis.counters_ttl, 0, 31536000),
     CFG_UNSIGNED("connect_timeout_ms", output.redis.connect_timeout_ms, 1, 600000),
@@ -260,11 +266,18 @@ void config_defaults(struct sw_config *cfg)
     r->enabled = false;
     snprintf(r->host, sizeof(r->host), "%s", "127.0.0.1");
     r->port = 6379;
-    snprintf(r->stream, sizeof(r->stream), "%s", "scrapewatch:events");
+    /* Keys share the hash tag {scrapewatch}: a batch is one MULTI/EXEC,
+     * which a Redis Cluster runs only on keys of one slot. */
+    snprintf(r->stream, sizeof(r->stream), "%s", "{scrapewatch}:events");
     r->maxlen = 100000;
     snprintf(r->channel, sizeof(r->channel), "%s", "scrapewatch:alerts");
     snprintf(r->publish, sizeof(r->publish), "%s", "alert");
-    snprintf(r->counters_prefix, sizeof(r->counters_prefix), "%s", "scrapewatch:counts:");
+    snprintf(r->alerts_stream, sizeof(r->alerts_stream), "%s", "{scrapewatch}:alerts");
+    r->alerts_maxlen = 100000;
+    r->metrics = true;
+    r->metrics_maxlen = 43200;   /* 30 days of minutes */
+    snprintf(r->top_prefix, sizeof(r->top_prefix), "%s", "{scrapewatch}:top:");
+    snprintf(r->counters_prefix, sizeof(r->counters_prefix), "%s", "{scrapewatch}:counts:");
     r->counters_ttl = 7 * 86400;
     r->connect_timeout_ms = 1000;
     r->command_timeout_ms = 2000;
@@ -703,6 +716,57 @@ static int check_memory(struct config_loader *ld, const struct sw_config *cfg, c
     return 0;
 }
 
+/* The hash tag of a Redis key (the part between the first '{' and the next
+ * '}', when not empty), as Redis Cluster picks a key's slot; "" if none. */
+static void redis_hash_tag(const char *key, char *tag, size_t cap)
+{
+    const char *open = strchr(key, '{');
+    const char *close = open ? strchr(open + 1, '}') : NULL;
+    size_t n = close ? (size_t)(close - open - 1) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(tag, n ? open + 1 : "", n);
+    tag[n] = '\0';
+}
+
+/* A batch is one MULTI/EXEC, which a Redis Cluster runs only on keys of one
+ * slot: keys that name a hash tag must name the same one. */
+static int check_redis_tags(struct config_loader *ld, const struct sw_config *cfg, config_t *lc)
+{
+    const struct config_output_redis *r = &cfg->output.redis;
+    const struct { const char *name, *value; } keys[] = {
+        {"stream", r->stream}, {"alerts_stream", r->alerts_stream},
+        {"health_key", r->health_key}, {"metrics_key", r->metrics_key},
+        {"top_prefix", r->top_prefix}, {"counters_prefix", r->counters_prefix},
+    };
+    char first[128] = "", tag[128], path[64];
+    const char *first_name = NULL;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        redis_hash_tag(keys[i].value, tag, sizeof(tag));
+        if (!tag[0])
+            continue;
+        if (!first_name) {
+            memcpy(first, tag, sizeof(first));
+            first_name = keys[i].name;
+        } else if (strcmp(first, tag) != 0) {
+            snprintf(path, sizeof(path), "output.redis.%s", keys[i].name);
+            const config_setting_t *at = config_lookup(lc, path);
+            if (!at) {   /* a default: report at the key that was set */
+                snprintf(path, sizeof(path), "output.redis.%s", first_name);
+                at = config_lookup(lc, path);
+            }
+            if (!at)
+                at = config_root_setting(lc);
+            return setting_fail(ld, at,
+                                "'output.redis.%s' has the hash tag {%s} but "
+                                "'output.redis.%s' has {%s}: the keys of one batch must "
+                                "share one tag (one Redis Cluster slot)",
+                                keys[i].name, tag, first_name, first);
+        }
+    }
+    return 0;
+}
+
 /* Rules between output.redis keys, reported at the later key's line. */
 static int check_redis(struct config_loader *ld, const struct sw_config *cfg, config_t *lc)
 {
@@ -715,7 +779,7 @@ static int check_redis(struct config_loader *ld, const struct sw_config *cfg, co
                             "'output.redis.reconnect_max_ms' (%u)",
                             r->reconnect_min_ms, r->reconnect_max_ms);
     }
-    return 0;
+    return check_redis_tags(ld, cfg, lc);
 }
 
 /* The path-like keys: a relative value is taken from the directory of the

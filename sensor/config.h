@@ -38,7 +38,13 @@ struct config_output_redis {
     unsigned maxlen;               /* XADD MAXLEN ~ n, 0 = no trimming */
     char channel[128];             /* PUBLISH target */
     char publish[8];               /* "alert": alerts are published; "all": every event */
-    char health_key[128];          /* "" = "scrapewatch:health:<sensor.id>" */
+    char health_key[128];          /* "" = "{scrapewatch}:health:<sensor.id>" */
+    char alerts_stream[128];       /* alerts only, XADD target, "" = none */
+    unsigned alerts_maxlen;        /* its MAXLEN ~ n, 0 = no trimming */
+    bool metrics;                  /* the per-minute metrics stream and top lists */
+    char metrics_key[128];         /* "" = "{scrapewatch}:metrics:<sensor.id>" */
+    unsigned metrics_maxlen;       /* its MAXLEN ~ n, 0 = no trimming */
+    char top_prefix[128];          /* top lists: <prefix>actors, <prefix>servers */
     char counters_prefix[128];     /* per-minute counters, "" = none */
     unsigned counters_ttl;         /* seconds, 0 = no EXPIRE */
     unsigned connect_timeout_ms;

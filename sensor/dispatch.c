@@ -187,6 +187,12 @@ static void dispatch_maybe_stats(struct dispatch *d, uint64_t ts_us)
     }
 }
 
+void dispatch_set_position(struct dispatch *d, uint32_t file, uint64_t packet)
+{
+    d->pcap_file = file;
+    d->pcap_cnt = packet;
+}
+
 void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
                      uint32_t wire_len, uint64_t ts_us, int linktype)
 {
@@ -234,6 +240,8 @@ void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
     m->wire_len = wire_len;
     m->linktype = linktype;
     m->iface = d->iface;
+    m->pcap_file = d->pcap_file;
+    m->pcap_cnt = d->pcap_cnt;
     memcpy(m + 1, data, caplen);
     ring_commit(&d->workers[w].in);
     d->dispatched_seq = d->seq;

@@ -38,6 +38,8 @@ struct dispatch {
     struct ring_waiter waiter;  /* offline: sleeps here while a ring is full */
     uint8_t iface;              /* live: index of the interface the packet being
                                    dispatched came from (sensor/inputs.h), 0 = a file */
+    uint32_t pcap_file;         /* the next packet's file and number (dispatch_set_position) */
+    uint64_t pcap_cnt;
 };
 
 /* Live, each packet wakes its worker if it sleeps; offline a worker is
@@ -52,6 +54,9 @@ void dispatch_flush(struct dispatch *d);
 /* Packets to or from this TCP endpoint are counted (capture.excluded) and
  * dropped before any flow sees them. Set at start; -1 when the list is full. */
 int dispatch_exclude(struct dispatch *d, uint8_t family, const uint8_t *addr, uint16_t port);
+/* Where the next packet comes from, for pcap_filename/pcap_cnt: file is 1 +
+ * the file's index, packet its number in that file (0 and 0 live). */
+void dispatch_set_position(struct dispatch *d, uint32_t file, uint64_t packet);
 /* One captured packet. */
 void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
                      uint32_t wire_len, uint64_t ts_us, int linktype);

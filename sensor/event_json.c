@@ -9,6 +9,7 @@
 #include "../decoders/apps.h"
 #include "base/op.h"
 #include "inputs.h"
+#include "event_eve.h"
 #include "packet.h"
 #include "stats_names.h"
 
@@ -73,8 +74,9 @@ static void event_header(struct json_writer *w, const struct event_json_opts *o,
     json_object_open(w);
     json_kv_time(w, "timestamp", ts_us);
     json_kv_string(w, "sensor", o->sensor);
+    json_kv_string(w, "host", o->sensor);
     json_kv_string(w, "event_type", type);
-    json_kv_uint(w, "flow_id", m->flow_id);
+    json_kv_uint(w, "flow_id", m->flow_id & EVE_FLOW_ID_MASK);
     json_kv_string(w, "community_id", m->community_id);
     json_kv_ip(w, "src_ip", m->family, m->client);
     json_kv_uint(w, "src_port", m->client_port);
@@ -85,6 +87,17 @@ static void event_header(struct json_writer *w, const struct event_json_opts *o,
     /* Live only: offline events have none, as in Suricata's EVE. */
     if (m->in_iface && inputs_name(m->in_iface))
         json_kv_string(w, "in_iface", inputs_name(m->in_iface));
+}
+
+/* Offline, EVE's pcap_filename and pcap_cnt: the file and number of the
+ * packet that completed the op (as given on the command line). */
+static void event_pcap(struct json_writer *w, const struct event_json_opts *o,
+                       const struct pcap_position *p)
+{
+    if (p->file == 0 || p->file > o->pcap_file_count)
+        return;
+    json_kv_string(w, "pcap_filename", o->pcap_files[p->file - 1]);
+    json_kv_uint(w, "pcap_cnt", p->packet);
 }
 
 static void op_flags(struct json_writer *w, uint32_t flags)
@@ -185,6 +198,7 @@ void event_json_op(struct json_writer *w, const struct event_json_opts *o,
                    const struct rec_op *r)
 {
     event_header(w, o, r->ts_us, "op", &r->meta);
+    event_pcap(w, o, &r->pcap);
     op_body(w, o, &r->op);
     op_chain(w, &r->chain);
     json_object_close(w);
@@ -245,7 +259,10 @@ void event_json_flow(struct json_writer *w, const struct event_json_opts *o,
     json_kv_time(w, "start", r->start_us);
     json_kv_time(w, "end", r->end_us);
     json_kv_uint(w, "age", (r->end_us - r->start_us) / 1000000);
-    json_kv_string(w, "reason", flow_reason_name(r->reason));
+    json_kv_string(w, "state", eve_flow_state(r));
+    json_kv_string(w, "reason", eve_flow_reason(r->reason));
+    json_kv_bool(w, "alerted", o->flow_alerted);
+    json_kv_string(w, "end_reason", flow_reason_name(r->reason));
     json_kv_string(w, "orientation", flow_orientation_name(r->orientation));
     json_kv_string(w, "classified_by", flow_classified_by_name(r->classified_by));
     json_kv_uint(w, "ops", r->ops);
@@ -313,8 +330,11 @@ void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
                       const struct alert *a)
 {
     event_header(w, o, a->ts_us, "alert", &a->meta);
+    event_pcap(w, o, &a->pcap);
+    eve_alert_op(w, a, o->string_max);
     json_key(w, "alert");
     json_object_open(w);
+    eve_alert_fields(w, a);
 
     json_key(w, "rule");
     json_object_open(w);
@@ -433,6 +453,7 @@ void event_json_stats(struct json_writer *w, const struct event_json_opts *o,
     json_object_open(w);
     json_kv_time(w, "timestamp", s->ts_us);
     json_kv_string(w, "sensor", o->sensor);
+    json_kv_string(w, "host", o->sensor);
     json_kv_string(w, "event_type", "stats");
     json_kv_bool(w, "final", s->final != 0);
     stats_body(w, s);

@@ -175,6 +175,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 /* All threads and their shared state for one run. */
 struct sensor {
     struct sw_config cfg;
+    const char *const *pcap_files;   /* offline: the files read, for events */
+    size_t pcap_file_count;
     struct worker *workers;
     unsigned worker_count;
     struct dispatch dispatch;
@@ -267,6 +269,8 @@ static int sensor_start(struct sensor *s, const char *json_path, struct rule_eng
         return -1;
     }
     s->output.reopen = &reopen_requested;
+    s->output.pcap_files = s->pcap_files;
+    s->output.pcap_file_count = s->pcap_file_count;
     /* Files are open: now the capture's privileges can go. */
     if (live && sensor_drop_privileges(s) != 0)
         return -1;
@@ -305,6 +309,7 @@ static int sensor_file_loop(struct sensor *s, struct progress *pg)
             return 0;
         int r = capture_next(s->capture, &p, err, sizeof(err));
         if (r == CAPTURE_PACKET) {
+            dispatch_set_position(&s->dispatch, p.file, p.file_packet);
             dispatch_packet(&s->dispatch, p.data, p.caplen, p.wire_len, p.ts_us, p.linktype);
             progress_packet(pg, s->capture, sensor_events(s));
         } else if (r == CAPTURE_END)
@@ -592,6 +597,10 @@ int main(int argc, char **argv)
     if (s.live)
         running_inputs = &s.inputs;
     install_signals();
+    if (!s.live) {   /* events name the file of their packet */
+        s.pcap_files = (const char *const *)o.files;
+        s.pcap_file_count = o.file_count;
+    }
     if (sensor_start(&s, json, engine, o.config_path) != 0)
         return 1;
     if (!s.dispatch.live && o.stats_interval > 0)

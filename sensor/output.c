@@ -21,10 +21,20 @@ int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
     o->in = in;
     ring_waiter_init(&o->waiter);
     in->reader = &o->waiter;
+    o->alerted = calloc(1, sizeof(*o->alerted));
+    if (!o->alerted) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (cfg->output.redis.enabled) {
         o->health_cap = (size_t)STATS_SLOTS * 128 + 128;
         o->health = malloc(o->health_cap);
         o->redis = o->health ? output_redis_new(cfg, err, errlen) : NULL;
+        if (o->redis && cfg->output.redis.metrics && !(o->minute = calloc(1, sizeof(*o->minute)))) {
+            output_redis_free(o->redis);
+            o->redis = NULL;
+            snprintf(err, errlen, "out of memory");
+        }
         if (!o->redis) {
             if (!o->health)
                 snprintf(err, errlen, "out of memory");
@@ -122,12 +132,12 @@ static const char *output_health(struct output *o, const struct event_stats *s)
 
 /* Hands the serialised event and its flat fields to the Redis sink. */
 static void output_to_redis(struct output *o, const struct json_writer *w, uint32_t type,
-                            const void *ev)
+                            const void *ev, const char *metrics)
 {
     char src[INET6_ADDRSTRLEN] = "", dest[INET6_ADDRSTRLEN] = "";
     struct redis_event e = {
         .type = "", .app = "", .src = src, .dest = dest, .rule = "", .severity = "",
-        .json = w->buf, .json_len = w->len, .health = NULL,
+        .json = w->buf, .json_len = w->len, .health = NULL, .metrics = metrics,
     };
     const struct flow_meta *m = NULL;
     char rule[16];
@@ -167,7 +177,14 @@ static void output_to_redis(struct output *o, const struct json_writer *w, uint3
 static void output_event(struct output *o, struct json_writer *w, uint32_t type,
                          const void *ev)
 {
-    struct event_json_opts opts = {o->cfg->sensor.id, o->cfg->events.string_max};
+    struct event_json_opts opts = {o->cfg->sensor.id, o->cfg->events.string_max, false,
+                                   o->pcap_files, o->pcap_file_count};
+    if (type == EVENT_ALERT) {
+        eve_alerted_mark(o->alerted, ((const struct alert *)ev)->meta.flow_id);
+    } else if (type == EVENT_FLOW) {
+        const struct rec_flow *f = ev;
+        opts.flow_alerted = eve_alerted_take(o->alerted, f->meta.flow_id);
+    }
     struct event_stats stats;
     if (type == EVENT_STATS) {
         /* The last stats event should count what the sink really did. */
@@ -188,8 +205,9 @@ static void output_event(struct output *o, struct json_writer *w, uint32_t type,
     else
         return;
     output_write(o, w);
+    const char *metrics = o->minute ? metrics_minute_add(o->minute, opts.sensor, type, ev) : NULL;
     if (o->redis && !w->failed)
-        output_to_redis(o, w, type, ev);
+        output_to_redis(o, w, type, ev, metrics);
     /* Stats lines are for people watching: let them out at once. */
     if (type == EVENT_STATS && o->json)
         fflush(o->json);
@@ -269,4 +287,8 @@ void output_destroy(struct output *o)
     o->redis = NULL;
     free(o->health);
     o->health = NULL;
+    free(o->alerted);
+    o->alerted = NULL;
+    free(o->minute);
+    o->minute = NULL;
 }

@@ -16,6 +16,8 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "event_eve.h"
+#include "metrics_minute.h"
 #include "output_redis.h"
 #include "ring.h"
 #include "base/stats.h"
@@ -32,6 +34,10 @@ struct output {
     struct stats stats;
     int write_failed;
     struct output_redis *redis;  /* Redis sink, or NULL */
+    struct eve_alerted *alerted; /* flows with an alert, for flow.alerted */
+    struct metrics_minute *minute;  /* per-minute metrics for Redis, or NULL */
+    const char *const *pcap_files;  /* offline: the files read, for pcap_filename */
+    size_t pcap_file_count;
     char *health;             /* scratch: stats counters as "name value" lines */
     size_t health_cap;
     uint64_t undelivered;     /* after output_join: events neither in Redis nor spooled */

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "fleet.h"
+#include "event_eve.h"
 #include "run_state.h"
 #include "spool.h"
 #include "spool_location.h"
@@ -21,12 +22,14 @@
 /* ---- the record: one event, as queued in memory and written to the spool */
 
 #define RECORD_MAGIC 'W'
-#define RECORD_VERSION 1
+#define RECORD_VERSION 2   /* 2 added F_METRICS; version 1 records still read */
 #define RECORD_FIXED 32   /* magic, version, pad, run id, n, ts */
 
 enum record_field {
-    F_SENSOR, F_TYPE, F_APP, F_SRC, F_DEST, F_RULE, F_SEVERITY, F_JSON, F_HEALTH, F_COUNT
+    F_SENSOR, F_TYPE, F_APP, F_SRC, F_DEST, F_RULE, F_SEVERITY, F_JSON, F_HEALTH,
+    F_METRICS, F_COUNT
 };
+#define RECORD_V1_FIELDS F_METRICS   /* a version 1 record ends after F_HEALTH */
 
 struct record_view {
     uint64_t run_id, n, ts_us;
@@ -71,6 +74,7 @@ static void record_fields(const char *sensor, const struct redis_event *e,
     s[F_SEVERITY] = e->severity;
     s[F_JSON] = e->json;
     s[F_HEALTH] = e->health;
+    s[F_METRICS] = e->metrics;
     for (int i = 0; i < F_COUNT; i++) {
         if (!s[i])
             s[i] = "";
@@ -114,13 +118,18 @@ size_t redis_record_encode(uint8_t *out, size_t cap, uint64_t run_id, uint64_t n
  * strings are not NUL-terminated (lengths in v->len). */
 static int record_decode(const uint8_t *p, size_t n, struct record_view *v)
 {
-    if (n < RECORD_FIXED || p[0] != RECORD_MAGIC || p[1] != RECORD_VERSION)
+    if (n < RECORD_FIXED || p[0] != RECORD_MAGIC || (p[1] != RECORD_VERSION && p[1] != 1))
         return -1;
+    int fields = p[1] == 1 ? RECORD_V1_FIELDS : F_COUNT;
     v->run_id = get64(p + 8);
     v->n = get64(p + 16);
     v->ts_us = get64(p + 24);
     size_t off = RECORD_FIXED;
-    for (int i = 0; i < F_COUNT; i++) {
+    for (int i = fields; i < F_COUNT; i++) {
+        v->s[i] = "";
+        v->len[i] = 0;
+    }
+    for (int i = 0; i < fields; i++) {
         if (n - off < 4)
             return -1;
         size_t len = get32(p + off);
@@ -154,6 +163,7 @@ struct output_redis {
     const struct sw_config *cfg;
     const struct config_output_redis *rc;
     char health_key[192];
+    char metrics_key[192];
     char target[300];               /* "host:port" or the socket, for messages */
     uint64_t run_id;                /* wall-clock microseconds at start */
     uint64_t next_n;                /* event number (output thread) */
@@ -355,7 +365,12 @@ struct output_redis *output_redis_new(const struct sw_config *cfg, char *err, si
     if (r->rc->health_key[0])
         snprintf(r->health_key, sizeof(r->health_key), "%s", r->rc->health_key);
     else
-        snprintf(r->health_key, sizeof(r->health_key), "scrapewatch:health:%s", cfg->sensor.id);
+        snprintf(r->health_key, sizeof(r->health_key), "{scrapewatch}:health:%s", cfg->sensor.id);
+    if (r->rc->metrics_key[0])
+        snprintf(r->metrics_key, sizeof(r->metrics_key), "%s", r->rc->metrics_key);
+    else
+        snprintf(r->metrics_key, sizeof(r->metrics_key), "{scrapewatch}:metrics:%s",
+                 cfg->sensor.id);
     if (r->rc->unix_socket[0])
         snprintf(r->target, sizeof(r->target), "%s", r->rc->unix_socket);
     else
@@ -1020,6 +1035,126 @@ static int sink_append_fleet(struct output_redis *r, struct batch_build *b,
     return sink_append(r, b, &c, CMD_FLEET);
 }
 
+/* XADD key [MAXLEN ~ n] */
+static void cmd_xadd(struct command *c, const char *key, unsigned maxlen, char *buf, size_t cap)
+{
+    cmd_start(c, "XADD");
+    cmd_str(c, key);
+    if (maxlen) {
+        snprintf(buf, cap, "%u", maxlen);
+        cmd_str(c, "MAXLEN");
+        cmd_str(c, "~");
+        cmd_str(c, buf);
+    }
+}
+
+/* An alert also goes to the alert-only stream: event time (ts, epoch ms)
+ * and EVE severity (1 highest) as flat fields, so a consumer can select by
+ * when it happened and filter without parsing the JSON. */
+static int sink_append_alert(struct output_redis *r, struct batch_build *b,
+                             const struct record_view *v, const char *id, const char *ts)
+{
+    struct command c;
+    char maxlen[24], severity[4];
+    snprintf(severity, sizeof(severity), "%u",
+             eve_severity_of_word(v->s[F_SEVERITY], v->len[F_SEVERITY]));
+    cmd_xadd(&c, r->rc->alerts_stream, r->rc->alerts_maxlen, maxlen, sizeof(maxlen));
+    cmd_str(&c, "*");
+    cmd_str(&c, "id");
+    cmd_str(&c, id);
+    cmd_str(&c, "ts");
+    cmd_str(&c, ts);
+    cmd_str(&c, "severity");
+    cmd_str(&c, severity);
+    static const struct { int f; const char *name; } flat[] = {
+        {F_SEVERITY, "severity_word"}, {F_RULE, "rule"}, {F_APP, "app"}, {F_SRC, "src"},
+        {F_DEST, "dest"}, {F_SENSOR, "sensor"}, {F_JSON, "json"},
+    };
+    for (size_t i = 0; i < sizeof(flat) / sizeof(flat[0]); i++) {
+        cmd_str(&c, flat[i].name);
+        cmd_arg(&c, v->s[flat[i].f], v->len[flat[i].f]);
+    }
+    return sink_append(r, b, &c, CMD_XADD);
+}
+
+/* A minute's entry goes in with the minute as its id (<ms>-*), so that a
+ * time range (Grafana's XRANGE) selects by event time; when the stream
+ * already holds a later id (a replay of older traffic, a restarted run),
+ * Redis would refuse that, and the entry gets an id of now instead (its
+ * `ts` field still says which minute it is). */
+static const char metrics_xadd_script[] =
+    "local args = {KEYS[1]}\n"
+    "if ARGV[1] ~= '0' then table.insert(args, 'MAXLEN') table.insert(args, '~') "
+    "table.insert(args, ARGV[1]) end\n"
+    "local at = #args + 1\n"
+    "table.insert(args, ARGV[2] .. '-*')\n"
+    "for i = 3, #ARGV do table.insert(args, ARGV[i]) end\n"
+    "local ok = redis.pcall('XADD', unpack(args))\n"
+    "if type(ok) == 'table' and ok.err then args[at] = '*' "
+    "return redis.call('XADD', unpack(args)) end\n"
+    "return ok\n";
+
+/* ZINCRBY <top_prefix><list> n member, and the list's EXPIRE. */
+static int sink_append_top(struct output_redis *r, struct batch_build *b, const char *list,
+                           const char *member, size_t member_len, const char *n, size_t n_len)
+{
+    struct command c;
+    char key[192], ttl[16];
+    snprintf(key, sizeof(key), "%s%s", r->rc->top_prefix, list);
+    cmd_start(&c, "ZINCRBY");
+    cmd_str(&c, key);
+    cmd_arg(&c, n, n_len);
+    cmd_arg(&c, member, member_len);
+    if (sink_append(r, b, &c, CMD_OTHER) != 0)
+        return -1;
+    if (!r->rc->counters_ttl)
+        return 0;
+    snprintf(ttl, sizeof(ttl), "%u", r->rc->counters_ttl);
+    cmd_start(&c, "EXPIRE");
+    cmd_str(&c, key);
+    cmd_str(&c, ttl);
+    return sink_append(r, b, &c, CMD_OTHER);
+}
+
+/* A finished minute (metrics_minute.h): its stream entry and top lists. */
+static int sink_append_metrics(struct output_redis *r, struct batch_build *b,
+                               const struct record_view *v)
+{
+    struct command c;
+    char maxlen[24];
+    const char *p = v->s[F_METRICS], *end = p + v->len[F_METRICS];
+    snprintf(maxlen, sizeof(maxlen), "%u", r->rc->metrics_maxlen);
+    cmd_start(&c, "EVAL");
+    cmd_str(&c, metrics_xadd_script);
+    cmd_str(&c, "1");
+    cmd_str(&c, r->metrics_key);
+    cmd_str(&c, maxlen);
+    bool have_ts = false;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        const char *sp = line_end - p > 2 ? memchr(p + 2, ' ', (size_t)(line_end - p - 2)) : NULL;
+        if (sp && p[1] == ' ') {
+            const char *name = p + 2, *val = sp + 1;
+            size_t name_len = (size_t)(sp - name), val_len = (size_t)(line_end - val);
+            if (p[0] == 'f' && !have_ts) {   /* "f ts <ms>" comes first: the id */
+                cmd_arg(&c, val, val_len);
+                have_ts = true;
+            }
+            if (p[0] == 'f' && c.argc + 2 <= ARGV_MAX) {
+                cmd_arg(&c, name, name_len);
+                cmd_arg(&c, val, val_len);
+            } else if ((p[0] == 'a' || p[0] == 's')
+                       && sink_append_top(r, b, p[0] == 'a' ? "actors" : "servers",
+                                          name, name_len, val, val_len) != 0) {
+                return -1;
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return have_ts ? sink_append(r, b, &c, CMD_XADD) : 0;
+}
+
 /* Appends one event's commands (XADD, PUBLISH, health HSET). */
 static int sink_append_event(struct output_redis *r, struct batch_build *b,
                              const struct record_view *v, char *id, size_t idcap)
@@ -1040,6 +1175,10 @@ static int sink_append_event(struct output_redis *r, struct batch_build *b,
     cmd_str(&c, "*");
     cmd_str(&c, "id");
     cmd_str(&c, id);
+    char ts[24];
+    snprintf(ts, sizeof(ts), "%llu", (unsigned long long)(v->ts_us / 1000));
+    cmd_str(&c, "ts");
+    cmd_str(&c, ts);
     static const struct { int f; const char *name; } flat[] = {
         {F_TYPE, "type"}, {F_APP, "app"}, {F_SRC, "src"}, {F_DEST, "dest"},
         {F_SENSOR, "sensor"}, {F_RULE, "rule"}, {F_SEVERITY, "severity"},
@@ -1052,6 +1191,12 @@ static int sink_append_event(struct output_redis *r, struct batch_build *b,
     cmd_str(&c, "json");
     cmd_arg(&c, v->s[F_JSON], v->len[F_JSON]);
     if (sink_append(r, b, &c, CMD_XADD) != 0)
+        return -1;
+
+    if (field_is(v, F_TYPE, "alert") && rc->alerts_stream[0]
+        && sink_append_alert(r, b, v, id, ts) != 0)
+        return -1;
+    if (v->len[F_METRICS] && sink_append_metrics(r, b, v) != 0)
         return -1;
 
     if (r->publish_all || field_is(v, F_TYPE, "alert")) {

@@ -30,10 +30,12 @@
  * that dies (kill -9) loses its memory; the run state beside the spool
  * (run_state.h) lets the next start count and say how many events that was.
  *
- * Delivery. A batch is one MULTI ... EXEC (pipelined): XADD per event, PUBLISH
- * for published types, HSET of the health hash for stats events, per-minute
- * HINCRBY/EXPIRE, and HSET <health> last_event_id <id of the batch's last
- * event>. An event leaves the queue or the spool only after EXEC's reply
+ * Delivery. A batch is one MULTI ... EXEC (pipelined): XADD per event (and
+ * per alert to the alert stream), PUBLISH for published types, HSET of the
+ * health hash for stats events, for an event that closed a minute that
+ * minute's metrics entry (EVAL: XADD with the minute as id) and top-list
+ * ZINCRBYs, per-minute HINCRBY/EXPIRE, and HSET <health> last_event_id <id
+ * of the batch's last event>. An event leaves the queue or the spool only after EXEC's reply
  * arrived (at-least-once). A batch refused (an error reply, e.g. OOM under
  * maxmemory) is kept and retried after a back-off; a lost connection or a
  * command timeout drops the connection and the batch is retried after
@@ -65,6 +67,7 @@ struct redis_event {
     const char *json;        /* the event as written to JSON lines */
     size_t json_len;
     const char *health;      /* stats: "name value\n" lines for the health hash */
+    const char *metrics;     /* a finished minute (metrics_minute.h), or NULL */
 };
 
 /* Sets up the sink: finds (spool_location.h), makes and opens the spool,

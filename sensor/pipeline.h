@@ -45,6 +45,8 @@ struct msg_packet {
     uint32_t wire_len;
     int32_t linktype;
     uint32_t iface;       /* live interface index (sensor/inputs.h), 0 = a file */
+    uint32_t pcap_file;    /* files: 1 + the file's index (EVE pcap_filename); live 0 */
+    uint64_t pcap_cnt;     /* files: the packet's number in its file (EVE pcap_cnt) */
     /* caplen bytes follow */
 };
 

@@ -159,6 +159,7 @@ static void worker_emit_op(struct decoder_ctx *ctx, const struct op_record *op)
         ring_wait_writable(&w->out, sizeof(*r));
     r->key = worker_next_key(w, f);
     r->ts_us = ctx->now_us;
+    r->pcap = w->cur_pcap;
     r->meta = x->meta;
     r->meta.app = f->app;
     r->op = *op;
@@ -907,6 +908,7 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
     if (packet_parse(m->linktype, data, m->caplen, &pi, &reason) != 0)
         return;   /* counted by the capture thread, which parsed it first */
     w->cur_seq = m->seq;
+    w->cur_pcap = (struct pcap_position){m->pcap_file, m->pcap_cnt};
     w->dctx.now_us = m->ts_us;
     struct flow_key k;
     int from_lo;
@@ -949,6 +951,7 @@ static int flow_first_seq_cmp(const void *a, const void *b)
 static void worker_tick(struct worker *w, const struct msg_tick *t)
 {
     w->cur_seq = t->seq;
+    w->cur_pcap = (struct pcap_position){0, 0};   /* not caused by a packet */
     w->dctx.now_us = t->ts_us;
     size_t n;
     do {
@@ -975,6 +978,7 @@ static void collect_flow(struct flow *f, void *arg)
 static void worker_shutdown(struct worker *w, const struct msg_tick *t)
 {
     w->cur_seq = t->seq;
+    w->cur_pcap = (struct pcap_position){0, 0};
     w->dctx.now_us = t->ts_us;
     free(w->scratch);
     w->scratch = calloc(w->flows.count + 1, sizeof(*w->scratch));

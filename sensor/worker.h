@@ -43,6 +43,7 @@ struct worker {
     struct reasm_sink sink[2];      /* per direction, for the current flow */
     struct flow *cur_flow;          /* flow being worked on */
     uint64_t cur_seq;               /* seq of the message being worked on */
+    struct pcap_position cur_pcap;  /* the packet being worked on (offline), or 0s */
     uint64_t idle_us, closed_us;
     struct flow **scratch;          /* expired / remaining flows, sorted */
     size_t scratch_cap;

@@ -100,8 +100,8 @@ echo "output = { redis = { enabled = true; port = $RPORT; }; };" >> "$RTMP/demo.
 R="redis-cli -p $RPORT"
 echo
 echo "== redis-server started on 127.0.0.1:$RPORT; an analyst's consumer group first:"
-echo "\$ XGROUP CREATE scrapewatch:events soc \$ MKSTREAM"
-$R XGROUP CREATE scrapewatch:events soc '$' MKSTREAM
+echo "\$ XGROUP CREATE {scrapewatch}:events soc \$ MKSTREAM"
+$R XGROUP CREATE {scrapewatch}:events soc '$' MKSTREAM
 timeout 20 redis-cli -p "$RPORT" --raw SUBSCRIBE scrapewatch:alerts > "$RTMP/published" 2>/dev/null &
 SUBPID=$!
 sleep 0.3
@@ -113,22 +113,22 @@ kill "$SUBPID" 2>/dev/null || true
 echo "\$ SUBSCRIBE scrapewatch:alerts   (alerts PUBLISHed while the sensor ran)"
 grep -c '"event_type":"alert"' "$RTMP/published" | sed 's/^/  alerts received: /'
 grep '"event_type":"alert"' "$RTMP/published" | head -1 | cut -c1-160 | sed 's/^/  /; s/$/.../'
-echo "\$ XLEN scrapewatch:events"
-$R XLEN scrapewatch:events
-echo "\$ XREADGROUP GROUP soc analyst1 COUNT 3 STREAMS scrapewatch:events >   (json field cut here)"
-$R --raw XREADGROUP GROUP soc analyst1 COUNT 3 STREAMS scrapewatch:events '>' \
+echo "\$ XLEN {scrapewatch}:events"
+$R XLEN {scrapewatch}:events
+echo "\$ XREADGROUP GROUP soc analyst1 COUNT 3 STREAMS {scrapewatch}:events >   (json field cut here)"
+$R --raw XREADGROUP GROUP soc analyst1 COUNT 3 STREAMS {scrapewatch}:events '>' \
     | awk 'prev == "json" { print "  json " substr($0, 1, 90) "..."; prev = ""; next }
            { prev = $0 } $0 != "json" { print "  " $0 }'
-echo "\$ XACK scrapewatch:events soc <those ids>"
-IDS=$($R --raw XRANGE scrapewatch:events - + COUNT 3 | grep -E '^[0-9]+-[0-9]+$' | tr '\n' ' ')
+echo "\$ XACK {scrapewatch}:events soc <those ids>"
+IDS=$($R --raw XRANGE {scrapewatch}:events - + COUNT 3 | grep -E '^[0-9]+-[0-9]+$' | tr '\n' ' ')
 # shellcheck disable=SC2086
-$R XACK scrapewatch:events soc $IDS
-echo "\$ KEYS scrapewatch:counts:*   then HGETALL of the first (per-minute counters, event time)"
-KEY=$($R --raw KEYS 'scrapewatch:counts:*' | sort | head -1)
+$R XACK {scrapewatch}:events soc $IDS
+echo "\$ KEYS {scrapewatch}:counts:*   then HGETALL of the first (per-minute counters, event time)"
+KEY=$($R --raw KEYS '{scrapewatch}:counts:*' | sort | head -1)
 echo "  $KEY"
 $R --raw HGETALL "$KEY" | paste - - | sed 's/^/  /'
-echo "\$ HMGET scrapewatch:health:scrapewatch last_update capture.packets flows.created last_event_id"
-$R --raw HMGET scrapewatch:health:scrapewatch last_update capture.packets flows.created last_event_id \
+echo "\$ HMGET {scrapewatch}:health:scrapewatch last_update capture.packets flows.created last_event_id"
+$R --raw HMGET {scrapewatch}:health:scrapewatch last_update capture.packets flows.created last_event_id \
     | sed 's/^/  /'
 
 report

@@ -107,7 +107,8 @@ json_appends() {
 # new one, none lost or doubled.
 sighup_reopen() {
     pcap=pcaps/redis_dump.pcap
-    "$BIN" -r $pcap > "$TMP/ref.jsonl" 2> /dev/null || { echo "reference: exit $?"; return; }
+    # from standard input too, as below (events name their file: "-")
+    "$BIN" -r - < $pcap > "$TMP/ref.jsonl" 2> /dev/null || { echo "reference: exit $?"; return; }
     mkfifo "$TMP/fifo"
     python3 - "$pcap" > "$TMP/fifo" <<'EOF' &
 import struct, sys, time

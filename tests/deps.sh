@@ -5,7 +5,7 @@
 # missing packages in one line and fails.
 set -eu
 BUILD="gcc make pkg-config libpcap-dev libndpi-dev libhiredis-dev libconfig-dev zlib1g-dev libzstd-dev libsnappy-dev liblz4-dev"
-TEST="python3 tshark clang libclang-rt-14-dev redis-server redis-tools time chromium"
+TEST="python3 python3-jsonschema tshark clang libclang-rt-14-dev redis-server redis-tools time chromium"
 case "${1:-build}" in
 build) want="$BUILD $TEST" ;;
 fuzz|all) want="$BUILD $TEST" ;;

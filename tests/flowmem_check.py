@@ -40,7 +40,7 @@ def run(pcap, conf):
     reasons, stats = {}, None
     for line in open(f"{OUT}/events.jsonl"):
         if '"event_type":"flow"' in line:
-            reason = re.search(r'"reason":"(\w+)"', line).group(1)
+            reason = re.search(r'"end_reason":"(\w+)"', line).group(1)
             reasons[reason] = reasons.get(reason, 0) + 1
         elif '"event_type":"stats"' in line:
             stats = json.loads(line)["stats"]

@@ -49,9 +49,16 @@ struct chain_info {
     char target[64];       /* the index/collection its first page named, capped */
 };
 
+/* Offline, the packet that completed an op (EVE pcap_filename, pcap_cnt). */
+struct pcap_position {
+    uint32_t file;         /* 1 + the index of its file; 0 live or unknown */
+    uint64_t packet;       /* its number in that file, from 1 */
+};
+
 struct rec_op {
     struct record_key key;
     uint64_t ts_us;        /* packet time the op was completed */
+    struct pcap_position pcap;
     struct flow_meta meta;
     struct op_record op;
     struct chain_info chain;

@@ -112,9 +112,10 @@ def idle_cpu():
 def op_view(ev):
     """An op event without what differs between a live and an offline run
     of the same packets (times, the flow id, which counts packets, and the
-    interface, which offline runs do not have)."""
+    interface, which offline runs do not have, and the offline run's file
+    and packet number)."""
     ev = dict(ev)
-    for k in ("timestamp", "flow_id", "in_iface"):
+    for k in ("timestamp", "flow_id", "in_iface", "pcap_filename", "pcap_cnt"):
         ev.pop(k, None)
     ev["op"] = {k: v for k, v in ev["op"].items() if not k.endswith("_time")}
     return json.dumps(ev, sort_keys=True)

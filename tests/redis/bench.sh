@@ -58,7 +58,7 @@ t_redis, err = best([bin_, "-w", "1", "-c", conf, "-r", big], before=lambda: cli
 m = re.search(r"redis: final: (.*)", err)
 s = dict(kv.split("=") for kv in m.group(1).split())
 events = int(s["sent"])
-assert int(cli("XLEN", "scrapewatch:events")) == events, "XLEN differs from sent"
+assert int(cli("XLEN", "{scrapewatch}:events")) == events, "XLEN differs from sent"
 bench = subprocess.run(["redis-benchmark", "-p", port, "-t", "set", "-P", batch, "-n",
                         str(max(events, 100000)), "-q"], capture_output=True, text=True,
                        check=True).stdout

@@ -283,7 +283,7 @@ def json_lines(path):
         return [line.rstrip("\n") for line in f]
 
 
-def stream_entries(server, stream="scrapewatch:events"):
+def stream_entries(server, stream="{scrapewatch}:events"):
     """All entries as dicts, oldest first (XRANGE in pages)."""
     out, start = [], "-"
     c = server.client()
@@ -376,7 +376,7 @@ def test_fields_and_order(tmp):
     # health hash: the final stats, flattened, and the last event id
     final = json.loads(lines[-1])
     check(final["event_type"] == "stats" and final["final"], "last event is not the final stats")
-    h = r.cmd("HGETALL", "scrapewatch:health:scrapewatch")
+    h = r.cmd("HGETALL", "{scrapewatch}:health:scrapewatch")
     h = dict(zip(h[::2], h[1::2]))
     check(h.get("capture.packets") == str(final["stats"]["capture"]["packets"]),
           f"health capture.packets {h.get('capture.packets')}")
@@ -386,7 +386,7 @@ def test_fields_and_order(tmp):
     # per-minute counters: event time, type[:app]
     ops = [json.loads(x) for x in lines if '"event_type":"op"' in x]
     minute = ops[0]["timestamp"][:16].replace("-", "").replace("T", "").replace(":", "")
-    key = f"scrapewatch:counts:{minute}"
+    key = f"{{scrapewatch}}:counts:{minute}"
     app = ops[0]["app_proto"]
     want = sum(1 for o in ops
                if o["timestamp"].startswith(ops[0]["timestamp"][:16]) and o["app_proto"] == app)
@@ -404,7 +404,7 @@ def test_maxlen_trimming(tmp):
     rc, err = run_sensor(conf, KEEPALIVE, out)
     check(rc == 0, f"exit {rc}: {err}")
     lines = json_lines(out)
-    n = r.cmd("XLEN", "scrapewatch:events")
+    n = r.cmd("XLEN", "{scrapewatch}:events")
     check(5 <= n < 5 + 4 and n < len(lines), f"XLEN {n} with maxlen 5 (events: {len(lines)})")
     last = stream_entries(r)[-1]
     check(last["json"] == lines[-1], "the newest entry was trimmed")
@@ -459,7 +459,7 @@ def test_publish_subscriber(tmp):
 def test_consumer_group(tmp):
     r = RedisServer(tmp, "r").start()
     # as in the README: the group first, then the sensor writes
-    check(r.cmd("XGROUP", "CREATE", "scrapewatch:events", "soc", "$", "MKSTREAM") == "OK",
+    check(r.cmd("XGROUP", "CREATE", "{scrapewatch}:events", "soc", "$", "MKSTREAM") == "OK",
           "XGROUP CREATE")
     conf = redis_conf(tmp, "c", port=r.port)
     out = tmp.path("out.jsonl")
@@ -471,15 +471,15 @@ def test_consumer_group(tmp):
         got = []
         for _ in range(100):
             rep = c.cmd("XREADGROUP", "GROUP", "soc", "analyst1", "COUNT", 7, "BLOCK", 1000,
-                        "STREAMS", "scrapewatch:events", ">")
+                        "STREAMS", "{scrapewatch}:events", ">")
             if rep is None:
                 break
             entries = rep[0][1]
             ids = [e[0] for e in entries]
             got += [dict(zip(e[1][::2], e[1][1::2]))["json"] for e in entries]
-            check(c.cmd("XACK", "scrapewatch:events", "soc", *ids) == len(ids), "XACK")
+            check(c.cmd("XACK", "{scrapewatch}:events", "soc", *ids) == len(ids), "XACK")
         check(got == lines, f"group read {len(got)} events, {len(lines)} written")
-        pending = c.cmd("XPENDING", "scrapewatch:events", "soc")
+        pending = c.cmd("XPENDING", "{scrapewatch}:events", "soc")
         check(pending[0] == 0, f"{pending[0]} entries still pending")
     finally:
         c.close()
@@ -501,10 +501,10 @@ def test_auth_and_db(tmp):
     rc, err = run_sensor(conf, KEEPALIVE, out)
     check(rc == 0, f"exit {rc}: {err}")
     lines = json_lines(out)
-    check(r.cmd("XLEN", "scrapewatch:events") == 0, "events in db 0, not db 3")
+    check(r.cmd("XLEN", "{scrapewatch}:events") == 0, "events in db 0, not db 3")
     c = r.client()
     c.cmd("SELECT", 3)
-    n = c.cmd("XLEN", "scrapewatch:events")
+    n = c.cmd("XLEN", "{scrapewatch}:events")
     c.close()
     check(n == len(lines), f"db 3 holds {n} of {len(lines)} events")
     # a wrong password: refused, counted, everything spooled (the default)
@@ -541,7 +541,7 @@ def test_kill9_restart(tmp):
                       reconnect_min_ms=50, reconnect_max_ms=400, shutdown_timeout_ms=10000)
     out = tmp.path("out.jsonl")
     p, feeder = start_sensor_paced(tmp, conf, big, out, seconds=4)
-    wait_for(lambda: (r.cmd("XLEN", "scrapewatch:events") or 0) > 300, 20, "first events")
+    wait_for(lambda: (r.cmd("XLEN", "{scrapewatch}:events") or 0) > 300, 20, "first events")
     r.kill9()
     killed_at = time.monotonic()
     time.sleep(1.5)
@@ -620,7 +620,7 @@ def test_oom_then_memory_raised(tmp):
         return m and int(m.group(1)) >= 3 and "errorstat_OOM" in info
     try:
         wait_for(oom_seen, 20, "OOM error replies")
-        check(r.cmd("XLEN", "scrapewatch:events") == 0, "a write got through while OOM")
+        check(r.cmd("XLEN", "{scrapewatch}:events") == 0, "a write got through while OOM")
         r.cmd("CONFIG", "SET", "maxmemory", "0")
         # while stdin is still open the flows are live; closing it ends the run
         p.stdin.close()
@@ -813,7 +813,7 @@ def test_own_traffic_excluded(tmp):
     p.err_file = err
     tmp.procs.append(p)
     try:
-        wait_for(lambda: (r.cmd("XLEN", "scrapewatch:events") or 0) >= 3, 20,
+        wait_for(lambda: (r.cmd("XLEN", "{scrapewatch}:events") or 0) >= 3, 20,
                  "periodic stats in Redis")
     finally:
         p.send_signal(signal.SIGTERM)
@@ -1028,7 +1028,7 @@ def test_corrupt_spool_resync(tmp):
         open(spool, "wb").write(bytes(data))
         run = records[0][2]
         hit = {n for off, end, _, n in records for at in spots if at < end and at + 4 > off}
-        r.cmd("DEL", "scrapewatch:events")
+        r.cmd("DEL", "{scrapewatch}:events")
         rc, err = run_sensor(conf, KEEPALIVE, tmp.path(f"out{i}.jsonl"))
         check(rc == 0, f"round {i}: exit {rc}: {err[-500:]}")
         ranges = [(int(a), int(b)) for a, b in DAMAGED.findall(err) + CUT.findall(err)]
@@ -1116,7 +1116,7 @@ def test_sigterm_drains_live_capture(tmp):
         lost_on_the_way = cap["kernel_drops"] + cap["unread_at_stop"] + cap["ring_drops"]
         check(ops == want_ops or (ops < want_ops and lost_on_the_way > 0),
               f"{ops} ops of {want_ops}, nothing counted: {cap}")
-        xlen = redis_cli("XLEN", "scrapewatch:events")
+        xlen = redis_cli("XLEN", "{scrapewatch}:events")
         check(xlen == str(len(events)), f"Redis holds {xlen} of {len(events)} events")
         s = summary(err)
         check(s["sent"] == len(events) and s["submitted"] == len(events), f"{s}")
@@ -1144,6 +1144,202 @@ def test_sigterm_drains_live_capture(tmp):
         netns("netns", "del", ns)
 
 
+# ---- issue 16: the alert stream, the metrics stream, the dashboard
+
+STORY = os.path.join(ROOT, "pcaps/scenarios/seed_story.pcap")
+
+
+def epoch_ms(timestamp):
+    """"2026-11-29T20:56:49.243000+0000" -> epoch milliseconds."""
+    import datetime
+    t = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%f%z")
+    return int(t.timestamp() * 1000)
+
+
+def expected_minutes(events):
+    """What the metrics stream must hold, computed here from the JSON lines:
+    {minute ms: {field: value}}, and the documents read per actor/server."""
+    minutes, actors, servers = {}, {}, {}
+    for e in events:
+        if e["event_type"] == "stats":
+            continue
+        m = minutes.setdefault(epoch_ms(e["timestamp"]) // 60000 * 60000,
+                               {"ops": 0, "alerts": 0, "documents": 0, "bytes": 0,
+                                "alerts.severity.1": 0, "alerts.severity.2": 0,
+                                "alerts.severity.3": 0})
+        if e["event_type"] == "op":
+            op = e["op"]
+            m["ops"] += 1
+            m["bytes"] += op["request_bytes"] + op["response_bytes"]
+            docs = op.get("items", 0) if op["class"] == "read" else 0
+            m["documents"] += docs
+            actors[e["src_ip"]] = actors.get(e["src_ip"], 0) + docs
+            srv = f"{e['dest_ip']}:{e['dest_port']}"
+            servers[srv] = servers.get(srv, 0) + docs
+        elif e["event_type"] == "alert":
+            m["alerts"] += 1
+            m[f"alerts.severity.{e['alert']['severity']}"] += 1
+            rule = f"alerts.rule.{e['alert']['signature_id']}"
+            m[rule] = m.get(rule, 0) + 1
+    return minutes, actors, servers
+
+
+def zset(server, key):
+    z = server.cmd("ZRANGE", key, 0, -1, "WITHSCORES")
+    return {z[i]: float(z[i + 1]) for i in range(0, len(z), 2)}
+
+
+def check_alerts_and_metrics(r, events, what):
+    """The alert stream, every stream entry's ts, the metrics stream and the
+    top lists, against the JSON lines of the run(s) that made them."""
+    alerts = [e for e in events if e["event_type"] == "alert"]
+    check(len(alerts) >= 3, f"{what}: only {len(alerts)} alerts to look at")
+    got = stream_entries(r, "{scrapewatch}:alerts")
+    check(len(got) == len(alerts), f"{what}: {len(got)} entries in the alert stream, "
+          f"{len(alerts)} alerts written")
+    for i, (g, a) in enumerate(zip(got, alerts)):
+        check(json.loads(g["json"]) == a, f"{what}: alert entry {i} is not alert {i}")
+        check(g["ts"] == str(epoch_ms(a["timestamp"])), f"{what}: alert {i} ts {g['ts']}")
+        check(g["severity"] == str(a["alert"]["severity"])
+              and g["severity_word"] == a["alert"]["rule"]["severity"]
+              and g["rule"] == str(a["alert"]["signature_id"]),
+              f"{what}: alert {i} severity/rule {g}")
+    for i, g in enumerate(stream_entries(r)):
+        check(g["ts"] == str(epoch_ms(json.loads(g["json"])["timestamp"])),
+              f"{what}: event entry {i} ts {g.get('ts')}")
+    minutes, actors, servers = expected_minutes(events)
+    entries = stream_entries(r, "{scrapewatch}:metrics:scrapewatch")
+    by_minute = {int(e["ts"]): e for e in entries}
+    check(len(entries) == len(by_minute) == len(minutes),
+          f"{what}: {len(entries)} metrics entries for minutes {sorted(minutes)}")
+    for minute, want in minutes.items():
+        e = by_minute.get(minute)
+        check(e is not None, f"{what}: no metrics entry for minute {minute}")
+        for k, v in want.items():
+            check(e.get(k) == str(v), f"{what}: minute {minute} {k} = {e.get(k)}, expected {v}")
+        check(e["sensor"] == "scrapewatch" and e["drops"] == "0", f"{what}: {e}")
+    check(zset(r, "{scrapewatch}:top:actors") == {k: float(v) for k, v in actors.items()},
+          f"{what}: top actors {zset(r, '{scrapewatch}:top:actors')}, expected {actors}")
+    check(zset(r, "{scrapewatch}:top:servers") == {k: float(v) for k, v in servers.items()},
+          f"{what}: top servers {zset(r, '{scrapewatch}:top:servers')}, expected {servers}")
+    return entries
+
+
+def test_alert_and_metrics_streams(tmp):
+    r = RedisServer(tmp, "r").start()
+    conf = redis_conf(tmp, "c", port=r.port)
+    out = tmp.path("out.jsonl")
+    rc, err = run_sensor(conf, STORY, out)
+    check(rc == 0, f"exit {rc}: {err[-500:]}")
+    events = [json.loads(x) for x in json_lines(out)]
+    entries = check_alerts_and_metrics(r, events, "seed story")
+    for e in entries:   # the id is the minute: a time range selects by event time
+        check(e["_entry"].split("-")[0] == e["ts"], f"metrics entry id {e['_entry']} ts {e['ts']}")
+    check(r.cmd("TTL", "{scrapewatch}:top:actors") > 0, "top list without expiry")
+    check(summary(err)["errors"] == 0, f"errors: {summary(err)}")
+
+
+def test_alert_and_metrics_streams_spooled(tmp):
+    """Redis away for the first run: its alerts and its minute wait in the
+    spool and reach both streams when the next run replays it; the next
+    run's older minute gets an id of now (Redis refuses an older id) and its
+    ts still names the minute."""
+    port = free_port()   # nothing listens there yet
+    spool = tmp.path("spool")
+    conf = redis_conf(tmp, "c", port=port, spool_path=spool, reconnect_min_ms=50,
+                      reconnect_max_ms=200, shutdown_timeout_ms=500)
+    out1 = tmp.path("out1.jsonl")
+    rc, err1 = run_sensor(conf, STORY, out1)
+    check(rc == 0, f"run 1 exit {rc}: {err1[-500:]}")
+    s1 = summary(err1)
+    lines1 = json_lines(out1)
+    check(s1["sent"] == 0 and s1["spool_pending"] == len(lines1), f"run 1: {s1}")
+    r = RedisServer(tmp, "r", port=port).start()
+    out2 = tmp.path("out2.jsonl")
+    rc, err2 = run_sensor(conf, KEEPALIVE, out2)
+    check(rc == 0, f"run 2 exit {rc}: {err2[-500:]}")
+    events = [json.loads(x) for x in lines1 + json_lines(out2)]
+    entries = check_alerts_and_metrics(r, events, "spooled, then replayed")
+    ts = [int(e["ts"]) for e in entries]
+    check(len(entries) >= 2 and ts[-1] < ts[0], f"the second run's minutes are not older: {ts}")
+    last = entries[-1]
+    check(int(last["_entry"].split("-")[0]) > ts[0],
+          f"an older minute got id {last['_entry']} (newest before it: {ts[0]})")
+
+
+DASHBOARD = os.path.join(ROOT, "docs/grafana-dashboard.json")
+
+
+def dashboard_command(target, variables, time_from, time_to):
+    """The command the redis-datasource plugin issues for a panel's query
+    (its query model: command, keyName, start/end/count, min/max); an xrange
+    without start/end takes the dashboard's time range as stream ids."""
+    key = target["keyName"]
+    for name, value in variables.items():
+        key = key.replace("$" + name, value)
+    cmd = target["command"]
+    if cmd in ("xrange", "xrevrange"):
+        start = target.get("start") or f"{time_from}-0"
+        end = target.get("end") or f"{time_to}-0"
+        args = [key, start, end] if cmd == "xrange" else [key, end, start]
+        if target.get("count"):
+            args += ["COUNT", target["count"]]
+        return [cmd.upper(), *args]
+    if cmd == "zrange":
+        return ["ZRANGE", key, target["min"], target["max"], "WITHSCORES"]
+    if cmd == "hgetall":
+        return ["HGETALL", key]
+    raise Fail(f"dashboard query command {cmd!r} not known to this test")
+
+
+def check_dashboard_reply(panel, cmd, reply):
+    """Non-empty, and typed as the panel's transformations expect: the fields
+    it converts to numbers are numbers in every entry."""
+    title = panel["title"]
+    check(isinstance(reply, list) and reply, f"{title}: {cmd} answered {reply!r}")
+    numeric = [c["targetField"] for t in panel.get("transformations", [])
+               if t["id"] == "convertFieldType" for c in t["options"]["conversions"]]
+    if cmd[0] in ("XRANGE", "XREVRANGE"):
+        rows = [dict(zip(f[::2], f[1::2])) for _, f in reply]
+    elif cmd[0] == "HGETALL":
+        rows = [dict(zip(reply[::2], reply[1::2]))]
+    else:   # ZRANGE WITHSCORES: member, score pairs
+        check(len(reply) % 2 == 0, f"{title}: odd ZRANGE reply")
+        for score in reply[1::2]:
+            float(score)
+        return
+    for row in rows:
+        for f in numeric:
+            check(f in row and re.fullmatch(r"-?\d+", row[f]),
+                  f"{title}: field {f} = {row.get(f)!r} in {cmd}")
+
+
+def test_dashboard_queries(tmp):
+    r = RedisServer(tmp, "r").start()
+    conf = redis_conf(tmp, "c", port=r.port)
+    out = tmp.path("out.jsonl")
+    rc, err = run_sensor(conf, STORY, out)
+    check(rc == 0, f"exit {rc}: {err[-500:]}")
+    times = [epoch_ms(json.loads(x)["timestamp"]) for x in json_lines(out)]
+    # the dashboard's time range: around the capture, as an analyst would pick it
+    time_from, time_to = min(times) - 3600000, max(times) + 3600000
+    dash = json.load(open(DASHBOARD))
+    variables = {v["name"]: v["current"]["value"] for v in dash["templating"]["list"]}
+    check(variables.get("sensor") == "scrapewatch", f"variables {variables}")
+    commands = 0
+    for panel in dash["panels"]:
+        check(panel["datasource"]["type"] == "redis-datasource", f"{panel['title']}: datasource")
+        for target in panel["targets"]:
+            cmd = dashboard_command(target, variables, time_from, time_to)
+            check_dashboard_reply(panel, cmd, r.cmd(*cmd))
+            commands += 1
+    check(commands >= 5, f"only {commands} queries in the dashboard")
+    # and the time range matters: an hour before the capture shows no minute
+    empty = r.cmd("XRANGE", "{scrapewatch}:metrics:scrapewatch", f"{time_from}-0",
+                  f"{min(times) - 60000}-0")
+    check(empty == [], f"metrics outside the event time range: {empty}")
+
+
 TESTS = [
     ("fields_and_order", test_fields_and_order),
     ("maxlen_trimming", test_maxlen_trimming),
@@ -1162,6 +1358,9 @@ TESTS = [
     ("full_tmpfs_spool_loud", test_full_tmpfs_spool),
     ("corrupt_spool_resync", test_corrupt_spool_resync),
     ("sigterm_drains_live_capture", test_sigterm_drains_live_capture),
+    ("alert_and_metrics_streams", test_alert_and_metrics_streams),
+    ("alert_and_metrics_streams_spooled", test_alert_and_metrics_streams_spooled),
+    ("dashboard_queries", test_dashboard_queries),
 ]
 
 

@@ -84,12 +84,18 @@ static void test_shipped_config_equals_defaults(void)
     CHECK_EQ_STR(r->unix_socket, "");
     CHECK_EQ_INT(r->db, 0);
     CHECK_EQ_STR(r->password, "");
-    CHECK_EQ_STR(r->stream, "scrapewatch:events");
+    CHECK_EQ_STR(r->stream, "{scrapewatch}:events");
+    CHECK_EQ_STR(r->alerts_stream, "{scrapewatch}:alerts");
+    CHECK_EQ_INT(r->alerts_maxlen, 100000);
+    CHECK(r->metrics);
+    CHECK_EQ_STR(r->metrics_key, "");
+    CHECK_EQ_INT(r->metrics_maxlen, 43200);
+    CHECK_EQ_STR(r->top_prefix, "{scrapewatch}:top:");
     CHECK_EQ_INT(r->maxlen, 100000);
     CHECK_EQ_STR(r->channel, "scrapewatch:alerts");
     CHECK_EQ_STR(r->publish, "alert");
     CHECK_EQ_STR(r->health_key, "");
-    CHECK_EQ_STR(r->counters_prefix, "scrapewatch:counts:");
+    CHECK_EQ_STR(r->counters_prefix, "{scrapewatch}:counts:");
     CHECK_EQ_INT(r->counters_ttl, 604800);
     CHECK_EQ_INT(r->connect_timeout_ms, 1000);
     CHECK_EQ_INT(r->command_timeout_ms, 2000);
@@ -259,6 +265,10 @@ static const struct {
       "not exceed 'output.redis.reconnect_max_ms' (100)" },
     { "tests/config/redis_not_group.conf",
       "tests/config/redis_not_group.conf:3: 'output.redis' must be a group" },
+    { "tests/config/redis_hash_tags.conf",
+      "tests/config/redis_hash_tags.conf:3: 'output.redis.alerts_stream' has the hash tag "
+      "{scrapewatch} but 'output.redis.stream' has {fleet}: the keys of one batch must share "
+      "one tag (one Redis Cluster slot)" },
     { "tests/config/redis_port_range.conf",
       "tests/config/redis_port_range.conf:3: 'output.redis.port' must be between 1 and 65535" },
     { "tests/config/memory_reasm_over_budget.conf",

@@ -955,6 +955,13 @@ static void test_alert_json(void)
     a.key = ALERT_KEY_SRC;
     a.rule_id = 1001;
     a.update = 2;
+    a.rev = 3;
+    a.confidence = CONFIDENCE_HIGH;
+    a.op.op_class = OP_CLASS_ENUMERATE;
+    a.op.status = OP_STATUS_OK;
+    a.op.items = 4;
+    snprintf(a.op.name, sizeof(a.op.name), "_cat/indices");
+    snprintf(a.op.target, sizeof(a.op.target), "*");
     snprintf(a.name, sizeof(a.name), "Scanner \"indexed\" it");
     snprintf(a.category, sizeof(a.category), "reconnaissance");
     snprintf(a.mitre[0], sizeof(a.mitre[0]), "T1595.002");
@@ -972,14 +979,21 @@ static void test_alert_json(void)
     snprintf(a.targets[1], sizeof(a.targets[1]), "a\"b");
     struct json_writer w;
     json_init(&w);
-    struct event_json_opts o = {"s1", 256};
+    struct event_json_opts o = {"s1", 256, false, NULL, 0};
     event_json_alert(&w, &o, &a);
     const char *want =
         "{\"timestamp\":\"2020-01-01T00:00:00.000000+0000\",\"sensor\":\"s1\","
-        "\"event_type\":\"alert\",\"flow_id\":0,\"community_id\":\"\","
+        "\"host\":\"s1\",\"event_type\":\"alert\",\"flow_id\":0,\"community_id\":\"\","
         "\"src_ip\":\"198.51.100.7\",\"src_port\":40000,\"dest_ip\":\"10.0.0.1\","
         "\"dest_port\":9200,\"proto\":\"TCP\",\"app_proto\":\"elasticsearch\","
-        "\"alert\":{\"rule\":{\"id\":1001,\"name\":\"Scanner \\\"indexed\\\" it\","
+        "\"op\":{\"app\":\"elasticsearch\",\"name\":\"_cat/indices\",\"class\":\"enumerate\","
+        "\"target\":\"*\",\"status\":\"ok\",\"items\":4},"
+        "\"alert\":{\"action\":\"allowed\",\"gid\":1,\"signature_id\":1001,\"rev\":3,"
+        "\"signature\":\"Scanner \\\"indexed\\\" it\",\"category\":\"reconnaissance\","
+        "\"severity\":1,\"metadata\":{\"mitre_technique_id\":[\"T1595.002\"],"
+        "\"mitre_tactic_name\":[\"reconnaissance\"],\"confidence\":[\"high\"],"
+        "\"attack_stage\":[\"indexed\"]},"
+        "\"rule\":{\"id\":1001,\"name\":\"Scanner \\\"indexed\\\" it\","
         "\"severity\":\"high\",\"category\":\"reconnaissance\",\"mitre\":[\"T1595.002\"]},"
         "\"update\":2,\"key\":\"src\",\"actor\":{\"ip\":\"198.51.100.7\","
         "\"organisation\":\"BinaryEdge\"},\"server\":{\"ip\":\"10.0.0.1\",\"port\":9200,"

@@ -72,7 +72,7 @@ static void test_nothing_without_interfaces(void)
     r.meta.in_iface = 1;   /* no interface 1 is open: nothing to name */
     struct json_writer w;
     json_init(&w);
-    struct event_json_opts o = {"t", 256};
+    struct event_json_opts o = {"t", 256, false, NULL, 0};
     event_json_flow(&w, &o, &r);
     char *text = malloc(w.len + 1);
     if (text) {
