@@ -90,6 +90,10 @@ struct entry_close {
     uint64_t distinct;
     uint8_t has_chain;
     struct chain_info chain;
+    /* the last op that grew the evidence, and its packet: the closing
+     * update's `op` and pcap position */
+    struct alert_op op;
+    struct pcap_position pcap;
 };
 
 struct state_table {
@@ -615,6 +619,8 @@ static void entry_remember(struct state_table *t, struct state_entry *s, const s
     c->distinct = a->distinct;
     c->has_chain = a->has_chain;
     c->chain = a->chain;
+    c->op = a->op;
+    c->pcap = a->pcap;
     if (!s->on_open) {
         lru_append(&t->open, &s->open);
         s->on_open = true;
@@ -630,6 +636,8 @@ static void entry_touch(struct state_table *t, const struct rule *rule, struct s
         return;
     if (s->close->has_chain && r->chain.id[0])
         s->close->chain = r->chain;
+    alert_op_fill(&s->close->op, &r->op);
+    s->close->pcap = r->pcap;
     if (win && rule->distinct_field)
         s->close->distinct = win->distinct;
     if (!s->on_open) {
@@ -651,6 +659,10 @@ static void closing_fill(const struct rule *rule, struct state_entry *s, uint64_
     a->rule_id = rule->id;
     a->update = ++s->updates;
     a->final = 1;
+    a->rev = rule->rev;
+    a->confidence = rule->confidence;
+    a->op = c->op;
+    a->pcap = c->pcap;
     memcpy(a->name, rule->name, sizeof(a->name));
     memcpy(a->category, rule->category, sizeof(a->category));
     for (size_t i = 0; i < rule->mitre_count; i++)

@@ -294,7 +294,7 @@ void config_defaults(struct sw_config *cfg)
     r->fleet.window = 600;
     r->fleet.servers_min = 10;
     r->fleet.suppress = 3600;
-    snprintf(r->fleet.prefix, sizeof(r->fleet.prefix), "%s", "scrapewatch:fleet:");
+    snprintf(r->fleet.prefix, sizeof(r->fleet.prefix), "%s", "{scrapewatch}:fleet:");
 
     paths_default_rules(cfg->detect.rules, sizeof(cfg->detect.rules));
     paths_default_lists(cfg->detect.lists, sizeof(cfg->detect.lists));
@@ -738,6 +738,7 @@ static int check_redis_tags(struct config_loader *ld, const struct sw_config *cf
         {"stream", r->stream}, {"alerts_stream", r->alerts_stream},
         {"health_key", r->health_key}, {"metrics_key", r->metrics_key},
         {"top_prefix", r->top_prefix}, {"counters_prefix", r->counters_prefix},
+        {"fleet.prefix", r->fleet.prefix},
     };
     char first[128] = "", tag[128], path[64];
     const char *first_name = NULL;

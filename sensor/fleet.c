@@ -95,11 +95,11 @@ static void fill_keys(const struct fleet *f, struct fleet_report *r, uint64_t bu
     const char *prefix = f->cfg->output.redis.fleet.prefix;
     for (unsigned i = 0; i < FLEET_BUCKETS; i++) {
         uint64_t b = bucket - i;
-        snprintf(r->keys[i], FLEET_KEY_MAX, "%s{%s}:servers:%" PRIu64, prefix, r->actor, b);
-        snprintf(r->keys[FLEET_BUCKETS + i], FLEET_KEY_MAX, "%s{%s}:sensors:%" PRIu64,
+        snprintf(r->keys[i], FLEET_KEY_MAX, "%s%s:servers:%" PRIu64, prefix, r->actor, b);
+        snprintf(r->keys[FLEET_BUCKETS + i], FLEET_KEY_MAX, "%s%s:sensors:%" PRIu64,
                  prefix, r->actor, b);
     }
-    snprintf(r->keys[2 * FLEET_BUCKETS], FLEET_KEY_MAX, "%s{%s}:alerted", prefix, r->actor);
+    snprintf(r->keys[2 * FLEET_BUCKETS], FLEET_KEY_MAX, "%s%s:alerted", prefix, r->actor);
 }
 
 bool fleet_observe(struct fleet *f, const char *src, size_t src_len, const char *dest,
@@ -163,21 +163,24 @@ size_t fleet_alert_json(const struct fleet *f, const struct fleet_report *rep,
                         long long servers, long long sensors, char *buf, size_t cap)
 {
     const struct config_output_redis *rc = &f->cfg->output.redis;
-    char when[40];
+    const char *id = f->cfg->sensor.id;
+    char when[40], name[160];
     event_time_format(rep->ts_us, when, sizeof(when));
+    snprintf(name, sizeof(name), "Fleet-wide sweep: one source touched %u protected servers "
+             "in %u seconds, across sensors", rc->fleet.servers_min, rc->fleet.window);
     int n = snprintf(buf, cap,
-        "{\"timestamp\":\"%s\",\"sensor\":\"%s\",\"event_type\":\"alert\","
+        "{\"timestamp\":\"%s\",\"sensor\":\"%s\",\"host\":\"%s\",\"event_type\":\"alert\","
         "\"src_ip\":\"%s\",\"dest_ip\":\"%s\","
         "\"alert\":{\"action\":\"allowed\",\"gid\":1,\"signature_id\":%d,\"rev\":1,"
-        "\"signature\":\"Fleet-wide sweep: one source touched %u protected servers "
-        "in %u seconds, across sensors\",\"category\":\"reconnaissance\",\"severity\":2,"
-        "\"rule\":{\"id\":%d,\"name\":\"Fleet-wide sweep: one source touched %u protected "
-        "servers in %u seconds, across sensors\",\"severity\":\"medium\","
+        "\"signature\":\"%s\",\"category\":\"reconnaissance\",\"severity\":2,"
+        "\"metadata\":{\"mitre_technique_id\":[\"T1595.001\",\"T1046\"],"
+        "\"mitre_tactic_name\":[\"reconnaissance\",\"discovery\"],\"confidence\":[\"medium\"],"
+        "\"attack_stage\":[\"indexed\"]},"
+        "\"rule\":{\"id\":%d,\"name\":\"%s\",\"severity\":\"medium\","
         "\"category\":\"reconnaissance\",\"mitre\":[\"T1595.001\",\"T1046\"]},"
         "\"update\":0,\"key\":\"src\",\"scope\":\"fleet\",\"actor\":{\"ip\":\"%s\"},"
         "\"evidence\":{\"servers\":%lld,\"sensors\":%lld,\"window\":%u,\"last_server\":\"%s\"}}}",
-        when, f->cfg->sensor.id, rep->actor, rep->server, FLEET_RULE_ID,
-        rc->fleet.servers_min, rc->fleet.window, FLEET_RULE_ID, rc->fleet.servers_min,
-        rc->fleet.window, rep->actor, servers, sensors, rc->fleet.window, rep->server);
+        when, id, id, rep->actor, rep->server, FLEET_RULE_ID, name, FLEET_RULE_ID, name,
+        rep->actor, servers, sensors, rc->fleet.window, rep->server);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

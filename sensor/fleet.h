@@ -6,8 +6,9 @@
  * another), counts the distinct servers over the window's buckets and, when
  * the count reaches servers_min, sets the client's "alerted" flag with NX:
  * only the sensor whose report takes the fleet over the threshold gets 1
- * back, and it alone raises the fleet alert. All of a client's keys carry it
- * as a hash tag ({203.0.113.9}) so they share a Redis Cluster slot.
+ * back, and it alone raises the fleet alert. The keys share the hash tag of
+ * the other keys ({scrapewatch}: one Redis Cluster slot, as a batch's
+ * MULTI/EXEC needs).
  * README "Redis", "Fleet view". Used by the sink thread only. */
 #ifndef SW_FLEET_H
 #define SW_FLEET_H

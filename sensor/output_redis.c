@@ -206,8 +206,9 @@ struct output_redis {
     /* sink thread only */
     struct fleet *fleet;            /* NULL: fleet view off (fleet.h) */
 #define FLEET_PENDING_MAX 64
-    char *fleet_pending[FLEET_PENDING_MAX];   /* fleet alerts to send (JSON) */
-    size_t fleet_pending_count;
+    struct fleet_pending { char *json; char ts[24]; } fleet_pending[FLEET_PENDING_MAX];
+    size_t fleet_pending_count;     /* fleet alerts to send */
+    uint64_t fleet_alert_n;         /* fleet alerts this run sent (their ids) */
     redisContext *ctx;
     struct sink_item **batch;
     size_t batch_count;
@@ -1252,44 +1253,56 @@ static void sink_fleet_reply(struct output_redis *r, const struct fleet_report *
         stats_inc(&r->stats, STAT_OUTPUT_REDIS_ERRORS);
         return;
     }
-    char *copy = strndup(json, len);
-    if (copy)
-        r->fleet_pending[r->fleet_pending_count++] = copy;
+    struct fleet_pending *p = &r->fleet_pending[r->fleet_pending_count];
+    if (!(p->json = strndup(json, len)))
+        return;
+    snprintf(p->ts, sizeof(p->ts), "%llu", (unsigned long long)(rep->ts_us / 1000));
+    r->fleet_pending_count++;
 }
 
-/* Fleet alerts raised by this sensor: to the stream and the channel, in
- * one MULTI/EXEC; kept for the next batch when it does not get through. */
+/* One fleet alert's XADD to `key`: flat fields as the sink's own alerts
+ * carry them (ts in epoch ms, EVE severity 2 with our word). */
+static void fleet_xadd(struct output_redis *r, const char *key, unsigned maxlen,
+                       const char *id, const char *ts, const char *json)
+{
+    struct command c;
+    char buf[24];
+    cmd_xadd(&c, key, maxlen, buf, sizeof(buf));
+    const char *flat[] = { "*", "id", id, "ts", ts, "type", "alert", "sensor", r->cfg->sensor.id,
+                           "rule", "6900", "severity", key == r->rc->alerts_stream ? "2" : "medium",
+                           "severity_word", "medium", "json", json };
+    for (size_t k = 0; k < sizeof(flat) / sizeof(flat[0]); k++)
+        cmd_str(&c, flat[k]);
+    redisAppendCommandArgv(r->ctx, c.argc, c.argv, c.len);
+}
+
+/* Fleet alerts raised by this sensor: to the event stream, the alert
+ * stream and the channel, in one MULTI/EXEC; kept for the next batch when
+ * they do not get through. */
 static void sink_send_fleet_alerts(struct output_redis *r)
 {
     if (!r->fleet_pending_count || !r->ctx)
         return;
     const struct config_output_redis *rc = r->rc;
     struct command c;
-    char maxlen[24], id[160];
+    char id[160];
     size_t n = 0;
     redisAppendCommand(r->ctx, "MULTI");
     for (size_t i = 0; i < r->fleet_pending_count; i++) {
-        const char *json = r->fleet_pending[i];
-        snprintf(id, sizeof(id), "fleet:%s:%llu:%zu", r->cfg->sensor.id,
-                 (unsigned long long)r->run_id, i);
-        cmd_start(&c, "XADD");
-        cmd_str(&c, rc->stream);
-        if (rc->maxlen) {
-            snprintf(maxlen, sizeof(maxlen), "%u", rc->maxlen);
-            cmd_str(&c, "MAXLEN");
-            cmd_str(&c, "~");
-            cmd_str(&c, maxlen);
+        const struct fleet_pending *p = &r->fleet_pending[i];
+        snprintf(id, sizeof(id), "fleet:%s:%llu:%llu", r->cfg->sensor.id,
+                 (unsigned long long)r->run_id, (unsigned long long)++r->fleet_alert_n);
+        fleet_xadd(r, rc->stream, rc->maxlen, id, p->ts, p->json);
+        n++;
+        if (rc->alerts_stream[0]) {
+            fleet_xadd(r, rc->alerts_stream, rc->alerts_maxlen, id, p->ts, p->json);
+            n++;
         }
-        const char *flat[] = { "*", "id", id, "type", "alert", "sensor", r->cfg->sensor.id,
-                               "rule", "6900", "severity", "medium", "json", json };
-        for (size_t k = 0; k < sizeof(flat) / sizeof(flat[0]); k++)
-            cmd_str(&c, flat[k]);
-        redisAppendCommandArgv(r->ctx, c.argc, c.argv, c.len);
         cmd_start(&c, "PUBLISH");
         cmd_str(&c, rc->channel);
-        cmd_str(&c, json);
+        cmd_str(&c, p->json);
         redisAppendCommandArgv(r->ctx, c.argc, c.argv, c.len);
-        n += 2;
+        n++;
     }
     redisAppendCommand(r->ctx, "EXEC");
     bool ok = true;
@@ -1306,7 +1319,7 @@ static void sink_send_fleet_alerts(struct output_redis *r)
     if (!ok)
         return;
     for (size_t i = 0; i < r->fleet_pending_count; i++)
-        free(r->fleet_pending[i]);
+        free(r->fleet_pending[i].json);
     stats_add(&r->stats, STAT_OUTPUT_REDIS_FLEET_ALERTS, r->fleet_pending_count);
     r->fleet_pending_count = 0;
 }
@@ -1792,7 +1805,7 @@ void output_redis_free(struct output_redis *r)
         free(r->batch[i]);
     free(r->batch);
     for (size_t i = 0; i < r->fleet_pending_count; i++)
-        free(r->fleet_pending[i]);
+        free(r->fleet_pending[i].json);
     fleet_free(r->fleet);
     if (r->state.rec)
         run_state_close(&r->state, r->issued == 0);

@@ -9,14 +9,17 @@ sensors, so that neither sees the 10 servers of its own sweep rule (6001).
 Both run at once into one redis-server with output.redis.fleet on: the fleet
 counts the servers together and exactly one fleet alert (6900) is raised,
 by one sensor; below the threshold none is; the keys of a client share one
-Redis Cluster hash slot. Prints ok/FAIL/skip lines.
+Redis Cluster hash slot (the one of every other key of the sink) and the
+alert reaches the alert stream with its event time. Prints ok/FAIL/skip lines.
 """
+import calendar
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -54,6 +57,23 @@ def key_slot(key):
         if e > s + 1:
             k = k[s + 1:e]
     return crc16(k) % 16384
+
+
+def epoch_s(timestamp):
+    return calendar.timegm(time.strptime(timestamp[:19], "%Y-%m-%dT%H:%M:%S"))
+
+
+def fleet_schema_problems(event):
+    """The fleet alert against docs/schema.json; None without python3-jsonschema."""
+    try:
+        import jsonschema
+    except ImportError:
+        print("skip fleet/fleet_alert_schema: python3-jsonschema is not installed")
+        return None
+    schema = json.load(open(os.path.join(ROOT, "docs", "schema.json")))
+    v = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return [e.message for e in v.iter_errors(event)]
 
 
 def split(tmp, name, servers):
@@ -95,7 +115,7 @@ def run_sensors(bin_, tmp, jobs):
 
 
 def stream_alerts(server):
-    entries = server.cmd("XRANGE", "scrapewatch:events", "-", "+")
+    entries = server.cmd("XRANGE", "{scrapewatch}:events", "-", "+")
     alerts = []
     for _, fields in entries:
         kv = dict(zip(fields[::2], fields[1::2]))
@@ -105,7 +125,7 @@ def stream_alerts(server):
 
 
 def fleet_keys(server):
-    return server.cmd("KEYS", "scrapewatch:fleet:*")
+    return server.cmd("KEYS", "{scrapewatch}:fleet:*")
 
 
 def counter(stats, name):
@@ -124,6 +144,9 @@ def across_two_sensors(bin_, tmp, t):
     local = [x for x in alerts if x["alert"]["rule"]["id"] == 6001]
     check("no_local_sweep_alert", not local, f"{len(local)} alerts 6001")
     check("one_fleet_alert", len(fleet) == 1, f"{len(fleet)} fleet alerts")
+    schema_problems = fleet_schema_problems(fleet[0]) if fleet else None
+    if schema_problems is not None:
+        check("fleet_alert_schema", not schema_problems, "; ".join(schema_problems[:3]))
     if fleet:
         ev = fleet[0]["alert"]["evidence"]
         check("fleet_evidence", ev["servers"] == 10 and ev["sensors"] == 2
@@ -133,8 +156,15 @@ def across_two_sensors(bin_, tmp, t):
     reports = sum(counter(s, "output_redis.fleet_reports") for s in stats.values())
     check("one_report_per_server", reports == 12, f"{reports} reports")
     keys = fleet_keys(server)
-    check("hash_tag_one_slot", keys and all("{" + ACTOR + "}" in k for k in keys)
-          and len({key_slot(k) for k in keys}) == 1, f"{keys}")
+    slot = key_slot("{scrapewatch}:events")
+    check("hash_tag_one_slot", keys and all(ACTOR in k for k in keys)
+          and {key_slot(k) for k in keys} == {slot}, f"{keys}")
+    entries = server.cmd("XRANGE", "{scrapewatch}:alerts", "-", "+")
+    fleet_entries = [dict(zip(f[::2], f[1::2])) for _, f in entries]
+    fleet_entries = [kv for kv in fleet_entries if kv.get("rule") == "6900"]
+    when = epoch_s(fleet[0]["timestamp"]) if fleet else None
+    check("in_alert_stream", len(fleet_entries) == 1 and fleet_entries[0]["severity"] == "2"
+          and int(fleet_entries[0]["ts"]) // 1000 == when, f"{fleet_entries}, {when}")
     servers_keys = [k for k in keys if ":servers:" in k]
     total = int(server.cmd("PFCOUNT", *servers_keys)) if servers_keys else 0
     check("servers_counted", total == 12, f"PFCOUNT {total}")
