@@ -170,9 +170,15 @@ static void flow_list_unlink(struct flow_table *t, struct flow *f)
     lru_unlink(&t->lru[f->list], &f->lru);
 }
 
+void flow_table_unhash_all(struct flow_table *t)
+{
+    memset(t->buckets, 0, t->bucket_count * sizeof(*t->buckets));
+    t->unhashed = true;
+}
+
 struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k)
 {
-    assert(t->count < t->max);
+    assert(t->count < t->max && !t->unhashed);
     struct flow *f = pool_alloc(&t->heads);
     if (!f)
         return NULL;
@@ -225,11 +231,13 @@ void flow_table_mark_closed(struct flow_table *t, struct flow *f)
 
 void flow_table_remove(struct flow_table *t, struct flow *f)
 {
-    struct flow **pp = &t->buckets[bucket_of(t, &f->key)];
-    while (*pp && *pp != f)
-        pp = &(*pp)->hash_next;
-    assert(*pp == f);
-    *pp = f->hash_next;
+    if (!t->unhashed) {
+        struct flow **pp = &t->buckets[bucket_of(t, &f->key)];
+        while (*pp && *pp != f)
+            pp = &(*pp)->hash_next;
+        assert(*pp == f);
+        *pp = f->hash_next;
+    }
     f->hash_next = NULL;
     flow_list_unlink(t, f);
     assert(t->count > 0);

@@ -42,34 +42,47 @@ static void civil_from_days(uint64_t days, uint64_t *year, unsigned *month, unsi
     *year = era * 400 + yoe + (*month <= 2);
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" of a second since the epoch; returns its length. */
+static size_t format_second(uint64_t sec, char *out)
+{
+    uint64_t year;
+    unsigned month, day, clock = (unsigned)(sec % 86400);
+    civil_from_days(sec / 86400, &year, &month, &day);
+    char *p = put_decimal(out, year, 4);
+    *p++ = '-';
+    p = put2(p, month);
+    *p++ = '-';
+    p = put2(p, day);
+    *p++ = 'T';
+    p = put2(p, clock / 3600);
+    *p++ = ':';
+    p = put2(p, clock / 60 % 60);
+    *p++ = ':';
+    p = put2(p, clock % 60);
+    return (size_t)(p - out);
+}
+
 size_t textfmt_time(uint64_t ts_us, char out[TEXTFMT_TIME_MAX])
 {
-    /* Events come in time order: the date and clock of the last second
-     * written are kept per thread and reused. */
-    static _Thread_local uint64_t cached_sec = UINT64_MAX;
-    static _Thread_local char cached[32];
-    static _Thread_local size_t cached_len;
+    /* Events come in time order, but a flow event mixes two times (when
+     * it is written and when the flow started): each thread keeps the last
+     * two seconds it formatted, and replaces the older one on a miss. */
+    static _Thread_local struct {
+        uint64_t sec;
+        size_t len;
+        char text[32];
+    } cache[2] = { { .sec = UINT64_MAX }, { .sec = UINT64_MAX } };
+    static _Thread_local unsigned older;
     uint64_t sec = ts_us / 1000000;
-    if (sec != cached_sec) {
-        uint64_t year;
-        unsigned month, day, clock = (unsigned)(sec % 86400);
-        civil_from_days(sec / 86400, &year, &month, &day);
-        char *p = put_decimal(cached, year, 4);
-        *p++ = '-';
-        p = put2(p, month);
-        *p++ = '-';
-        p = put2(p, day);
-        *p++ = 'T';
-        p = put2(p, clock / 3600);
-        *p++ = ':';
-        p = put2(p, clock / 60 % 60);
-        *p++ = ':';
-        p = put2(p, clock % 60);
-        cached_len = (size_t)(p - cached);
-        cached_sec = sec;
+    unsigned i = cache[0].sec == sec ? 0 : cache[1].sec == sec ? 1 : 2;
+    if (i == 2) {
+        i = older;
+        older ^= 1;
+        cache[i].len = format_second(sec, cache[i].text);
+        cache[i].sec = sec;
     }
-    memcpy(out, cached, cached_len);
-    char *p = out + cached_len;
+    memcpy(out, cache[i].text, cache[i].len);
+    char *p = out + cache[i].len;
     *p++ = '.';
     p = put_decimal(p, ts_us % 1000000, 6);
     memcpy(p, "+0000", 6);

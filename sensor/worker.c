@@ -938,6 +938,7 @@ static void worker_shutdown(struct worker *w, const struct msg_tick *t)
     flow_table_each(&w->flows, collect_flow, w);
     size_t n = w->scratch_cap;
     qsort(w->scratch, n, sizeof(*w->scratch), flow_first_seq_cmp);
+    flow_table_unhash_all(&w->flows);
     for (size_t i = 0; i < n; i++) {
         struct flow *f = w->scratch[i];
         /* A connection that had already closed says so, not "shutdown". */
