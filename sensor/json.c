@@ -187,15 +187,39 @@ static void json_put_u00(struct json_writer *w, uint8_t c)
     json_put(w, esc, sizeof(esc));
 }
 
+/* Whether the byte c must be escaped or checked as UTF-8. */
+static bool json_byte_special(uint8_t c)
+{
+    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+}
+
+/* Whether any byte of the 8 in x is special (json_byte_special), eight at
+ * a time: a byte below 0x20, with the top bit set, or equal to 0x7f, '"'
+ * or '\\' (the "has less than" and "has zero byte" word tricks). */
+static bool json_word_special(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+#define JSON_HAS_ZERO(v) (((v) - ones) & ~(v) & high)
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), del = x ^ (ones * 0x7f);
+    return ((x & high) | ((x - ones * 0x20) & ~x & high)
+            | JSON_HAS_ZERO(q) | JSON_HAS_ZERO(b) | JSON_HAS_ZERO(del)) != 0;
+#undef JSON_HAS_ZERO
+}
+
 /* Whether s[0..len) is printable ASCII without quote or backslash: the
  * common case, written in one copy. */
 static bool json_is_plain(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        uint8_t c = (uint8_t)s[i];
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (json_word_special(x))
             return false;
     }
+    for (; i < len; i++)
+        if (json_byte_special((uint8_t)s[i]))
+            return false;
     return true;
 }
 
