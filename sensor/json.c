@@ -10,7 +10,6 @@
  * flag, so that the value after it writes none and sets it again. */
 #include "json.h"
 
-#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,17 +291,28 @@ static void json_put_string(struct json_writer *w, const char *str, size_t len, 
     json_putc(w, '"');
 }
 
+/* The length of a NUL-terminated key if it is plain (json_is_plain), else
+ * SIZE_MAX: one pass, as keys are short and almost always plain. */
+static size_t json_plain_key_len(const char *key)
+{
+    size_t len = 0;
+    for (uint8_t c; (c = (uint8_t)key[len]) != 0; len++)
+        if (json_byte_special(c))
+            return SIZE_MAX;
+    return len;
+}
+
 void json_key(struct json_writer *w, const char *key)
 {
     if (w->failed)
         return;
-    size_t len = strlen(key);
-    if (json_is_plain(key, len)) {
+    size_t len = json_plain_key_len(key);
+    if (len != SIZE_MAX) {
         /* The comma, the key and the colon in one copy. */
         json_put_plain(w, json_take_comma(w) ? ',' : 0, key, len, ':');
     } else {
         json_separate(w);
-        json_put_string(w, key, len, SIZE_MAX);
+        json_put_string(w, key, strlen(key), SIZE_MAX);
         json_putc(w, ':');
     }
     if (w->depth > 0)
@@ -398,7 +408,6 @@ void json_kv_bool(struct json_writer *w, const char *key, bool v)
 
 void json_kv_plain(struct json_writer *w, const char *key, const char *s, size_t len)
 {
-    assert(json_is_plain(s, len));
     json_key(w, key);
     if (w->failed)
         return;

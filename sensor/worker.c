@@ -899,6 +899,18 @@ static int flow_first_seq_cmp(const void *a, const void *b)
     return (fa->first_seq > fb->first_seq) - (fa->first_seq < fb->first_seq);
 }
 
+/* Puts flows in creation order. They are often in it already (the lists
+ * are in order of last packet, which for scans and short connections is
+ * the order of the first): one pass checks that before sorting. */
+static void flows_sort_by_creation(struct flow **flows, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (flows[i - 1]->first_seq > flows[i]->first_seq) {
+            qsort(flows, n, sizeof(*flows), flow_first_seq_cmp);
+            return;
+        }
+}
+
 /* Ends flows idle past their timeout, in creation order. */
 static void worker_tick(struct worker *w, const struct msg_tick *t)
 {
@@ -908,7 +920,7 @@ static void worker_tick(struct worker *w, const struct msg_tick *t)
     do {
         n = flow_table_expired(&w->flows, t->ts_us, w->idle_us, w->closed_us,
                                w->scratch, w->scratch_cap);
-        qsort(w->scratch, n, sizeof(*w->scratch), flow_first_seq_cmp);
+        flows_sort_by_creation(w->scratch, n);
         for (size_t i = 0; i < n; i++) {
             struct flow *f = w->scratch[i];
             flow_end(w, f, f->list != FLOW_LIST_CLOSED ? FLOW_END_TIMEOUT
@@ -937,7 +949,7 @@ static void worker_shutdown(struct worker *w, const struct msg_tick *t)
         return;
     flow_table_each(&w->flows, collect_flow, w);
     size_t n = w->scratch_cap;
-    qsort(w->scratch, n, sizeof(*w->scratch), flow_first_seq_cmp);
+    flows_sort_by_creation(w->scratch, n);
     flow_table_unhash_all(&w->flows);
     for (size_t i = 0; i < n; i++) {
         struct flow *f = w->scratch[i];
