@@ -102,17 +102,28 @@ static int key_equal(const struct flow_key *a, const struct flow_key *b)
         && memcmp(a->addr_hi, b->addr_hi, 16) == 0;
 }
 
+static size_t bucket_of_hash(const struct flow_table *t, uint64_t hash)
+{
+    return (size_t)(hash >> 7) & (t->bucket_count - 1);
+}
+
 static size_t bucket_of(const struct flow_table *t, const struct flow_key *k)
 {
-    return (size_t)(flow_hash(k) >> 7) & (t->bucket_count - 1);
+    return bucket_of_hash(t, flow_hash(k));
+}
+
+struct flow *flow_table_lookup_hashed(struct flow_table *t, const struct flow_key *k,
+                                      uint64_t hash)
+{
+    for (struct flow *f = t->buckets[bucket_of_hash(t, hash)]; f; f = f->hash_next)
+        if (key_equal(&f->key, k))
+            return f;
+    return NULL;
 }
 
 struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k)
 {
-    for (struct flow *f = t->buckets[bucket_of(t, k)]; f; f = f->hash_next)
-        if (key_equal(&f->key, k))
-            return f;
-    return NULL;
+    return flow_table_lookup_hashed(t, k, flow_hash(k));
 }
 
 /* Walks the whole table: every flow in the hash is in the bucket of its key
@@ -176,20 +187,26 @@ void flow_table_unhash_all(struct flow_table *t)
     t->unhashed = true;
 }
 
-struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k)
+struct flow *flow_table_insert_hashed(struct flow_table *t, const struct flow_key *k,
+                                      uint64_t hash)
 {
     assert(t->count < t->max && !t->unhashed);
     struct flow *f = pool_alloc(&t->heads);
     if (!f)
         return NULL;
     f->key = *k;
-    size_t b = bucket_of(t, k);
+    size_t b = bucket_of_hash(t, hash);
     f->hash_next = t->buckets[b];
     t->buckets[b] = f;
     flow_list_append(t, f, FLOW_LIST_OPEN);
     t->count++;
     assert(t->count <= t->max);
     return f;
+}
+
+struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k)
+{
+    return flow_table_insert_hashed(t, k, flow_hash(k));
 }
 
 int flow_table_full(const struct flow_table *t)

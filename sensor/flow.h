@@ -126,6 +126,12 @@ struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k);
  * failed. The caller must make room first (flow_table_full /
  * flow_table_oldest). */
 struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k);
+/* The same, for a caller that has flow_hash(k) already (the worker gets it
+ * with each packet from dispatch): hash must be exactly that. */
+struct flow *flow_table_lookup_hashed(struct flow_table *t, const struct flow_key *k,
+                                      uint64_t hash);
+struct flow *flow_table_insert_hashed(struct flow_table *t, const struct flow_key *k,
+                                      uint64_t hash);
 int flow_table_full(const struct flow_table *t);
 /* Oldest flow of all (smallest last_us across both lists), or NULL. */
 struct flow *flow_table_oldest(struct flow_table *t);

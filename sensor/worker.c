@@ -698,8 +698,8 @@ static void flow_end(struct worker *w, struct flow *f, enum flow_end_reason reas
     w->cur_flow = NULL;
 }
 
-static struct flow *flow_create(struct worker *w, const struct flow_key *k, int from_lo,
-                                const struct packet_info *pi, uint64_t now_us)
+static struct flow *flow_create(struct worker *w, const struct flow_key *k, uint64_t hash,
+                                int from_lo, const struct packet_info *pi, uint64_t now_us)
 {
     if (flow_table_full(&w->flows)) {
         struct flow *victim = flow_table_oldest(&w->flows);
@@ -709,7 +709,7 @@ static struct flow *flow_create(struct worker *w, const struct flow_key *k, int 
     /* One more flow head must fit in the budget. */
     if (!flows_make_room(w, NULL, w->flows.heads.obj_size))
         return NULL;   /* the packet is not tracked */
-    struct flow *f = flow_table_insert(&w->flows, k);
+    struct flow *f = flow_table_insert_hashed(&w->flows, k, hash);
     if (!f) {
         stats_inc(&w->stats, STAT_FLOWS_NO_MEMORY);
         return NULL;
@@ -868,13 +868,13 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
     struct flow_key k;
     int from_lo;
     flow_key_make(&k, pi.family, pi.proto, pi.src, pi.sport, pi.dst, pi.dport, &from_lo);
-    struct flow *f = flow_table_lookup(&w->flows, &k);
+    struct flow *f = flow_table_lookup_hashed(&w->flows, &k, m->flow_hash);
     if (f && flow_is_reused(f, &pi)) {
         /* A new connection on the same ports: the old one is over. */
         flow_end(w, f, flow_closed_reason(f));
         f = NULL;
     }
-    if (!f && !(f = flow_create(w, &k, from_lo, &pi, m->ts_us)))
+    if (!f && !(f = flow_create(w, &k, m->flow_hash, from_lo, &pi, m->ts_us)))
         return;
     w->cur_flow = f;
     int dir = flow_dir_of(f, &pi);

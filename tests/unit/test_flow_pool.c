@@ -159,6 +159,7 @@ static void test_flow_table_unhash_all(void)
     }
     struct flow_key k = key_n(1234);
     CHECK(flow_table_lookup(&t, &k) == flows[1234]);
+    CHECK(flow_table_lookup_hashed(&t, &k, flow_hash(&k)) == flows[1234]);
     flow_table_unhash_all(&t);
     CHECK(flow_table_lookup(&t, &k) == NULL);
     for (uint32_t i = 0; i < 5000; i++) {
