@@ -4,7 +4,10 @@
  * it is not meant for anything that needs collision resistance. */
 #include "sha1.h"
 
+#include <stdatomic.h>
 #include <string.h>
+
+#include "sha1_x86.h"
 
 static uint32_t sha1_rotl(uint32_t x, unsigned n)
 {
@@ -79,6 +82,46 @@ static void sha1_compress(uint32_t h[5], const uint8_t block[64])
     h[4] += e;
 }
 
+/* The block function in use: the x86 SHA extensions when the CPU has
+ * them, else the portable rounds. Chosen on first use by whichever thread
+ * comes first (they all choose the same). */
+static _Atomic int sha1_choice = -1;   /* -1 not chosen yet, else enum sha1_impl */
+
+static int sha1_best(void)
+{
+#if SHA1_X86_BUILT
+    if (sha1_x86_available())
+        return SHA1_IMPL_X86;
+#endif
+    return SHA1_IMPL_PORTABLE;
+}
+
+bool sha1_use(enum sha1_impl impl)
+{
+    if (impl == SHA1_IMPL_BEST)
+        impl = (enum sha1_impl)sha1_best();
+    else if (impl == SHA1_IMPL_X86 && sha1_best() != SHA1_IMPL_X86)
+        return false;
+    atomic_store(&sha1_choice, (int)impl);
+    return true;
+}
+
+static void sha1_block(uint32_t h[5], const uint8_t block[64])
+{
+    int impl = atomic_load_explicit(&sha1_choice, memory_order_relaxed);
+    if (impl < 0) {
+        impl = sha1_best();
+        atomic_store(&sha1_choice, impl);
+    }
+#if SHA1_X86_BUILT
+    if (impl == SHA1_IMPL_X86) {
+        sha1_x86_compress(h, block);
+        return;
+    }
+#endif
+    sha1_compress(h, block);
+}
+
 void sha1_init(struct sha1_ctx *c)
 {
     c->h[0] = 0x67452301u;
@@ -103,7 +146,7 @@ void sha1_update(struct sha1_ctx *c, const void *data, size_t len)
         p += take;
         len -= take;
         if (c->used == sizeof(c->block)) {
-            sha1_compress(c->h, c->block);
+            sha1_block(c->h, c->block);
             c->used = 0;
         }
     }
@@ -117,13 +160,13 @@ void sha1_final(struct sha1_ctx *c, uint8_t digest[20])
     c->block[c->used++] = 0x80;
     if (c->used > 56) {
         memset(c->block + c->used, 0, sizeof(c->block) - c->used);
-        sha1_compress(c->h, c->block);
+        sha1_block(c->h, c->block);
         c->used = 0;
     }
     memset(c->block + c->used, 0, 56 - c->used);
     sha1_store_be32(c->block + 56, (uint32_t)(bits >> 32));
     sha1_store_be32(c->block + 60, (uint32_t)bits);
-    sha1_compress(c->h, c->block);
+    sha1_block(c->h, c->block);
     for (int i = 0; i < 5; i++)
         sha1_store_be32(digest + 4 * i, c->h[i]);
     c->used = 0;
