@@ -34,7 +34,6 @@ struct detect {
     struct rule_engine *engine;       /* owned; NULL = no rules */
     atomic_int *reload;               /* set (by a signal handler): reload the rules */
     const char *config_path;          /* re-read on reload for the detect group, or NULL */
-    struct rec_op scratch;            /* the op with its chain, for the engine */
     uint64_t snap[STATS_SLOTS];       /* offline stats: workers' snapshots summed */
     unsigned snap_parts;              /* snapshots summed so far */
     struct membudget budget;          /* the rules' share (memory.rules_mb) */
