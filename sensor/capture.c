@@ -61,7 +61,13 @@ struct capture {
     bool drain_done;
     void (*on_wait)(void *);    /* live: called before waiting for the kernel */
     void *on_wait_arg;
+    char *file_buffer;          /* file mode: stdio buffer of the open file */
 };
+
+/* libpcap reads a file record by record through stdio, whose buffer is
+ * 4 KiB: a read system call for every three or four packets. A larger one
+ * makes that one per this many bytes. */
+#define CAPTURE_FILE_BUFFER (1024 * 1024)
 
 /* Formats one line into err; newlines from library messages become spaces
  * so that the caller's log stays one line per error. */
@@ -139,9 +145,11 @@ static int apply_filter(struct capture *c, char *err, size_t errlen)
 static void close_current(struct capture *c)
 {
     if (c->pcap != NULL) {
-        pcap_close(c->pcap);
+        pcap_close(c->pcap);   /* closes the FILE, which used file_buffer */
         c->pcap = NULL;
     }
+    free(c->file_buffer);
+    c->file_buffer = NULL;
 }
 
 /* Opens the next file in the list. We open the FILE ourselves so that a
@@ -159,12 +167,17 @@ static int open_next_file(struct capture *c, char *err, size_t errlen)
         set_error(err, errlen, "cannot open '%s': %s", path, strerror(errno));
         return -1;
     }
+    /* Not for stdin, which outlives the capture (no buffer of ours may
+     * stay behind in it). Without the memory the default buffer does. */
+    if (!is_stdin && (c->file_buffer = malloc(CAPTURE_FILE_BUFFER)) != NULL)
+        setvbuf(fp, c->file_buffer, _IOFBF, CAPTURE_FILE_BUFFER);
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
     c->pcap = pcap_fopen_offline_with_tstamp_precision(
         fp, PCAP_TSTAMP_PRECISION_MICRO, pcap_err);
     if (c->pcap == NULL) {
         if (!is_stdin)
             fclose(fp);
+        close_current(c);   /* the buffer */
         set_error(err, errlen, "cannot read '%s': %s", c->name, pcap_err);
         return -1;
     }

@@ -155,28 +155,24 @@ static void detect_reload(struct detect *d)
 static void detect_record(struct detect *d, uint32_t type, const void *rec)
 {
     if (type == REC_OP) {
-        const struct rec_op *r = rec;
+        /* The record stays in the worker's ring, which is ours to write
+         * until ring_release: its chain is filled in there, and the event
+         * and the rules read that one copy (a record is 1.4 KB). */
+        struct rec_op *r = (struct rec_op *)rec;
         d->last_ts_us = r->ts_us > d->last_ts_us ? r->ts_us : d->last_ts_us;
-        struct chain_info chain;
-        chain_table_update(d->chains, &d->stats, &r->meta, &r->op, &chain);
+        chain_table_update(d->chains, &d->stats, &r->meta, &r->op, &r->chain);
         if (d->reload && atomic_exchange(d->reload, 0))
             detect_reload(d);
         if (d->cfg->events.op) {
             stats_inc(&d->stats, STAT_EVENTS_OP);
-            struct rec_op *e = detect_reserve(d, EVENT_OP, sizeof(*e));
-            memcpy(e, r, sizeof(*e));
-            e->chain = chain;
-            ring_commit(&d->out);
+            detect_push(d, EVENT_OP, r, sizeof(*r));
         }
         if (d->engine) {
-            struct rec_op *op = &d->scratch;
-            memcpy(op, r, sizeof(*op));
-            op->chain = chain;
             /* pages fetched by offset count as a chain for the rules only
              * (the op event's chain is the cursor's) */
-            if (!chain.id[0])
-                paging_table_update(d->paging, &d->stats, &r->meta, &r->op, &op->chain);
-            rule_engine_op(d->engine, &d->stats, op, detect_alert, d);
+            if (!r->chain.id[0])
+                paging_table_update(d->paging, &d->stats, &r->meta, &r->op, &r->chain);
+            rule_engine_op(d->engine, &d->stats, r, detect_alert, d);
             stats_set(&d->stats, STAT_MEM_USED, d->budget.used);
         }
     } else if (type == REC_STATS) {
@@ -184,8 +180,8 @@ static void detect_record(struct detect *d, uint32_t type, const void *rec)
     } else if (type == REC_FLOW) {
         const struct rec_flow *r = rec;
         d->last_ts_us = r->ts_us > d->last_ts_us ? r->ts_us : d->last_ts_us;
-        if (d->engine && flow_recon_op(r, &d->scratch)) {
-            rule_engine_flow(d->engine, &d->stats, &d->scratch, detect_alert, d);
+        if (d->engine && flow_recon_op(r, &d->recon)) {
+            rule_engine_flow(d->engine, &d->stats, &d->recon, detect_alert, d);
             stats_set(&d->stats, STAT_MEM_USED, d->budget.used);
         }
         if (!d->cfg->events.flow)

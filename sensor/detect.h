@@ -31,12 +31,12 @@ struct detect {
     struct ring_waiter waiter;        /* sleeps here: no record may go, or `out` full */
     struct stats stats;
     struct chain_table *chains;       /* cursor chains across flows */
+    struct rec_op recon;              /* a payload-less flow as an op (flow_recon.h) */
     struct paging_table *paging;      /* offset walks (for the rules) */
     uint64_t last_ts_us;              /* packet time of the newest record */
     struct rule_engine *engine;       /* owned; NULL = no rules */
     atomic_int *reload;               /* set (by a signal handler): reload the rules */
     const char *config_path;          /* re-read on reload for the detect group, or NULL */
-    struct rec_op scratch;            /* the op with its chain, for the engine */
     uint64_t snap[STATS_SLOTS];       /* offline stats: workers' snapshots summed */
     unsigned snap_parts;              /* snapshots summed so far */
     struct membudget budget;          /* the rules' share (memory.rules_mb) */

@@ -221,7 +221,8 @@ void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
     struct flow_key k;
     int from_lo;
     flow_key_make(&k, pi.family, pi.proto, pi.src, pi.sport, pi.dst, pi.dport, &from_lo);
-    unsigned w = (unsigned)(flow_hash(&k) % d->worker_count);
+    uint64_t hash = flow_hash(&k);
+    unsigned w = (unsigned)(hash % d->worker_count);
     _Static_assert(RING_MIN_SIZE / 2 - sizeof(struct ring_msg)
                    >= sizeof(struct msg_packet) + SNAPLEN_MAX,
                    "the smallest ring holds the largest live packet");
@@ -236,6 +237,7 @@ void dispatch_packet(struct dispatch *d, const uint8_t *data, uint32_t caplen,
     }
     m->seq = ++d->seq;
     m->ts_us = ts_us;
+    m->flow_hash = hash;
     m->caplen = caplen;
     m->wire_len = wire_len;
     m->linktype = linktype;

@@ -1,10 +1,8 @@
 /* event_json.c - serialise op, flow and stats events (see event_json.h). */
 #include "event_json.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "../decoders/apps.h"
 #include "base/op.h"
@@ -12,31 +10,13 @@
 #include "event_eve.h"
 #include "packet.h"
 #include "stats_names.h"
+#include "textfmt.h"
 
-/* Calendar formatting costs more than the rest of an op event; events
- * come in time order, so each thread keeps the last second it formatted. */
+/* Kept for callers that want a bounded C string (textfmt.h). */
 void event_time_format(uint64_t ts_us, char *out, size_t cap)
 {
-    static _Thread_local time_t cached_sec = (time_t)-1;
-    static _Thread_local char cached_date[24];
-    time_t sec = (time_t)(ts_us / 1000000);
-    if (sec != cached_sec) {
-        struct tm tm;
-        gmtime_r(&sec, &tm);
-        if (strftime(cached_date, sizeof(cached_date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-            cached_date[0] = '\0';
-        cached_sec = sec;
-    }
-    char text[48];
-    size_t n = strlen(cached_date);
-    memcpy(text, cached_date, n);
-    text[n++] = '.';
-    unsigned us = (unsigned)(ts_us % 1000000);
-    for (int i = 5; i >= 0; i--, us /= 10)
-        text[n + (size_t)i] = (char)('0' + us % 10);
-    n += 6;
-    memcpy(text + n, "+0000", 6);
-    n += 5;
+    char text[TEXTFMT_TIME_MAX];
+    size_t n = textfmt_time(ts_us, text);
     if (cap == 0)
         return;
     if (n >= cap)
@@ -47,16 +27,16 @@ void event_time_format(uint64_t ts_us, char *out, size_t cap)
 
 static void json_kv_time(struct json_writer *w, const char *key, uint64_t ts_us)
 {
-    char buf[40];
-    event_time_format(ts_us, buf, sizeof(buf));
-    json_kv_string(w, key, buf);
+    char buf[TEXTFMT_TIME_MAX];
+    size_t n = textfmt_time(ts_us, buf);
+    json_kv_plain(w, key, buf, n);
 }
 
 static void json_kv_ip(struct json_writer *w, const char *key, int family, const uint8_t *a)
 {
-    char buf[INET6_ADDRSTRLEN];
-    inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, sizeof(buf));
-    json_kv_string(w, key, buf);
+    char buf[TEXTFMT_IP_MAX];
+    size_t n = textfmt_ip(family, a, buf);
+    json_kv_plain(w, key, buf, n);
 }
 
 /* A wire string, capped. */

@@ -130,12 +130,18 @@ static struct flow **chain_of(const struct flow_table *t, size_t h)
     return &t->buckets[h & (t->bucket_count - 1)];
 }
 
-struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k)
+struct flow *flow_table_lookup_hashed(struct flow_table *t, const struct flow_key *k,
+                                      uint64_t hash)
 {
-    for (struct flow *f = *chain_of(t, bucket_hash(k)); f; f = f->hash_next)
+    for (struct flow *f = *chain_of(t, (size_t)(hash >> 7)); f; f = f->hash_next)
         if (key_equal(&f->key, k))
             return f;
     return NULL;
+}
+
+struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k)
+{
+    return flow_table_lookup_hashed(t, k, flow_hash(k));
 }
 
 size_t flow_table_grow_bytes(const struct flow_table *t)
@@ -255,21 +261,35 @@ static void flow_list_unlink(struct flow_table *t, struct flow *f)
     lru_unlink(&t->lru[f->list], &f->lru);
 }
 
-struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k)
+void flow_table_unhash_all(struct flow_table *t)
 {
-    assert(t->count < t->max);
+    memset(t->buckets, 0, t->bucket_count * sizeof(*t->buckets));
+    if (t->old_buckets)   /* mid-rehash: the flows not moved yet are there */
+        memset(t->old_buckets, 0, t->old_bucket_count * sizeof(*t->old_buckets));
+    t->unhashed = true;
+}
+
+struct flow *flow_table_insert_hashed(struct flow_table *t, const struct flow_key *k,
+                                      uint64_t hash)
+{
+    assert(t->count < t->max && !t->unhashed);
     struct flow *f = pool_alloc(&t->heads);
     if (!f)
         return NULL;
     f->key = *k;
     flow_table_rehash_step(t);
-    struct flow **chain = chain_of(t, bucket_hash(k));
+    struct flow **chain = chain_of(t, (size_t)(hash >> 7));
     f->hash_next = *chain;
     *chain = f;
     flow_list_append(t, f, FLOW_LIST_OPEN);
     t->count++;
     assert(t->count <= t->max);
     return f;
+}
+
+struct flow *flow_table_insert(struct flow_table *t, const struct flow_key *k)
+{
+    return flow_table_insert_hashed(t, k, flow_hash(k));
 }
 
 int flow_table_full(const struct flow_table *t)
@@ -311,11 +331,13 @@ void flow_table_mark_closed(struct flow_table *t, struct flow *f)
 
 void flow_table_remove(struct flow_table *t, struct flow *f)
 {
-    struct flow **pp = chain_of(t, bucket_hash(&f->key));
-    while (*pp && *pp != f)
-        pp = &(*pp)->hash_next;
-    assert(*pp == f);
-    *pp = f->hash_next;
+    if (!t->unhashed) {
+        struct flow **pp = chain_of(t, bucket_hash(&f->key));
+        while (*pp && *pp != f)
+            pp = &(*pp)->hash_next;
+        assert(*pp == f);
+        *pp = f->hash_next;
+    }
     f->hash_next = NULL;
     flow_list_unlink(t, f);
     assert(t->count > 0);

@@ -62,28 +62,56 @@ static bool json_reserve(struct json_writer *w, size_t n)
     return true;
 }
 
+/* Where the next n bytes (plus the NUL) go, or NULL once failed. Room is
+ * usually there already: that test is all the common case costs. */
+static inline char *json_room(struct json_writer *w, size_t n)
+{
+    if (!w->failed && n < w->cap - w->len)
+        return w->buf + w->len;
+    return json_reserve(w, n) ? w->buf + w->len : NULL;
+}
+
+/* Ends a write that stopped at p: the length and the NUL. */
+static inline void json_commit(struct json_writer *w, char *p)
+{
+    *p = '\0';
+    w->len = (size_t)(p - w->buf);
+}
+
 static void json_put(struct json_writer *w, const char *s, size_t n)
 {
-    if (!json_reserve(w, n))
+    char *p = json_room(w, n);
+    if (!p)
         return;
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
+    memcpy(p, s, n);
+    json_commit(w, p + n);
 }
 
 static void json_putc(struct json_writer *w, char c)
 {
-    json_put(w, &c, 1);
+    char *p = json_room(w, 1);
+    if (!p)
+        return;
+    *p = c;
+    json_commit(w, p + 1);
+}
+
+/* Whether the next member or element needs a comma before it; marks the
+ * open container as having one from now on (the caller writes the comma). */
+static inline bool json_take_comma(struct json_writer *w)
+{
+    if (w->depth == 0)
+        return false;
+    bool comma = w->need_comma[w->depth - 1];
+    w->need_comma[w->depth - 1] = true;
+    return comma;
 }
 
 /* Called before every value and key: the comma between members. */
 static void json_separate(struct json_writer *w)
 {
-    if (w->failed || w->depth == 0)
-        return;
-    if (w->need_comma[w->depth - 1])
+    if (!w->failed && json_take_comma(w))
         json_putc(w, ',');
-    w->need_comma[w->depth - 1] = true;
 }
 
 static void json_open(struct json_writer *w, char bracket)
@@ -158,32 +186,59 @@ static void json_put_u00(struct json_writer *w, uint8_t c)
     json_put(w, esc, sizeof(esc));
 }
 
+/* Whether the byte c must be escaped or checked as UTF-8. */
+static bool json_byte_special(uint8_t c)
+{
+    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+}
+
+/* Whether any byte of the 8 in x is special (json_byte_special), eight at
+ * a time: a byte below 0x20, with the top bit set, or equal to 0x7f, '"'
+ * or '\\' (the "has less than" and "has zero byte" word tricks). */
+static bool json_word_special(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+#define JSON_HAS_ZERO(v) (((v) - ones) & ~(v) & high)
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), del = x ^ (ones * 0x7f);
+    return ((x & high) | ((x - ones * 0x20) & ~x & high)
+            | JSON_HAS_ZERO(q) | JSON_HAS_ZERO(b) | JSON_HAS_ZERO(del)) != 0;
+#undef JSON_HAS_ZERO
+}
+
 /* Whether s[0..len) is printable ASCII without quote or backslash: the
  * common case, written in one copy. */
 static bool json_is_plain(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        uint8_t c = (uint8_t)s[i];
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (json_word_special(x))
             return false;
     }
+    for (; i < len; i++)
+        if (json_byte_special((uint8_t)s[i]))
+            return false;
     return true;
 }
 
-/* Writes "s" (plain, see json_is_plain) and then `tail` (0 for none). */
-static void json_put_plain(struct json_writer *w, const char *s, size_t len, char tail)
+/* Writes `head` (0 for none), "s" (plain, see json_is_plain) and then
+ * `tail` (0 for none), in one copy. */
+static void json_put_plain(struct json_writer *w, char head, const char *s, size_t len,
+                           char tail)
 {
-    size_t n = len + 2 + (tail != 0);
-    if (!json_reserve(w, n))
+    char *p = json_room(w, len + 2 + (head != 0) + (tail != 0));
+    if (!p)
         return;
-    char *out = w->buf + w->len;
-    out[0] = '"';
-    memcpy(out + 1, s, len);
-    out[len + 1] = '"';
+    if (head != 0)
+        *p++ = head;
+    *p++ = '"';
+    memcpy(p, s, len);
+    p += len;
+    *p++ = '"';
     if (tail != 0)
-        out[len + 2] = tail;
-    w->len += n;
-    w->buf[w->len] = '\0';
+        *p++ = tail;
+    json_commit(w, p);
 }
 
 /* Writes s[0..len) as a quoted JSON string, at most cap input bytes of it.
@@ -197,7 +252,7 @@ static void json_put_string(struct json_writer *w, const char *str, size_t len, 
     size_t i = 0, run = 0;   /* s[run..i) passes through unchanged */
 
     if (json_is_plain(str, limit)) {
-        json_put_plain(w, str, limit, 0);
+        json_put_plain(w, 0, str, limit, 0);
         return;
     }
     json_putc(w, '"');
@@ -236,16 +291,28 @@ static void json_put_string(struct json_writer *w, const char *str, size_t len, 
     json_putc(w, '"');
 }
 
+/* The length of a NUL-terminated key if it is plain (json_is_plain), else
+ * SIZE_MAX: one pass, as keys are short and almost always plain. */
+static size_t json_plain_key_len(const char *key)
+{
+    size_t len = 0;
+    for (uint8_t c; (c = (uint8_t)key[len]) != 0; len++)
+        if (json_byte_special(c))
+            return SIZE_MAX;
+    return len;
+}
+
 void json_key(struct json_writer *w, const char *key)
 {
     if (w->failed)
         return;
-    json_separate(w);
-    size_t len = strlen(key);
-    if (json_is_plain(key, len)) {
-        json_put_plain(w, key, len, ':');
+    size_t len = json_plain_key_len(key);
+    if (len != SIZE_MAX) {
+        /* The comma, the key and the colon in one copy. */
+        json_put_plain(w, json_take_comma(w) ? ',' : 0, key, len, ':');
     } else {
-        json_put_string(w, key, len, SIZE_MAX);
+        json_separate(w);
+        json_put_string(w, key, strlen(key), SIZE_MAX);
         json_putc(w, ':');
     }
     if (w->depth > 0)
@@ -337,4 +404,14 @@ void json_kv_bool(struct json_writer *w, const char *key, bool v)
 {
     json_key(w, key);
     json_bool(w, v);
+}
+
+void json_kv_plain(struct json_writer *w, const char *key, const char *s, size_t len)
+{
+    json_key(w, key);
+    if (w->failed)
+        return;
+    json_put_plain(w, 0, s, len, 0);
+    if (w->depth > 0)
+        w->need_comma[w->depth - 1] = true;
 }

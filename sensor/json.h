@@ -46,5 +46,8 @@ void json_kv_string(struct json_writer *w, const char *key, const char *s);
 void json_kv_uint(struct json_writer *w, const char *key, uint64_t v);
 void json_kv_int(struct json_writer *w, const char *key, int64_t v);
 void json_kv_bool(struct json_writer *w, const char *key, bool v);
+/* A value the caller knows is printable ASCII without quote or backslash
+ * (a formatted number, time or address): written without scanning it. */
+void json_kv_plain(struct json_writer *w, const char *key, const char *s, size_t len);
 
 #endif

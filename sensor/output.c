@@ -1,7 +1,6 @@
 /* output.c - events to JSON lines (see output.h). */
 #include "output.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "json.h"
 #include "pipeline.h"
 #include "stats_names.h"
+#include "textfmt.h"
 
 int output_init(struct output *o, const struct sw_config *cfg, struct ring *in,
                 const char *path, char *err, size_t errlen)
@@ -134,7 +134,7 @@ static const char *output_health(struct output *o, const struct event_stats *s)
 static void output_to_redis(struct output *o, const struct json_writer *w, uint32_t type,
                             const void *ev, const char *metrics)
 {
-    char src[INET6_ADDRSTRLEN] = "", dest[INET6_ADDRSTRLEN] = "";
+    char src[TEXTFMT_IP_MAX] = "", dest[TEXTFMT_IP_MAX] = "";
     struct redis_event e = {
         .type = "", .app = "", .src = src, .dest = dest, .rule = "", .severity = "",
         .json = w->buf, .json_len = w->len, .health = NULL, .metrics = metrics,
@@ -167,9 +167,8 @@ static void output_to_redis(struct output *o, const struct json_writer *w, uint3
     }
     if (m) {
         e.app = app_name((enum app_id)m->app);
-        int af = m->family == 4 ? AF_INET : AF_INET6;
-        inet_ntop(af, m->client, src, sizeof(src));
-        inet_ntop(af, m->server, dest, sizeof(dest));
+        textfmt_ip(m->family, m->client, src);
+        textfmt_ip(m->family, m->server, dest);
     }
     output_redis_submit(o->redis, &e);
 }

@@ -41,6 +41,8 @@ enum msg_type {
 struct msg_packet {
     uint64_t seq;
     uint64_t ts_us;
+    uint64_t flow_hash;   /* flow_hash() of the packet's key: dispatch needs it
+                             to pick the worker, the worker's table reuses it */
     uint32_t caplen;
     uint32_t wire_len;
     int32_t linktype;

@@ -740,8 +740,8 @@ static void worker_grow_buckets(struct worker *w)
         worker_account_flows(w);
 }
 
-static struct flow *flow_create(struct worker *w, const struct flow_key *k, int from_lo,
-                                const struct packet_info *pi, uint64_t now_us)
+static struct flow *flow_create(struct worker *w, const struct flow_key *k, uint64_t hash,
+                                int from_lo, const struct packet_info *pi, uint64_t now_us)
 {
     if (flow_table_full(&w->flows)) {
         struct flow *victim = flow_table_oldest(&w->flows);
@@ -752,7 +752,7 @@ static struct flow *flow_create(struct worker *w, const struct flow_key *k, int 
     if (!flows_make_room(w, NULL, w->flows.heads.obj_size))
         return NULL;   /* the packet is not tracked */
     worker_grow_buckets(w);
-    struct flow *f = flow_table_insert(&w->flows, k);
+    struct flow *f = flow_table_insert_hashed(&w->flows, k, hash);
     if (!f) {
         stats_inc(&w->stats, STAT_FLOWS_NO_MEMORY);
         return NULL;
@@ -913,14 +913,14 @@ static void worker_packet(struct worker *w, const struct msg_packet *m)
     struct flow_key k;
     int from_lo;
     flow_key_make(&k, pi.family, pi.proto, pi.src, pi.sport, pi.dst, pi.dport, &from_lo);
-    struct flow *f = flow_table_lookup(&w->flows, &k);
+    struct flow *f = flow_table_lookup_hashed(&w->flows, &k, m->flow_hash);
     if (f && flow_is_reused(f, &pi)) {
         /* A new connection on the same ports: the old one is over. */
         flow_end(w, f, flow_closed_reason(f));
         f = NULL;
     }
     if (!f) {
-        if (!(f = flow_create(w, &k, from_lo, &pi, m->ts_us)))
+        if (!(f = flow_create(w, &k, m->flow_hash, from_lo, &pi, m->ts_us)))
             return;
         f->in_iface = (uint8_t)m->iface;
     }
@@ -947,6 +947,18 @@ static int flow_first_seq_cmp(const void *a, const void *b)
     return (fa->first_seq > fb->first_seq) - (fa->first_seq < fb->first_seq);
 }
 
+/* Puts flows in creation order. They are often in it already (the lists
+ * are in order of last packet, which for scans and short connections is
+ * the order of the first): one pass checks that before sorting. */
+static void flows_sort_by_creation(struct flow **flows, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (flows[i - 1]->first_seq > flows[i]->first_seq) {
+            qsort(flows, n, sizeof(*flows), flow_first_seq_cmp);
+            return;
+        }
+}
+
 /* Ends flows idle past their timeout, in creation order. */
 static void worker_tick(struct worker *w, const struct msg_tick *t)
 {
@@ -957,7 +969,7 @@ static void worker_tick(struct worker *w, const struct msg_tick *t)
     do {
         n = flow_table_expired(&w->flows, t->ts_us, w->idle_us, w->closed_us,
                                w->scratch, w->scratch_cap);
-        qsort(w->scratch, n, sizeof(*w->scratch), flow_first_seq_cmp);
+        flows_sort_by_creation(w->scratch, n);
         for (size_t i = 0; i < n; i++) {
             struct flow *f = w->scratch[i];
             flow_end(w, f, f->list != FLOW_LIST_CLOSED ? FLOW_END_TIMEOUT
@@ -987,7 +999,8 @@ static void worker_shutdown(struct worker *w, const struct msg_tick *t)
         return;
     flow_table_each(&w->flows, collect_flow, w);
     size_t n = w->scratch_cap;
-    qsort(w->scratch, n, sizeof(*w->scratch), flow_first_seq_cmp);
+    flows_sort_by_creation(w->scratch, n);
+    flow_table_unhash_all(&w->flows);
     for (size_t i = 0; i < n; i++) {
         struct flow *f = w->scratch[i];
         /* A connection that had already closed says so, not "shutdown". */

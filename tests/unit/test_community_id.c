@@ -170,12 +170,47 @@ static void test_community_id_equal_addresses_ordered_by_port(void)
     CHECK(strcmp(one, two) != 0);
 }
 
-int main(void)
+/* The same digests from the portable rounds and, where the CPU has them,
+ * the x86 SHA extensions, over every length up to 300 bytes. */
+static void test_sha1_implementations_agree(void)
 {
-    check_binary = "community_id";
+    uint8_t data[300];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 131 + 7);
+    if (!sha1_use(SHA1_IMPL_X86)) {
+        printf("skip community_id/x86 SHA extensions: not on this CPU\n");
+        sha1_use(SHA1_IMPL_BEST);
+        return;
+    }
+    for (size_t len = 0; len <= sizeof(data); len++) {
+        char portable[41], x86[41];
+        sha1_use(SHA1_IMPL_PORTABLE);
+        sha1_hex(data, len, portable);
+        sha1_use(SHA1_IMPL_X86);
+        sha1_hex(data, len, x86);
+        CHECK_EQ_STR(x86, portable);
+    }
+    sha1_use(SHA1_IMPL_BEST);
+}
+
+/* The SHA-1 vectors with each block function there is. */
+static void run_sha1_tests(const char *impl)
+{
+    printf("# sha1 with %s\n", impl);
     RUN(test_sha1_fips_vectors);
     RUN(test_sha1_million_a_chunked);
     RUN(test_sha1_padding_boundaries);
+}
+
+int main(void)
+{
+    check_binary = "community_id";
+    CHECK(sha1_use(SHA1_IMPL_PORTABLE));
+    run_sha1_tests("the portable rounds");
+    if (sha1_use(SHA1_IMPL_X86))
+        run_sha1_tests("the x86 SHA extensions");
+    sha1_use(SHA1_IMPL_BEST);
+    RUN(test_sha1_implementations_agree);
     RUN(test_community_id_ipv4_tcp);
     RUN(test_community_id_ipv4_udp);
     RUN(test_community_id_ipv6_tcp);

@@ -237,6 +237,35 @@ static void test_flow_table_rehash(void)
     flow_table_destroy(&t);
 }
 
+/* End of input: after flow_table_unhash_all lookups find nothing, and
+ * every flow can still be removed (from its list; the walk of its bucket
+ * is skipped), in any order, leaving an empty table to destroy. */
+static void test_flow_table_unhash_all(void)
+{
+    struct flow_table t;
+    CHECK_EQ_INT(flow_table_init(&t, 5000), 0);
+    struct flow *flows[5000];
+    for (uint32_t i = 0; i < 5000; i++) {
+        struct flow_key k = key_n(i);
+        flows[i] = flow_table_insert(&t, &k);
+        CHECK(flows[i] != NULL);
+    }
+    struct flow_key k = key_n(1234);
+    CHECK(flow_table_lookup(&t, &k) == flows[1234]);
+    CHECK(flow_table_lookup_hashed(&t, &k, flow_hash(&k)) == flows[1234]);
+    flow_table_unhash_all(&t);
+    CHECK(flow_table_lookup(&t, &k) == NULL);
+    for (uint32_t i = 0; i < 5000; i++) {
+        struct flow *f = flows[(i * 2713u) % 5000];   /* not bucket order */
+        flow_table_remove(&t, f);
+        flow_free(&t, f);
+    }
+    CHECK_EQ_INT(t.count, 0);
+    CHECK(flow_table_oldest(&t) == NULL);
+    CHECK_EQ_INT(t.heads.in_use, 0);
+    flow_table_destroy(&t);
+}
+
 int main(void)
 {
     check_binary = "flow_pool";
@@ -247,5 +276,6 @@ int main(void)
     RUN(test_flow_head_bound);
     RUN(test_flow_table_rehash);
     RUN(test_flow_table_churn);
+    RUN(test_flow_table_unhash_all);
     CHECK_EXIT();
 }

@@ -246,6 +246,54 @@ static void test_big_output_reallocates(void)
     json_free(&w);
 }
 
+/* One byte's escape when it stands alone between plain bytes. */
+static void escape_alone(uint8_t c, char *out)
+{
+    static const char *const named[256] = {
+        ['"'] = "\\\"", ['\\'] = "\\\\", ['\b'] = "\\b", ['\f'] = "\\f",
+        ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t",
+    };
+    if (named[c])
+        strcpy(out, named[c]);
+    else if (c < 0x20 || c >= 0x7f)
+        snprintf(out, 8, "\\u%04x", c);
+    else
+        snprintf(out, 8, "%c", c);
+}
+
+/* Every byte value at every position of strings up to 20 long, so that the
+ * word-at-a-time test for plain text sees it in every lane of a word and
+ * in the tail; also as a key. */
+static void test_every_byte_every_position(void)
+{
+    for (size_t len = 1; len <= 20; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (unsigned c = 0; c < 256; c++) {
+                char in[24], esc[8], want[64];
+                memset(in, 'a', len);
+                in[pos] = (char)c;
+                escape_alone((uint8_t)c, esc);
+                snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", (int)pos, in, esc,
+                         (int)(len - pos - 1), in + pos + 1);
+                const char *got = whole(in, len);
+                if (strcmp(got, want) != 0) {
+                    CHECK_EQ_STR(got, want);
+                    return;
+                }
+            }
+        }
+    }
+    struct json_writer w;
+    json_init(&w);
+    json_object_open(&w);
+    json_kv_uint(&w, "plain_key", 1);
+    json_kv_uint(&w, "a\"b", 2);
+    json_kv_plain(&w, "t", "2024-01-01T00:00:00.000000+0000", 31);
+    json_object_close(&w);
+    CHECK_EQ_STR(w.buf, "{\"plain_key\":1,\"a\\\"b\":2,\"t\":\"2024-01-01T00:00:00.000000+0000\"}");
+    json_free(&w);
+}
+
 int main(void)
 {
     check_binary = "test_json";
@@ -258,5 +306,6 @@ int main(void)
     RUN(test_nesting_and_arrays);
     RUN(test_depth_limit);
     RUN(test_big_output_reallocates);
+    RUN(test_every_byte_every_position);
     CHECK_EXIT();
 }
