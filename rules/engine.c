@@ -90,10 +90,9 @@ struct entry_close {
     uint64_t distinct;
     uint8_t has_chain;
     struct chain_info chain;
-    /* the last op that grew the evidence, and its packet: the closing
-     * update's `op` and pcap position */
+    /* the last op that grew the evidence: the closing update's `op` (it
+     * has no packet of its own: no pcap position) */
     struct alert_op op;
-    struct pcap_position pcap;
 };
 
 struct state_table {
@@ -620,7 +619,6 @@ static void entry_remember(struct state_table *t, struct state_entry *s, const s
     c->has_chain = a->has_chain;
     c->chain = a->chain;
     c->op = a->op;
-    c->pcap = a->pcap;
     if (!s->on_open) {
         lru_append(&t->open, &s->open);
         s->on_open = true;
@@ -637,7 +635,6 @@ static void entry_touch(struct state_table *t, const struct rule *rule, struct s
     if (s->close->has_chain && r->chain.id[0])
         s->close->chain = r->chain;
     alert_op_fill(&s->close->op, &r->op);
-    s->close->pcap = r->pcap;
     if (win && rule->distinct_field)
         s->close->distinct = win->distinct;
     if (!s->on_open) {
@@ -662,7 +659,6 @@ static void closing_fill(const struct rule *rule, struct state_entry *s, uint64_
     a->rev = rule->rev;
     a->confidence = rule->confidence;
     a->op = c->op;
-    a->pcap = c->pcap;
     memcpy(a->name, rule->name, sizeof(a->name));
     memcpy(a->category, rule->category, sizeof(a->category));
     for (size_t i = 0; i < rule->mitre_count; i++)
