@@ -1040,13 +1040,15 @@ static void *worker_main(void *arg)
     }
 }
 
-/* The evicted connections' set (evicted.h): a slot per flow the worker
- * may hold, at most EVICTED_KEYS_MAX and 1/32 of its memory share, which
- * it is charged to. */
-#define EVICTED_KEYS_MAX 65536u
+/* The evicted connections' set (evicted.h): two slots per flow the worker
+ * may hold (so that its sets of 8 hardly ever overflow even when all its
+ * flows are evicted ones), at most EVICTED_KEYS_MAX (8 MiB) and 1/32 of
+ * its memory share, which it is charged to. Its pages are touched only as
+ * flows are evicted. */
+#define EVICTED_KEYS_MAX ((size_t)1 << 20)
 static int worker_evicted_init(struct worker *w, size_t max_flows)
 {
-    size_t want = max_flows < EVICTED_KEYS_MAX ? max_flows : EVICTED_KEYS_MAX;
+    size_t want = max_flows < EVICTED_KEYS_MAX / 2 ? 2 * max_flows : EVICTED_KEYS_MAX;
     if (want > w->budget.limit / 32 / sizeof(uint64_t))
         want = w->budget.limit / 32 / sizeof(uint64_t);
     if (evicted_init(&w->evicted, want) != 0)
