@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EVICTED_WAYS 4u
+#define EVICTED_WAYS 8u   /* 64 bytes: a set is about one cache line */
 
 struct evicted_keys {
     uint64_t *slots;     /* key hash | 1 (0 = empty); each set oldest first */

@@ -1065,15 +1065,18 @@ static void *worker_main(void *arg)
     }
 }
 
-/* The evicted connections' set (evicted.h): a slot per flow the worker
- * may hold, at most EVICTED_KEYS_MAX and 1/32 of its memory share, which
- * it is charged to. */
-#define EVICTED_KEYS_MAX 65536u
-static int worker_evicted_init(struct worker *w, size_t max_flows)
+/* The evicted connections' set (evicted.h): EVICTED_KEYS_MAX slots (2 MiB,
+ * a quarter of a million connections) or 1/32 of the worker's memory share
+ * if less, charged to it. Sized by memory, not by flows.max: the
+ * connections evicted and still going on can far outnumber the flows the
+ * table holds (long connections through a small table). Its pages are
+ * touched only as flows are evicted. */
+#define EVICTED_KEYS_MAX ((size_t)1 << 18)
+static int worker_evicted_init(struct worker *w)
 {
-    size_t want = max_flows < EVICTED_KEYS_MAX ? max_flows : EVICTED_KEYS_MAX;
-    if (want > w->budget.limit / 32 / sizeof(uint64_t))
-        want = w->budget.limit / 32 / sizeof(uint64_t);
+    size_t want = w->budget.limit / 32 / sizeof(uint64_t);
+    if (want > EVICTED_KEYS_MAX)
+        want = EVICTED_KEYS_MAX;
     if (evicted_init(&w->evicted, want) != 0)
         return -1;
     if (!membudget_charge(&w->budget, evicted_bytes(&w->evicted))) {
@@ -1110,7 +1113,7 @@ int worker_init(struct worker *w, unsigned index, const struct sw_config *cfg,
                 cfg->memory.budget_mb, w->budget.limit, cfg->flows.max);
         return -1;
     }
-    if (worker_evicted_init(w, max_flows) != 0)
+    if (worker_evicted_init(w) != 0)
         return -1;
     w->idle_us = (uint64_t)cfg->flows.idle_timeout * 1000000;
     w->closed_us = (uint64_t)cfg->flows.closed_timeout * 1000000;

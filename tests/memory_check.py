@@ -58,6 +58,7 @@ SMALL = [
 ]
 FULL = [
     ("http_heads", "http_heads", 20000, 15 * 1024),
+    ("http_heads_done", "http_heads_done", 20000, 15 * 1024),
     ("mongo_snappy", "mongo_snappy", 2000, 1 * MIB),
     ("out_of_order", "out_of_order", 20000, 64 * 1024),
     ("pipeline", "pipeline", 100000, None),

@@ -595,18 +595,27 @@ static void request_from_headers(struct op_record *op, const struct http_head *h
 
 /* ---- message boundaries */
 
-/* Empties a direction's buffer once its head (or chunk line, trailer) is
- * done. A buffer grown past BUF_KEEP_MAX by one large head goes back to
- * BUF_INITIAL, its bytes given back to the budget: otherwise every flow
- * that once sent a 15 KiB head would hold 16 KiB for the rest of its life
- * (README "Memory"). Up to BUF_KEEP_MAX is kept, so flows whose heads are
- * all a few KiB do not reallocate for each one. */
-static void head_reset(struct http_flow *f, struct http_direction *d)
+static void head_reset(struct http_direction *d)
 {
     d->buf_len = 0;
     d->scan_from = 0;
     d->line_checked = false;
-    if (d->buf_cap > BUF_KEEP_MAX) {
+}
+
+/* An empty buffer grown past BUF_KEEP_MAX by one large head (chunk line,
+ * trailer) goes back to BUF_INITIAL, its bytes given back to the budget:
+ * otherwise every flow that once sent a 15 KiB head would hold 16 KiB for
+ * the rest of its life (README "Memory"). Up to BUF_KEEP_MAX is kept, so
+ * flows whose heads are all a few KiB do not reallocate for each one.
+ * Called between steps of a call from the worker (http_stream_data,
+ * http_stream_gap), never inside one: a parsed head points into the
+ * buffer until the step that parsed it returns. */
+static void buffers_give_back(struct http_flow *f)
+{
+    for (int i = 0; i < 2; i++) {
+        struct http_direction *d = &f->dirs[i];
+        if (d->buf_len > 0 || d->buf_cap <= BUF_KEEP_MAX)
+            continue;
         char *p = membudget_realloc(f->budget, d->buf, d->buf_cap, BUF_INITIAL);
         if (p != NULL) {   /* else it keeps the larger one, still charged */
             d->buf = p;
@@ -664,7 +673,7 @@ static void enter_resync(struct http_flow *f, struct decoder_ctx *ctx,
 {
     struct http_direction *d = &f->dirs[dir];
     decoder_count(ctx, HTTP_COUNTER_RESYNC);
-    head_reset(f, d);
+    head_reset(d);
     d->state = ST_RESYNC;
     d->at_line_start = at_line_start;
 }
@@ -800,7 +809,7 @@ static void become_tunnel(struct http_flow *f, struct decoder_ctx *ctx)
     sink_stop(&f->dirs[DIR_TO_SERVER].sink);
     sink_stop(&f->dirs[DIR_TO_CLIENT].sink);
     for (int i = 0; i < 2; i++) {
-        head_reset(f, &f->dirs[i]);
+        head_reset(&f->dirs[i]);
         f->dirs[i].state = ST_IGNORE;
     }
 }
@@ -907,7 +916,7 @@ static size_t feed_head(struct http_flow *f, struct decoder_ctx *ctx,
     bool ok = dir == DIR_TO_SERVER ? request_head_done(f, ctx, d->buf, end)
                                    : response_head_done(f, ctx, d->buf, end);
     if (ok)
-        head_reset(f, d);
+        head_reset(d);
     else
         lose_head(f, ctx, dir, HTTP_COUNTER_MALFORMED, false, true);
     return end - old;
@@ -960,7 +969,7 @@ static size_t feed_chunk_size(struct http_flow *f, struct decoder_ctx *ctx,
     uint64_t size = 0;
     ptrdiff_t n = http_parse_chunk_size(d->buf, d->buf_len, &size);
     bool ok = n == (ptrdiff_t)d->buf_len;
-    head_reset(f, d);
+    head_reset(d);
     if (!ok)
         lose_body(f, ctx, dir, HTTP_COUNTER_MALFORMED, true);
     else if (size == 0)
@@ -1017,7 +1026,7 @@ static size_t feed_trailer(struct http_flow *f, struct decoder_ctx *ctx,
     account(f, dir, end - old);
     struct http_head h;
     bool ok = http_parse_headers(d->buf, end, &h) == (ptrdiff_t)end;
-    head_reset(f, d);
+    head_reset(d);
     if (ok)
         message_finish(f, ctx, dir);
     else
@@ -1121,6 +1130,7 @@ void http_stream_data(void *state, struct decoder_ctx *ctx, enum decoder_dir dir
     while (len > 0) {
         size_t used = feed(f, ctx, dir, buf, len);
         assert(used <= len);
+        buffers_give_back(f);
         buf += used;
         len -= used;
     }
@@ -1130,12 +1140,9 @@ void http_stream_data(void *state, struct decoder_ctx *ctx, enum decoder_dir dir
  * the data (and the rest of the body for the observer: a body with a hole
  * cannot be decoded); anywhere else framing is lost and the direction
  * resyncs. */
-void http_stream_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
+static void gap_step(struct http_flow *f, struct decoder_ctx *ctx, enum decoder_dir dir,
                      uint64_t len)
 {
-    struct http_flow *f = state;
-    if (f == NULL || (dir != DIR_TO_SERVER && dir != DIR_TO_CLIENT))
-        return;
     struct http_direction *d = &f->dirs[dir];
     switch (d->state) {
     case ST_BODY:
@@ -1173,6 +1180,16 @@ void http_stream_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
     }
 }
 
+void http_stream_gap(void *state, struct decoder_ctx *ctx, enum decoder_dir dir,
+                     uint64_t len)
+{
+    struct http_flow *f = state;
+    if (f == NULL || (dir != DIR_TO_SERVER && dir != DIR_TO_CLIENT))
+        return;
+    gap_step(f, ctx, dir, len);
+    buffers_give_back(f);
+}
+
 /* No more bytes in this direction. A response read until close is complete
  * now; a response cut short is emitted as partial; a head cut short is
  * kept as partial if its first line came. */
@@ -1197,7 +1214,7 @@ void http_stream_end(void *state, struct decoder_ctx *ctx, enum decoder_dir dir)
     if (d->state == ST_HEAD && d->buf_len > 0)
         head_abandon(f, ctx, dir, false);
     d->ended = true;
-    head_reset(f, d);
+    head_reset(d);
     d->state = ST_IGNORE;
 }
 

@@ -7,6 +7,9 @@ them hold their state at once. Nothing is ever answered.
 
   http_heads    FLOWS clients to :80 each sending BYTES (default 15 KiB) of
                 an HTTP request head that never ends
+  http_heads_done  the same heads, each ended by its blank line and sent
+                whole by one client after the other: every head is
+                complete, every connection stays open (never answered)
   mongo_snappy  FLOWS clients to :27017 each announcing an OP_COMPRESSED
                 (snappy) message of 15 MiB and sending BYTES (default 1 MiB)
                 of its payload
@@ -76,6 +79,15 @@ def round_robin(w, flows, port, stream, skip_first=False):
             w.packet(src, sport, SERVER, port, ISN_C + 1 + k * MSS, ISN_S + 1, ACK | PSH, seg)
 
 
+def one_by_one(w, flows, port, stream):
+    """Sends `stream` whole from each client in turn."""
+    segments = [stream[o:o + MSS] for o in range(0, len(stream), MSS)]
+    for i in range(flows):
+        src, sport = client(i)
+        for k, seg in enumerate(segments):
+            w.packet(src, sport, SERVER, port, ISN_C + 1 + k * MSS, ISN_S + 1, ACK | PSH, seg)
+
+
 def http_head(size):
     head = b"GET /search HTTP/1.1\r\nHost: db\r\n"
     line = b"X-Filler: " + b"a" * 60 + b"\r\n"
@@ -134,6 +146,9 @@ def main(kind, flows, path, size=None):
     if kind == "http_heads":
         handshakes(w, flows, 80)
         round_robin(w, flows, 80, http_head(size or 15 * 1024))
+    elif kind == "http_heads_done":
+        handshakes(w, flows, 80)
+        one_by_one(w, flows, 80, http_head(size or 15 * 1024) + b"\r\n\r\n")
     elif kind == "mongo_snappy":
         handshakes(w, flows, 27017)
         round_robin(w, flows, 27017, mongo_snappy(size or 1 << 20))

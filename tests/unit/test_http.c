@@ -374,6 +374,39 @@ static void test_head_buffer_given_back(void)
     CHECK_EQ_INT(budget.used, 0);
 }
 
+/* Regression (fuzz_http): a first line longer than BUF_KEEP_MAX found
+ * malformed once complete. Giving the grown buffer back inside that step
+ * made the bytes it consumed be measured against the new buffer; the rest
+ * of the call must be read from right after that line. */
+static void test_long_bad_first_line_then_request(void)
+{
+    struct membudget budget;
+    membudget_init(&budget, 1u << 20, NULL);
+    struct test_ctx *t = calloc(1, sizeof(*t));
+    CHECK(t != NULL);
+    t->params.header_max = 16384;
+    t->params.pending_max = 64;
+    decoder_ctx_bind(&t->ctx, &http_plain_decoder, &t->params, &t->stats);
+    t->ctx.emit = test_emit;
+    t->ctx.owner = t;
+    t->ctx.budget = &budget;
+    t->state = http_plain_decoder.open(&t->ctx);
+    static char msg[8000];
+    memset(msg, 'x', 5000);
+    memcpy(msg, "GARBAGE ", 8);
+    size_t n = 5000;
+    n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+                          "\nGET /ok HTTP/1.1\r\nHost: es\r\n\r\n");
+    send_bytes(t, DIR_TO_SERVER, msg, n);
+    to_client(t, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    CHECK_EQ_INT(stat(t, HTTP_COUNTER_MALFORMED), 1);
+    CHECK_EQ_INT(t->op_count, 1);
+    if (t->op_count == 1)
+        CHECK_EQ_STR(t->ops[0].http.uri, "/ok");
+    test_free(t);
+    CHECK_EQ_INT(budget.used, 0);
+}
+
 static void test_simple_get(void)
 {
     struct test_ctx *t = test_open();
@@ -1942,6 +1975,7 @@ int main(void)
     RUN(test_helpers);
     RUN(test_registry);
     RUN(test_head_buffer_given_back);
+    RUN(test_long_bad_first_line_then_request);
     RUN(test_simple_get);
     RUN(test_keep_alive);
     RUN(test_pipelining);
