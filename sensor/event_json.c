@@ -316,7 +316,7 @@ void event_json_alert(struct json_writer *w, const struct event_json_opts *o,
     json_object_open(w);
     eve_alert_fields(w, a);
 
-    json_key(w, "rule");
+    json_key(w, "rule_info");
     json_object_open(w);
     json_kv_uint(w, "id", a->rule_id);
     json_kv_string(w, "name", a->name);

@@ -176,7 +176,7 @@ size_t fleet_alert_json(const struct fleet *f, const struct fleet_report *rep,
         "\"metadata\":{\"mitre_technique_id\":[\"T1595.001\",\"T1046\"],"
         "\"mitre_tactic_name\":[\"reconnaissance\",\"discovery\"],\"confidence\":[\"medium\"],"
         "\"attack_stage\":[\"indexed\"]},"
-        "\"rule\":{\"id\":%d,\"name\":\"%s\",\"severity\":\"medium\","
+        "\"rule_info\":{\"id\":%d,\"name\":\"%s\",\"severity\":\"medium\","
         "\"category\":\"reconnaissance\",\"mitre\":[\"T1595.001\",\"T1046\"]},"
         "\"update\":0,\"key\":\"src\",\"scope\":\"fleet\",\"actor\":{\"ip\":\"%s\"},"
         "\"evidence\":{\"servers\":%lld,\"sensors\":%lld,\"window\":%u,\"last_server\":\"%s\"}}}",

@@ -50,11 +50,11 @@ for e in alerts:
     a = e["alert"]; ev = a["evidence"]; actor = a["actor"]
     who = actor["ip"] + (f" ({actor['organisation']})" if actor.get("organisation") else "") \
         + (f" [{actor['tool']}]" if actor.get("tool") else "")
-    print(f"{e['timestamp'][11:23]} {a['rule']['severity']:<8} {a['rule']['id']:>5} {a['rule']['name'][:62]:<62}")
+    print(f"{e['timestamp'][11:23]} {a['rule_info']['severity']:<8} {a['rule_info']['id']:>5} {a['rule_info']['name'][:62]:<62}")
     print(f"{'':21}actor {who} -> {a['server']['ip']}:{a['server']['port']} {a['server']['app']}; "
           f"{ev['ops']} ops, {ev['documents']} documents"
           + (f", stage {ev['stage']}" if ev.get("stage") else "")
-          + (f"; MITRE {','.join(a['rule']['mitre'])}" if a['rule'].get('mitre') else ""))
+          + (f"; MITRE {','.join(a['rule_info']['mitre'])}" if a['rule_info'].get('mitre') else ""))
 PY
 
 # --- The picture: one HTML page per incident of the seed story ---

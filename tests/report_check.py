@@ -195,7 +195,7 @@ def check_seed_story(bin_, tmp):
     text = " ".join(e[2] for e in dom.by_class("actors", "table"))
     check("seed/attribution", "BinaryEdge" in text and "elasticdump" in text, text[:200])
     rule_ids = {int(e[2]) for e in dom.by_class("rule-id")}
-    want_rules = {e["alert"]["rule"]["id"] for e in alerts}
+    want_rules = {e["alert"]["rule_info"]["id"] for e in alerts}
     check("seed/rules", rule_ids == want_rules, f"{rule_ids} != {want_rules}")
     check("seed/summary_counts", dom.elems[0][0] == "html" and
           any(e[0] == "body" and e[1].get("data-alerts") == str(len(alerts)) for e in dom.elems),

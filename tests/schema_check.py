@@ -47,11 +47,10 @@ SURICATA_FLOW = {"pkts_toserver": int, "pkts_toclient": int, "bytes_toserver": i
 # The other alert fields it declares: when we write one, it has its type.
 SURICATA_ALERT_OPTIONAL = {"rule": str, "xff": str, "references": list, "source": dict,
                            "target": dict, "context": dict, "engine": str}
-# Where our alert object keeps a field Suricata types differently. Suricata
-# writes the rule's text into alert.rule only when asked to (`rule: yes`);
-# ours is the {id, name, ...} object kept for our own consumers (README
-# "EVE compatibility").
-SURICATA_ALERT_OURS = {"rule"}
+# Where our alert object keeps a field Suricata types differently: none. (Our
+# rule object is alert.rule_info, because Suricata's alert.rule is the rule's
+# text, a string; README "EVE compatibility".)
+SURICATA_ALERT_OURS = set()
 
 
 def is_type(v, t):

@@ -244,8 +244,8 @@ def named_later(baseline):
     with Namespace("later") as ns:
         ns.start_dns(log, ["ptr:%s=%s" % (CRAWLER, NAME), "a:%s=%s" % (NAME, CRAWLER)])
         alerts = live_capture(ns, config("later", ""), 0.1)
-    got = [(a["alert"]["rule"]["id"], a["alert"]["actor"].get("rdns")) for a in alerts]
-    want = [(a["alert"]["rule"]["id"], None) for a in baseline]
+    got = [(a["alert"]["rule_info"]["id"], a["alert"]["actor"].get("rdns")) for a in alerts]
+    want = [(a["alert"]["rule_info"]["id"], None) for a in baseline]
     want[-1] = (want[-1][0], NAME)
     check(got == want, "alerts (rule, rdns): %r" % got)
 
@@ -268,7 +268,7 @@ def replay_cache(save, baseline):
     bare, _, _ = replay(config("bare", 'cache_file = "%s";' % save, with_scanners=False))
     plain, _, _ = replay(config("bare_plain", None, with_scanners=False))
     check(len(bare) == len(plain) and bare, "alert count %d" % len(bare))
-    ids = sorted(a["alert"]["rule"]["id"] for a in bare)
+    ids = sorted(a["alert"]["rule_info"]["id"] for a in bare)
     check(1001 not in ids, "1001 needs the network list: %r" % ids)
     for a in bare:
         actor = a["alert"]["actor"]
@@ -304,7 +304,7 @@ def seed_binaryedge():
     for a in named:
         actor = a["alert"]["actor"]
         if actor["ip"] == "45.83.66.120":
-            seen.add(a["alert"]["rule"]["id"])
+            seen.add(a["alert"]["rule_info"]["id"])
             check(actor.get("organisation") == "BinaryEdge"
                   and actor.get("attribution") == "rdns"
                   and actor.get("rdns") == "nyc1-4.binaryedge.ninja", "actor: %r" % actor)

@@ -140,8 +140,8 @@ def across_two_sensors(bin_, tmp, t):
     stats = run_sensors(bin_, tmp, [("sensor-a", write_conf(tmp, "sensor-a", server.port), a),
                                     ("sensor-b", write_conf(tmp, "sensor-b", server.port), b)])
     alerts = stream_alerts(server)
-    fleet = [x for x in alerts if x["alert"]["rule"]["id"] == 6900]
-    local = [x for x in alerts if x["alert"]["rule"]["id"] == 6001]
+    fleet = [x for x in alerts if x["alert"]["rule_info"]["id"] == 6900]
+    local = [x for x in alerts if x["alert"]["rule_info"]["id"] == 6001]
     check("no_local_sweep_alert", not local, f"{len(local)} alerts 6001")
     check("one_fleet_alert", len(fleet) == 1, f"{len(fleet)} fleet alerts")
     schema_problems = fleet_schema_problems(fleet[0]) if fleet else None
@@ -174,7 +174,7 @@ def across_two_sensors(bin_, tmp, t):
     # the same sweep again, within the suppression period: no second alert
     run_sensors(bin_, tmp, [("sensor-c", write_conf(tmp, "sensor-c", server.port), a),
                             ("sensor-d", write_conf(tmp, "sensor-d", server.port), b)])
-    again = [x for x in stream_alerts(server) if x["alert"]["rule"]["id"] == 6900]
+    again = [x for x in stream_alerts(server) if x["alert"]["rule_info"]["id"] == 6900]
     check("suppressed_afterwards", len(again) == 1, f"{len(again)} fleet alerts")
     server.stop()
 
@@ -185,7 +185,7 @@ def below_threshold(bin_, tmp, t):
     b = split(tmp, "qb", range(5, 9))
     run_sensors(bin_, tmp, [("quiet-a", write_conf(tmp, "quiet-a", server.port), a),
                             ("quiet-b", write_conf(tmp, "quiet-b", server.port), b)])
-    fleet = [x for x in stream_alerts(server) if x["alert"]["rule"]["id"] == 6900]
+    fleet = [x for x in stream_alerts(server) if x["alert"]["rule_info"]["id"] == 6900]
     keys = [k for k in fleet_keys(server) if ":servers:" in k]
     total = int(server.cmd("PFCOUNT", *keys)) if keys else 0
     check("below_threshold_quiet", not fleet and total == 8, f"{len(fleet)} alerts, {total}")

@@ -363,8 +363,8 @@ def test_fields_and_order(tmp):
         else:
             check("app" not in e and "src" not in e, f"entry {i}: stats with flow fields")
         if ev["event_type"] == "alert":
-            check(e.get("rule") == str(ev["alert"]["rule"]["id"])
-                  and e.get("severity") == ev["alert"]["rule"]["severity"],
+            check(e.get("rule") == str(ev["alert"]["rule_info"]["id"])
+                  and e.get("severity") == ev["alert"]["rule_info"]["severity"],
                   f"entry {i}: alert rule/severity {e.get('rule')}/{e.get('severity')}")
         else:
             check("rule" not in e and "severity" not in e,
@@ -1201,7 +1201,7 @@ def check_alerts_and_metrics(r, events, what):
         check(json.loads(g["json"]) == a, f"{what}: alert entry {i} is not alert {i}")
         check(g["ts"] == str(epoch_ms(a["timestamp"])), f"{what}: alert {i} ts {g['ts']}")
         check(g["severity"] == str(a["alert"]["severity"])
-              and g["severity_word"] == a["alert"]["rule"]["severity"]
+              and g["severity_word"] == a["alert"]["rule_info"]["severity"]
               and g["rule"] == str(a["alert"]["signature_id"]),
               f"{what}: alert {i} severity/rule {g}")
     for i, g in enumerate(stream_entries(r)):

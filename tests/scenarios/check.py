@@ -88,7 +88,7 @@ def get(event, field):
 
 
 def mismatches(exp, event):
-    rule = event["alert"]["rule"]
+    rule = event["alert"]["rule_info"]
     why = []
     if rule.get("id") != exp["id"]:
         why.append("rule %s, expected %d" % (rule.get("id"), exp["id"]))
@@ -121,10 +121,10 @@ def summary(event):
     a = event["alert"]
     ev = a.get("evidence", {})
     return "%s %s update=%s src=%s dest=%s org=%s tool=%s ops=%s documents=%s servers=%s stage=%s  (%s)" % (
-        a["rule"].get("id"), a["rule"].get("severity"), a.get("update"), get(event, "src"),
+        a["rule_info"].get("id"), a["rule_info"].get("severity"), a.get("update"), get(event, "src"),
         get(event, "dest"), a.get("actor", {}).get("organisation", "-"),
         a.get("actor", {}).get("tool", "-"), ev.get("ops"), ev.get("documents"),
-        ev.get("servers"), ev.get("stage", "-"), a["rule"].get("name"))
+        ev.get("servers"), ev.get("stage", "-"), a["rule_info"].get("name"))
 
 
 def main():
