@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sensor/base/text.h"
+
 struct domain_entry {
     char domain[DOMAINLIST_NAME_MAX + 1];
     size_t len;
@@ -140,35 +142,30 @@ static int split_line(char *line, char **domain, char **label)
     return 1;
 }
 
-int domainlist_load_file(struct domainlist *d, const char *path, char *err, size_t errlen)
+/* One line of a .domains file: "DOMAIN LABEL". */
+static int domainlist_line(void *ctx, char *line, const char *path, int lineno, char *err,
+                           size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot read domain list: %s", path, strerror(errno));
+    struct domainlist *d = ctx;
+    char *domain, *label;
+    if (!split_line(line, &domain, &label))
+        return 0;
+    if (!*label) {
+        snprintf(err, errlen, "%s:%d: '%s' has no label (DOMAIN LABEL)", path, lineno, domain);
         return -1;
     }
-    char line[1024];
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof(line), f)) {
-        lineno++;
-        char *domain, *label;
-        if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
-            rc = -1;
-        } else if (!split_line(line, &domain, &label)) {
-            continue;
-        } else if (!*label) {
-            snprintf(err, errlen, "%s:%d: '%s' has no label (DOMAIN LABEL)", path, lineno,
-                     domain);
-            rc = -1;
-        } else if (d->count >= DOMAINLIST_MAX) {
-            snprintf(err, errlen, "%s:%d: more than %d domains", path, lineno, DOMAINLIST_MAX);
-            rc = -1;
-        } else if (domainlist_add(d, domain, label) != 0) {
-            snprintf(err, errlen, "%s:%d: '%s' is not a domain name", path, lineno, domain);
-            rc = -1;
-        }
+    if (d->count >= DOMAINLIST_MAX) {
+        snprintf(err, errlen, "%s:%d: more than %d domains", path, lineno, DOMAINLIST_MAX);
+        return -1;
     }
-    fclose(f);
-    return rc;
+    if (domainlist_add(d, domain, label) != 0) {
+        snprintf(err, errlen, "%s:%d: '%s' is not a domain name", path, lineno, domain);
+        return -1;
+    }
+    return 0;
+}
+
+int domainlist_load_file(struct domainlist *d, const char *path, char *err, size_t errlen)
+{
+    return text_file_lines(path, "domain list", 1024, domainlist_line, d, err, errlen);
 }

@@ -32,6 +32,7 @@
 
 #include "../sensor/base/lru.h"
 #include "../sensor/base/membudget.h"
+#include "../sensor/base/text.h"
 #include "match.h"
 #include "rule.h"
 #include "window.h"
@@ -207,19 +208,6 @@ static void evidence_reset(struct evidence *ev, struct membudget *b)
     memset(ev, 0, sizeof(*ev));
 }
 
-/* Cuts s to fit cap bytes (NUL included) on a UTF-8 character boundary. */
-static void copy_capped(char *dst, size_t cap, const char *s)
-{
-    size_t n = strlen(s);
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-}
-
 /* Documents this op adds (read ops only). An op of a cursor chain brings the growth of its
  * chain's running count since this entry last saw the chain (the whole count
  * so far when it is new here), so a dump's documents count once even when
@@ -263,7 +251,7 @@ static uint64_t evidence_add(struct evidence *ev, const struct rec_op *r, size_t
     if (t[0]) {
         distinct_add(&ev->targets, window_hash(t, strlen(t)), exact, b);
         char name[TARGET_NAME_MAX];
-        copy_capped(name, sizeof(name), t);
+        text_copy_capped(name, sizeof(name), t);
         bool seen = false;
         for (uint8_t i = 0; i < ev->name_count && !seen; i++)
             seen = strcmp(ev->names[i], name) == 0;
@@ -492,8 +480,8 @@ static void attribute(const struct rule_engine *e, const struct rec_op *r,
             && patlist_match(l->pat, r->op.client_id, &label))
             tool = label;
     }
-    copy_capped(a->organisation, sizeof(a->organisation), org ? org : "");
-    copy_capped(a->tool, sizeof(a->tool), tool ? tool : "");
+    text_copy_capped(a->organisation, sizeof(a->organisation), org ? org : "");
+    text_copy_capped(a->tool, sizeof(a->tool), tool ? tool : "");
 }
 
 static void alert_op_fill(struct alert_op *d, const struct op_record *op)
@@ -528,7 +516,7 @@ static void alert_fill(const struct rule_engine *e, const struct rule *rule,
         memcpy(a->mitre[i], rule->mitre[i], sizeof(a->mitre[i]));
     attribute(e, r, labels, a);
     if (stage)
-        copy_capped(a->stage, sizeof(a->stage), stage);
+        text_copy_capped(a->stage, sizeof(a->stage), stage);
     a->ops = s->ev.ops;
     a->documents = s->ev.documents;
     a->bytes = s->ev.bytes;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sensor/base/text.h"
+
 /* A trie node: children by the next address bit (0 = none: node 0 is the
  * root, never a child), and the label of the network ending here (-1 none). */
 struct trie_node {
@@ -181,59 +183,45 @@ size_t netlist_size(const struct netlist *n)
     return n->networks;
 }
 
-int netlist_load_file(struct netlist *n, const char *path, char *err, size_t errlen)
+/* One line of a .cidr file: "CIDR [LABEL]", '#' starts a comment. */
+static int netlist_line(void *ctx, char *line, const char *path, int lineno, char *err,
+                        size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot read network list: %s", path, strerror(errno));
+    struct netlist *n = ctx;
+    char *hash = strchr(line, '#');
+    if (hash)
+        *hash = '\0';
+    char *p = line;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (!*p)
+        return 0;
+    char *net = p;
+    while (*p && !isspace((unsigned char)*p))
+        p++;
+    if (*p)
+        *p++ = '\0';
+    while (isspace((unsigned char)*p))
+        p++;
+    char *end = p + strlen(p);
+    while (end > p && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    uint8_t family, addr[16];
+    unsigned prefix;
+    if (cidr_parse(net, &family, addr, &prefix) != 0) {
+        snprintf(err, errlen, "%s:%d: '%s' is not a network (CIDR)", path, lineno, net);
         return -1;
     }
-    char line[1024];
-    int lineno = 0, rc = 0;
-    while (fgets(line, sizeof(line), f)) {
-        lineno++;
-        if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
-            rc = -1;
-            break;
-        }
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *p = line;
-        while (isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            continue;
-        char *net = p;
-        while (*p && !isspace((unsigned char)*p))
-            p++;
-        if (*p)
-            *p++ = '\0';
-        while (isspace((unsigned char)*p))
-            p++;
-        char *end = p + strlen(p);
-        while (end > p && isspace((unsigned char)end[-1]))
-            *--end = '\0';
-        uint8_t family, addr[16];
-        unsigned prefix;
-        if (cidr_parse(net, &family, addr, &prefix) != 0) {
-            snprintf(err, errlen, "%s:%d: '%s' is not a network (CIDR)", path, lineno, net);
-            rc = -1;
-            break;
-        }
-        if (netlist_add(n, family, addr, prefix, p) != 0) {
-            snprintf(err, errlen, "%s:%d: out of memory", path, lineno);
-            rc = -1;
-            break;
-        }
+    if (netlist_add(n, family, addr, prefix, p) != 0) {
+        snprintf(err, errlen, "%s:%d: out of memory", path, lineno);
+        return -1;
     }
-    if (rc == 0 && ferror(f)) {
-        snprintf(err, errlen, "%s: read error", path);
-        rc = -1;
-    }
-    fclose(f);
-    return rc;
+    return 0;
+}
+
+int netlist_load_file(struct netlist *n, const char *path, char *err, size_t errlen)
+{
+    return text_file_lines(path, "network list", 1024, netlist_line, n, err, errlen);
 }
 
 struct netlist *netlist_from_texts(const char *texts, size_t count, size_t stride,

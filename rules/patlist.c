@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../sensor/base/text.h"
+
 enum pattern_kind { PAT_SUBSTR, PAT_PREFIX, PAT_EXACT, PAT_REGEX, PAT_GLOB };
 
 struct pattern {
@@ -195,35 +197,20 @@ static int patlist_add_line(struct patlist *p, char *line, const char *path, int
     return 0;
 }
 
-int patlist_load_file(struct patlist *p, const char *path, char *err, size_t errlen)
+/* One line of a .patterns file. '#' starts a comment only at the start of
+ * a line or after a space: patterns themselves may contain '#'. */
+static int patlist_file_line(void *ctx, char *line, const char *path, int lineno, char *err,
+                             size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot read pattern list: %s", path, strerror(errno));
-        return -1;
-    }
-    char line[2048];
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof(line), f)) {
-        lineno++;
-        if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
-            rc = -1;
+    for (char *h = line; (h = strchr(h, '#')); h++)
+        if (h == line || isspace((unsigned char)h[-1])) {
+            *h = '\0';
             break;
         }
-        /* '#' starts a comment only at the start of a line or after a
-         * space: patterns themselves may contain '#'. */
-        for (char *h = line; (h = strchr(h, '#')); h++)
-            if (h == line || isspace((unsigned char)h[-1])) {
-                *h = '\0';
-                break;
-            }
-        rc = patlist_add_line(p, line, path, lineno, err, errlen);
-    }
-    if (rc == 0 && ferror(f)) {
-        snprintf(err, errlen, "%s: read error", path);
-        rc = -1;
-    }
-    fclose(f);
-    return rc;
+    return patlist_add_line(ctx, line, path, lineno, err, errlen);
+}
+
+int patlist_load_file(struct patlist *p, const char *path, char *err, size_t errlen)
+{
+    return text_file_lines(path, "pattern list", 2048, patlist_file_line, p, err, errlen);
 }

@@ -13,6 +13,7 @@
 #include "base/hash.h"
 #include "base/membudget.h"
 #include "base/lru.h"
+#include "base/text.h"
 
 struct chain {
     char id[OP_CONT_MAX];
@@ -161,19 +162,6 @@ static void cursor_set(struct chain_table *t, struct stats *st, const char *key,
     assert(t->count <= t->max);
 }
 
-/* Cuts a target name to fit, on a UTF-8 character boundary. */
-static void chain_copy_target(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* The server reported how many documents the walk matches: keep the largest
  * (an exact total wins over an equal lower bound). */
 static void chain_note_total(struct chain *c, const struct op_record *op)
@@ -235,7 +223,7 @@ void chain_table_update(struct chain_table *t, struct stats *st,
         chain->items += op->items;
     chain_note_total(chain, op);
     if (!chain->target[0] && op->target[0])
-        chain_copy_target(chain->target, sizeof(chain->target), op->target);
+        text_copy_capped(chain->target, sizeof(chain->target), op->target);
     /* A cursor that stopped at the query's own limit was cut short, not
      * walked to the end. */
     if (prev && chain_op_exhausts(op) && (chain->limit < 0 || chain->items < chain->limit))

@@ -9,6 +9,7 @@
 
 #include "base/hash.h"
 #include "base/lru.h"
+#include "base/text.h"
 
 struct walk {
     struct walk *hash_next;
@@ -94,19 +95,6 @@ static void walk_forget_oldest(struct paging_table *t, struct stats *st)
     stats_inc(st, STAT_CHAINS_FORGOTTEN);
 }
 
-/* Cuts a target name to fit, on a UTF-8 character boundary. */
-static void copy_target(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* A page at offset 0: the walk under this key starts over, with a new id. */
 static void walk_start(struct walk *w, const struct op_record *op)
 {
@@ -116,7 +104,7 @@ static void walk_start(struct walk *w, const struct op_record *op)
     snprintf(w->info.id, sizeof(w->info.id), "p%015llx", (unsigned long long)id);
     w->info.total = -1;
     w->info.match_all = 1;
-    copy_target(w->info.target, sizeof(w->info.target), op->target);
+    text_copy_capped(w->info.target, sizeof(w->info.target), op->target);
     w->next_offset = 0;
 }
 

@@ -20,6 +20,7 @@
 
 #include "base/hash.h"
 #include "base/lru.h"
+#include "base/text.h"
 #include "../rules/rule.h"
 
 #define RDNS_FORWARD_MAX 32   /* forward addresses compared with the source */
@@ -245,9 +246,10 @@ static int parse_addr(const char *text, uint8_t *family, uint8_t addr[16])
 }
 
 /* One "ADDRESS NAME" or "ADDRESS -" line into the cache. */
-static int cache_file_line(struct rdns *r, char *line, const char *path, int lineno,
+static int cache_file_line(void *ctx, char *line, const char *path, int lineno,
                            char *err, size_t errlen)
 {
+    struct rdns *r = ctx;
     char a[64], n[DOMAINLIST_NAME_MAX + 2], extra[2];
     int fields = sscanf(line, "%63s %255s %1s", a, n, extra);
     if (fields <= 0 || a[0] == '#')
@@ -276,24 +278,7 @@ static int cache_file_line(struct rdns *r, char *line, const char *path, int lin
 
 static int cache_file_load(struct rdns *r, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot read rdns cache file: %s", path, strerror(errno));
-        return -1;
-    }
-    char line[512];
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof(line), f)) {
-        lineno++;
-        if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
-            rc = -1;
-        } else {
-            rc = cache_file_line(r, line, path, lineno, err, errlen);
-        }
-    }
-    fclose(f);
-    return rc;
+    return text_file_lines(path, "rdns cache file", 512, cache_file_line, r, err, errlen);
 }
 
 /* Answers learnt (names and "none"; not lookups that failed or are still

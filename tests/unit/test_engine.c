@@ -993,7 +993,7 @@ static void test_alert_json(void)
         "\"severity\":1,\"metadata\":{\"mitre_technique_id\":[\"T1595.002\"],"
         "\"mitre_tactic_name\":[\"reconnaissance\"],\"confidence\":[\"high\"],"
         "\"attack_stage\":[\"indexed\"]},"
-        "\"rule\":{\"id\":1001,\"name\":\"Scanner \\\"indexed\\\" it\","
+        "\"rule_info\":{\"id\":1001,\"name\":\"Scanner \\\"indexed\\\" it\","
         "\"severity\":\"high\",\"category\":\"reconnaissance\",\"mitre\":[\"T1595.002\"]},"
         "\"update\":2,\"key\":\"src\",\"actor\":{\"ip\":\"198.51.100.7\","
         "\"organisation\":\"BinaryEdge\"},\"server\":{\"ip\":\"10.0.0.1\",\"port\":9200,"
