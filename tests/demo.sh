@@ -4,6 +4,8 @@ set -eu
 PCAPS=${*:-pcaps/es_curl.pcap pcaps/es_elasticdump_scroll.pcap}
 OUT=tests/out/demo.jsonl
 mkdir -p tests/out
+# --json appends (logrotate-safe): start each run from empty files
+rm -f "$OUT" tests/out/demo_alerts.jsonl
 echo "== ./scrapewatch -c config/scrapewatch.conf -r $PCAPS --json=$OUT"
 # shellcheck disable=SC2086
 ./scrapewatch -c config/scrapewatch.conf -r $PCAPS --json="$OUT"
