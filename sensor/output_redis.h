@@ -97,9 +97,4 @@ void output_redis_summary(struct output_redis *r, FILE *f);
 uint64_t output_redis_undelivered(struct output_redis *r, char *why, size_t whylen);
 void output_redis_free(struct output_redis *r);
 
-/* The record format shared by the memory queue and the spool (exposed for
- * tests). Returns the encoded length, 0 if it does not fit in cap. */
-size_t redis_record_encode(uint8_t *out, size_t cap, uint64_t run_id, uint64_t n,
-                           const char *sensor, const struct redis_event *e);
-
 #endif

@@ -3,6 +3,7 @@
  * after a restart. */
 #include "../../sensor/spool.h"
 #include "../../sensor/output_redis.h"
+#include "../../sensor/redis_record.h"
 #include "check.h"
 
 #include <fcntl.h>
