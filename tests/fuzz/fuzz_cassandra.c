@@ -155,12 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             parts[i].left = n;
         }
     }
-    while (parts[0].left > 0 || parts[1].left > 0) {
-        enum decoder_dir dir = (choose(&sched) & 1) ? DIR_TO_CLIENT : DIR_TO_SERVER;
-        if (parts[dir].left == 0)
-            dir = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
-        fuzz_step(d, state, &ctx, &sched, dir, &parts[dir]);
-    }
+    fuzz_feed(d, state, &ctx, &sched, parts);
     /* what a flow may hold: per direction a head or a compressed body, a
      * segment and its decompressed payload, one decompressed body, and the
      * two tables */

@@ -312,12 +312,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(wrapped);
         return 0;
     }
-    while (parts[0].left > 0 || parts[1].left > 0) {
-        enum decoder_dir dir = (choose(&sched) & 1) ? DIR_TO_CLIENT : DIR_TO_SERVER;
-        if (parts[dir].left == 0)
-            dir = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
-        fuzz_step(&http_plain_decoder, state, &ctx, &sched, dir, &parts[dir]);
-    }
+    fuzz_feed(&http_plain_decoder, state, &ctx, &sched, parts);
     http_stream_close(state, &ctx);
     /* closed once, every request head emitted once, nothing left open */
     if ((obs.state != NULL && !obs.closed) || obs.emit_due || obs.request_open ||

@@ -71,12 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         { data + 2, client_len },
         { data + 2 + client_len, size - 2 - client_len },
     };
-    while (parts[0].left > 0 || parts[1].left > 0) {
-        enum decoder_dir dir = (choose(&sched) & 1) ? DIR_TO_CLIENT : DIR_TO_SERVER;
-        if (parts[dir].left == 0)
-            dir = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
-        fuzz_step(d, state, &ctx, &sched, dir, &parts[dir]);
-    }
+    fuzz_feed(d, state, &ctx, &sched, parts);
     d->close(state, &ctx);
 
     /* the XML reader as for a search, then for each admin list */

@@ -93,4 +93,18 @@ static inline void fuzz_step(const struct decoder *d, void *state, struct decode
         d->end(state, ctx, dir);
 }
 
+/* Feeds both directions to decoder d until their input is used up: each
+ * step on a direction the schedule picks (the other one when the picked one
+ * is done), as fuzz_step cuts it. */
+static inline void fuzz_feed(const struct decoder *d, void *state, struct decoder_ctx *ctx,
+                             struct schedule *s, struct fuzz_part parts[2])
+{
+    while (parts[0].left > 0 || parts[1].left > 0) {
+        enum decoder_dir dir = (choose(s) & 1) ? DIR_TO_CLIENT : DIR_TO_SERVER;
+        if (parts[dir].left == 0)
+            dir = dir == DIR_TO_SERVER ? DIR_TO_CLIENT : DIR_TO_SERVER;
+        fuzz_step(d, state, ctx, s, dir, &parts[dir]);
+    }
+}
+
 #endif
