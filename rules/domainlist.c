@@ -116,39 +116,13 @@ const char *domainlist_match(const struct domainlist *d, const char *name)
     return best ? best->label : NULL;
 }
 
-/* Splits a line (comment cut) into its domain and label; 0 for a blank
- * line, 1 for an entry. */
-static int split_line(char *line, char **domain, char **label)
-{
-    char *hash = strchr(line, '#');
-    if (hash)
-        *hash = '\0';
-    char *p = line;
-    while (isspace((unsigned char)*p))
-        p++;
-    if (!*p)
-        return 0;
-    *domain = p;
-    while (*p && !isspace((unsigned char)*p))
-        p++;
-    if (*p)
-        *p++ = '\0';
-    while (isspace((unsigned char)*p))
-        p++;
-    char *end = p + strlen(p);
-    while (end > p && isspace((unsigned char)end[-1]))
-        *--end = '\0';
-    *label = p;
-    return 1;
-}
-
 /* One line of a .domains file: "DOMAIN LABEL". */
 static int domainlist_line(void *ctx, char *line, const char *path, int lineno, char *err,
                            size_t errlen)
 {
     struct domainlist *d = ctx;
     char *domain, *label;
-    if (!split_line(line, &domain, &label))
+    if (!text_split_first(line, &domain, &label))
         return 0;
     if (!*label) {
         snprintf(err, errlen, "%s:%d: '%s' has no label (DOMAIN LABEL)", path, lineno, domain);

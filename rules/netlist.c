@@ -188,24 +188,9 @@ static int netlist_line(void *ctx, char *line, const char *path, int lineno, cha
                         size_t errlen)
 {
     struct netlist *n = ctx;
-    char *hash = strchr(line, '#');
-    if (hash)
-        *hash = '\0';
-    char *p = line;
-    while (isspace((unsigned char)*p))
-        p++;
-    if (!*p)
+    char *net, *p;
+    if (!text_split_first(line, &net, &p))
         return 0;
-    char *net = p;
-    while (*p && !isspace((unsigned char)*p))
-        p++;
-    if (*p)
-        *p++ = '\0';
-    while (isspace((unsigned char)*p))
-        p++;
-    char *end = p + strlen(p);
-    while (end > p && isspace((unsigned char)end[-1]))
-        *--end = '\0';
     uint8_t family, addr[16];
     unsigned prefix;
     if (cidr_parse(net, &family, addr, &prefix) != 0) {

@@ -1,6 +1,7 @@
 /* text.c - small text helpers (text.h). */
 #include "text.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,30 @@ void text_copy_capped(char *dst, size_t cap, const char *src)
     }
     memcpy(dst, src, n);
     dst[n] = '\0';
+}
+
+int text_split_first(char *line, char **first, char **rest)
+{
+    char *hash = strchr(line, '#');
+    if (hash)
+        *hash = '\0';
+    char *p = line;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (!*p)
+        return 0;
+    *first = p;
+    while (*p && !isspace((unsigned char)*p))
+        p++;
+    if (*p)
+        *p++ = '\0';
+    while (isspace((unsigned char)*p))
+        p++;
+    char *end = p + strlen(p);
+    while (end > p && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    *rest = p;
+    return 1;
 }
 
 int text_file_lines(const char *path, const char *what, size_t line_max, text_line_fn fn,

@@ -10,6 +10,10 @@
  * boundary when it does not fit. */
 void text_copy_capped(char *dst, size_t cap, const char *src);
 
+/* Cuts a '#' comment off line, then splits what is left into its first word
+ * (*first) and the rest, trimmed (*rest, "" when none). 0 for a blank line. */
+int text_split_first(char *line, char **first, char **rest);
+
 /* One line of a file (its newline kept); 0 to go on, -1 with err set (as
  * "PATH:LINE: ...") to stop. */
 typedef int (*text_line_fn)(void *ctx, char *line, const char *path, int lineno,
