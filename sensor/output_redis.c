@@ -1124,12 +1124,15 @@ static void sink_fleet_reply(struct output_redis *r, const struct fleet_report *
     size_t len = fleet_alert_json(r->fleet, rep, e->element[1]->integer,
                                   e->element[2]->integer, json, sizeof(json));
     if (!len || r->fleet_pending_count == FLEET_PENDING_MAX) {
-        stats_inc(&r->stats, STAT_OUTPUT_REDIS_ERRORS);
+        /* Redis refused the last batches and FLEET_PENDING_MAX wait already */
+        stats_inc(&r->stats, STAT_OUTPUT_REDIS_FLEET_ALERTS_LOST);
         return;
     }
     struct fleet_pending *p = &r->fleet_pending[r->fleet_pending_count];
-    if (!(p->json = strndup(json, len)))
+    if (!(p->json = strndup(json, len))) {
+        stats_inc(&r->stats, STAT_OUTPUT_REDIS_FLEET_ALERTS_LOST);
         return;
+    }
     snprintf(p->ts, sizeof(p->ts), "%llu", (unsigned long long)(rep->ts_us / 1000));
     r->fleet_pending_count++;
 }

@@ -105,6 +105,7 @@
     X(OUTPUT_REDIS_TIMEOUTS, "output_redis.timeouts")                   \
     X(OUTPUT_REDIS_FLEET_REPORTS, "output_redis.fleet_reports")         \
     X(OUTPUT_REDIS_FLEET_ALERTS, "output_redis.fleet_alerts")           \
+    X(OUTPUT_REDIS_FLEET_ALERTS_LOST, "output_redis.fleet_alerts_lost") \
     X(RULES_MATCHED, "rules.matched")                                   \
     X(RULES_ALERTS, "rules.alerts")                                     \
     X(RULES_UPDATES, "rules.updates")                                   \
